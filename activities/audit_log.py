@@ -1,0 +1,223 @@
+"""The audit log in PostgreSQL: idempotent, hash-chained appends; reads; verification."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+import asyncpg
+
+from domain.audit_chain import (
+    GENESIS,
+    StoredEvent,
+    StreamHead,
+    StreamReport,
+    canonical_json,
+    check_stream,
+    event_hash,
+)
+from domain.events import NewEvent, RecordedEvent
+
+
+class AuditConflict(Exception):
+    """An append that contradicts what the log already holds; retrying cannot help."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendOutcome:
+    appended: int
+    already_recorded: int
+
+
+_COLUMNS = "position, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash"
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        actor=row["actor"],
+        business_time=row["business_time"],
+        recorded_at=row["recorded_at"],
+        payload_text=row["payload"],
+        prev_hash=bytes(row["prev_hash"]),
+        hash=bytes(row["hash"]),
+    )
+
+
+def _same_event(new: NewEvent, payload_text: str, old: asyncpg.Record) -> bool:
+    return (
+        old["event_id"] == new.event_id
+        and old["event_type"] == new.event_type
+        and old["actor"] == new.actor
+        and old["business_time"] == new.business_time
+        and old["payload"] == payload_text
+    )
+
+
+class AuditLog:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def append(self, events: Sequence[NewEvent]) -> AppendOutcome:
+        """Append events atomically, chaining each stream; a repeated append is a no-op.
+
+        Events of one stream must carry consecutive versions. Versions already in
+        the log must hold the very same events (an activity retry), or the whole
+        append is refused with AuditConflict.
+        """
+        by_stream = sorted(events, key=lambda e: (e.stream_id, e.version))
+        appended = already = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Streams are locked in name order so two batches never deadlock.
+            for stream_id, group in groupby(by_stream, key=lambda e: e.stream_id):
+                new, old = await self._append_stream(conn, stream_id, list(group))
+                appended += new
+                already += old
+        return AppendOutcome(appended=appended, already_recorded=already)
+
+    async def _append_stream(
+        self, conn: asyncpg.Connection, stream_id: str, events: list[NewEvent]
+    ) -> tuple[int, int]:
+        first = events[0].version
+        if [e.version for e in events] != list(range(first, first + len(events))):
+            raise AuditConflict(f"stream {stream_id}: versions of one append must be consecutive")
+        await conn.execute(
+            "INSERT INTO audit_streams (stream_id, version, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+            stream_id,
+            GENESIS,
+        )
+        head = await conn.fetchrow(
+            "SELECT version, hash, now() AS now FROM audit_streams WHERE stream_id = $1 FOR UPDATE",
+            stream_id,
+        )
+        head_version: int = head["version"]
+        texts = [canonical_json(e.payload) for e in events]
+
+        recorded = [(e, t) for e, t in zip(events, texts) if e.version <= head_version]
+        if recorded:
+            rows = await conn.fetch(
+                "SELECT version, event_id, event_type, actor, business_time, payload FROM audit_events"
+                " WHERE stream_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
+                stream_id,
+                first,
+                recorded[-1][0].version,
+            )
+            if len(rows) != len(recorded):
+                raise AuditConflict(f"stream {stream_id} is missing versions it once held: run `qa audit verify`")
+            for (event, text), row in zip(recorded, rows):
+                if not _same_event(event, text, row):
+                    raise AuditConflict(
+                        f"stream {stream_id} already holds a different event at version {event.version}"
+                    )
+        fresh = [(e, t) for e, t in zip(events, texts) if e.version > head_version]
+        if not fresh:
+            return 0, len(recorded)
+        if fresh[0][0].version != head_version + 1:
+            raise AuditConflict(
+                f"stream {stream_id} is at version {head_version}; cannot append version {fresh[0][0].version}"
+            )
+
+        now = head["now"]
+        prev = bytes(head["hash"])
+        rows = []
+        for event, text in fresh:
+            digest = event_hash(
+                prev_hash=prev,
+                stream_id=stream_id,
+                version=event.version,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                actor=event.actor,
+                business_time=event.business_time,
+                recorded_at=now,
+                payload_text=text,
+            )
+            rows.append(
+                (stream_id, event.version, event.event_id, event.event_type, event.actor, event.business_time, text, prev, digest)
+            )
+            prev = digest
+        try:
+            # recorded_at is left to the column default: the same now() the hashes used.
+            await conn.executemany(
+                "INSERT INTO audit_events"
+                " (stream_id, version, event_id, event_type, actor, business_time, payload, prev_hash, hash)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                rows,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise AuditConflict(f"stream {stream_id}: an event id is already recorded elsewhere ({exc.detail})") from None
+        await conn.execute(
+            "UPDATE audit_streams SET version = $2, hash = $3, updated_at = now() WHERE stream_id = $1",
+            stream_id,
+            fresh[-1][0].version,
+            prev,
+        )
+        return len(fresh), len(recorded)
+
+    async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version", stream_id
+            )
+        return [_recorded(row) for row in rows]
+
+    async def verify(self, stream_id: str | None = None) -> list[StreamReport]:
+        """Recompute every chain (or one stream's) from a single consistent snapshot."""
+        reports = []
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            heads = {
+                row["stream_id"]: StreamHead(row["stream_id"], row["version"], bytes(row["hash"]))
+                for row in await conn.fetch(
+                    "SELECT stream_id, version, hash FROM audit_streams WHERE $1::text IS NULL OR stream_id = $1",
+                    stream_id,
+                )
+            }
+            seen = set()
+            async for sid, events in _streams(conn, stream_id):
+                seen.add(sid)
+                reports.append(check_stream(sid, events, heads.get(sid)))
+            for sid in sorted(heads.keys() - seen):
+                reports.append(check_stream(sid, [], heads[sid]))
+        return reports
+
+
+async def _streams(conn: asyncpg.Connection, stream_id: str | None) -> AsyncIterator[tuple[str, list[StoredEvent]]]:
+    """Each stream's events in version order, streamed from a server-side cursor."""
+    query = (
+        f"SELECT {_COLUMNS} FROM audit_events WHERE $1::text IS NULL OR stream_id = $1"
+        " ORDER BY stream_id, version"
+    )
+    current: str | None = None
+    batch: list[StoredEvent] = []
+    async for row in conn.cursor(query, stream_id, prefetch=2000):
+        if row["stream_id"] != current:
+            if batch:
+                yield current, batch  # type: ignore[misc]
+            current, batch = row["stream_id"], []
+        batch.append(_stored(row))
+    if batch:
+        yield current, batch  # type: ignore[misc]
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    payload: Any = json.loads(row["payload"])
+    return RecordedEvent(
+        position=row["position"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        actor=row["actor"],
+        business_time=row["business_time"],
+        recorded_at=row["recorded_at"],
+        payload=payload,
+        prev_hash=bytes(row["prev_hash"]).hex(),
+        hash=bytes(row["hash"]).hex(),
+    )

@@ -1,0 +1,85 @@
+"""Domain events and the envelope they are recorded in.
+
+A workflow decides on a `DomainEvent`, wraps it in a `NewEvent` (stream, version,
+id, actor, business time) and asks the audit log to append it. The log adds the
+database's recorded time and the hash chain, giving a `RecordedEvent`. The same
+reducer folds domain events in the workflow and, from the log, for auditors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Iterable
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class DomainEvent(BaseModel):
+    """Base of every event type; subclasses set `event_type` and their own fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    event_type: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class NewEvent(BaseModel):
+    """An event a workflow wants recorded; appending it twice is harmless."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    event_id: UUID
+    event_type: str = Field(min_length=1, max_length=100)
+    actor: str = Field(min_length=1, max_length=200)
+    business_time: AwareDatetime
+    payload: dict[str, Any]
+
+
+class RecordedEvent(NewEvent):
+    """An event as the audit log holds it."""
+
+    position: int
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+
+class EventRegistry:
+    """Maps recorded event types back to their domain classes, for replay."""
+
+    def __init__(self, *classes: type[DomainEvent]) -> None:
+        self._classes = {cls.event_type: cls for cls in classes}
+        if len(self._classes) != len(classes):
+            raise ValueError("two event classes share an event_type")
+
+    def decode(self, event_type: str, payload: dict[str, Any]) -> DomainEvent:
+        try:
+            cls = self._classes[event_type]
+        except KeyError:
+            raise ValueError(f"unknown event type {event_type!r}") from None
+        return cls.model_validate(payload)
+
+    def __contains__(self, event_type: str) -> bool:
+        return event_type in self._classes
+
+
+class EventMeta(BaseModel):
+    """Who recorded an event and when it happened, as the reducer sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    actor: str
+    business_time: AwareDatetime
+
+
+def fold(reducer: Any, registry: EventRegistry, events: Iterable[NewEvent], state: Any = None) -> Any:
+    """Rebuild a state from recorded events: the same reducer the workflow runs."""
+    for event in events:
+        meta = EventMeta(version=event.version, actor=event.actor, business_time=event.business_time)
+        state = reducer(state, registry.decode(event.event_type, event.payload), meta)
+    return state

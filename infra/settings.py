@@ -1,0 +1,129 @@
+"""Settings from environment variables, with the embedded stack as the fallback.
+
+Every setting is a `QA_*` environment variable. When the database or Temporal
+address is not set, the values that a running `qa up` wrote to its stack file
+under `QA_HOME` are used, so a second terminal needs no set-up at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+TASK_QUEUE = "qa-engine"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qa-engine"
+
+
+class StackFile(BaseModel):
+    """What `qa up` publishes for other `qa` processes while it runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pid: int
+    database_url: str
+    admin_database_url: str
+    temporal_address: str
+    temporal_ui_url: str
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = None
+    admin_database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: str | None = None
+    task_queue: str = TASK_QUEUE
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    closure_days_file: Path | None = None
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {
+            name: env[f"QA_{name.upper()}"]
+            for name in cls.model_fields
+            if env.get(f"QA_{name.upper()}") not in (None, "")
+        }
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = f"QA_{str(first['loc'][0]).upper()}"
+            raise SettingsError(f"{name}: {first['msg']}") from None
+
+    @property
+    def stack_file(self) -> Path:
+        return self.home / "run" / "stack.json"
+
+    @property
+    def closure_days_path(self) -> Path:
+        return self.closure_days_file or self.home / "closure_days.csv"
+
+    def running_stack(self) -> StackFile | None:
+        """The stack a live `qa up` published, or None (a stale file is ignored)."""
+        try:
+            stack = StackFile.model_validate_json(self.stack_file.read_text())
+        except (OSError, ValidationError, json.JSONDecodeError):
+            return None
+        try:
+            os.kill(stack.pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return stack
+
+    def require_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        stack = self.running_stack()
+        if stack is None:
+            raise SettingsError(
+                "no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
+            )
+        return stack.database_url
+
+    def require_admin_database_url(self) -> str:
+        if self.admin_database_url:
+            return self.admin_database_url
+        if self.database_url:
+            return self.database_url
+        stack = self.running_stack()
+        if stack is None:
+            raise SettingsError(
+                "no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
+            )
+        return stack.admin_database_url
+
+    def require_temporal_address(self) -> str:
+        if self.temporal_address:
+            return self.temporal_address
+        stack = self.running_stack()
+        if stack is None:
+            raise SettingsError(
+                "no Temporal server: start the stack with `qa up` in another terminal, "
+                "or set QA_TEMPORAL_ADDRESS"
+            )
+        return stack.temporal_address

@@ -1,0 +1,264 @@
+"""The audit log against a real PostgreSQL: idempotent appends, refusals, and every tamper case."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from activities.audit_log import AuditConflict, AuditLog
+from domain.audit_chain import canonical_json, event_hash
+from domain.events import NewEvent
+
+T0 = datetime(2027, 3, 22, 9, 0, tzinfo=UTC)
+
+
+def events(stream: str, first: int, count: int, *, tag: str = "") -> list[NewEvent]:
+    return [
+        NewEvent(
+            stream_id=stream,
+            version=v,
+            event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{stream}/{v}/{tag}"),
+            event_type="test.happened",
+            actor="qa.officer",
+            business_time=T0 + timedelta(minutes=v),
+            payload={"n": v, "text": f"step {v} {tag}", "nested": {"b": [1, 2], "a": "é"}},
+        )
+        for v in range(first, first + count)
+    ]
+
+
+async def count(conn: asyncpg.Connection, stream: str) -> int:
+    return await conn.fetchval("SELECT count(*) FROM audit_events WHERE stream_id = $1", stream)
+
+
+async def test_append_read_and_verify(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    outcome = await log.append(events("review-1", 1, 3))
+    assert (outcome.appended, outcome.already_recorded) == (3, 0)
+    await log.append(events("review-1", 4, 2))
+
+    stored = await log.read_stream("review-1")
+    assert [e.version for e in stored] == [1, 2, 3, 4, 5]
+    assert stored[0].payload == {"n": 1, "text": "step 1 ", "nested": {"b": [1, 2], "a": "é"}}
+    assert stored[0].prev_hash == "00" * 32
+    assert all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:]))
+    # the recorded time is the database's, not the caller's business time
+    assert all(e.recorded_at != e.business_time for e in stored)
+    assert stored[3].recorded_at >= stored[2].recorded_at
+
+    [report] = await log.verify()
+    assert report.ok and report.events == 5
+    head = await admin_conn.fetchrow("SELECT version, hash FROM audit_streams WHERE stream_id = 'review-1'")
+    assert head["version"] == 5 and bytes(head["hash"]).hex() == stored[-1].hash
+
+
+async def test_repeated_append_is_a_no_op(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    batch = events("review-2", 1, 4)
+    await log.append(batch)
+    again = await log.append(batch)
+    assert (again.appended, again.already_recorded) == (0, 4)
+    # a retry that overlaps what is stored appends only the new tail
+    overlap = await log.append(events("review-2", 3, 4))
+    assert (overlap.appended, overlap.already_recorded) == (2, 2)
+    assert await count(admin_conn, "review-2") == 6
+    assert all(r.ok for r in await log.verify())
+
+
+async def test_different_event_at_a_stored_version_is_a_conflict(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    await log.append(events("review-3", 1, 2))
+    with pytest.raises(AuditConflict, match="different event at version 2"):
+        await log.append(events("review-3", 2, 2, tag="other"))
+    assert await count(admin_conn, "review-3") == 2
+
+
+async def test_gap_and_non_consecutive_versions_are_refused(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    await log.append(events("review-4", 1, 1))
+    with pytest.raises(AuditConflict, match="is at version 1; cannot append version 3"):
+        await log.append(events("review-4", 3, 1))
+    with pytest.raises(AuditConflict, match="consecutive"):
+        await log.append([*events("review-4", 2, 1), *events("review-4", 4, 1)])
+    assert await count(admin_conn, "review-4") == 1
+
+
+async def test_an_event_id_reused_in_another_stream_is_refused_atomically(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    [first] = events("review-5", 1, 1)
+    await log.append([first])
+    clash = first.model_copy(update={"stream_id": "review-6"})
+    with pytest.raises(AuditConflict, match="already recorded elsewhere"):
+        await log.append([*events("review-7", 1, 1), clash])
+    # the whole batch rolled back, including the other stream's event
+    assert await count(admin_conn, "review-7") == 0
+
+
+async def test_concurrent_appends_to_one_stream_never_fork_it(app_pool):
+    log = AuditLog(app_pool)
+    results = await asyncio.gather(
+        log.append(events("review-8", 1, 3, tag="a")),
+        log.append(events("review-8", 1, 3, tag="b")),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, AuditConflict) for r in results) == 1
+    [report] = await log.verify("review-8")
+    assert report.ok and report.events == 3
+
+
+async def test_streams_append_side_by_side(app_pool):
+    log = AuditLog(app_pool)
+    await asyncio.gather(*(log.append(events(f"cycle-{i}", 1, 20)) for i in range(4)))
+    reports = await log.verify()
+    assert [(r.stream_id, r.events, r.ok) for r in reports] == [(f"cycle-{i}", 20, True) for i in range(4)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = 'someone else'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "DELETE FROM audit_streams",
+        "TRUNCATE audit_streams",
+        "UPDATE audit_streams SET version = 1",
+    ],
+)
+async def test_the_database_refuses_rewrites_even_to_the_owner(app_pool, admin_conn, statement):
+    await AuditLog(app_pool).append(events("review-9", 1, 3))
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await admin_conn.execute(statement)
+    assert await count(admin_conn, "review-9") == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET actor = 'someone else'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "INSERT INTO audit_events (stream_id, version, event_id, event_type, actor, business_time, payload,"
+        " prev_hash, hash, recorded_at) SELECT stream_id, 9, gen_random_uuid(), event_type, actor, business_time,"
+        " payload, prev_hash, hash, now() - interval '1 year' FROM audit_events LIMIT 1",
+    ],
+)
+async def test_the_application_role_may_only_read_and_append(app_pool, database, statement):
+    await AuditLog(app_pool).append(events("review-10", 1, 2))
+    conn = await asyncpg.connect(database.app_url)
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+# Tampering needs someone who can switch the triggers off: a superuser. verify must see it.
+
+
+async def tamper(conn: asyncpg.Connection, *statements: str) -> None:
+    async with conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        for statement in statements:
+            await conn.execute(statement)
+
+
+async def break_of(log: AuditLog, stream: str):
+    [report] = [r for r in await log.verify() if r.stream_id == stream]
+    return report.first_break
+
+
+@pytest.fixture
+async def chained(app_pool):
+    log = AuditLog(app_pool)
+    await log.append(events("target", 1, 6))
+    await log.append(events("bystander", 1, 3))
+    yield log
+    # tampering one stream never taints another
+    assert await break_of(log, "bystander") is None
+
+
+async def test_verify_finds_an_altered_payload(chained, admin_conn):
+    await tamper(admin_conn, """UPDATE audit_events SET payload = '{"n":3,"text":"softened"}' WHERE stream_id='target' AND version=3""")
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("altered", 3)
+
+
+async def test_verify_finds_an_altered_actor_or_time(chained, admin_conn):
+    await tamper(admin_conn, "UPDATE audit_events SET recorded_at = recorded_at - interval '2 days' WHERE stream_id='target' AND version=2")
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("altered", 2)
+
+
+async def test_verify_finds_a_deleted_event(chained, admin_conn):
+    await tamper(admin_conn, "DELETE FROM audit_events WHERE stream_id='target' AND version=4")
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("missing", 5)
+
+
+async def test_verify_finds_reordered_events(chained, admin_conn):
+    await tamper(
+        admin_conn,
+        "UPDATE audit_events SET version = version + 1000 WHERE stream_id='target' AND version IN (2, 3)",
+        "UPDATE audit_events SET version = CASE version WHEN 1002 THEN 3 ELSE 2 END WHERE stream_id='target' AND version > 1000",
+    )
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("altered", 2)
+
+
+async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_conn):
+    # The forger recomputes the forged event's own hash correctly, but cannot fix its successors.
+    row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=3")
+    text = canonical_json({"n": 3, "text": "forged"})
+    forged = event_hash(
+        prev_hash=bytes(row["prev_hash"]), stream_id="target", version=3, event_id=row["event_id"],
+        event_type=row["event_type"], actor=row["actor"], business_time=row["business_time"],
+        recorded_at=row["recorded_at"], payload_text=text,
+    )
+    await tamper(
+        admin_conn,
+        "DELETE FROM audit_events WHERE stream_id='target' AND version=3",
+        f"""INSERT INTO audit_events (stream_id, version, event_id, event_type, actor, business_time, recorded_at,
+            payload, prev_hash, hash) VALUES ('target', 3, '{row["event_id"]}', '{row["event_type"]}', '{row["actor"]}',
+            '{row["business_time"].isoformat()}', '{row["recorded_at"].isoformat()}', '{text}',
+            '\\x{bytes(row["prev_hash"]).hex()}', '\\x{forged.hex()}')""",
+    )
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("broken_link", 4)
+
+
+async def test_verify_finds_an_event_appended_behind_the_logs_back(chained, admin_conn):
+    await tamper(
+        admin_conn,
+        """INSERT INTO audit_events (stream_id, version, event_id, event_type, actor, business_time, payload,
+           prev_hash, hash) SELECT stream_id, 7, gen_random_uuid(), event_type, actor, business_time, payload,
+           hash, hash FROM audit_events WHERE stream_id='target' AND version=6""",
+    )
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("beyond_head", 7)
+
+
+async def test_verify_finds_removed_newest_events(chained, admin_conn):
+    await tamper(admin_conn, "DELETE FROM audit_events WHERE stream_id='target' AND version >= 5")
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("truncated", 5)
+
+
+async def test_verify_finds_a_stream_emptied_entirely(chained, admin_conn):
+    await tamper(admin_conn, "DELETE FROM audit_events WHERE stream_id='target'")
+    brk = await break_of(chained, "target")
+    assert (brk.kind, brk.version) == ("truncated", 1)
+
+
+async def test_verify_finds_a_stream_forged_without_a_head(chained, admin_conn):
+    await tamper(
+        admin_conn,
+        """INSERT INTO audit_events (stream_id, version, event_id, event_type, actor, business_time, payload,
+           prev_hash, hash) SELECT 'invented', 1, gen_random_uuid(), event_type, actor, business_time, payload,
+           prev_hash, hash FROM audit_events WHERE stream_id='target' AND version=1""",
+    )
+    brk = await break_of(chained, "invented")
+    assert (brk.kind, brk.version) == ("no_head", 1)
