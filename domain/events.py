@@ -15,6 +15,10 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
+SYSTEM_ACTOR = "qa-engine"
+"""The actor of what the engine does on its own: timers firing, escalations."""
+
+
 class DomainEvent(BaseModel):
     """Base of every event type; subclasses set `event_type` and their own fields."""
 

@@ -1,0 +1,46 @@
+"""Due moments from the working-day clock, computed once and recorded by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.closures import ClosureFileError
+from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
+
+
+class DueRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: date
+    working_days: int = Field(ge=0, le=MAX_WORKING_DAYS)
+
+
+class DueMoment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    due_at: AwareDatetime
+    calendar_digest: str
+
+
+class CalendarActivities:
+    def __init__(self, calendar_for: Callable[[date], WorkingDayCalendar]) -> None:
+        # Injected so that workflow code, which imports this module for its
+        # contracts, never imports the holiday library behind the calendar.
+        self._calendar_for = calendar_for
+
+    @activity.defn(name="calendar.due_at")
+    async def due_at(self, request: DueRequest) -> DueMoment:
+        try:
+            calendar = self._calendar_for(request.start)
+        except ClosureFileError as exc:
+            # Retrying helps once someone mends the file, so this one stays retryable.
+            raise ApplicationError(str(exc), type="ClosureFileError") from None
+        return DueMoment(
+            due_at=calendar.due_at(request.start, request.working_days),
+            calendar_digest=calendar.digest(),
+        )

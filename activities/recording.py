@@ -1,0 +1,38 @@
+"""The one activity every workflow records its events through."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.audit_log import AuditConflict, AuditLog
+from domain.events import NewEvent
+
+
+class AppendEvents(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    events: tuple[NewEvent, ...] = Field(min_length=1)
+
+
+class AppendResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    appended: int
+    already_recorded: int
+
+
+class AuditActivities:
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    @activity.defn(name="audit.append_events")
+    async def append_events(self, request: AppendEvents) -> AppendResult:
+        try:
+            outcome = await self._log.append(request.events)
+        except AuditConflict as exc:
+            raise ApplicationError(str(exc), type="AuditConflict", non_retryable=True) from None
+        if outcome.already_recorded:
+            activity.logger.info("append retried: %d events were already recorded", outcome.already_recorded)
+        return AppendResult(appended=outcome.appended, already_recorded=outcome.already_recorded)

@@ -1,0 +1,132 @@
+"""The deadline workflow on the time-skipping server, recording into a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from activities.audit_log import AuditLog
+from domain import deadline
+from domain.bank_holidays import calendar_for
+from domain.deadline import CompleteDeadline, DeadlineState, ExtendDeadline
+from domain.events import fold
+from workflows.deadline import DeadlineInput, DeadlineWorkflow
+
+
+async def start(env, settings, *, working_days: int, owner: str = "sam.reviewer") -> WorkflowHandle:
+    today = (await env.get_current_time()).date()
+    handle = await env.client.start_workflow(
+        DeadlineWorkflow.run,
+        DeadlineInput(
+            title="CPR review 1234567",
+            owner=owner,
+            start=today,
+            working_days=working_days,
+            set_by="qa.officer",
+        ),
+        id=f"deadline-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+    )
+    for _ in range(100):
+        if await handle.query(DeadlineWorkflow.state) is not None:
+            return handle
+        await asyncio.sleep(0.05)
+    raise AssertionError("the deadline was never set")
+
+
+async def state(handle: WorkflowHandle) -> DeadlineState:
+    return await handle.query(DeadlineWorkflow.state)
+
+
+async def recorded(app_pool, handle) -> list:
+    return await AuditLog(app_pool).read_stream(handle.id)
+
+
+async def test_completion_before_the_due_moment_is_recorded_as_met(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    opened = await handle.execute_update(DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="staff sickness"))
+    assert opened.status == "open"
+    met = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer", note="uploaded"))
+    assert (met.status, met.met_by, met.late) == ("met", "sam.reviewer", False)
+    result = await handle.result()
+    assert result == met
+
+    events = await recorded(app_pool, handle)
+    assert [e.event_type for e in events] == ["deadline.set", "deadline.extended", "deadline.met"]
+    assert events[0].actor == "qa.officer" and events[2].actor == "sam.reviewer"
+    # one reducer, two users: the log alone rebuilds what the workflow holds
+    assert fold(deadline.evolve, deadline.DEADLINE_EVENTS, events) == result
+    assert all(r.ok for r in await AuditLog(app_pool).verify())
+
+
+async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    events = await recorded(app_pool, handle)
+    opened = await state(handle)
+    calendar = calendar_for(opened.start)
+    assert opened.due_at == calendar.due_at(opened.start, 20)
+    assert events[0].payload["calendar_digest"] == calendar.digest()
+    await handle.terminate()
+
+
+async def test_an_untouched_deadline_passes_on_its_timer(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    due_at = (await state(handle)).due_at
+    await time_skipping_env.sleep(timedelta(days=40))
+
+    overdue = await state(handle)
+    assert overdue.status == "overdue"
+    passed = (await recorded(app_pool, handle))[-1]
+    assert passed.event_type == "deadline.passed" and passed.actor == "qa-engine"
+    assert due_at <= passed.business_time < due_at + timedelta(minutes=1)
+
+    late = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer"))
+    assert (late.status, late.late) == ("met", True)
+    assert (await handle.result()).status == "met"
+
+
+async def test_an_extension_moves_the_running_timer(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=5)
+    first_due = (await state(handle)).due_at
+    extended = await handle.execute_update(
+        DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=5, reason="family unavailable")
+    )
+    assert extended.due_at > first_due + timedelta(days=6)
+    now = await time_skipping_env.get_current_time()
+    await time_skipping_env.sleep(first_due - now + timedelta(hours=1))
+    assert (await state(handle)).status == "open"
+    await time_skipping_env.sleep(extended.due_at - first_due)
+    assert (await state(handle)).status == "overdue"
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.extended", "deadline.passed"]
+    await handle.terminate()
+
+
+@pytest.mark.parametrize(
+    ("update", "request_", "message"),
+    [
+        (DeadlineWorkflow.complete, CompleteDeadline(actor="someone.else"), "only the owner (sam.reviewer)"),
+        (DeadlineWorkflow.extend, ExtendDeadline(actor="sam.reviewer", extra_working_days=2, reason="busy"), "cannot extend their own"),
+        (DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=60, reason="x"), "cannot run past 260"),
+    ],
+)
+async def test_refusals_record_nothing(time_skipping_env, worker, settings, app_pool, update, request_, message):
+    handle = await start(time_skipping_env, settings, working_days=250)
+    before = await recorded(app_pool, handle)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(update, request_)
+    assert message in str(refused.value.cause)
+    assert refused.value.cause.type == "Refused"
+    assert await recorded(app_pool, handle) == before
+    assert (await state(handle)).version == 1
+    await handle.terminate()
+
+
+async def test_completing_twice_is_refused(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=3)
+    await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer"))
+    await handle.result()
+    assert len(await recorded(app_pool, handle)) == 2

@@ -1,0 +1,50 @@
+"""The one place that wires every workflow and activity into a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.audit_log import AuditLog
+from activities.deadlines import CalendarActivities
+from activities.recording import AuditActivities
+from domain.working_days import WorkingDayCalendar
+from infra.calendar_source import load_calendar
+from infra.settings import Settings
+from workflows.deadline import DeadlineWorkflow
+
+WORKFLOWS = [DeadlineWorkflow]
+
+# Deterministic and side-effect free, so safe to share with the sandbox
+# instead of re-importing them for every workflow run.
+PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection")
+
+
+def activities(pool: asyncpg.Pool, calendar_for: Callable[[date], WorkingDayCalendar]) -> list[Callable]:
+    audit = AuditActivities(AuditLog(pool))
+    calendar = CalendarActivities(calendar_for)
+    return [audit.append_events, calendar.due_at]
+
+
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    *,
+    calendar_for: Callable[[date], WorkingDayCalendar] | None = None,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities(pool, calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path)),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )

@@ -1,0 +1,139 @@
+"""A working-day deadline as a durable workflow: set, extended, met or passed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from functools import partial
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from domain import deadline
+from domain.deadline import (
+    CompleteDeadline,
+    DeadlineExtended,
+    DeadlineMet,
+    DeadlinePassed,
+    DeadlineSet,
+    DeadlineState,
+    ExtendDeadline,
+)
+from domain.events import SYSTEM_ACTOR
+from domain.working_days import MAX_WORKING_DAYS
+from workflows.recording import EventRecorder
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
+
+CALENDAR_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+CALENDAR_TIMEOUT = timedelta(seconds=30)
+
+
+class DeadlineInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1)
+    start: date
+    working_days: int = Field(ge=0, le=MAX_WORKING_DAYS)
+    set_by: str = Field(min_length=1)
+
+
+@workflow.defn(name="Deadline")
+class DeadlineWorkflow:
+    @workflow.init
+    def __init__(self, request: DeadlineInput) -> None:
+        self._recorder: EventRecorder[DeadlineState] = EventRecorder(
+            workflow.info().workflow_id, deadline.evolve
+        )
+
+    @workflow.run
+    async def run(self, request: DeadlineInput) -> DeadlineState:
+        due = await self._due(request.start, request.working_days)
+        await self._recorder.record(
+            request.set_by,
+            DeadlineSet(
+                title=request.title,
+                owner=request.owner,
+                start=request.start,
+                working_days=request.working_days,
+                due_at=due.due_at,
+                calendar_digest=due.calendar_digest,
+            ),
+        )
+        while (state := self._state()).status != "met":
+            if state.status == "overdue":
+                await workflow.wait_condition(lambda: self._state().status != "overdue")
+                continue
+            due_at = state.due_at
+            remaining = (due_at - workflow.now()).total_seconds()
+            if remaining > 0:
+                # Woken early by a completion or an extension: the loop takes the new due moment.
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._state().status != "open" or self._state().due_at != due_at,
+                        timeout=remaining,
+                    )
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            try:
+                await self._recorder.record(
+                    SYSTEM_ACTOR, DeadlinePassed(due_at=due_at), rule=partial(deadline.check_passing, due_at=due_at)
+                )
+            except ApplicationError:
+                continue  # met or moved while the breach waited to be recorded
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> DeadlineState | None:
+        return self._recorder.state
+
+    @workflow.update
+    async def complete(self, request: CompleteDeadline) -> DeadlineState:
+        return await self._recorder.record(
+            request.actor,
+            DeadlineMet(note=request.note),
+            rule=lambda state: deadline.check_complete(state, request),
+        )
+
+    @complete.validator
+    def _validate_complete(self, request: CompleteDeadline) -> None:
+        self._recorder.validate(deadline.check_complete, request)
+
+    @workflow.update
+    async def extend(self, request: ExtendDeadline) -> DeadlineState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        before = self._state()
+        due = await self._due(before.start, before.working_days + request.extra_working_days)
+        return await self._recorder.record(
+            request.actor,
+            DeadlineExtended(
+                extra_working_days=request.extra_working_days,
+                due_at=due.due_at,
+                calendar_digest=due.calendar_digest,
+                reason=request.reason,
+            ),
+            rule=lambda state: deadline.check_extend(state, request, version=before.version),
+        )
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendDeadline) -> None:
+        self._recorder.validate(deadline.check_extend, request)
+
+    def _state(self) -> DeadlineState:
+        state = self._recorder.state
+        assert state is not None, "read before the deadline was set"
+        return state
+
+    async def _due(self, start: date, working_days: int) -> DueMoment:
+        return await workflow.execute_activity_method(
+            CalendarActivities.due_at,
+            DueRequest(start=start, working_days=working_days),
+            start_to_close_timeout=CALENDAR_TIMEOUT,
+            retry_policy=CALENDAR_RETRY,
+        )

@@ -1,0 +1,119 @@
+"""Recording domain events from inside a workflow: append first, then fold.
+
+A workflow's state is only ever the fold of events the audit log holds, so a
+query can never show something the log does not. Appends are serialised by a
+lock, which also lets a handler re-check its rule against the newest state
+just before it records (a timer may have fired while it waited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import Refusal
+from domain.events import DomainEvent, EventMeta, NewEvent
+
+with workflow.unsafe.imports_passed_through():
+    from activities.recording import AppendEvents, AuditActivities
+
+S = TypeVar("S")
+
+# Recording must eventually succeed: retry for as long as it takes, unless the
+# log says the append contradicts what it holds (a bug, never a glitch).
+APPEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["AuditConflict"],
+)
+APPEND_TIMEOUT = timedelta(seconds=30)
+
+
+def refused(refusal: Refusal) -> ApplicationError:
+    """The error a person sees when an update is refused."""
+    return ApplicationError(str(refusal), type="Refused", non_retryable=True)
+
+
+def check(rule: Callable[..., None], *args: object) -> None:
+    """Run a domain rule in a validator or handler, turning a Refusal into a clean rejection."""
+    try:
+        rule(*args)
+    except Refusal as exc:
+        raise refused(exc) from None
+
+
+class EventRecorder(Generic[S]):
+    def __init__(
+        self,
+        stream_id: str,
+        reducer: Callable[[S | None, DomainEvent, EventMeta], S],
+        state: S | None = None,
+        version: int = 0,
+    ) -> None:
+        self.stream_id = stream_id
+        self.state = state
+        self.version = version
+        self._reducer = reducer
+        self._lock = asyncio.Lock()
+
+    def validate(self, rule: Callable[..., None], *args: object) -> None:
+        """Validator side of `record(rule=...)`: refuse early what the rules refuse.
+
+        Before the opening event is recorded there is nothing to judge against;
+        the update is then accepted and its handler waits for the opening event
+        and checks the rule there, so a caller who acts at once is not refused.
+        """
+        if self.state is not None:
+            check(rule, self.state, *args)
+
+    async def record(
+        self,
+        actor: str,
+        *events: DomainEvent,
+        rule: Callable[[S], None] | None = None,
+    ) -> S:
+        """Append `events` to the audit log, then fold them into the state.
+
+        `rule`, if given, is checked against the state as it is once this call
+        holds the lock; a Refusal then records nothing.
+        """
+        if rule is not None:
+            await workflow.wait_condition(lambda: self.state is not None)
+        async with self._lock:
+            if rule is not None:
+                check(rule, self.state)
+            now = workflow.now()
+            new = tuple(
+                NewEvent(
+                    stream_id=self.stream_id,
+                    version=self.version + offset,
+                    event_id=workflow.uuid4(),
+                    event_type=event.event_type,
+                    actor=actor,
+                    business_time=now,
+                    payload=event.payload(),
+                )
+                for offset, event in enumerate(events, start=1)
+            )
+            await workflow.execute_activity_method(
+                AuditActivities.append_events,
+                AppendEvents(events=new),
+                start_to_close_timeout=APPEND_TIMEOUT,
+                retry_policy=APPEND_RETRY,
+            )
+            state = self.state
+            for recorded, event in zip(new, events):
+                state = self._reducer(
+                    state, event, EventMeta(version=recorded.version, actor=actor, business_time=now)
+                )
+            self.state = state
+            self.version = new[-1].version
+            assert state is not None
+            return state
