@@ -1,0 +1,183 @@
+"""`qa up` and `qa worker`: the stack in the foreground, stopped cleanly by Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import asyncpg
+from temporalio.client import Client
+
+from infra.db import create_pool, migrate
+from infra.embedded import EmbeddedError, ensure_port_free, prepare_database, start_postgres, temporal_cli
+from infra.logging import configure_logging, get_logger
+from infra.settings import Settings, SettingsError, StackFile
+from infra.temporal import connect
+
+log = get_logger("qa.stack")
+
+TEMPORAL_START_TIMEOUT = 60.0
+TEMPORAL_STOP_TIMEOUT = 15.0
+
+
+async def run_worker(settings: Settings) -> None:
+    """A worker for an existing stack: scale out by running more of these on the same task queue."""
+    configure_logging(settings.log_format, settings.log_level)
+    await migrate(settings.require_admin_database_url())
+    async with AsyncExitStack() as stack:
+        pool = await create_pool(settings.require_database_url())
+        stack.push_async_callback(pool.close)
+        client = await connect(settings)
+        log.info("worker starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+        await _serve(client, pool, settings)
+
+
+async def run_stack(settings: Settings) -> None:
+    configure_logging(settings.log_format, settings.log_level)
+    running = settings.running_stack()
+    if running is not None:
+        raise SettingsError(f"`qa up` is already running (pid {running.pid}) for {settings.home}")
+    settings.home.mkdir(parents=True, exist_ok=True)
+
+    async with AsyncExitStack() as stack:
+        admin_url, app_url = await _database(settings, stack)
+        address, ui_url = await _temporal(settings, stack)
+        stack_settings = settings.model_copy(
+            update={"database_url": app_url, "admin_database_url": admin_url, "temporal_address": address}
+        )
+        pool = await create_pool(app_url)
+        stack.push_async_callback(pool.close)
+        client = await connect(stack_settings)
+
+        settings.stack_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.stack_file.write_text(
+            StackFile(
+                pid=os.getpid(),
+                database_url=app_url,
+                admin_database_url=admin_url,
+                temporal_address=address,
+                temporal_ui_url=ui_url,
+            ).model_dump_json(indent=2)
+        )
+        stack.callback(settings.stack_file.unlink, missing_ok=True)
+
+        print(
+            f"qa-engine is up (data in {settings.home})\n"
+            f"  Temporal Web UI:  {ui_url}\n"
+            f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
+            f"  try, in another terminal:\n"
+            f"    qa calendar due 2027-03-22 20\n"
+            f"    qa deadline start --title 'CPR review 1234567' --owner sam.reviewer"
+            f" --start 2027-03-22 --days 20 --as qa.officer\n"
+            f"  Ctrl-C stops everything.",
+            flush=True,
+        )
+        await _serve(client, pool, stack_settings)
+        log.info("stopping")
+    print("qa-engine stopped", flush=True)
+
+
+async def _serve(client: Client, pool: asyncpg.Pool, settings: Settings) -> None:
+    from worker.main import build_worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with build_worker(client, pool, settings):
+            log.info("worker running", task_queue=settings.task_queue)
+            await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def _database(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:
+    if settings.database_url:
+        admin_url = settings.admin_database_url or settings.database_url
+        await migrate(admin_url)
+        return admin_url, settings.database_url
+    pg = await asyncio.to_thread(start_postgres, settings.home / "postgres")
+    stack.callback(pg.stop)
+    log.info("postgres running", socket=str(pg.socket_dir))
+    return await prepare_database(pg)
+
+
+async def _temporal(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:
+    if settings.temporal_address:
+        return settings.temporal_address, "(external Temporal: see your cluster's UI)"
+    ensure_port_free(settings.temporal_port, "Temporal")
+    ensure_port_free(settings.temporal_ui_port, "Temporal Web UI")
+    process = await stack.enter_async_context(_dev_server(settings))
+    address = f"127.0.0.1:{settings.temporal_port}"
+    await _wait_for_temporal(address, settings, process)
+    log.info("temporal running", address=address, pid=process.pid)
+    return address, f"http://127.0.0.1:{settings.temporal_ui_port}"
+
+
+@asynccontextmanager
+async def _dev_server(settings: Settings) -> AsyncIterator[subprocess.Popen[bytes]]:
+    log_path = settings.home / "temporal.log"
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [
+                temporal_cli(),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(settings.home / "temporal.db"),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(settings.temporal_port),
+                "--ui-port",
+                str(settings.temporal_ui_port),
+                "--namespace",
+                settings.temporal_namespace,
+                "--log-level",
+                "warn",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches us, and we stop it in order, after the worker.
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        await asyncio.to_thread(_stop_process, process)
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(TEMPORAL_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def _wait_for_temporal(address: str, settings: Settings, process: subprocess.Popen[bytes]) -> None:
+    probe = settings.model_copy(update={"temporal_address": address})
+    deadline = asyncio.get_running_loop().time() + TEMPORAL_START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise EmbeddedError(
+                f"the Temporal dev server exited with code {process.returncode}: see {settings.home / 'temporal.log'}"
+            )
+        try:
+            client = await connect(probe)
+            await client.service_client.check_health()
+            return
+        except RuntimeError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise EmbeddedError(f"the Temporal dev server did not start within {TEMPORAL_START_TIMEOUT:.0f}s") from None
+            await asyncio.sleep(0.2)
+

@@ -1,0 +1,92 @@
+"""The CLI's answers and refusals: one line, a non-zero exit, never a traceback, nothing changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.cli import main
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("QA_DATABASE_URL", "QA_ADMIN_DATABASE_URL", "QA_TEMPORAL_ADDRESS", "QA_CLOSURE_DAYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    return tmp_path
+
+
+def qa(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_due_prints_the_local_end_of_the_nth_working_day(capsys):
+    assert qa(capsys, "calendar", "due", "2027-03-22", "20") == (0, "2027-04-21T23:59:59+01:00\n", "")
+
+
+def test_due_json_is_machine_readable(capsys):
+    code, out, _ = qa(capsys, "calendar", "due", "2027-03-22", "20", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert {k: data[k] for k in ("start", "working_days", "due_date", "due_at")} == {
+        "start": "2027-03-22",
+        "working_days": 20,
+        "due_date": "2027-04-21",
+        "due_at": "2027-04-21T23:59:59+01:00",
+    }
+    assert len(data["calendar_digest"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2027-02-30", "3"), "start date '2027-02-30' is not a real date"),
+        (("27-03-22", "3"), "start date '27-03-22' is not a date: expected YYYY-MM-DD"),
+        (("2027-03-22", "-1"), "working days must be between 0 and 260, got -1"),
+        (("2027-03-22", "261"), "working days must be between 0 and 260, got 261"),
+        (("2027-03-22", "2.5"), "working days '2.5' is not a whole number"),
+        (("2027-03-22",), "Missing argument 'WORKING_DAYS'."),
+    ],
+)
+def test_due_refuses_bad_input_in_one_line(capsys, args, message):
+    code, out, err = qa(capsys, "calendar", "due", *args)
+    assert code == 2 and out == ""
+    assert err == f"qa: {message}\n"
+
+
+def test_closure_days_move_deadlines_and_are_kept_as_data(capsys, isolated_home):
+    # Mon 20 Dec 2027: 27 and 28 Dec are the Christmas and Boxing Day substitutes, 3 Jan the New Year's one.
+    assert qa(capsys, "calendar", "due", "2027-12-20", "6")[1] == "2027-12-30T23:59:59+00:00\n"
+    assert qa(capsys, "calendar", "close", "2027-12-29", "--reason", "Council closure day")[0] == 0
+    assert qa(capsys, "calendar", "due", "2027-12-20", "6")[1] == "2027-12-31T23:59:59+00:00\n"
+    code, out, _ = qa(capsys, "calendar", "closures", "--json")
+    assert json.loads(out) == [{"date": "2027-12-29", "reason": "Council closure day"}]
+    assert (isolated_home / "closure_days.csv").read_text() == "date,reason\n2027-12-29,Council closure day\n"
+
+    before = (isolated_home / "closure_days.csv").read_text()
+    assert qa(capsys, "calendar", "close", "2027-12-29", "--reason", "again") == (
+        1, "", "qa: 2027-12-29 is already a closure day\n"
+    )
+    assert qa(capsys, "calendar", "close", "2027-12-32", "--reason", "x")[2] == "qa: closure day '2027-12-32' is not a real date\n"
+    assert (isolated_home / "closure_days.csv").read_text() == before
+
+
+def test_a_broken_closure_days_file_is_named_with_its_line(capsys, isolated_home):
+    path = isolated_home / "closure_days.csv"
+    path.write_text("date,reason\n2027-12-29,Council closure\n2027-12-30\n")
+    code, out, err = qa(capsys, "calendar", "due", "2027-12-20", "6")
+    assert code == 1 and out == ""
+    assert err.startswith(f"qa: {path} line 3:") and err.count("\n") == 1
+
+
+def test_no_arguments_prints_help(capsys):
+    code, out, _ = qa(capsys)
+    assert code == 0 and "calendar" in out and "audit" in out
+
+
+def test_unknown_command_is_one_line(capsys):
+    assert qa(capsys, "calender") == (2, "", "qa: No such command 'calender'. Did you mean 'calendar'?\n")

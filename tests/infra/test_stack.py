@@ -1,0 +1,126 @@
+"""`qa up` as a user runs it: embedded PostgreSQL + Temporal dev server + worker, driven by the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+QA = str(Path(sys.executable).parent / "qa")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(
+        QA_HOME=str(tmp_path / "qa-home"),
+        QA_TEMPORAL_PORT=str(free_port()),
+        QA_TEMPORAL_UI_PORT=str(free_port()),
+        QA_LOG_FORMAT="json",
+    )
+    return env
+
+
+class Stack:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process = subprocess.Popen(
+            [QA, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        banner = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"qa up exited early: {self.process.wait()} {self.process.stderr.read()}")
+            banner.append(line)
+            if "Ctrl-C stops everything" in line:
+                self.banner = "".join(banner)
+                return
+        raise AssertionError("qa up did not come up in 90 s")
+
+    def qa(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([QA, *args], env=self.env, capture_output=True, text=True, timeout=60)
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        out, _ = self.process.communicate(timeout=60)
+        assert self.process.returncode == 0
+        return out
+
+
+def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env):
+    home = Path(stack_env["QA_HOME"])
+    temporal_port = int(stack_env["QA_TEMPORAL_PORT"])
+
+    stack = Stack(stack_env)
+    try:
+        assert f"http://127.0.0.1:{stack_env['QA_TEMPORAL_UI_PORT']}" in stack.banner
+        assert (home / "run" / "stack.json").exists()
+        again = stack.qa("up", ok=False)
+        assert again.returncode == 1 and "already running" in again.stderr
+
+        deadline_id = stack.qa(
+            "deadline", "start", "--title", "CPR review 1234567", "--owner", "sam.reviewer",
+            "--start", "2027-03-22", "--days", "20", "--as", "qa.officer",
+        ).stdout.strip()
+        for _ in range(50):
+            shown = stack.qa("deadline", "show", deadline_id, "--json", ok=False)
+            if shown.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert json.loads(shown.stdout)["due_at"] == "2027-04-21T23:59:59+01:00"
+
+        refused = stack.qa("deadline", "done", deadline_id, "--as", "not.the.owner", ok=False)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == (
+            "qa: refused: only the owner (sam.reviewer) can mark 'CPR review 1234567' as done, not not.the.owner"
+        )
+        stack.qa("deadline", "done", deadline_id, "--as", "sam.reviewer", "--note", "review uploaded")
+        assert stack.qa("db", "migrate").stdout.strip() == "database is up to date"
+        verified = json.loads(stack.qa("audit", "verify", "--json").stdout)
+        assert verified == {"ok": True, "streams": 1, "events": 2, "breaks": []}
+    finally:
+        out = stack.stop()
+    assert "qa-engine stopped" in out
+    assert not port_open(temporal_port)
+    assert not (home / "run" / "stack.json").exists()
+    assert not (home / "postgres" / "postmaster.pid").exists()
+
+    # Both stores live under QA_HOME: a restart finds everything as it was.
+    stack = Stack(stack_env)
+    try:
+        state = json.loads(stack.qa("deadline", "show", deadline_id, "--json").stdout)
+        assert (state["status"], state["met_by"]) == ("met", "sam.reviewer")
+        assert json.loads(stack.qa("audit", "verify", deadline_id, "--json").stdout)["events"] == 2
+    finally:
+        stack.stop()
+
+
+def test_commands_that_need_the_stack_say_so_when_it_is_down(stack_env):
+    done = subprocess.run([QA, "audit", "verify"], env=stack_env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "qa: no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
+    )
