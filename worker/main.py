@@ -26,6 +26,10 @@ WORKFLOWS = [DeadlineWorkflow]
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
 def activities(pool: asyncpg.Pool, calendar_for: Callable[[date], WorkingDayCalendar]) -> list[Callable]:
     audit = AuditActivities(AuditLog(pool))
     calendar = CalendarActivities(calendar_for)
@@ -44,7 +48,5 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities(pool, calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path)),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
     )

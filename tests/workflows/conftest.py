@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,3 +36,24 @@ async def worker(time_skipping_env, app_pool, settings) -> AsyncIterator[Worker]
     worker = build_worker(time_skipping_env.client, app_pool, settings)
     async with worker:
         yield worker
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.fixture
+def keep_history():
+    """Save a finished workflow's history for the replay test, when QA_RECORD_HISTORIES=1.
+
+    Recorded histories are committed: replaying them against today's code is
+    what tells us a change would break workflows already running.
+    """
+
+    async def keep(handle, name: str) -> None:
+        if os.environ.get("QA_RECORD_HISTORIES") != "1":
+            return
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+    return keep

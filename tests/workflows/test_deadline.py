@@ -46,7 +46,9 @@ async def recorded(app_pool, handle) -> list:
     return await AuditLog(app_pool).read_stream(handle.id)
 
 
-async def test_completion_before_the_due_moment_is_recorded_as_met(time_skipping_env, worker, settings, app_pool):
+async def test_completion_before_the_due_moment_is_recorded_as_met(
+    time_skipping_env, worker, settings, app_pool, keep_history
+):
     handle = await start(time_skipping_env, settings, working_days=20)
     opened = await handle.execute_update(DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="staff sickness"))
     assert opened.status == "open"
@@ -61,6 +63,7 @@ async def test_completion_before_the_due_moment_is_recorded_as_met(time_skipping
     # one reducer, two users: the log alone rebuilds what the workflow holds
     assert fold(deadline.evolve, deadline.DEADLINE_EVENTS, events) == result
     assert all(r.ok for r in await AuditLog(app_pool).verify())
+    await keep_history(handle, "deadline_extended_then_met")
 
 
 async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env, worker, settings, app_pool):
@@ -73,7 +76,7 @@ async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env
     await handle.terminate()
 
 
-async def test_an_untouched_deadline_passes_on_its_timer(time_skipping_env, worker, settings, app_pool):
+async def test_an_untouched_deadline_passes_on_its_timer(time_skipping_env, worker, settings, app_pool, keep_history):
     handle = await start(time_skipping_env, settings, working_days=20)
     due_at = (await state(handle)).due_at
     await time_skipping_env.sleep(timedelta(days=40))
@@ -87,6 +90,7 @@ async def test_an_untouched_deadline_passes_on_its_timer(time_skipping_env, work
     late = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer"))
     assert (late.status, late.late) == ("met", True)
     assert (await handle.result()).status == "met"
+    await keep_history(handle, "deadline_passed_then_met_late")
 
 
 async def test_an_extension_moves_the_running_timer(time_skipping_env, worker, settings, app_pool):
