@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from functools import cache
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import TLSConfig
 
 from infra.settings import Settings
@@ -21,6 +25,19 @@ def _tls(settings: Settings) -> bool | TLSConfig:
     )
 
 
+@cache
+def runtime() -> Runtime:
+    """Temporal's Rust core, with its logs forwarded to the stdlib (and so to structlog)."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.require_temporal_address(),
@@ -28,4 +45,5 @@ async def connect(settings: Settings) -> Client:
         data_converter=pydantic_data_converter,
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
+        runtime=runtime(),
     )
