@@ -32,7 +32,9 @@ class AppendOutcome:
     already_recorded: int
 
 
-_COLUMNS = "position, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash"
+_COLUMNS = (
+    "position, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash"
+)
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:
@@ -82,9 +84,7 @@ class AuditLog:
                 already += old
         return AppendOutcome(appended=appended, already_recorded=already)
 
-    async def _append_stream(
-        self, conn: asyncpg.Connection, stream_id: str, events: list[NewEvent]
-    ) -> tuple[int, int]:
+    async def _append_stream(self, conn: asyncpg.Connection, stream_id: str, events: list[NewEvent]) -> tuple[int, int]:
         first = events[0].version
         if [e.version for e in events] != list(range(first, first + len(events))):
             raise AuditConflict(f"stream {stream_id}: versions of one append must be consecutive")
@@ -100,7 +100,7 @@ class AuditLog:
         head_version: int = head["version"]
         texts = [canonical_json(e.payload) for e in events]
 
-        recorded = [(e, t) for e, t in zip(events, texts) if e.version <= head_version]
+        recorded = [(e, t) for e, t in zip(events, texts, strict=True) if e.version <= head_version]
         if recorded:
             rows = await conn.fetch(
                 "SELECT version, event_id, event_type, actor, business_time, payload FROM audit_events"
@@ -111,12 +111,12 @@ class AuditLog:
             )
             if len(rows) != len(recorded):
                 raise AuditConflict(f"stream {stream_id} is missing versions it once held: run `qa audit verify`")
-            for (event, text), row in zip(recorded, rows):
+            for (event, text), row in zip(recorded, rows, strict=True):
                 if not _same_event(event, text, row):
                     raise AuditConflict(
                         f"stream {stream_id} already holds a different event at version {event.version}"
                     )
-        fresh = [(e, t) for e, t in zip(events, texts) if e.version > head_version]
+        fresh = [(e, t) for e, t in zip(events, texts, strict=True) if e.version > head_version]
         if not fresh:
             return 0, len(recorded)
         if fresh[0][0].version != head_version + 1:
@@ -140,7 +140,17 @@ class AuditLog:
                 payload_text=text,
             )
             rows.append(
-                (stream_id, event.version, event.event_id, event.event_type, event.actor, event.business_time, text, prev, digest)
+                (
+                    stream_id,
+                    event.version,
+                    event.event_id,
+                    event.event_type,
+                    event.actor,
+                    event.business_time,
+                    text,
+                    prev,
+                    digest,
+                )
             )
             prev = digest
         try:
@@ -152,7 +162,9 @@ class AuditLog:
                 rows,
             )
         except asyncpg.UniqueViolationError as exc:
-            raise AuditConflict(f"stream {stream_id}: an event id is already recorded elsewhere ({exc.detail})") from None
+            raise AuditConflict(
+                f"stream {stream_id}: an event id is already recorded elsewhere ({exc.detail})"
+            ) from None
         await conn.execute(
             "UPDATE audit_streams SET version = $2, hash = $3, updated_at = now() WHERE stream_id = $1",
             stream_id,
@@ -190,10 +202,7 @@ class AuditLog:
 
 async def _streams(conn: asyncpg.Connection, stream_id: str | None) -> AsyncIterator[tuple[str, list[StoredEvent]]]:
     """Each stream's events in version order, streamed from a server-side cursor."""
-    query = (
-        f"SELECT {_COLUMNS} FROM audit_events WHERE $1::text IS NULL OR stream_id = $1"
-        " ORDER BY stream_id, version"
-    )
+    query = f"SELECT {_COLUMNS} FROM audit_events WHERE $1::text IS NULL OR stream_id = $1 ORDER BY stream_id, version"
     current: str | None = None
     batch: list[StoredEvent] = []
     async for row in conn.cursor(query, stream_id, prefetch=2000):

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -163,7 +164,9 @@ def _check_event(
     if recomputed != event.hash:
         return brk("altered", "its content does not match its hash: it was changed after it was recorded")
     if event.prev_hash != expected_prev:
-        return brk("broken_link", "it does not link to the event before it: events were reordered, replaced or inserted")
+        return brk(
+            "broken_link", "it does not link to the event before it: events were reordered, replaced or inserted"
+        )
     return None
 
 
@@ -178,4 +181,3 @@ def _check_head(stream_id: str, last_version: int, last_hash: bytes, head: Strea
             f"the head records v{head.version} but the log ends at v{last_version}: newest events were removed",
         )
     return ChainBreak(stream_id, last_version, "broken_link", "the head's hash does not match the last event")
-

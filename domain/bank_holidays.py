@@ -21,9 +21,7 @@ _SUBDIVISION = "ENG"
 _YEARS_AHEAD = 2
 
 
-def england_and_wales_calendar(
-    years: range | Iterable[int], closure_days: Iterable[date] = ()
-) -> WorkingDayCalendar:
+def england_and_wales_calendar(years: range | Iterable[int], closure_days: Iterable[date] = ()) -> WorkingDayCalendar:
     """Bank holidays (with weekend substitutes) plus the authority's closure days.
 
     ``years`` must be consecutive; closure days outside them are ignored, since
@@ -38,9 +36,7 @@ def england_and_wales_calendar(
 
     # observed=True adds the weekday substitutes ("Boxing Day (observed)" etc.);
     # expand=False stops lookups from quietly loading other years.
-    bank_holidays = holidays.country_holidays(
-        _COUNTRY, subdiv=_SUBDIVISION, years=wanted, observed=True, expand=False
-    )
+    bank_holidays = holidays.country_holidays(_COUNTRY, subdiv=_SUBDIVISION, years=wanted, observed=True, expand=False)
     closed = {d for d in bank_holidays if first <= d.year <= last}
     closed.update(d for d in closure_days if first <= d.year <= last)
     return WorkingDayCalendar(closed_days=frozenset(closed), first_year=first, last_year=last)
@@ -48,6 +44,4 @@ def england_and_wales_calendar(
 
 def calendar_for(start: date, closure_days: Iterable[date] = ()) -> WorkingDayCalendar:
     """A calendar long enough for any deadline of up to MAX_WORKING_DAYS from start."""
-    return england_and_wales_calendar(
-        range(start.year, start.year + _YEARS_AHEAD + 1), closure_days
-    )
+    return england_and_wales_calendar(range(start.year, start.year + _YEARS_AHEAD + 1), closure_days)

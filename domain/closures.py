@@ -72,8 +72,7 @@ def _parse_row(cells: list[str]) -> ClosureDay:
     """One closure from a data row; ValueError says what is wrong with it."""
     if len(cells) > 2:
         raise ValueError(
-            f"expected 2 columns (date,reason), got {len(cells)}; "
-            "put a reason containing commas in double quotes"
+            f"expected 2 columns (date,reason), got {len(cells)}; put a reason containing commas in double quotes"
         )
     day = _parse_date(cells[0])
     if len(cells) < 2 or not cells[1]:
@@ -105,8 +104,7 @@ def parse_closure_days(text: str, source: str = "closure days") -> tuple[Closure
             closure = _parse_row(cells)
             if closure.day in line_of:
                 raise ValueError(
-                    f"{closure.day.isoformat()} is listed twice "
-                    f"(lines {line_of[closure.day]} and {number})"
+                    f"{closure.day.isoformat()} is listed twice (lines {line_of[closure.day]} and {number})"
                 )
         except csv.Error as exc:
             raise ClosureFileError(f"{source} line {number}: malformed CSV ({exc})") from None
@@ -123,7 +121,7 @@ def parse_closure_days(text: str, source: str = "closure days") -> tuple[Closure
 def render_closure_days(days: Iterable[ClosureDay]) -> str:
     """The file text for days, sorted by date, that parse_closure_days reads back."""
     ordered = sorted(days, key=lambda closure: closure.day)
-    for earlier, later in zip(ordered, ordered[1:]):
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
         if earlier.day == later.day:
             raise ValueError(f"{later.day.isoformat()} appears more than once")
     buffer = io.StringIO()

@@ -8,12 +8,12 @@ reducer folds domain events in the workflow and, from the log, for auditors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 
 SYSTEM_ACTOR = "qa-engine"
 """The actor of what the engine does on its own: timers firing, escalations."""

@@ -65,9 +65,7 @@ class WorkingDayCalendar:
     def __post_init__(self) -> None:
         object.__setattr__(self, "closed_days", frozenset(self.closed_days))
         if self.first_year > self.last_year:
-            raise ValueError(
-                f"first_year {self.first_year} is after last_year {self.last_year}"
-            )
+            raise ValueError(f"first_year {self.first_year} is after last_year {self.last_year}")
         for day in self.closed_days:
             _require_date(day, "closed day")
             # Out-of-range days could never matter but would change the digest.
@@ -80,8 +78,7 @@ class WorkingDayCalendar:
     def _check_year(self, year: int) -> None:
         if not self.first_year <= year <= self.last_year:
             raise CalendarRangeError(
-                f"the working-day calendar does not cover {year}: "
-                f"it covers {self.first_year} to {self.last_year}"
+                f"the working-day calendar does not cover {year}: it covers {self.first_year} to {self.last_year}"
             )
 
     def is_working_day(self, d: date) -> bool:

@@ -93,6 +93,4 @@ def temporal_cli() -> str:
 def ensure_port_free(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
-            raise EmbeddedError(
-                f"port {port} ({what}) is already in use: stop what holds it or set another port"
-            )
+            raise EmbeddedError(f"port {port} ({what}) is already in use: stop what holds it or set another port")

@@ -100,9 +100,7 @@ class Settings(BaseModel):
             return self.database_url
         stack = self.running_stack()
         if stack is None:
-            raise SettingsError(
-                "no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
-            )
+            raise SettingsError("no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL")
         return stack.database_url
 
     def require_admin_database_url(self) -> str:
@@ -112,9 +110,7 @@ class Settings(BaseModel):
             return self.database_url
         stack = self.running_stack()
         if stack is None:
-            raise SettingsError(
-                "no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
-            )
+            raise SettingsError("no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL")
         return stack.admin_database_url
 
     def require_temporal_address(self) -> str:
@@ -123,7 +119,6 @@ class Settings(BaseModel):
         stack = self.running_stack()
         if stack is None:
             raise SettingsError(
-                "no Temporal server: start the stack with `qa up` in another terminal, "
-                "or set QA_TEMPORAL_ADDRESS"
+                "no Temporal server: start the stack with `qa up` in another terminal, or set QA_TEMPORAL_ADDRESS"
             )
         return stack.temporal_address

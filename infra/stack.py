@@ -178,6 +178,7 @@ async def _wait_for_temporal(address: str, settings: Settings, process: subproce
             return
         except RuntimeError:
             if asyncio.get_running_loop().time() > deadline:
-                raise EmbeddedError(f"the Temporal dev server did not start within {TEMPORAL_START_TIMEOUT:.0f}s") from None
+                raise EmbeddedError(
+                    f"the Temporal dev server did not start within {TEMPORAL_START_TIMEOUT:.0f}s"
+                ) from None
             await asyncio.sleep(0.2)
-

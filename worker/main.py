@@ -47,6 +47,8 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities(pool, calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path)),
+        activities=activities(
+            pool, calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path)
+        ),
         workflow_runner=workflow_runner(),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from functools import partial
 
@@ -46,9 +45,7 @@ class DeadlineInput(BaseModel):
 class DeadlineWorkflow:
     @workflow.init
     def __init__(self, request: DeadlineInput) -> None:
-        self._recorder: EventRecorder[DeadlineState] = EventRecorder(
-            workflow.info().workflow_id, deadline.evolve
-        )
+        self._recorder: EventRecorder[DeadlineState] = EventRecorder(workflow.info().workflow_id, deadline.evolve)
 
     @workflow.run
     async def run(self, request: DeadlineInput) -> DeadlineState:
@@ -74,10 +71,10 @@ class DeadlineWorkflow:
                 # Woken early by a completion or an extension: the loop takes the new due moment.
                 try:
                     await workflow.wait_condition(
-                        lambda: self._state().status != "open" or self._state().due_at != due_at,
+                        lambda due_at=due_at: self._state().status != "open" or self._state().due_at != due_at,
                         timeout=remaining,
                     )
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             try:

@@ -109,10 +109,8 @@ class EventRecorder(Generic[S]):
                 retry_policy=APPEND_RETRY,
             )
             state = self.state
-            for recorded, event in zip(new, events):
-                state = self._reducer(
-                    state, event, EventMeta(version=recorded.version, actor=actor, business_time=now)
-                )
+            for recorded, event in zip(new, events, strict=True):
+                state = self._reducer(state, event, EventMeta(version=recorded.version, actor=actor, business_time=now))
             self.state = state
             self.version = new[-1].version
             assert state is not None

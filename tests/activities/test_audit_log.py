@@ -45,7 +45,7 @@ async def test_append_read_and_verify(app_pool, admin_conn):
     assert [e.version for e in stored] == [1, 2, 3, 4, 5]
     assert stored[0].payload == {"n": 1, "text": "step 1 ", "nested": {"b": [1, 2], "a": "é"}}
     assert stored[0].prev_hash == "00" * 32
-    assert all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(stored, stored[1:], strict=False))
     # the recorded time is the database's, not the caller's business time
     assert all(e.recorded_at != e.business_time for e in stored)
     assert stored[3].recorded_at >= stored[2].recorded_at
@@ -182,13 +182,19 @@ async def chained(app_pool):
 
 
 async def test_verify_finds_an_altered_payload(chained, admin_conn):
-    await tamper(admin_conn, """UPDATE audit_events SET payload = '{"n":3,"text":"softened"}' WHERE stream_id='target' AND version=3""")
+    await tamper(
+        admin_conn,
+        """UPDATE audit_events SET payload = '{"n":3,"text":"softened"}' WHERE stream_id='target' AND version=3""",
+    )
     brk = await break_of(chained, "target")
     assert (brk.kind, brk.version) == ("altered", 3)
 
 
 async def test_verify_finds_an_altered_actor_or_time(chained, admin_conn):
-    await tamper(admin_conn, "UPDATE audit_events SET recorded_at = recorded_at - interval '2 days' WHERE stream_id='target' AND version=2")
+    await tamper(
+        admin_conn,
+        "UPDATE audit_events SET recorded_at = recorded_at - interval '2 days' WHERE stream_id='target' AND version=2",
+    )
     brk = await break_of(chained, "target")
     assert (brk.kind, brk.version) == ("altered", 2)
 
@@ -214,9 +220,15 @@ async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_
     row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=3")
     text = canonical_json({"n": 3, "text": "forged"})
     forged = event_hash(
-        prev_hash=bytes(row["prev_hash"]), stream_id="target", version=3, event_id=row["event_id"],
-        event_type=row["event_type"], actor=row["actor"], business_time=row["business_time"],
-        recorded_at=row["recorded_at"], payload_text=text,
+        prev_hash=bytes(row["prev_hash"]),
+        stream_id="target",
+        version=3,
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        actor=row["actor"],
+        business_time=row["business_time"],
+        recorded_at=row["recorded_at"],
+        payload_text=text,
     )
     await tamper(
         admin_conn,

@@ -56,12 +56,7 @@ def test_header_only_means_no_closures() -> None:
 def test_tolerates_spreadsheet_quirks() -> None:
     # Byte order mark, CRLF endings, capitalised header, spaces around cells,
     # indented comments and a quoted reason containing a comma.
-    text = (
-        "\ufeffDate , Reason\r\n"
-        "  # comment\r\n"
-        ' 2027-12-29 , "Closure, staff development" \r\n'
-        "2027-12-30,Closure\r\n"
-    )
+    text = '\ufeffDate , Reason\r\n  # comment\r\n 2027-12-29 , "Closure, staff development" \r\n2027-12-30,Closure\r\n'
     assert parse(text) == (
         ClosureDay(day=date(2027, 12, 29), reason="Closure, staff development"),
         ClosureDay(day=date(2027, 12, 30), reason="Closure"),
@@ -83,14 +78,10 @@ def test_default_source_name() -> None:
 
 def test_impossible_date() -> None:
     text = "date,reason\n2027-12-29,Closure\n2027-02-30,Closure\n"
-    assert error_for(text) == (
-        "closures.csv line 3: '2027-02-30' is not a real date (expected YYYY-MM-DD)"
-    )
+    assert error_for(text) == ("closures.csv line 3: '2027-02-30' is not a real date (expected YYYY-MM-DD)")
 
 
-@pytest.mark.parametrize(
-    "written", ["29/12/2027", "2027-12-9", "20271229", "2027-W52-3", "tomorrow"]
-)
+@pytest.mark.parametrize("written", ["29/12/2027", "2027-12-9", "20271229", "2027-W52-3", "tomorrow"])
 def test_date_not_in_iso_form(written: str) -> None:
     assert error_for(f"date,reason\n{written},Closure\n") == (
         f"closures.csv line 2: '{written}' is not a date (expected YYYY-MM-DD)"
@@ -109,9 +100,7 @@ def test_duplicate_date_names_both_lines() -> None:
     assert error_for(text) == "closures.csv line 4: 2027-12-29 is listed twice (lines 2 and 4)"
 
 
-@pytest.mark.parametrize(
-    "header", ["day,reason", "date", "date,reason,notes", "2027-12-29,Closure"]
-)
+@pytest.mark.parametrize("header", ["day,reason", "date", "date,reason,notes", "2027-12-29,Closure"])
 def test_wrong_header(header: str) -> None:
     assert error_for(f"{header}\n2027-12-29,Closure\n") == (
         f"closures.csv line 1: expected the header 'date,reason', got '{header}'"
@@ -134,9 +123,7 @@ def test_unquoted_comma_in_reason() -> None:
 
 
 def test_unterminated_quote() -> None:
-    assert error_for('date,reason\n2027-12-29,"Closure\n').startswith(
-        "closures.csv line 2: malformed CSV"
-    )
+    assert error_for('date,reason\n2027-12-29,"Closure\n').startswith("closures.csv line 2: malformed CSV")
 
 
 def test_control_character_in_reason() -> None:
@@ -182,9 +169,7 @@ def test_render_sorts_by_date_and_quotes_when_needed() -> None:
         ClosureDay(day=date(2027, 12, 29), reason="Council closure day"),
     ]
     assert render_closure_days(days) == (
-        "date,reason\n"
-        "2027-12-29,Council closure day\n"
-        '2027-12-30,"Staff ""away"" day, all teams"\n'
+        'date,reason\n2027-12-29,Council closure day\n2027-12-30,"Staff ""away"" day, all teams"\n'
     )
 
 

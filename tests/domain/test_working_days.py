@@ -10,7 +10,7 @@ import ast
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from domain.working_days import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-GMT = timezone.utc
+GMT = UTC
 BST = timezone(timedelta(hours=1))
 
 # 2026 to 2030 is enough for 260 working days from any day of 2026 to 2028.
@@ -116,9 +116,7 @@ def test_calendar_for_covers_three_years() -> None:
 
 
 def test_calendar_for_reaches_the_longest_deadline_from_new_years_eve() -> None:
-    deadline = calendar_for(date(2027, 12, 31)).add_working_days(
-        date(2027, 12, 31), MAX_WORKING_DAYS
-    )
+    deadline = calendar_for(date(2027, 12, 31)).add_working_days(date(2027, 12, 31), MAX_WORKING_DAYS)
     assert deadline.year == 2029
 
 
@@ -288,9 +286,7 @@ def test_digest_depends_on_the_year_range() -> None:
         (date(2027, 10, 30), 0, end_of(date(2027, 10, 30), BST)),
     ],
 )
-def test_deadline_offset_follows_the_clock_change(
-    start: date, n: int, expected: datetime
-) -> None:
+def test_deadline_offset_follows_the_clock_change(start: date, n: int, expected: datetime) -> None:
     assert_same_instant_and_offset(CAL.due_at(start, n), expected)
 
 
@@ -439,20 +435,11 @@ def test_importing_working_days_does_not_import_holidays() -> None:
 def test_working_days_imports_only_the_standard_library_and_reads_no_clock() -> None:
     tree = ast.parse((PROJECT_ROOT / "domain" / "working_days.py").read_text())
     imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {
-        node.module.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
-    }
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= {"__future__", "dataclasses", "datetime", "hashlib", "zoneinfo"}
     called = {
-        node.func.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     }
     assert not called & {"today", "now", "utcnow", "time", "monotonic"}
 
@@ -510,11 +497,7 @@ def test_due_at_is_the_end_of_a_london_day(start: date, n: int) -> None:
 @given(start=covered_dates, end=covered_dates)
 def test_working_days_between_matches_a_day_by_day_count(start: date, end: date) -> None:
     low, high = sorted((start, end))
-    count = sum(
-        1
-        for offset in range(1, (high - low).days + 1)
-        if CAL.is_working_day(low + timedelta(days=offset))
-    )
+    count = sum(1 for offset in range(1, (high - low).days + 1) if CAL.is_working_day(low + timedelta(days=offset)))
     assert CAL.working_days_between(start, end) == (count if end >= start else -count)
 
 
@@ -523,12 +506,8 @@ def test_working_days_between_matches_a_day_by_day_count(start: date, end: date)
     start=start_dates,
     n=spans,
     # Few enough that 260 working days from late 2028 still end inside 2030.
-    closures=st.frozensets(
-        st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)), max_size=20
-    ),
+    closures=st.frozensets(st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)), max_size=20),
 )
-def test_closure_days_never_bring_a_deadline_forward(
-    start: date, n: int, closures: frozenset[date]
-) -> None:
+def test_closure_days_never_bring_a_deadline_forward(start: date, n: int, closures: frozenset[date]) -> None:
     cal = england_and_wales_calendar(range(2026, 2031), closures)
     assert cal.add_working_days(start, n) >= CAL.add_working_days(start, n)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli import main
+from infra.cli.main import main
 
 
 @pytest.fixture(autouse=True)
@@ -69,9 +69,14 @@ def test_closure_days_move_deadlines_and_are_kept_as_data(capsys, isolated_home)
 
     before = (isolated_home / "closure_days.csv").read_text()
     assert qa(capsys, "calendar", "close", "2027-12-29", "--reason", "again") == (
-        1, "", "qa: 2027-12-29 is already a closure day\n"
+        1,
+        "",
+        "qa: 2027-12-29 is already a closure day\n",
     )
-    assert qa(capsys, "calendar", "close", "2027-12-32", "--reason", "x")[2] == "qa: closure day '2027-12-32' is not a real date\n"
+    assert (
+        qa(capsys, "calendar", "close", "2027-12-32", "--reason", "x")[2]
+        == "qa: closure day '2027-12-32' is not a real date\n"
+    )
     assert (isolated_home / "closure_days.csv").read_text() == before
 
 

@@ -19,7 +19,10 @@ def test_a_malformed_setting_is_named(tmp_path):
 
 
 def test_an_explicit_database_wins_and_a_missing_one_says_what_to_do(tmp_path):
-    assert Settings.from_env({"QA_HOME": str(tmp_path), "QA_DATABASE_URL": "postgresql://x/y"}).require_database_url() == "postgresql://x/y"
+    assert (
+        Settings.from_env({"QA_HOME": str(tmp_path), "QA_DATABASE_URL": "postgresql://x/y"}).require_database_url()
+        == "postgresql://x/y"
+    )
     with pytest.raises(SettingsError, match="start the stack with `qa up`"):
         Settings.from_env({"QA_HOME": str(tmp_path)}).require_database_url()
 

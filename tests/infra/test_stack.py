@@ -42,9 +42,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
 class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
-        self.process = subprocess.Popen(
-            [QA, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        self.process = subprocess.Popen([QA, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         banner = []
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -82,8 +80,18 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         assert again.returncode == 1 and "already running" in again.stderr
 
         deadline_id = stack.qa(
-            "deadline", "start", "--title", "CPR review 1234567", "--owner", "sam.reviewer",
-            "--start", "2027-03-22", "--days", "20", "--as", "qa.officer",
+            "deadline",
+            "start",
+            "--title",
+            "CPR review 1234567",
+            "--owner",
+            "sam.reviewer",
+            "--start",
+            "2027-03-22",
+            "--days",
+            "20",
+            "--as",
+            "qa.officer",
         ).stdout.strip()
         for _ in range(50):
             shown = stack.qa("deadline", "show", deadline_id, "--json", ok=False)

@@ -50,9 +50,13 @@ async def test_completion_before_the_due_moment_is_recorded_as_met(
     time_skipping_env, worker, settings, app_pool, keep_history
 ):
     handle = await start(time_skipping_env, settings, working_days=20)
-    opened = await handle.execute_update(DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="staff sickness"))
+    opened = await handle.execute_update(
+        DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="staff sickness")
+    )
     assert opened.status == "open"
-    met = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer", note="uploaded"))
+    met = await handle.execute_update(
+        DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer", note="uploaded")
+    )
     assert (met.status, met.met_by, met.late) == ("met", "sam.reviewer", False)
     result = await handle.result()
     assert result == met
@@ -105,7 +109,11 @@ async def test_an_extension_moves_the_running_timer(time_skipping_env, worker, s
     assert (await state(handle)).status == "open"
     await time_skipping_env.sleep(extended.due_at - first_due)
     assert (await state(handle)).status == "overdue"
-    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.extended", "deadline.passed"]
+    assert [e.event_type for e in await recorded(app_pool, handle)] == [
+        "deadline.set",
+        "deadline.extended",
+        "deadline.passed",
+    ]
     await handle.terminate()
 
 
@@ -113,8 +121,16 @@ async def test_an_extension_moves_the_running_timer(time_skipping_env, worker, s
     ("update", "request_", "message"),
     [
         (DeadlineWorkflow.complete, CompleteDeadline(actor="someone.else"), "only the owner (sam.reviewer)"),
-        (DeadlineWorkflow.extend, ExtendDeadline(actor="sam.reviewer", extra_working_days=2, reason="busy"), "cannot extend their own"),
-        (DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=60, reason="x"), "cannot run past 260"),
+        (
+            DeadlineWorkflow.extend,
+            ExtendDeadline(actor="sam.reviewer", extra_working_days=2, reason="busy"),
+            "cannot extend their own",
+        ),
+        (
+            DeadlineWorkflow.extend,
+            ExtendDeadline(actor="qa.officer", extra_working_days=60, reason="x"),
+            "cannot run past 260",
+        ),
     ],
 )
 async def test_refusals_record_nothing(time_skipping_env, worker, settings, app_pool, update, request_, message):

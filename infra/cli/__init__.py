@@ -1,0 +1,1 @@
+"""The `qa` command line."""

@@ -1,0 +1,21 @@
+"""`qa db`: the PostgreSQL database."""
+
+from __future__ import annotations
+
+import click
+
+from infra.cli.common import app, run, settings
+
+
+@app.group("db")
+def db_app() -> None:
+    """The PostgreSQL database."""
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply any migrations not yet applied (safe to repeat)."""
+    from infra.db import migrate
+
+    applied = run(migrate(settings().require_admin_database_url()))
+    click.echo("\n".join(f"applied {m.version:04d}_{m.name}" for m in applied) if applied else "database is up to date")

@@ -1,0 +1,113 @@
+"""`qa deadline`: working-day deadlines as durable workflows."""
+
+from __future__ import annotations
+
+import click
+
+from infra.cli.common import (
+    JSON_OPTION,
+    app,
+    emit,
+    fail,
+    model,
+    parse_date,
+    parse_working_days,
+    query,
+    run,
+    settings,
+    temporal_client,
+    update,
+)
+
+
+@app.group("deadline")
+def deadline_app() -> None:
+    """Working-day deadlines as durable workflows."""
+
+
+@deadline_app.command("start")
+@click.option("--title", required=True, help="What is due, e.g. 'CPR review 1234567'.")
+@click.option("--owner", required=True, help="Who must do it.")
+@click.option("--start", required=True, help="Day 0, YYYY-MM-DD.")
+@click.option("--days", "working_days", required=True, help="Due within this many working days.")
+@click.option("--as", "actor", required=True, help="Who is setting the deadline.")
+def deadline_start(title: str, owner: str, start: str, working_days: str, actor: str) -> None:
+    """Start a deadline: it is due at the end of the Nth working day after START."""
+    from workflows.deadline import DeadlineInput
+
+    request = model(
+        DeadlineInput,
+        title=title,
+        owner=owner,
+        start=parse_date(start, "start date"),
+        working_days=parse_working_days(working_days),
+        set_by=actor,
+    )
+    deadline_id = run(_start_deadline(request))
+    click.echo(deadline_id)
+
+
+async def _start_deadline(request) -> str:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from workflows.deadline import DeadlineWorkflow
+
+    client = await temporal_client()
+    deadline_id = f"deadline-{uuid.uuid4().hex[:10]}"
+    await client.start_workflow(DeadlineWorkflow.run, request, id=deadline_id, task_queue=settings().task_queue)
+    return deadline_id
+
+
+@deadline_app.command("show")
+@click.argument("deadline_id")
+@JSON_OPTION
+def deadline_show(deadline_id: str, as_json: bool) -> None:
+    """A deadline as it stands now."""
+    from workflows.deadline import DeadlineWorkflow
+
+    state = run(query(deadline_id, DeadlineWorkflow.state))
+    if state is None:
+        fail(f"{deadline_id} is still being set up; try again in a moment", 1)
+    _show_deadline(deadline_id, state, as_json)
+
+
+@deadline_app.command("done")
+@click.argument("deadline_id")
+@click.option("--as", "actor", required=True, help="Who did the work (the owner).")
+@click.option("--note", default="", help="What was done.")
+def deadline_done(deadline_id: str, actor: str, note: str) -> None:
+    """Record that the work is done."""
+    from domain.deadline import CompleteDeadline
+    from workflows.deadline import DeadlineWorkflow
+
+    state = run(update(deadline_id, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note)))
+    _show_deadline(deadline_id, state, False)
+
+
+@deadline_app.command("extend")
+@click.argument("deadline_id")
+@click.option("--days", "working_days", required=True, help="Extra working days.")
+@click.option("--reason", required=True, help="Why the deadline moves.")
+@click.option("--as", "actor", required=True, help="Who grants the extension.")
+def deadline_extend(deadline_id: str, working_days: str, reason: str, actor: str) -> None:
+    """Extend a deadline by some working days, with a reason; the running timer follows."""
+    from domain.deadline import ExtendDeadline
+    from workflows.deadline import DeadlineWorkflow
+
+    request = model(ExtendDeadline, actor=actor, extra_working_days=parse_working_days(working_days), reason=reason)
+    state = run(update(deadline_id, DeadlineWorkflow.extend, request))
+    _show_deadline(deadline_id, state, False)
+
+
+def _show_deadline(deadline_id: str, state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    def human() -> None:
+        click.echo(f"{deadline_id}: {state.title}")
+        click.echo(f"  owner     {state.owner}")
+        click.echo(f"  start     {state.start.isoformat()} + {state.working_days} working days")
+        click.echo(f"  due       {state.due_at.isoformat()}")
+        late = " (late)" if state.late else ""
+        click.echo(f"  status    {state.status}{late}")
+        for reason in state.extensions:
+            click.echo(f"  extended  {reason}")
+
+    emit({"id": deadline_id, **state.model_dump(mode="json")}, as_json, human)

@@ -1,0 +1,76 @@
+"""The `qa` entry point: every failure a person can cause ends in one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import click
+
+# Each module adds its commands to the root group.
+from infra.cli import audit, calendar, database, deadline, services  # noqa: F401
+from infra.cli.common import CliError, app
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app.main(args=argv, prog_name="qa", standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except click.exceptions.Abort:
+        click.echo("qa: interrupted", err=True)
+        return 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except click.ClickException as exc:
+        click.echo(f"qa: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except CliError as exc:
+        click.echo(f"qa: {exc}", err=True)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        known = _known_error(exc)
+        if known is None:
+            raise
+        click.echo(f"qa: {known}", err=True)
+        return 1
+    return 0
+
+
+def _known_error(exc: Exception) -> str | None:
+    """Errors from settings, files, the database and the calendar that a person can act on."""
+    from domain.closures import ClosureFileError
+    from domain.working_days import CalendarRangeError
+    from infra.settings import SettingsError
+
+    if isinstance(exc, (SettingsError, ClosureFileError, CalendarRangeError)):
+        return str(exc)
+    if isinstance(exc, (OSError, UnicodeDecodeError)):
+        return f"{exc}"
+    if type(exc).__module__.startswith("asyncpg"):
+        return f"database: {exc}"
+    if type(exc).__name__ in ("MigrationError", "EmbeddedError"):
+        return str(exc)
+    return None
+
+
+def entry() -> NoReturn:
+    """The `qa` console script."""
+    code = main()
+    if "temporalio.bridge" in sys.modules:
+        # Temporal's Rust runtime threads can abort CPython's finalisation
+        # (temporalio/sdk-python#300): once our output is flushed, skip it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry()

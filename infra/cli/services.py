@@ -1,0 +1,21 @@
+"""`qa up` and `qa worker`."""
+
+from __future__ import annotations
+
+from infra.cli.common import app, run, settings
+
+
+@app.command("up")
+def up() -> None:
+    """Run the whole stack in the foreground: PostgreSQL, Temporal (with its Web UI) and a worker."""
+    from infra.stack import run_stack
+
+    run(run_stack(settings()))
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run a worker against QA_DATABASE_URL and QA_TEMPORAL_ADDRESS (or a running `qa up`)."""
+    from infra.stack import run_worker
+
+    run(run_worker(settings()))
