@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -19,7 +21,7 @@ from domain.audit_chain import (
     check_stream,
     event_hash,
 )
-from domain.events import NewEvent, RecordedEvent
+from domain.events import DomainEvent, NewEvent, RecordedEvent
 
 
 class AuditConflict(Exception):
@@ -88,15 +90,7 @@ class AuditLog:
         first = events[0].version
         if [e.version for e in events] != list(range(first, first + len(events))):
             raise AuditConflict(f"stream {stream_id}: versions of one append must be consecutive")
-        await conn.execute(
-            "INSERT INTO audit_streams (stream_id, version, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
-            stream_id,
-            GENESIS,
-        )
-        head = await conn.fetchrow(
-            "SELECT version, hash, now() AS now FROM audit_streams WHERE stream_id = $1 FOR UPDATE",
-            stream_id,
-        )
+        head = await _lock_head(conn, stream_id)
         head_version: int = head["version"]
         texts = [canonical_json(e.payload) for e in events]
 
@@ -173,6 +167,35 @@ class AuditLog:
         )
         return len(fresh), len(recorded)
 
+    async def append_next(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        actor: str,
+        business_time: datetime,
+        events: Sequence[DomainEvent],
+    ) -> int:
+        """Append after whatever the stream holds, inside the caller's transaction.
+
+        For writers outside workflows (imports from the CLI): the change they make
+        and its audit record commit together or not at all. Returns the new version.
+        """
+        head = await _lock_head(conn, stream_id)
+        new = [
+            NewEvent(
+                stream_id=stream_id,
+                version=head["version"] + offset,
+                event_id=uuid.uuid4(),
+                event_type=event.event_type,
+                actor=actor,
+                business_time=business_time,
+                payload=event.payload(),
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+        await self._append_stream(conn, stream_id, new)
+        return new[-1].version
+
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
@@ -198,6 +221,19 @@ class AuditLog:
             for sid in sorted(heads.keys() - seen):
                 reports.append(check_stream(sid, [], heads[sid]))
         return reports
+
+
+async def _lock_head(conn: asyncpg.Connection, stream_id: str) -> asyncpg.Record:
+    """The stream's head, locked for this transaction (created empty on first use)."""
+    await conn.execute(
+        "INSERT INTO audit_streams (stream_id, version, hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+        stream_id,
+        GENESIS,
+    )
+    return await conn.fetchrow(
+        "SELECT version, hash, now() AS now FROM audit_streams WHERE stream_id = $1 FOR UPDATE",
+        stream_id,
+    )
 
 
 async def _streams(conn: asyncpg.Connection, stream_id: str | None) -> AsyncIterator[tuple[str, list[StoredEvent]]]:

@@ -11,7 +11,7 @@ import pytest
 
 from activities.audit_log import AuditConflict, AuditLog
 from domain.audit_chain import canonical_json, event_hash
-from domain.events import NewEvent
+from domain.events import DomainEvent, NewEvent
 
 T0 = datetime(2027, 3, 22, 9, 0, tzinfo=UTC)
 
@@ -274,3 +274,23 @@ async def test_verify_finds_a_stream_forged_without_a_head(chained, admin_conn):
     )
     brk = await break_of(chained, "invented")
     assert (brk.kind, brk.version) == ("no_head", 1)
+
+
+class Imported(DomainEvent):
+    event_type = "test.imported"
+    rows: int
+
+
+async def test_append_next_commits_with_the_callers_change_or_not_at_all(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    async with app_pool.acquire() as conn:
+        async with conn.transaction():
+            assert await log.append_next(conn, "directory", "qa.officer", T0, [Imported(rows=3)]) == 1
+            assert await log.append_next(conn, "directory", "qa.officer", T0, [Imported(rows=4), Imported(rows=5)]) == 3
+        with pytest.raises(RuntimeError, match="the caller's change failed"):
+            async with conn.transaction():
+                await log.append_next(conn, "directory", "qa.officer", T0, [Imported(rows=6)])
+                raise RuntimeError("the caller's change failed")
+    stored = await log.read_stream("directory")
+    assert [e.payload["rows"] for e in stored] == [3, 4, 5]
+    assert all(r.ok for r in await log.verify())
