@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.chasing import ChaseStep, chase_schedule
 from domain.closures import ClosureFileError
 from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
 
@@ -18,6 +19,8 @@ class DueRequest(BaseModel):
 
     start: date
     working_days: int = Field(ge=0, le=MAX_WORKING_DAYS)
+    # When given, the reminder and escalation moments are worked out too, from this moment on.
+    chase_from: AwareDatetime | None = None
 
 
 class DueMoment(BaseModel):
@@ -25,6 +28,7 @@ class DueMoment(BaseModel):
 
     due_at: AwareDatetime
     calendar_digest: str
+    chase: tuple[ChaseStep, ...] = ()
 
 
 class CalendarActivities:
@@ -40,7 +44,9 @@ class CalendarActivities:
         except ClosureFileError as exc:
             # Retrying helps once someone mends the file, so this one stays retryable.
             raise ApplicationError(str(exc), type="ClosureFileError") from None
+        due_at = calendar.due_at(request.start, request.working_days)
         return DueMoment(
-            due_at=calendar.due_at(request.start, request.working_days),
+            due_at=due_at,
             calendar_digest=calendar.digest(),
+            chase=chase_schedule(calendar, request.chase_from, due_at) if request.chase_from else (),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from domain.deadline import (
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import MAX_WORKING_DAYS
 from workflows.recording import EventRecorder
+from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueMoment, DueRequest
@@ -61,28 +62,18 @@ class DeadlineWorkflow:
                 calendar_digest=due.calendar_digest,
             ),
         )
-        while (state := self._state()).status != "met":
-            if state.status == "overdue":
+        while self._state().status != "met":
+            due_at = await wait_for_moment(self._open_due, lambda due_at: due_at)
+            if due_at is None:
+                # Overdue: wait for the work, or an extension that reopens it.
                 await workflow.wait_condition(lambda: self._state().status != "overdue")
-                continue
-            due_at = state.due_at
-            remaining = (due_at - workflow.now()).total_seconds()
-            if remaining > 0:
-                # Woken early by a completion or an extension: the loop takes the new due moment.
-                try:
-                    await workflow.wait_condition(
-                        lambda due_at=due_at: self._state().status != "open" or self._state().due_at != due_at,
-                        timeout=remaining,
-                    )
-                except TimeoutError:
-                    pass
                 continue
             try:
                 await self._recorder.record(
                     SYSTEM_ACTOR, DeadlinePassed(due_at=due_at), rule=partial(deadline.check_passing, due_at=due_at)
                 )
             except ApplicationError:
-                continue  # met or moved while the breach waited to be recorded
+                pass  # met or moved while the breach waited to be recorded
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 
@@ -121,6 +112,10 @@ class DeadlineWorkflow:
     @extend.validator
     def _validate_extend(self, request: ExtendDeadline) -> None:
         self._recorder.validate(deadline.check_extend, request)
+
+    def _open_due(self) -> datetime | None:
+        state = self._state()
+        return state.due_at if state.status == "open" else None
 
     def _state(self) -> DeadlineState:
         state = self._recorder.state

@@ -9,7 +9,7 @@ just before it records (a timer may have fired while it waited).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Generic, TypeVar
 
@@ -84,11 +84,25 @@ class EventRecorder(Generic[S]):
         `rule`, if given, is checked against the state as it is once this call
         holds the lock; a Refusal then records nothing.
         """
+        return await self.record_built(actor, lambda _: events, rule=rule)
+
+    async def record_built(
+        self,
+        actor: str,
+        build: Callable[[S], Sequence[DomainEvent]],
+        rule: Callable[[S], None] | None = None,
+    ) -> S:
+        """Like `record`, for events that depend on the state (a next number, a list to notify).
+
+        `build` runs under the lock, after the rule, so two concurrent updates
+        never build their events from the same state.
+        """
         if rule is not None:
             await workflow.wait_condition(lambda: self.state is not None)
         async with self._lock:
             if rule is not None:
                 check(rule, self.state)
+            events = build(self.state)  # type: ignore[arg-type]
             now = workflow.now()
             new = tuple(
                 NewEvent(
