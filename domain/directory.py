@@ -1,0 +1,574 @@
+"""The staff directory and the open-cases list: parse, check and render, no I/O.
+
+Two CSV files (UTF-8) come in from the authority's own systems::
+
+    staff_id,display_name,roles,team,line_manager
+    # blank lines and lines starting with '#' are ignored
+    sam.reviewer,Sam Patel,reviewer;moderator,Quality and Assurance,quinn.hoqa
+
+    case_number,system,service,team,practitioner,support_began
+    LCS-100234,LCS,Children in Need,Children in Need,priya.practitioner,2027-06-14
+
+Columns may come in any order but no others are accepted: a cases file holds
+case numbers and staff ids only, never a child's name or other personal details.
+Errors are one line naming the source, the line and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
+
+from domain.events import DomainEvent
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+STAFF_HEADER = ("staff_id", "display_name", "roles", "team", "line_manager")
+CASES_HEADER = ("case_number", "system", "service", "team", "practitioner", "support_began")
+SYSTEMS = ("LCS", "EHM")
+
+_STAFF_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{3,20}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MAX_TEXT = 200
+_LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
+
+PERSONAL_COLUMN_REFUSED = "case records hold case numbers only, never names or other personal details"
+# A column whose name contains any of these (letters and digits only) is taken for personal details...
+_PERSONAL_PARTS = (
+    "name",
+    "child",
+    "forename",
+    "surname",
+    "dob",
+    "birth",
+    "address",
+    "postcode",
+    "zipcode",
+    "nhs",
+    "phone",
+    "mobile",
+    "email",
+    "gender",
+    "ethnic",
+    "religio",
+    "nationality",
+    "sexuality",
+    "disabilit",
+    "carer",
+    "parent",
+    "mother",
+    "father",
+    "family",
+    "pupil",
+    "school",
+    "language",
+    "photo",
+)
+# ... and so is one with any of these as a whole word.
+_PERSONAL_WORDS = {"age", "sex", "upn", "uln", "ni", "nino", "initials", "person", "client", "contact", "young"}
+
+
+class Role(StrEnum):
+    QA_OFFICER = "qa_officer"
+    REVIEWER = "reviewer"
+    PRACTITIONER = "practitioner"
+    TEAM_MANAGER = "team_manager"
+    HEAD_OF_SERVICE = "head_of_service"
+    MODERATOR = "moderator"
+    HEAD_OF_QA = "head_of_qa"
+    PRINCIPAL_SOCIAL_WORKER = "principal_social_worker"
+    AUDITOR = "auditor"
+
+
+KNOWN_ROLES = ", ".join(role.value for role in Role)
+
+
+class DirectoryFileError(ValueError):
+    """A staff or cases file is malformed; the message is one line naming the source and line."""
+
+
+def _one_line(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{what} must not be empty")
+    if len(value) > _MAX_TEXT:
+        raise ValueError(f"{what} is longer than {_MAX_TEXT} characters")
+    if any(unicodedata.category(c) in _LINE_BREAKING_CATEGORIES for c in value):
+        raise ValueError(f"{what} must be a single line without control characters")
+    return value
+
+
+def _check_staff_id(value: str, what: str = "staff id") -> str:
+    if not _STAFF_ID.fullmatch(value):
+        raise ValueError(
+            f"{what} {value!r} is not a staff id: use lowercase letters, digits, '.', '_' or '-' (e.g. sam.reviewer)"
+        )
+    return value
+
+
+class StaffMember(BaseModel):
+    """A person in the authority's staff directory, with the roles they may play."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    staff_id: str
+    display_name: str
+    roles: frozenset[Role] = Field(min_length=1)
+    team: str
+    line_manager: str | None = None
+    active: bool = True
+
+    @field_validator("staff_id")
+    @classmethod
+    def _staff_id(cls, value: str) -> str:
+        return _check_staff_id(value)
+
+    @field_validator("line_manager")
+    @classmethod
+    def _line_manager(cls, value: str | None) -> str | None:
+        return None if value is None else _check_staff_id(value, "line manager")
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str) -> str:
+        return _one_line(value, "display name")
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str) -> str:
+        return _one_line(value, "team")
+
+    @field_serializer("roles")
+    def _sorted_roles(self, roles: frozenset[Role]) -> list[str]:
+        # Sorted, so the same member always serialises to the same JSON.
+        return sorted(role.value for role in roles)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class OpenCase(BaseModel):
+    """One open case as the case management system lists it: a number, never a name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case_number: str
+    system: Literal["LCS", "EHM"]
+    service: str
+    team: str
+    practitioner: str
+    support_began: date
+
+    @field_validator("case_number")
+    @classmethod
+    def _case_number(cls, value: str) -> str:
+        if not _CASE_NUMBER.fullmatch(value):
+            raise ValueError(f"case number {value!r} is not valid: 3-20 letters, digits or '-' only (e.g. LCS-100234)")
+        return value
+
+    @field_validator("practitioner")
+    @classmethod
+    def _practitioner(cls, value: str) -> str:
+        return _check_staff_id(value, "practitioner")
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, value: str) -> str:
+        return _one_line(value, "service")
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, value: str) -> str:
+        return _one_line(value, "team")
+
+
+class StaffImported(DomainEvent):
+    """A staff file was imported: who joined, whose details changed, who left (became inactive)."""
+
+    event_type: ClassVar[str] = "directory.staff_imported"
+
+    added: list[str]
+    changed: list[str]
+    deactivated: list[str]
+    digest: str
+    rows: int
+
+
+class CasesSnapshotImported(DomainEvent):
+    """An open-cases file was imported as a new, kept snapshot."""
+
+    event_type: ClassVar[str] = "directory.cases_imported"
+
+    snapshot_id: int
+    rows: int
+    digest: str
+    by_service: dict[str, int]
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def _split(line: str) -> list[str]:
+    # csv rather than str.split so a quoted value may contain commas.
+    row = next(csv.reader([line], skipinitialspace=True, strict=True), [])
+    return [cell.strip() for cell in row]
+
+
+def _is_personal(column: str) -> bool:
+    lowered = column.lower()
+    compact = re.sub(r"[^a-z0-9]", "", lowered)
+    words = set(re.split(r"[^a-z0-9]+", lowered))
+    return any(part in compact for part in _PERSONAL_PARTS) or bool(words & _PERSONAL_WORDS)
+
+
+def _columns(cells: list[str], header: tuple[str, ...], *, refuse_personal: bool) -> dict[str, int]:
+    """Where each expected column is; refuses missing, repeated and unexpected columns."""
+    names = [cell.lower() for cell in cells]
+    expected = ",".join(header)
+    if refuse_personal:
+        for cell, name in zip(cells, names, strict=True):
+            if name not in header and _is_personal(name):
+                raise ValueError(f"column {cell!r} is refused: {PERSONAL_COLUMN_REFUSED}")
+    for cell, name in zip(cells, names, strict=True):
+        if name not in header:
+            raise ValueError(f"unexpected column {cell!r} (the columns are {expected})")
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        raise ValueError(f"column {repeated[0]!r} appears more than once")
+    missing = [name for name in header if name not in names]
+    if missing:
+        raise ValueError(f"missing column {missing[0]!r} (the columns are {expected})")
+    return {name: names.index(name) for name in header}
+
+
+def _rows(
+    text: str, source: str, header: tuple[str, ...], *, refuse_personal: bool = False
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: value}) for each data line; the header is checked first."""
+    positions: dict[str, int] | None = None
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            cells = _split(stripped)
+        except csv.Error as exc:
+            raise DirectoryFileError(f"{source} line {number}: malformed CSV ({exc})") from None
+        if positions is None:
+            try:
+                positions = _columns(cells, header, refuse_personal=refuse_personal)
+            except ValueError as exc:
+                raise DirectoryFileError(f"{source} line {number}: {exc}") from None
+            continue
+        if len(cells) > len(header):
+            raise DirectoryFileError(
+                f"{source} line {number}: expected {len(header)} values ({','.join(header)}), got {len(cells)};"
+                " put a value containing commas in double quotes"
+            )
+        cells += [""] * (len(header) - len(cells))
+        yield number, {name: cells[index] for name, index in positions.items()}
+    if positions is None:
+        raise DirectoryFileError(f"{source}: missing the header line '{','.join(header)}'")
+
+
+def _required(row: dict[str, str], column: str) -> str:
+    value = row[column]
+    if not value:
+        raise ValueError(f"missing value for {column!r}")
+    return value
+
+
+def _roles(cell: str) -> frozenset[Role]:
+    names = [name.strip().lower() for name in cell.split(";") if name.strip()]
+    if not names:
+        raise ValueError("missing value for 'roles'")
+    roles = set()
+    for name in names:
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            raise ValueError(f"unknown role {name!r} (known roles: {KNOWN_ROLES})") from None
+    return frozenset(roles)
+
+
+def _parse_staff_row(row: dict[str, str]) -> StaffMember:
+    staff_id = _check_staff_id(_required(row, "staff_id"))
+    display_name = _one_line(_required(row, "display_name"), "display name")
+    roles = _roles(row["roles"])
+    team = _one_line(_required(row, "team"), "team")
+    manager = row["line_manager"] or None
+    if manager is not None:
+        _check_staff_id(manager, "line manager")
+    return _build(
+        StaffMember, staff_id=staff_id, display_name=display_name, roles=roles, team=team, line_manager=manager
+    )
+
+
+def parse_staff_csv(text: str, source: str = "staff file") -> tuple[StaffMember, ...]:
+    """The staff in file order; raises DirectoryFileError on the first problem."""
+    members: list[StaffMember] = []
+    line_of: dict[str, int] = {}
+    for number, row in _rows(text, source, STAFF_HEADER):
+        try:
+            member = _parse_staff_row(row)
+            if member.staff_id in line_of:
+                raise ValueError(
+                    f"staff id {member.staff_id!r} is listed twice (lines {line_of[member.staff_id]} and {number})"
+                )
+        except ValueError as exc:
+            raise DirectoryFileError(f"{source} line {number}: {exc}") from None
+        line_of[member.staff_id] = number
+        members.append(member)
+    if not members:
+        raise DirectoryFileError(f"{source}: no staff listed")
+    problem = staff_problem(members)
+    if problem is not None:
+        staff_id, message = problem
+        raise DirectoryFileError(f"{source} line {line_of[staff_id]}: {message}")
+    return tuple(members)
+
+
+def parse_cases_csv(text: str, source: str = "cases file") -> tuple[OpenCase, ...]:
+    """The open cases in file order; raises DirectoryFileError on the first problem."""
+    cases: list[OpenCase] = []
+    line_of: dict[str, int] = {}
+    for number, row in _rows(text, source, CASES_HEADER, refuse_personal=True):
+        try:
+            case = _parse_case_row(row)
+            if case.case_number in line_of:
+                raise ValueError(
+                    f"case number {case.case_number!r} is listed twice (lines {line_of[case.case_number]} and {number})"
+                )
+        except ValueError as exc:
+            raise DirectoryFileError(f"{source} line {number}: {exc}") from None
+        line_of[case.case_number] = number
+        cases.append(case)
+    if not cases:
+        raise DirectoryFileError(f"{source}: no cases listed")
+    return tuple(cases)
+
+
+def _parse_case_row(row: dict[str, str]) -> OpenCase:
+    case_number = _required(row, "case_number")
+    if not _CASE_NUMBER.fullmatch(case_number):
+        raise ValueError(
+            f"case number {case_number!r} is not valid: 3-20 letters, digits or '-' only (e.g. LCS-100234)"
+        )
+    system = _required(row, "system")
+    if system.upper() not in SYSTEMS:
+        raise ValueError(f"system {system!r} is not LCS or EHM")
+    service = _one_line(_required(row, "service"), "service")
+    team = _one_line(_required(row, "team"), "team")
+    practitioner = _check_staff_id(_required(row, "practitioner"), "practitioner")
+    began = _parse_date(_required(row, "support_began"), "support_began")
+    return _build(
+        OpenCase,
+        case_number=case_number,
+        system=system.upper(),
+        service=service,
+        team=team,
+        practitioner=practitioner,
+        support_began=began,
+    )
+
+
+def _build(cls: type[_Model], **values: Any) -> _Model:
+    """A model from checked values; anything pydantic still objects to becomes a one-line ValueError."""
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        problem = first.get("ctx", {}).get("error") or first["msg"]
+        raise ValueError(f"{'.'.join(str(p) for p in first['loc'])}: {problem}") from None
+
+
+def _parse_date(text: str, what: str) -> date:
+    # date.fromisoformat also takes "20271229" and "2027-W52-3"; only the dashed form is unambiguous.
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"{what} {text!r} is not a date (expected YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not a real date (expected YYYY-MM-DD)") from None
+
+
+# --- rules over a whole directory ----------------------------------------------------------------
+
+
+def staff_problem(members: Sequence[StaffMember]) -> tuple[str, str] | None:
+    """The first structural problem of a complete staff list as (staff id, message), or None.
+
+    Ids are unique, every line manager is in the list, and line management never goes
+    round in a circle.
+    """
+    by_id: dict[str, StaffMember] = {}
+    for member in members:
+        if member.staff_id in by_id:
+            return member.staff_id, f"staff id {member.staff_id!r} is listed twice"
+        by_id[member.staff_id] = member
+    for member in members:
+        if member.line_manager is not None and member.line_manager not in by_id:
+            return member.staff_id, f"line manager {member.line_manager!r} of {member.staff_id!r} is not in the file"
+    settled: set[str] = set()
+    for member in members:
+        path: list[str] = []
+        current: str | None = member.staff_id
+        while current is not None and current not in settled:
+            if current in path:
+                circle = path[path.index(current) :]
+                order = {m.staff_id: index for index, m in enumerate(members)}
+                first = min(circle, key=order.__getitem__)
+                start = circle.index(first)
+                shown = [*circle[start:], *circle[:start], first]
+                return first, f"line management goes round in a circle: {' -> '.join(shown)}"
+            path.append(current)
+            current = by_id[current].line_manager
+        settled.update(path)
+    return None
+
+
+def management_chain(staff: Mapping[str, StaffMember], staff_id: str) -> list[StaffMember]:
+    """The line manager of staff_id, their manager, and so on up the chain (empty if none).
+
+    Whoever the directory records is returned, active or not; a chain that would go
+    round in a circle or reach someone missing stops there.
+    """
+    chain: list[StaffMember] = []
+    seen = {staff_id}
+    member = staff.get(staff_id)
+    while member is not None and member.line_manager is not None and member.line_manager not in seen:
+        manager = staff.get(member.line_manager)
+        if manager is None:
+            break
+        chain.append(manager)
+        seen.add(manager.staff_id)
+        member = manager
+    return chain
+
+
+def staff_diff(
+    current: Mapping[str, StaffMember], incoming: Sequence[StaffMember]
+) -> tuple[list[str], list[str], list[str]]:
+    """(added, changed, deactivated) staff ids, each sorted, when incoming replaces current.
+
+    Someone inactive who appears again is changed (made active again); someone active
+    who is missing from incoming is deactivated.
+    """
+    listed = {member.staff_id: member for member in incoming}
+    added = sorted(staff_id for staff_id in listed if staff_id not in current)
+    # Everyone listed is active, so an inactive person listed again differs too.
+    changed = sorted(
+        staff_id
+        for staff_id, member in listed.items()
+        if staff_id in current and current[staff_id] != member.model_copy(update={"active": True})
+    )
+    deactivated = sorted(staff_id for staff_id, member in current.items() if member.active and staff_id not in listed)
+    return added, changed, deactivated
+
+
+def staff_imported(current: Mapping[str, StaffMember], incoming: Sequence[StaffMember]) -> StaffImported:
+    """The event recording that incoming replaced current."""
+    added, changed, deactivated = staff_diff(current, incoming)
+    return StaffImported(
+        added=added, changed=changed, deactivated=deactivated, digest=staff_digest(incoming), rows=len(incoming)
+    )
+
+
+def cases_imported(snapshot_id: int, cases: Sequence[OpenCase]) -> CasesSnapshotImported:
+    """The event recording a new snapshot of open cases."""
+    counts = Counter(case.service for case in cases)
+    return CasesSnapshotImported(
+        snapshot_id=snapshot_id,
+        rows=len(cases),
+        digest=cases_digest(cases),
+        by_service={service: counts[service] for service in sorted(counts)},
+    )
+
+
+def may_import(actor: str, current: Mapping[str, StaffMember], incoming: Sequence[StaffMember] | None) -> str | None:
+    """Why actor may not import (None if they may).
+
+    The actor must be an active qa_officer in the current directory. For the very first
+    staff import (empty directory) they must be a qa_officer in the file being imported.
+    incoming is the staff file being imported, or None for a cases import.
+    """
+    if not current:
+        if incoming is None:
+            return "the staff directory is empty: import the staff file first"
+        listed = {member.staff_id: member for member in incoming}
+        if actor not in listed or not listed[actor].has(Role.QA_OFFICER):
+            return f"{actor!r} is not a qa_officer in the file: the first staff import must be made by a qa_officer it lists"
+        return None
+    member = current.get(actor)
+    if member is None:
+        return f"{actor!r} is not in the staff directory: only an active qa_officer may import"
+    if not member.active:
+        return f"{actor!r} is no longer active in the staff directory: only an active qa_officer may import"
+    if not member.has(Role.QA_OFFICER):
+        return f"{actor!r} is not a qa_officer: only an active qa_officer may import"
+    return None
+
+
+def practitioner_problem(case: OpenCase, staff: Mapping[str, StaffMember]) -> str | None:
+    """Why case's practitioner cannot hold it (None if they can)."""
+    member = staff.get(case.practitioner)
+    if member is None:
+        return f"case {case.case_number}: practitioner {case.practitioner!r} is not in the staff directory"
+    if not member.active:
+        return f"case {case.case_number}: practitioner {case.practitioner!r} is no longer active"
+    if not member.has(Role.PRACTITIONER):
+        return f"case {case.case_number}: {case.practitioner!r} does not hold the practitioner role"
+    return None
+
+
+# --- canonical text and digests ------------------------------------------------------------------
+
+
+def _csv(header: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def render_staff_csv(members: Iterable[StaffMember]) -> str:
+    """The staff file for members (sorted by id) that parse_staff_csv reads back."""
+    ordered = sorted(members, key=lambda m: m.staff_id)
+    return _csv(
+        STAFF_HEADER,
+        (
+            (m.staff_id, m.display_name, ";".join(sorted(r.value for r in m.roles)), m.team, m.line_manager or "")
+            for m in ordered
+        ),
+    )
+
+
+def render_cases_csv(cases: Iterable[OpenCase]) -> str:
+    """The cases file for cases (sorted by case number) that parse_cases_csv reads back."""
+    ordered = sorted(cases, key=lambda c: c.case_number)
+    return _csv(
+        CASES_HEADER,
+        ((c.case_number, c.system, c.service, c.team, c.practitioner, c.support_began.isoformat()) for c in ordered),
+    )
+
+
+def staff_digest(members: Iterable[StaffMember]) -> str:
+    """SHA-256 of the canonical staff file: the same staff give the same digest however the file was laid out."""
+    return hashlib.sha256(render_staff_csv(members).encode("utf-8")).hexdigest()
+
+
+def cases_digest(cases: Iterable[OpenCase]) -> str:
+    """SHA-256 of the canonical cases file; recomputable from a stored snapshot to prove a sample."""
+    return hashlib.sha256(render_cases_csv(cases).encode("utf-8")).hexdigest()
