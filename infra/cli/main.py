@@ -9,7 +9,7 @@ from typing import NoReturn
 import click
 
 # Each module adds its commands to the root group.
-from infra.cli import audit, calendar, database, deadline, services  # noqa: F401
+from infra.cli import audit, calendar, database, deadline, directory, inbox, services  # noqa: F401
 from infra.cli.common import CliError, app
 
 

@@ -1,0 +1,69 @@
+"""`qa inbox`: what a person has to do, and what they were told."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from infra.cli.common import JSON_OPTION, app, emit, fail, run, settings
+
+
+@app.command("inbox")
+@click.option("--as", "person", required=True, help="Whose inbox (the person's user name).")
+@JSON_OPTION
+def inbox(person: str, as_json: bool) -> None:
+    """What PERSON has to do (open tasks, soonest due first) and what they were told in the last 30 days."""
+    person = person.strip()
+    if not person:
+        fail("--as needs a person's user name")
+    box = run(_inbox(person))
+    data = {
+        "recipient": box.recipient,
+        "as_of": box.as_of.isoformat(),
+        "to_do": [{**task.model_dump(mode="json"), "due_local": _local(task.due_at).isoformat()} for task in box.to_do],
+        "told": [entry.model_dump(mode="json") for entry in box.told],
+    }
+
+    def human() -> None:
+        if box.empty:
+            click.echo(f"{person} has nothing to do and was told nothing in the last 30 days")
+            return
+        click.echo("To do")
+        if not box.to_do:
+            click.echo("  nothing")
+        for task in box.to_do:
+            overdue = "  OVERDUE" if task.overdue else ""
+            click.echo(f"  due {_when(task.due_at)}  {task.subject}  [{task.item_id}]{overdue}")
+        click.echo("Told (last 30 days)")
+        if not box.told:
+            click.echo("  nothing")
+        for entry in box.told:
+            click.echo(f"  {_when(entry.created_at)}  {entry.kind:<10}  {entry.subject}  [{entry.item_id}]")
+
+    emit(data, as_json, human)
+
+
+def _local(moment: datetime) -> datetime:
+    from domain.working_days import LONDON
+
+    return moment.astimezone(LONDON)
+
+
+def _when(moment: datetime) -> str:
+    """A moment in Europe/London local time, e.g. 'Wed 21 Apr 2027 23:59 BST'."""
+    local = _local(moment)
+    return f"{local:%a} {local.day:>2} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+async def _inbox(person: str):  # type: ignore[no-untyped-def]
+    from datetime import UTC
+
+    from activities.notifications import Outbox
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        return await Outbox(pool).inbox(person, datetime.now(UTC))
+    finally:
+        await pool.close()
