@@ -8,13 +8,16 @@ A refused import changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.audit_log import AuditLog
+from domain import sampling
+from domain.cpr_cycle import SampledCase
 from domain.directory import (
     CasesSnapshotImported,
     OpenCase,
@@ -28,6 +31,7 @@ from domain.directory import (
     staff_imported,
     staff_problem,
 )
+from domain.sampling import Candidate, SampleDraw
 
 STAFF_STREAM = "directory-staff"
 CASES_STREAM = "directory-cases"
@@ -47,6 +51,29 @@ class StaffLookup(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     staff_id: str
+
+
+class RoleLookup(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+
+
+class DrawSample(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    on: date
+    size: int
+    seed: str
+
+
+class DrawnSample(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    snapshot_id: int
+    draw: SampleDraw
+    cases: tuple[SampledCase, ...]
 
 
 def _member(row: asyncpg.Record) -> StaffMember:
@@ -245,3 +272,29 @@ class DirectoryActivities:
     @activity.defn(name="directory.management_chain")
     async def management_chain(self, request: StaffLookup) -> list[StaffMember]:
         return await self._directory.management_chain(request.staff_id)
+
+    @activity.defn(name="directory.role_holders")
+    async def role_holders(self, request: RoleLookup) -> list[StaffMember]:
+        """Everyone active who holds the role (e.g. the Head of QA, for the last escalation)."""
+        return [m for m in await self._directory.all_staff() if m.active and request.role in m.roles]
+
+    @activity.defn(name="directory.draw_sample")
+    async def draw_sample(self, request: DrawSample) -> DrawnSample:
+        """The cycle's sample from the newest open-cases snapshot of its service."""
+        snapshot_id, cases = await self._directory.latest_cases(request.service)
+        if snapshot_id is None:
+            raise ApplicationError("no open cases were imported yet: run `qa cases import`", type="SampleRefused")
+        candidates = [Candidate(case_number=c.case_number, support_began=c.support_began) for c in cases]
+        try:
+            draw = sampling.draw(candidates, on=request.on, size=request.size, seed=request.seed)
+        except ValueError as exc:
+            raise ApplicationError(f"{request.service}: {exc}", type="SampleRefused") from None
+        by_number = {c.case_number: c for c in cases}
+        return DrawnSample(
+            snapshot_id=snapshot_id,
+            draw=draw,
+            cases=tuple(
+                SampledCase(case_number=n, team=by_number[n].team, practitioner=by_number[n].practitioner)
+                for n in draw.sample
+            ),
+        )

@@ -13,13 +13,17 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.audit_log import AuditLog
 from activities.deadlines import CalendarActivities
+from activities.directory import Directory, DirectoryActivities
+from activities.notifications import NotificationActivities, Outbox, Sender
 from activities.recording import AuditActivities
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
 from infra.settings import Settings
+from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
+from workflows.review import ReviewWorkflow
 
-WORKFLOWS = [DeadlineWorkflow]
+WORKFLOWS = [DeadlineWorkflow, CprCycleWorkflow, ReviewWorkflow]
 
 # Deterministic and side-effect free, so safe to share with the sandbox
 # instead of re-importing them for every workflow run.
@@ -30,10 +34,24 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
-def activities(pool: asyncpg.Pool, calendar_for: Callable[[date], WorkingDayCalendar]) -> list[Callable]:
-    audit = AuditActivities(AuditLog(pool))
+def activities(
+    pool: asyncpg.Pool, calendar_for: Callable[[date], WorkingDayCalendar], sender: Sender | None = None
+) -> list[Callable]:
+    log = AuditLog(pool)
+    audit = AuditActivities(log)
     calendar = CalendarActivities(calendar_for)
-    return [audit.append_events, calendar.due_at]
+    directory = DirectoryActivities(Directory(pool, log))
+    notifications = NotificationActivities(Outbox(pool, sender))
+    return [
+        audit.append_events,
+        calendar.due_at,
+        directory.staff_member,
+        directory.management_chain,
+        directory.role_holders,
+        directory.draw_sample,
+        notifications.post,
+        notifications.close_tasks,
+    ]
 
 
 def build_worker(

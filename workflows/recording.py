@@ -103,6 +103,9 @@ class EventRecorder(Generic[S]):
             if rule is not None:
                 check(rule, self.state)
             events = build(self.state)  # type: ignore[arg-type]
+            if not events:
+                assert self.state is not None
+                return self.state
             now = workflow.now()
             new = tuple(
                 NewEvent(

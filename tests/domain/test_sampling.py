@@ -47,7 +47,9 @@ def test_an_altered_snapshot_or_sample_is_caught_on_redo():
 
 
 def test_a_sample_bigger_than_the_eligible_cases_is_refused():
-    with pytest.raises(ValueError, match="only 10 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 11"):
+    with pytest.raises(
+        ValueError, match="only 10 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 11"
+    ):
         draw(CASES, on=ON, size=11, seed="s")
     with pytest.raises(ValueError, match="at least one case"):
         draw(CASES, on=ON, size=0, seed="s")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,8 +16,10 @@ from tests.conftest import binary
 from worker.main import build_worker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server per test: one test's leftovers (an activity cut off by its worker's
+    shutdown) would otherwise hold the next test's skipped clock."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -54,6 +57,38 @@ def keep_history():
             return
         history = await handle.fetch_history()
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        # The id matters on replay: a cycle derives its reviews' ids from its own.
+        recorded = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+        (HISTORIES / f"{name}.json").write_text(json.dumps(recorded, indent=1))
 
     return keep
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
+
+
+@pytest.fixture
+async def example_authority(app_pool):
+    """The example authority's staff and open cases, imported as a QA officer would."""
+    from datetime import UTC, datetime
+
+    from activities.audit_log import AuditLog
+    from activities.directory import Directory
+    from domain.directory import parse_cases_csv, parse_staff_csv
+
+    directory = Directory(app_pool, AuditLog(app_pool))
+    now = datetime.now(UTC)
+    await directory.import_staff(parse_staff_csv((EXAMPLES / "staff.csv").read_text()), "qa.officer", now)
+    await directory.import_cases(parse_cases_csv((EXAMPLES / "cases.csv").read_text()), "qa.officer", now)
+    return directory
+
+
+async def eventually(probe, *, attempts: int = 200):
+    """Poll `probe` (an async callable) until it returns something truthy; the workflow moves on its own."""
+    import asyncio
+
+    for _ in range(attempts):
+        if result := await probe():
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("the workflow never got there")

@@ -22,7 +22,9 @@ RECORDED = sorted(HISTORIES.glob("*.json"))
 
 def test_every_workflow_type_has_a_recorded_history():
     recorded_types = {
-        json.loads(path.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        json.loads(path.read_text())["history"]["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"][
+            "name"
+        ]
         for path in RECORDED
     }
     assert {w.__temporal_workflow_definition.name for w in WORKFLOWS} <= recorded_types
@@ -31,6 +33,7 @@ def test_every_workflow_type_has_a_recorded_history():
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path):
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    recorded = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -1,0 +1,482 @@
+"""One child's Collaborative Practice Review: events, state, reducer and the rules for each step.
+
+The steps follow the framework's CPR guidance: the reviewer seeks the voice of
+the child and of the family or carer; the practitioner reflects with a scaling
+question; the two hold a collaborative conversation; the reviewer records the
+rubric evidence and a final grade with a rationale; recommended actions go to
+supervision and the team manager records each one complete (the management
+oversight record). A safeguarding alert can be raised at any moment.
+
+Staff performance issues are deliberately absent: they never touch a child's
+review record (see domain.staff_concern).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.chasing import ChaseStep
+from domain.errors import Refusal
+from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.rubric import CRITERION_IDS, Evidence, Grade
+
+Whose = Literal["child", "family"]
+Status = Literal["open", "overdue", "submitted", "closed"]
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class ReviewOpened(DomainEvent):
+    event_type = "review.opened"
+    cycle_id: str
+    case_number: str
+    service: str
+    team: str
+    practitioner: str
+    reviewer: str
+    team_manager: str
+    head_of_service: str
+    due_at: AwareDatetime
+    calendar_digest: str
+    chase: tuple[ChaseStep, ...]
+
+
+class VoiceRecorded(DomainEvent):
+    event_type = "review.voice_recorded"
+    whose: Whose
+    obtained: bool
+    summary: str
+
+
+class ReflectionRecorded(DomainEvent):
+    event_type = "review.reflection_recorded"
+    score: int
+    pleased_with: str
+    could_develop: str
+
+
+class ConversationRecorded(DomainEvent):
+    event_type = "review.conversation_recorded"
+    summary: str
+
+
+class RubricJudged(DomainEvent):
+    event_type = "review.rubric_judged"
+    judgements: dict[str, Evidence]
+
+
+class ReviewGraded(DomainEvent):
+    event_type = "review.graded"
+    grade: Grade
+    rationale: str
+
+
+class ActionRecommended(DomainEvent):
+    event_type = "review.action_recommended"
+    action_id: str
+    action: str
+    due_by: date
+
+
+class ActionCompleted(DomainEvent):
+    event_type = "review.action_completed"
+    action_id: str
+    oversight_note: str
+
+
+class SafeguardingAlertRaised(DomainEvent):
+    event_type = "review.safeguarding_alert_raised"
+    alert_id: str
+    concern: str
+    notified: tuple[str, ...]
+
+
+class ReviewSubmitted(DomainEvent):
+    event_type = "review.submitted"
+
+
+class ReviewExtended(DomainEvent):
+    event_type = "review.extended"
+    extra_working_days: int
+    due_at: AwareDatetime
+    calendar_digest: str
+    chase: tuple[ChaseStep, ...]
+    reason: str
+
+
+class ReviewChased(DomainEvent):
+    """A step of the chase schedule taken: a reminder, the breach, or an escalation."""
+
+    event_type = "review.chased"
+    step: ChaseStep
+    recipients: tuple[str, ...]
+
+
+class ReviewClosed(DomainEvent):
+    event_type = "review.closed"
+
+
+REVIEW_EVENTS = EventRegistry(
+    ReviewOpened,
+    VoiceRecorded,
+    ReflectionRecorded,
+    ConversationRecorded,
+    RubricJudged,
+    ReviewGraded,
+    ActionRecommended,
+    ActionCompleted,
+    SafeguardingAlertRaised,
+    ReviewSubmitted,
+    ReviewExtended,
+    ReviewChased,
+    ReviewClosed,
+)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class Voice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    obtained: bool
+    summary: str
+    recorded_at: AwareDatetime
+
+
+class Reflection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    score: int
+    pleased_with: str
+    could_develop: str
+    recorded_at: AwareDatetime
+
+
+class RecommendedAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    action: str
+    due_by: date
+    completed_at: AwareDatetime | None = None
+    completed_by: str | None = None
+    oversight_note: str | None = None
+
+
+class SafeguardingAlert(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alert_id: str
+    concern: str
+    raised_by: str
+    raised_at: AwareDatetime
+    notified: tuple[str, ...]
+
+
+class ReviewState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    cycle_id: str
+    case_number: str
+    service: str
+    team: str
+    practitioner: str
+    reviewer: str
+    team_manager: str
+    head_of_service: str
+    opened_at: AwareDatetime
+    due_at: AwareDatetime
+    status: Status = "open"
+    voices: dict[Whose, Voice] = {}
+    reflection: Reflection | None = None
+    conversation: str | None = None
+    judgements: dict[str, Evidence] = {}
+    grade: Grade | None = None
+    rationale: str | None = None
+    actions: tuple[RecommendedAction, ...] = ()
+    alerts: tuple[SafeguardingAlert, ...] = ()
+    extensions: tuple[str, ...] = ()
+    chase: tuple[ChaseStep, ...] = ()
+    chased: int = 0
+    escalation_level: int = 0
+    submitted_at: AwareDatetime | None = None
+    late: bool = False
+
+    @property
+    def open_actions(self) -> tuple[RecommendedAction, ...]:
+        return tuple(a for a in self.actions if a.completed_at is None)
+
+    @property
+    def next_chase(self) -> ChaseStep | None:
+        """The next reminder or escalation due, while the review is still awaited."""
+        if self.status in ("open", "overdue") and self.chased < len(self.chase):
+            return self.chase[self.chased]
+        return None
+
+    @property
+    def missing_criteria(self) -> list[str]:
+        return sorted(CRITERION_IDS - self.judgements.keys(), key=_criterion_order)
+
+
+def _criterion_order(criterion_id: str) -> tuple[str, int]:
+    domain, _, number = criterion_id.partition(".")
+    return domain, int(number)
+
+
+def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> ReviewState:
+    if state is None:
+        if not isinstance(event, ReviewOpened):
+            raise ValueError(f"a review starts with review.opened, not {event.event_type}")
+        fields = event.model_dump(exclude={"calendar_digest"})
+        return ReviewState(version=meta.version, opened_at=meta.business_time, **fields)
+
+    at = meta.business_time
+    update: dict[str, object]
+    match event:
+        case VoiceRecorded():
+            voice = Voice(obtained=event.obtained, summary=event.summary, recorded_at=at)
+            update = {"voices": {**state.voices, event.whose: voice}}
+        case ReflectionRecorded():
+            update = {"reflection": Reflection(**event.model_dump(), recorded_at=at)}
+        case ConversationRecorded():
+            update = {"conversation": event.summary}
+        case RubricJudged():
+            update = {"judgements": {**state.judgements, **event.judgements}}
+        case ReviewGraded():
+            update = {"grade": event.grade, "rationale": event.rationale}
+        case ActionRecommended():
+            action = RecommendedAction(action_id=event.action_id, action=event.action, due_by=event.due_by)
+            update = {"actions": (*state.actions, action)}
+        case ActionCompleted():
+            done = {"completed_at": at, "completed_by": meta.actor, "oversight_note": event.oversight_note}
+            update = {
+                "actions": tuple(
+                    a.model_copy(update=done) if a.action_id == event.action_id else a for a in state.actions
+                )
+            }
+        case SafeguardingAlertRaised():
+            alert = SafeguardingAlert(
+                alert_id=event.alert_id,
+                concern=event.concern,
+                raised_by=meta.actor,
+                raised_at=at,
+                notified=event.notified,
+            )
+            update = {"alerts": (*state.alerts, alert)}
+        case ReviewSubmitted():
+            update = {"status": "submitted", "submitted_at": at, "late": state.status == "overdue"}
+        case ReviewExtended():
+            # A new deadline starts a new chase: only its steps still ahead of us remain.
+            ahead = tuple(step for step in event.chase if step.at > at)
+            update = {
+                "due_at": event.due_at,
+                "extensions": (*state.extensions, event.reason),
+                "chase": ahead,
+                "chased": 0,
+                **({"status": "open", "escalation_level": 0} if event.due_at > at else {}),
+            }
+        case ReviewChased():
+            update = {"chased": state.chased + 1}
+            if event.step.kind == "overdue":
+                update["status"] = "overdue"
+            elif event.step.kind == "escalation":
+                update["escalation_level"] = event.step.level
+        case ReviewClosed():
+            update = {"status": "closed"}
+        case _:
+            raise ValueError(f"{event.event_type} does not belong to a review")
+    return state.model_copy(update={"version": meta.version, **update})
+
+
+# --- requests (one per update) ----------------------------------------------------------------
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+
+
+class RecordVoice(Request):
+    whose: Whose
+    summary: str
+    obtained: bool = True
+
+
+class RecordReflection(Request):
+    score: int
+    pleased_with: str
+    could_develop: str
+
+
+class RecordConversation(Request):
+    summary: str
+
+
+class JudgeRubric(Request):
+    judgements: dict[str, Evidence]
+
+
+class GiveGrade(Request):
+    grade: Grade
+    rationale: str
+
+
+class RecommendAction(Request):
+    action: str
+    due_by: date
+
+
+class CompleteAction(Request):
+    action_id: str
+    oversight_note: str
+
+
+class RaiseSafeguarding(Request):
+    concern: str
+
+
+class SubmitReview(Request):
+    pass
+
+
+class ExtendReview(Request):
+    extra_working_days: int
+    reason: str
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _opened(state: ReviewState | None) -> ReviewState:
+    if state is None:
+        raise Refusal("the review is still being set up; try again in a moment")
+    return state
+
+
+def _reviewer_while_open(state: ReviewState | None, request: Request, what: str) -> ReviewState:
+    state = _opened(state)
+    if request.actor != state.reviewer:
+        raise Refusal(f"only the reviewer ({state.reviewer}) can {what} for case {state.case_number}")
+    if state.status in ("submitted", "closed"):
+        raise Refusal(f"the review of case {state.case_number} was submitted; it can no longer change")
+    return state
+
+
+def _text(value: str, what: str) -> None:
+    if not value.strip():
+        raise Refusal(f"{what} cannot be empty")
+
+
+def check_voice(state: ReviewState | None, request: RecordVoice) -> None:
+    _reviewer_while_open(state, request, f"record the {request.whose}'s voice")
+    _text(request.summary, "what was heard (or why it could not be)")
+
+
+def check_reflection(state: ReviewState | None, request: RecordReflection) -> None:
+    state = _opened(state)
+    if request.actor != state.practitioner:
+        raise Refusal(f"only the allocated practitioner ({state.practitioner}) can give the reflection")
+    if state.status in ("submitted", "closed"):
+        raise Refusal(f"the review of case {state.case_number} was submitted; it can no longer change")
+    if not 0 <= request.score <= 10:
+        raise Refusal(f"the scaling score is 0 to 10, not {request.score}")
+    _text(request.pleased_with, "what you are pleased with")
+    _text(request.could_develop, "what you could develop")
+
+
+def check_conversation(state: ReviewState | None, request: RecordConversation) -> None:
+    state = _reviewer_while_open(state, request, "record the collaborative conversation")
+    if state.reflection is None:
+        raise Refusal(f"the conversation follows the practitioner's reflection; {state.practitioner} has not given it")
+    missing = [w for w in ("child", "family") if w not in state.voices]
+    if missing:
+        raise Refusal(f"the voice of the {' and '.join(missing)} informs the conversation: record it first")
+    _text(request.summary, "the conversation summary")
+
+
+def check_rubric(state: ReviewState | None, request: JudgeRubric) -> None:
+    _reviewer_while_open(state, request, "record rubric evidence")
+    if not request.judgements:
+        raise Refusal("give at least one criterion's evidence")
+    unknown = sorted(set(request.judgements) - CRITERION_IDS)
+    if unknown:
+        raise Refusal(
+            f"unknown rubric criteria {', '.join(unknown)}: ids are basic-information.1-6, assessment.1-9,"
+            " planning-and-review.1-6, management-oversight.1-5"
+        )
+
+
+def check_grade(state: ReviewState | None, request: GiveGrade) -> None:
+    state = _reviewer_while_open(state, request, "grade the review")
+    if state.reflection is None:
+        raise Refusal(f"grade after the practitioner's reflection; {state.practitioner} has not given it yet")
+    if state.conversation is None:
+        raise Refusal("grade after the collaborative conversation; it is not recorded yet")
+    _text(request.rationale, "the rationale for the grade")
+
+
+def check_recommend(state: ReviewState | None, request: RecommendAction) -> None:
+    state = _reviewer_while_open(state, request, "recommend actions")
+    _text(request.action, "the action")
+    if request.due_by < state.opened_at.date():
+        raise Refusal(f"an action cannot be due before the review opened ({state.opened_at.date().isoformat()})")
+
+
+def check_complete_action(state: ReviewState | None, request: CompleteAction) -> None:
+    state = _opened(state)
+    if request.actor != state.team_manager:
+        raise Refusal(f"only the team manager ({state.team_manager}) records actions complete")
+    if state.status not in ("submitted", "closed"):
+        raise Refusal("actions are completed through supervision after the review is submitted")
+    action = next((a for a in state.actions if a.action_id == request.action_id), None)
+    if action is None:
+        known = ", ".join(a.action_id for a in state.actions) or "none"
+        raise Refusal(f"the review has no action {request.action_id} (its actions: {known})")
+    if action.completed_at is not None:
+        raise Refusal(f"action {request.action_id} was already recorded complete by {action.completed_by}")
+    _text(request.oversight_note, "the management oversight note")
+
+
+def check_safeguarding(state: ReviewState | None, request: RaiseSafeguarding) -> None:
+    state = _opened(state)
+    if request.actor != state.reviewer:
+        raise Refusal(f"the reviewer ({state.reviewer}) raises safeguarding alerts on this review")
+    _text(request.concern, "the safeguarding concern")
+
+
+def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
+    state = _reviewer_while_open(state, request, "submit the review")
+    missing = [f"the {w}'s voice" for w in ("child", "family") if w not in state.voices]
+    if state.reflection is None:
+        missing.append("the practitioner's reflection")
+    if state.conversation is None:
+        missing.append("the collaborative conversation")
+    if state.missing_criteria:
+        missing.append(f"rubric evidence for {len(state.missing_criteria)} criteria ({state.missing_criteria[0]}, ...)")
+    if state.grade is None:
+        missing.append("the grade and rationale")
+    if missing:
+        raise Refusal(f"the review of case {state.case_number} still needs " + "; ".join(missing))
+
+
+def check_extend(state: ReviewState | None, request: ExtendReview) -> None:
+    state = _opened(state)
+    if state.status in ("submitted", "closed"):
+        raise Refusal(f"the review of case {state.case_number} was submitted; there is nothing to extend")
+    if not 1 <= request.extra_working_days <= 20:
+        raise Refusal(f"an extension is 1 to 20 working days, not {request.extra_working_days}")
+    _text(request.reason, "the reason for the extension")
+
+
+def check_chase(state: ReviewState | None, step: ChaseStep) -> None:
+    """A chase step is taken only if it is still the next one (not moved by an extension, nor submitted)."""
+    state = _opened(state)
+    if state.next_chase != step:
+        raise Refusal(f"the review of case {state.case_number} no longer needs chasing at {step.at.isoformat()}")

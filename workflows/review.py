@@ -1,0 +1,420 @@
+"""One child's Collaborative Practice Review as a durable workflow.
+
+Each person's part arrives as an update; its validator refuses a wrong actor,
+order or value before anything is recorded. The review is chased on its own:
+the owner is reminded before the deadline, and a breach is escalated up the
+ladder (the reviewer's manager, the head of service, the Head of QA) on a
+recorded working-day schedule that an extension moves. A safeguarding alert
+reaches the team manager and head of service at once, with no timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from functools import partial
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from domain import review
+from domain.chasing import ChaseStep
+from domain.cpr_cycle import ReviewOutcome
+from domain.directory import Role
+from domain.errors import Refusal
+from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.notifications import Notification, NotificationKind, notification_id
+from domain.review import (
+    ActionCompleted,
+    ActionRecommended,
+    CompleteAction,
+    ConversationRecorded,
+    ExtendReview,
+    GiveGrade,
+    JudgeRubric,
+    RaiseSafeguarding,
+    RecommendAction,
+    RecordConversation,
+    RecordReflection,
+    RecordVoice,
+    ReflectionRecorded,
+    Request,
+    ReviewChased,
+    ReviewClosed,
+    ReviewExtended,
+    ReviewGraded,
+    ReviewOpened,
+    ReviewState,
+    ReviewSubmitted,
+    RubricJudged,
+    SafeguardingAlertRaised,
+    SubmitReview,
+    VoiceRecorded,
+)
+from domain.working_days import LONDON
+from workflows.recording import EventRecorder, refused
+from workflows.timing import wait_for_moment
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
+    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
+    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+LEVEL_NAMES = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
+
+
+class ReviewInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cycle_id: str
+    case_number: str
+    service: str
+    team: str
+    practitioner: str
+    reviewer: str
+    team_manager: str
+    head_of_service: str
+    due_on: date
+    opened_by: str
+
+
+@workflow.defn(name="Review")
+class ReviewWorkflow:
+    @workflow.init
+    def __init__(self, request: ReviewInput) -> None:
+        self._id = workflow.info().workflow_id
+        self._recorder: EventRecorder[ReviewState] = EventRecorder(self._id, review.evolve)
+
+    @workflow.run
+    async def run(self, request: ReviewInput) -> ReviewState:
+        due = await self._due(request.due_on, 0)
+        state = await self._recorder.record(
+            request.opened_by,
+            ReviewOpened(
+                cycle_id=request.cycle_id,
+                case_number=request.case_number,
+                service=request.service,
+                team=request.team,
+                practitioner=request.practitioner,
+                reviewer=request.reviewer,
+                team_manager=request.team_manager,
+                head_of_service=request.head_of_service,
+                due_at=due.due_at,
+                calendar_digest=due.calendar_digest,
+                chase=due.chase,
+            ),
+        )
+        await self._notify(
+            self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at),
+            self._task(
+                state.practitioner,
+                "reflection",
+                f"Give your reflection (scaling 0-10) for the review of case {state.case_number}",
+                state.due_at,
+            ),
+        )
+        while self._state().status in ("open", "overdue"):
+            step = await wait_for_moment(lambda: self._state().next_chase, lambda step: step.at)
+            if step is not None:
+                await self._take(step)
+            else:
+                await workflow.wait_condition(
+                    lambda: self._state().next_chase is not None or self._state().status not in ("open", "overdue")
+                )
+        await workflow.wait_condition(lambda: not self._state().open_actions)
+        await self._recorder.record(SYSTEM_ACTOR, ReviewClosed())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> ReviewState | None:
+        return self._recorder.state
+
+    # --- the people's parts -------------------------------------------------------------------
+
+    @workflow.update
+    async def record_voice(self, request: RecordVoice) -> ReviewState:
+        event = VoiceRecorded(whose=request.whose, obtained=request.obtained, summary=request.summary)
+        return await self._record(request, lambda _: event, review.check_voice)
+
+    @record_voice.validator
+    def _validate_voice(self, request: RecordVoice) -> None:
+        self._recorder.validate(review.check_voice, request)
+
+    @workflow.update
+    async def reflect(self, request: RecordReflection) -> ReviewState:
+        event = ReflectionRecorded(
+            score=request.score, pleased_with=request.pleased_with, could_develop=request.could_develop
+        )
+        state = await self._record(request, lambda _: event, review.check_reflection)
+        await self._close_task("reflection")
+        return state
+
+    @reflect.validator
+    def _validate_reflect(self, request: RecordReflection) -> None:
+        self._recorder.validate(review.check_reflection, request)
+
+    @workflow.update
+    async def record_conversation(self, request: RecordConversation) -> ReviewState:
+        event = ConversationRecorded(summary=request.summary)
+        return await self._record(request, lambda _: event, review.check_conversation)
+
+    @record_conversation.validator
+    def _validate_conversation(self, request: RecordConversation) -> None:
+        self._recorder.validate(review.check_conversation, request)
+
+    @workflow.update
+    async def judge(self, request: JudgeRubric) -> ReviewState:
+        event = RubricJudged(judgements=request.judgements)
+        return await self._record(request, lambda _: event, review.check_rubric)
+
+    @judge.validator
+    def _validate_judge(self, request: JudgeRubric) -> None:
+        self._recorder.validate(review.check_rubric, request)
+
+    @workflow.update
+    async def grade(self, request: GiveGrade) -> ReviewState:
+        event = ReviewGraded(grade=request.grade, rationale=request.rationale)
+        return await self._record(request, lambda _: event, review.check_grade)
+
+    @grade.validator
+    def _validate_grade(self, request: GiveGrade) -> None:
+        self._recorder.validate(review.check_grade, request)
+
+    @workflow.update
+    async def recommend_action(self, request: RecommendAction) -> ReviewState:
+        def event(state: ReviewState) -> ActionRecommended:
+            return ActionRecommended(
+                action_id=f"A{len(state.actions) + 1}", action=request.action, due_by=request.due_by
+            )
+
+        return await self._record(request, event, review.check_recommend)
+
+    @recommend_action.validator
+    def _validate_recommend(self, request: RecommendAction) -> None:
+        self._recorder.validate(review.check_recommend, request)
+
+    @workflow.update
+    async def submit(self, request: SubmitReview) -> ReviewState:
+        state = await self._record(request, lambda _: ReviewSubmitted(), review.check_submit)
+        await self._close_task("review")
+        parent = workflow.info().parent
+        if parent is not None:
+            # By name: the cycle workflow imports this module, not the other way round.
+            assert state.grade is not None  # check_submit: a review is graded before it is submitted
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "review_submitted", ReviewOutcome(case_number=state.case_number, grade=state.grade, late=state.late)
+            )
+        # Actions go to supervision: the team manager records each one complete.
+        await self._notify(
+            *(
+                self._task(
+                    state.team_manager,
+                    f"action-{action.action_id}",
+                    f"Record action {action.action_id} of the review of case {state.case_number} complete"
+                    f" (management oversight): {action.action}",
+                    datetime.combine(action.due_by, time(23, 59, 59), LONDON),
+                )
+                for action in state.open_actions
+            )
+        )
+        return state
+
+    @submit.validator
+    def _validate_submit(self, request: SubmitReview) -> None:
+        self._recorder.validate(review.check_submit, request)
+
+    @workflow.update
+    async def complete_action(self, request: CompleteAction) -> ReviewState:
+        event = ActionCompleted(action_id=request.action_id, oversight_note=request.oversight_note)
+        state = await self._record(request, lambda _: event, review.check_complete_action)
+        await self._close_task(f"action-{request.action_id}")
+        return state
+
+    @complete_action.validator
+    def _validate_complete_action(self, request: CompleteAction) -> None:
+        self._recorder.validate(review.check_complete_action, request)
+
+    @workflow.update
+    async def raise_safeguarding(self, request: RaiseSafeguarding) -> ReviewState:
+        def event(state: ReviewState) -> SafeguardingAlertRaised:
+            return SafeguardingAlertRaised(
+                alert_id=f"S{len(state.alerts) + 1}",
+                concern=request.concern,
+                notified=(state.team_manager, state.head_of_service),
+            )
+
+        state = await self._record(request, event, review.check_safeguarding)
+        alert = state.alerts[-1]
+        await self._notify(
+            *(
+                self._message(
+                    recipient,
+                    "alert",
+                    f"alert-{alert.alert_id}",
+                    f"SAFEGUARDING: immediate steps needed for case {state.case_number}",
+                    f"Raised by {alert.raised_by} during the practice review: {alert.concern}",
+                )
+                for recipient in alert.notified
+            )
+        )
+        return state
+
+    @raise_safeguarding.validator
+    def _validate_safeguarding(self, request: RaiseSafeguarding) -> None:
+        self._recorder.validate(review.check_safeguarding, request)
+
+    @workflow.update
+    async def extend(self, request: ExtendReview) -> ReviewState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        await self._require_role(request.actor, Role.QA_OFFICER, "extend a review's deadline")
+        before = self._state()
+        due = await self._due(before.due_at.astimezone(LONDON).date(), request.extra_working_days)
+        state = await self._recorder.record(
+            request.actor,
+            ReviewExtended(
+                extra_working_days=request.extra_working_days,
+                due_at=due.due_at,
+                calendar_digest=due.calendar_digest,
+                chase=due.chase,
+                reason=request.reason,
+            ),
+            rule=partial(_unchanged_since, before.version, request),
+        )
+        await self._notify(
+            self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
+        )
+        return state
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendReview) -> None:
+        self._recorder.validate(review.check_extend, request)
+
+    # --- chasing ------------------------------------------------------------------------------
+
+    async def _take(self, step: ChaseStep) -> None:
+        recipients = await self._chase_recipients(step)
+        try:
+            state = await self._recorder.record(
+                SYSTEM_ACTOR,
+                ReviewChased(step=step, recipients=recipients),
+                rule=partial(review.check_chase, step=step),
+            )
+        except ApplicationError:
+            return  # submitted or extended while the step waited its turn
+        due = state.due_at.astimezone(LONDON).strftime("%d %B %Y")
+        waiting = self._waiting_for(state)
+        if step.kind == "reminder":
+            subject = f"Reminder: the review of case {state.case_number} is due by {due}"
+        elif step.kind == "overdue":
+            subject = f"Overdue: the review of case {state.case_number} was due by {due}"
+        else:
+            subject = (
+                f"Escalated to you as {LEVEL_NAMES[step.level]}: the review of case {state.case_number}"
+                f" was due by {due}"
+            )
+        body = f"Cycle {state.cycle_id}, service {state.service}. Still awaited: {waiting}."
+        kind: NotificationKind = "reminder" if step.kind == "reminder" else "escalation"
+        tag = f"chase-v{state.version}"
+        await self._notify(*(self._message(r, kind, tag, subject, body) for r in recipients))
+
+    async def _chase_recipients(self, step: ChaseStep) -> tuple[str, ...]:
+        state = self._state()
+        if step.level == 0:
+            owners = [state.reviewer]
+            if state.reflection is None:
+                owners.append(state.practitioner)
+            return tuple(owners)
+        if step.level == 1:
+            chain = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=state.reviewer))
+            return (chain[0].staff_id,) if chain else (state.head_of_service,)
+        if step.level == 2:
+            return (state.head_of_service,)
+        holders = await self._activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
+        return tuple(member.staff_id for member in holders) or (state.head_of_service,)
+
+    @staticmethod
+    def _waiting_for(state: ReviewState) -> str:
+        parts = [f"the {w}'s voice" for w in ("child", "family") if w not in state.voices]
+        if state.reflection is None:
+            parts.append(f"the reflection of {state.practitioner}")
+        if state.conversation is None:
+            parts.append("the collaborative conversation")
+        if state.grade is None:
+            parts.append("the grade")
+        return ", ".join(parts) or "submission"
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _state(self) -> ReviewState:
+        state = self._recorder.state
+        assert state is not None, "read before the review was opened"
+        return state
+
+    async def _record(
+        self,
+        request: Request,
+        event: Callable[[ReviewState], DomainEvent],
+        rule: Callable[[ReviewState | None, Request], None],
+    ) -> ReviewState:
+        """Record one person's part, its rule checked again against the newest state."""
+        return await self._recorder.record_built(
+            request.actor, lambda state: (event(state),), rule=lambda state: rule(state, request)
+        )
+
+    async def _require_role(self, actor: str, role: Role, what: str) -> None:
+        member = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=actor))
+        if member is None or not member.active or role not in member.roles:
+            raise refused(Refusal(f"only a {role.value.replace('_', ' ')} can {what}; {actor} is not one"))
+
+    async def _due(self, start: date, working_days: int) -> DueMoment:
+        return await self._activity(
+            CalendarActivities.due_at,
+            DueRequest(start=start, working_days=working_days, chase_from=workflow.now()),
+        )
+
+    def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
+        state = self._state()
+        return Notification(
+            notification_id=notification_id(self._id, "task", key, recipient, str(state.version)),
+            recipient=recipient,
+            kind="task",
+            item_id=self._id,
+            task_key=key,
+            subject=subject,
+            body=f"Cycle {state.cycle_id}, service {state.service}, team {state.team}.",
+            due_at=due_at,
+        )
+
+    def _message(self, recipient: str, kind: NotificationKind, tag: str, subject: str, body: str) -> Notification:
+        return Notification(
+            notification_id=notification_id(self._id, kind, tag, recipient),
+            recipient=recipient,
+            kind=kind,
+            item_id=self._id,
+            subject=subject,
+            body=body,
+        )
+
+    async def _notify(self, *notifications: Notification) -> None:
+        if notifications:
+            await self._activity(NotificationActivities.post, PostNotifications(notifications=notifications))
+
+    async def _close_task(self, key: str) -> None:
+        await self._activity(NotificationActivities.close_tasks, CloseTasks(item_id=self._id, task_key=key))
+
+    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
+        return await workflow.execute_activity_method(
+            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+
+def _unchanged_since(version: int, request: ExtendReview, state: ReviewState | None) -> None:
+    review.check_extend(state, request)
+    assert state is not None
+    if state.version != version:
+        raise Refusal("the review changed while the extension was being worked out; try again")
