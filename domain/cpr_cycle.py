@@ -3,7 +3,10 @@
 A cycle (six a year) reviews a random sample of one service's children within 20
 working days. The QA team draws the sample and allocates a reviewer to each
 child, never the child's own practitioner; each allocation starts that child's
-review. Moderation and the findings report follow once the reviews close.
+review. Once the reviews close, each submitted review is moderated within 10
+working days of its allocation to a moderator (never its reviewer); where the
+moderator's grade differs, their conversation with the reviewer is recorded.
+The findings report is due 10 working days after moderation ends.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from domain.rubric import Grade
 from domain.sampling import SampleDraw
 
 REVIEW_WINDOW = 20  # working days, from the cycle's start
-Phase = Literal["sampling", "reviewing", "reviews_closed"]
+MODERATION_WINDOW = 10  # working days, from a moderator's allocation
+REPORT_WINDOW = 10  # working days, from the end of moderation
+Phase = Literal["sampling", "reviewing", "moderation", "reporting", "complete"]
 
 
 class SampledCase(BaseModel):
@@ -69,7 +74,56 @@ class ReviewsClosed(DomainEvent):
     outstanding: tuple[str, ...]
 
 
-CYCLE_EVENTS = EventRegistry(CycleStarted, SampleDrawn, ReviewerAllocated, ReviewSubmitted, ReviewsClosed)
+class ModeratorAllocated(DomainEvent):
+    event_type = "cycle.moderator_allocated"
+    case_number: str
+    moderator: str
+    due_at: AwareDatetime
+
+
+class ReviewModerated(DomainEvent):
+    event_type = "cycle.review_moderated"
+    case_number: str
+    grade: Grade
+    rationale: str
+    # The moderator-reviewer conversation, required when the grades differ.
+    conversation: str | None
+
+
+class ModerationOverdue(DomainEvent):
+    event_type = "cycle.moderation_overdue"
+    case_number: str
+    due_at: AwareDatetime
+
+
+class ModerationClosed(DomainEvent):
+    event_type = "cycle.moderation_closed"
+    report_due_at: AwareDatetime
+
+
+class FindingsReportPublished(DomainEvent):
+    event_type = "cycle.report_published"
+    markdown_path: str
+    markdown_sha256: str
+    html_path: str
+    html_sha256: str
+    grades: dict[str, int]
+    moderated: int
+    agreed: int
+
+
+CYCLE_EVENTS = EventRegistry(
+    CycleStarted,
+    SampleDrawn,
+    ReviewerAllocated,
+    ReviewSubmitted,
+    ReviewsClosed,
+    ModeratorAllocated,
+    ReviewModerated,
+    ModerationOverdue,
+    ModerationClosed,
+    FindingsReportPublished,
+)
 
 
 class ReviewOutcome(BaseModel):
@@ -82,6 +136,21 @@ class ReviewOutcome(BaseModel):
     late: bool
 
 
+class Moderation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    moderator: str
+    due_at: AwareDatetime
+    grade: Grade | None = None
+    rationale: str | None = None
+    conversation: str | None = None
+    overdue: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.grade is not None
+
+
 class CycleCase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -92,10 +161,18 @@ class CycleCase(BaseModel):
     review_id: str | None = None
     grade: Grade | None = None
     late: bool = False
+    moderation: Moderation | None = None
 
     @property
     def submitted(self) -> bool:
         return self.grade is not None
+
+    @property
+    def agreed(self) -> bool | None:
+        """Whether the moderator's grade matches the reviewer's (None until moderated)."""
+        if self.moderation is None or not self.moderation.done:
+            return None
+        return self.moderation.grade == self.grade
 
 
 class CycleState(BaseModel):
@@ -112,6 +189,9 @@ class CycleState(BaseModel):
     draw: SampleDraw | None = None
     snapshot_id: int | None = None
     cases: tuple[CycleCase, ...] = ()
+    outstanding_at_close: tuple[str, ...] = ()
+    report_due_at: AwareDatetime | None = None
+    report: FindingsReportPublished | None = None
 
     def case(self, case_number: str) -> CycleCase | None:
         return next((c for c in self.cases if c.case_number == case_number), None)
@@ -123,6 +203,29 @@ class CycleState(BaseModel):
     @property
     def outstanding(self) -> tuple[str, ...]:
         return tuple(c.case_number for c in self.cases if not c.submitted)
+
+    @property
+    def in_review(self) -> tuple[str, ...]:
+        """Allocated reviews not yet submitted."""
+        return tuple(c.case_number for c in self.cases if c.review_id and not c.submitted)
+
+    @property
+    def awaiting_moderation(self) -> tuple[CycleCase, ...]:
+        """Submitted reviews not yet moderated (allocated to a moderator or not)."""
+        return tuple(c for c in self.cases if c.submitted and not (c.moderation and c.moderation.done))
+
+    @property
+    def next_moderation_due(self) -> CycleCase | None:
+        """The allocated, unmoderated review whose window ends first and has not yet been flagged."""
+        pending = [
+            c for c in self.cases if c.moderation is not None and not c.moderation.done and not c.moderation.overdue
+        ]
+        return min(pending, key=lambda c: c.moderation.due_at, default=None)  # type: ignore[union-attr]
+
+    @property
+    def moderation_complete(self) -> bool:
+        """Every review submitted by now is moderated (late reviews join when they arrive)."""
+        return self.phase == "moderation" and not self.awaiting_moderation
 
 
 def _replace_case(state: CycleState, case_number: str, **changes: object) -> tuple[CycleCase, ...]:
@@ -153,7 +256,26 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
         case ReviewSubmitted():
             update = {"cases": _replace_case(state, event.case_number, grade=event.grade, late=event.late)}
         case ReviewsClosed():
-            update = {"phase": "reviews_closed"}
+            update = {"phase": "moderation", "outstanding_at_close": event.outstanding}
+        case ModeratorAllocated():
+            moderation = Moderation(moderator=event.moderator, due_at=event.due_at)
+            update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
+        case ReviewModerated():
+            case = state.case(event.case_number)
+            assert case is not None and case.moderation is not None
+            moderation = case.moderation.model_copy(
+                update={"grade": event.grade, "rationale": event.rationale, "conversation": event.conversation}
+            )
+            update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
+        case ModerationOverdue():
+            case = state.case(event.case_number)
+            assert case is not None and case.moderation is not None
+            moderation = case.moderation.model_copy(update={"overdue": True})
+            update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
+        case ModerationClosed():
+            update = {"phase": "reporting", "report_due_at": event.report_due_at}
+        case FindingsReportPublished():
+            update = {"phase": "complete", "report": event}
         case _:
             raise ValueError(f"{event.event_type} does not belong to a cycle")
     return state.model_copy(update={"version": meta.version, **update})
@@ -183,3 +305,87 @@ def check_allocation(state: CycleState | None, request: AllocateReviewer) -> Non
             f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
             " and cannot review their own work"
         )
+
+
+class AllocateModerator(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    case_number: str
+    moderator: str
+
+
+class ModerateReview(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    case_number: str
+    grade: Grade
+    rationale: str
+    conversation: str | None = None
+
+
+class PublishReport(BaseModel):
+    """The QA team's analysis; the figures (grades, moderation, rubric) are computed from the records."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    key_findings: str
+    strengths: str
+    areas_for_development: str
+    recommendations: str
+
+
+def _submitted_case(state: CycleState | None, case_number: str) -> CycleCase:
+    if state is None or state.phase in ("sampling", "reviewing"):
+        raise Refusal("moderation starts once the reviews close")
+    if state.phase != "moderation":
+        raise Refusal("moderation of this cycle has ended")
+    case = state.case(case_number)
+    if case is None:
+        raise Refusal(f"case {case_number} is not in this cycle's sample")
+    if not case.submitted:
+        raise Refusal(f"the review of case {case_number} has not been submitted yet; moderate it once it is")
+    return case
+
+
+def check_moderator_allocation(state: CycleState | None, request: AllocateModerator) -> None:
+    case = _submitted_case(state, request.case_number)
+    if case.moderation is not None:
+        raise Refusal(f"the review of case {request.case_number} already has a moderator ({case.moderation.moderator})")
+    if request.moderator == case.reviewer:
+        raise Refusal(f"{request.moderator} reviewed case {request.case_number} and cannot moderate their own review")
+    if request.moderator == case.practitioner:
+        raise Refusal(f"{request.moderator} is the practitioner for case {request.case_number} and cannot moderate it")
+
+
+def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
+    case = _submitted_case(state, request.case_number)
+    if case.moderation is None:
+        raise Refusal(f"the review of case {request.case_number} has no moderator yet: a QA officer allocates one")
+    if request.actor != case.moderation.moderator:
+        raise Refusal(
+            f"only the allocated moderator ({case.moderation.moderator}) can moderate case {request.case_number}"
+        )
+    if case.moderation.done:
+        raise Refusal(f"the review of case {request.case_number} was already moderated")
+    if not request.rationale.strip():
+        raise Refusal("the moderation needs a rationale")
+    if request.grade != case.grade and not (request.conversation and request.conversation.strip()):
+        raise Refusal(
+            f"your grade ({request.grade.value}) differs from the reviewer's ({case.grade.value if case.grade else '-'}):"
+            f" record your conversation with {case.reviewer}"
+        )
+
+
+def check_publication(state: CycleState | None, request: PublishReport) -> None:
+    if state is None or state.phase != "reporting":
+        raise Refusal("the findings report follows the end of moderation")
+    empty = [
+        name.replace("_", " ")
+        for name in ("key_findings", "strengths", "areas_for_development", "recommendations")
+        if not getattr(request, name).strip()
+    ]
+    if empty:
+        raise Refusal(f"the findings report needs {', '.join(empty)}")

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
-from domain.rubric import CRITERION_IDS, Evidence, Grade
+from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
 
 Whose = Literal["child", "family"]
 Status = Literal["open", "overdue", "submitted", "closed"]
@@ -224,9 +224,10 @@ class ReviewState(BaseModel):
         return sorted(CRITERION_IDS - self.judgements.keys(), key=_criterion_order)
 
 
-def _criterion_order(criterion_id: str) -> tuple[str, int]:
+def _criterion_order(criterion_id: str) -> tuple[int, int]:
+    """The document's order: Basic Information first, then Assessment, ..."""
     domain, _, number = criterion_id.partition(".")
-    return domain, int(number)
+    return DOMAIN_IDS.index(domain), int(number)
 
 
 def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> ReviewState:
@@ -270,7 +271,8 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
             )
             update = {"alerts": (*state.alerts, alert)}
         case ReviewSubmitted():
-            update = {"status": "submitted", "submitted_at": at, "late": state.status == "overdue"}
+            # Late by the clock, even if the breach was not yet recorded (a worker outage, say).
+            update = {"status": "submitted", "submitted_at": at, "late": at > state.due_at}
         case ReviewExtended():
             # A new deadline starts a new chase: only its steps still ahead of us remain.
             ahead = tuple(step for step in event.chase if step.at > at)

@@ -8,20 +8,32 @@ back; the reviews close when all are in or the window ends, whichever is first.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 from domain import cpr_cycle
 from domain.cpr_cycle import (
+    MODERATION_WINDOW,
+    REPORT_WINDOW,
     REVIEW_WINDOW,
+    AllocateModerator,
     AllocateReviewer,
+    CycleCase,
     CycleStarted,
     CycleState,
+    FindingsReportPublished,
+    ModerateReview,
+    ModerationClosed,
+    ModerationOverdue,
+    ModeratorAllocated,
+    PublishReport,
     ReviewerAllocated,
+    ReviewModerated,
     ReviewOutcome,
     ReviewsClosed,
     ReviewSubmitted,
@@ -30,6 +42,8 @@ from domain.cpr_cycle import (
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
+from domain.working_days import LONDON
+from workflows.common import Notifier, require_role, run_activity
 from workflows.recording import EventRecorder, check, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import wait_for_moment
@@ -37,13 +51,7 @@ from workflows.timing import wait_for_moment
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, DrawSample, StaffLookup
-
-ACTIVITY_TIMEOUT = timedelta(seconds=60)
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["SampleRefused"],
-)
+    from activities.reports import ReportActivities, WriteFindingsReport
 
 
 class CycleInput(BaseModel):
@@ -62,12 +70,18 @@ class CprCycleWorkflow:
     def __init__(self, request: CycleInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[CycleState] = EventRecorder(self._id, cpr_cycle.evolve)
+        self._notifier = Notifier(self._id)
 
     @workflow.run
     async def run(self, request: CycleInput) -> CycleState:
-        due = await self._activity(
-            CalendarActivities.due_at, DueRequest(start=request.start, working_days=REVIEW_WINDOW)
+        due = await run_activity(CalendarActivities.due_at, DueRequest(start=request.start, working_days=REVIEW_WINDOW))
+        # An unseeded cycle still records its seed, so the draw can be redone by anyone.
+        seed = request.seed or workflow.uuid4().hex
+        drawn = await run_activity(
+            DirectoryActivities.draw_sample,
+            DrawSample(service=request.service, on=request.start, size=request.sample_size, seed=seed),
         )
+        # Recorded together, after the draw: a cycle whose sample cannot be drawn records nothing.
         await self._recorder.record(
             request.started_by,
             CycleStarted(
@@ -78,15 +92,7 @@ class CprCycleWorkflow:
                 review_due_at=due.due_at,
                 calendar_digest=due.calendar_digest,
             ),
-        )
-        # An unseeded cycle still records its seed, so the draw can be redone by anyone.
-        seed = request.seed or workflow.uuid4().hex
-        drawn = await self._activity(
-            DirectoryActivities.draw_sample,
-            DrawSample(service=request.service, on=request.start, size=request.sample_size, seed=seed),
-        )
-        await self._recorder.record(
-            request.started_by, SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases)
+            SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases),
         )
 
         await wait_for_moment(
@@ -97,10 +103,62 @@ class CprCycleWorkflow:
             SYSTEM_ACTOR,
             ReviewsClosed(submitted=len(state.cases) - len(state.outstanding), outstanding=state.outstanding),
         )
-        # Late reviews still report in; the cycle ends once every review is submitted.
-        await workflow.wait_condition(lambda: not self._state().outstanding)
+        await self._moderate()
+        report_due = await run_activity(
+            CalendarActivities.due_at, DueRequest(start=_london_day(workflow.now()), working_days=REPORT_WINDOW)
+        )
+        state = await self._recorder.record(SYSTEM_ACTOR, ModerationClosed(report_due_at=report_due.due_at))
+        await self._notifier.post(
+            self._notifier.task(
+                state.started_by,
+                "findings-report",
+                f"Publish the findings report of the {state.service} CPR cycle",
+                report_due.due_at,
+                f"Cycle {self._id}: moderation has ended.",
+                state.version,
+            )
+        )
+        await workflow.wait_condition(lambda: self._state().phase == "complete")
+        # A review still awaited reports in late; the cycle stays open for it.
+        await workflow.wait_condition(lambda: not self._state().in_review)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
+
+    async def _moderate(self) -> None:
+        """Until every submitted review is moderated; a moderation past its window is flagged once."""
+        while not self._state().moderation_complete:
+            late = await wait_for_moment(self._next_moderation_due, lambda case: case.moderation.due_at)
+            if late is None:
+                await workflow.wait_condition(
+                    lambda: self._state().moderation_complete or self._next_moderation_due() is not None
+                )
+                continue
+            assert late.moderation is not None
+            try:
+                state = await self._recorder.record(
+                    SYSTEM_ACTOR,
+                    ModerationOverdue(case_number=late.case_number, due_at=late.moderation.due_at),
+                    rule=partial(_still_due, case=late),
+                )
+            except ApplicationError:
+                continue  # moderated while the flag waited its turn
+            subject = f"Overdue: the moderation of the review of case {late.case_number}"
+            await self._notifier.post(
+                *(
+                    self._notifier.message(
+                        person,
+                        "escalation",
+                        f"moderation-{late.case_number}",
+                        subject,
+                        f"Cycle {self._id}: it was due {late.moderation.due_at.isoformat()}.",
+                    )
+                    for person in (late.moderation.moderator, state.started_by)
+                )
+            )
+
+    def _next_moderation_due(self) -> CycleCase | None:
+        state = self._state()
+        return None if state.moderation_complete else state.next_moderation_due
 
     @workflow.query
     def state(self) -> CycleState | None:
@@ -110,11 +168,11 @@ class CprCycleWorkflow:
     async def allocate(self, request: AllocateReviewer) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_allocation, self._state(), request)
-        await self._require_role(request.actor, Role.QA_OFFICER, "allocate reviewers")
-        await self._require_role(request.reviewer, Role.REVIEWER, "review")
+        await require_role(request.actor, Role.QA_OFFICER, "allocate reviewers")
+        await require_role(request.reviewer, Role.REVIEWER, "review")
         case = self._state().case(request.case_number)
         assert case is not None  # check_allocation: the case is in the sample
-        managers = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=case.practitioner))
+        managers = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=case.practitioner))
         team_manager = next((m.staff_id for m in managers if Role.TEAM_MANAGER in m.roles), None)
         head_of_service = next((m.staff_id for m in managers if Role.HEAD_OF_SERVICE in m.roles), None)
         if team_manager is None or head_of_service is None:
@@ -176,12 +234,98 @@ class CprCycleWorkflow:
         assert state is not None, "read before the cycle started"
         return state
 
-    async def _require_role(self, staff_id: str, role: Role, what: str) -> None:
-        member = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
-        if member is None or not member.active or role not in member.roles:
-            raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {role.value}"))
+    # --- moderation and the findings report ---------------------------------------------------
 
-    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
-        return await workflow.execute_activity_method(
-            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+    @workflow.update
+    async def allocate_moderator(self, request: AllocateModerator) -> CycleState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(cpr_cycle.check_moderator_allocation, self._state(), request)
+        await require_role(request.actor, Role.QA_OFFICER, "allocate moderators")
+        await require_role(request.moderator, Role.MODERATOR, "moderate")
+        due = await run_activity(
+            CalendarActivities.due_at,
+            DueRequest(start=_london_day(workflow.now()), working_days=MODERATION_WINDOW),
         )
+        state = await self._recorder.record(
+            request.actor,
+            ModeratorAllocated(case_number=request.case_number, moderator=request.moderator, due_at=due.due_at),
+            rule=lambda s: cpr_cycle.check_moderator_allocation(s, request),
+        )
+        case = state.case(request.case_number)
+        assert case is not None
+        await self._notifier.post(
+            self._notifier.task(
+                request.moderator,
+                f"moderation-{request.case_number}",
+                f"Moderate the review of case {request.case_number} ({state.service})",
+                due.due_at,
+                f"Cycle {self._id}, review {case.review_id}, reviewer {case.reviewer}.",
+                state.version,
+            )
+        )
+        return state
+
+    @allocate_moderator.validator
+    def _validate_allocate_moderator(self, request: AllocateModerator) -> None:
+        self._recorder.validate(cpr_cycle.check_moderator_allocation, request)
+
+    @workflow.update
+    async def moderate(self, request: ModerateReview) -> CycleState:
+        state = await self._recorder.record(
+            request.actor,
+            ReviewModerated(
+                case_number=request.case_number,
+                grade=request.grade,
+                rationale=request.rationale,
+                conversation=request.conversation,
+            ),
+            rule=lambda s: cpr_cycle.check_moderation(s, request),
+        )
+        await self._notifier.close(f"moderation-{request.case_number}")
+        case = state.case(request.case_number)
+        assert case is not None and case.reviewer is not None
+        await self._notifier.post(
+            self._notifier.message(
+                case.reviewer,
+                "info",
+                f"moderated-{request.case_number}",
+                f"Your review of case {request.case_number} was moderated: {request.grade.value}"
+                f" ({'agreed' if case.agreed else 'differed from your ' + (case.grade.value if case.grade else '')})",
+                request.rationale,
+            )
+        )
+        return state
+
+    @moderate.validator
+    def _validate_moderate(self, request: ModerateReview) -> None:
+        self._recorder.validate(cpr_cycle.check_moderation, request)
+
+    @workflow.update
+    async def publish_report(self, request: PublishReport) -> CycleState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(cpr_cycle.check_publication, self._state(), request)
+        await require_role(request.actor, Role.QA_OFFICER, "publish the findings report")
+        written = await run_activity(
+            ReportActivities.write_findings,
+            WriteFindingsReport(cycle_id=self._id, cycle=self._state(), narrative=request, published_at=workflow.now()),
+        )
+        state = await self._recorder.record(
+            request.actor,
+            FindingsReportPublished(**written.model_dump()),
+            rule=lambda s: cpr_cycle.check_publication(s, request),
+        )
+        await self._notifier.close("findings-report")
+        return state
+
+    @publish_report.validator
+    def _validate_publish(self, request: PublishReport) -> None:
+        self._recorder.validate(cpr_cycle.check_publication, request)
+
+
+def _london_day(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def _still_due(state: CycleState | None, *, case: CycleCase) -> None:
+    if state is None or state.case(case.case_number) != case:
+        raise Refusal(f"the moderation of case {case.case_number} is no longer awaited")

@@ -11,12 +11,11 @@ reaches the team manager and head of service at once, with no timer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from domain import review
@@ -25,7 +24,7 @@ from domain.cpr_cycle import ReviewOutcome
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
-from domain.notifications import Notification, NotificationKind, notification_id
+from domain.notifications import Notification, NotificationKind
 from domain.review import (
     ActionCompleted,
     ActionRecommended,
@@ -54,16 +53,14 @@ from domain.review import (
     VoiceRecorded,
 )
 from domain.working_days import LONDON
-from workflows.recording import EventRecorder, refused
+from workflows.common import Notifier, require_role, run_activity
+from workflows.recording import EventRecorder
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueMoment, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
-    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 LEVEL_NAMES = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
 
@@ -88,6 +85,7 @@ class ReviewWorkflow:
     def __init__(self, request: ReviewInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[ReviewState] = EventRecorder(self._id, review.evolve)
+        self._notifier = Notifier(self._id)
 
     @workflow.run
     async def run(self, request: ReviewInput) -> ReviewState:
@@ -108,7 +106,7 @@ class ReviewWorkflow:
                 chase=due.chase,
             ),
         )
-        await self._notify(
+        await self._notifier.post(
             self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at),
             self._task(
                 state.practitioner,
@@ -151,7 +149,7 @@ class ReviewWorkflow:
             score=request.score, pleased_with=request.pleased_with, could_develop=request.could_develop
         )
         state = await self._record(request, lambda _: event, review.check_reflection)
-        await self._close_task("reflection")
+        await self._notifier.close("reflection")
         return state
 
     @reflect.validator
@@ -201,7 +199,7 @@ class ReviewWorkflow:
     @workflow.update
     async def submit(self, request: SubmitReview) -> ReviewState:
         state = await self._record(request, lambda _: ReviewSubmitted(), review.check_submit)
-        await self._close_task("review")
+        await self._notifier.close("review")
         parent = workflow.info().parent
         if parent is not None:
             # By name: the cycle workflow imports this module, not the other way round.
@@ -210,7 +208,7 @@ class ReviewWorkflow:
                 "review_submitted", ReviewOutcome(case_number=state.case_number, grade=state.grade, late=state.late)
             )
         # Actions go to supervision: the team manager records each one complete.
-        await self._notify(
+        await self._notifier.post(
             *(
                 self._task(
                     state.team_manager,
@@ -232,7 +230,7 @@ class ReviewWorkflow:
     async def complete_action(self, request: CompleteAction) -> ReviewState:
         event = ActionCompleted(action_id=request.action_id, oversight_note=request.oversight_note)
         state = await self._record(request, lambda _: event, review.check_complete_action)
-        await self._close_task(f"action-{request.action_id}")
+        await self._notifier.close(f"action-{request.action_id}")
         return state
 
     @complete_action.validator
@@ -250,9 +248,9 @@ class ReviewWorkflow:
 
         state = await self._record(request, event, review.check_safeguarding)
         alert = state.alerts[-1]
-        await self._notify(
+        await self._notifier.post(
             *(
-                self._message(
+                self._notifier.message(
                     recipient,
                     "alert",
                     f"alert-{alert.alert_id}",
@@ -271,7 +269,7 @@ class ReviewWorkflow:
     @workflow.update
     async def extend(self, request: ExtendReview) -> ReviewState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        await self._require_role(request.actor, Role.QA_OFFICER, "extend a review's deadline")
+        await require_role(request.actor, Role.QA_OFFICER, "extend a review's deadline")
         before = self._state()
         due = await self._due(before.due_at.astimezone(LONDON).date(), request.extra_working_days)
         state = await self._recorder.record(
@@ -285,7 +283,7 @@ class ReviewWorkflow:
             ),
             rule=partial(_unchanged_since, before.version, request),
         )
-        await self._notify(
+        await self._notifier.post(
             self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
         )
         return state
@@ -320,7 +318,7 @@ class ReviewWorkflow:
         body = f"Cycle {state.cycle_id}, service {state.service}. Still awaited: {waiting}."
         kind: NotificationKind = "reminder" if step.kind == "reminder" else "escalation"
         tag = f"chase-v{state.version}"
-        await self._notify(*(self._message(r, kind, tag, subject, body) for r in recipients))
+        await self._notifier.post(*(self._notifier.message(r, kind, tag, subject, body) for r in recipients))
 
     async def _chase_recipients(self, step: ChaseStep) -> tuple[str, ...]:
         state = self._state()
@@ -330,11 +328,11 @@ class ReviewWorkflow:
                 owners.append(state.practitioner)
             return tuple(owners)
         if step.level == 1:
-            chain = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=state.reviewer))
+            chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=state.reviewer))
             return (chain[0].staff_id,) if chain else (state.head_of_service,)
         if step.level == 2:
             return (state.head_of_service,)
-        holders = await self._activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
+        holders = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
         return tuple(member.staff_id for member in holders) or (state.head_of_service,)
 
     @staticmethod
@@ -366,51 +364,16 @@ class ReviewWorkflow:
             request.actor, lambda state: (event(state),), rule=lambda state: rule(state, request)
         )
 
-    async def _require_role(self, actor: str, role: Role, what: str) -> None:
-        member = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=actor))
-        if member is None or not member.active or role not in member.roles:
-            raise refused(Refusal(f"only a {role.value.replace('_', ' ')} can {what}; {actor} is not one"))
-
     async def _due(self, start: date, working_days: int) -> DueMoment:
-        return await self._activity(
+        return await run_activity(
             CalendarActivities.due_at,
             DueRequest(start=start, working_days=working_days, chase_from=workflow.now()),
         )
 
     def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
         state = self._state()
-        return Notification(
-            notification_id=notification_id(self._id, "task", key, recipient, str(state.version)),
-            recipient=recipient,
-            kind="task",
-            item_id=self._id,
-            task_key=key,
-            subject=subject,
-            body=f"Cycle {state.cycle_id}, service {state.service}, team {state.team}.",
-            due_at=due_at,
-        )
-
-    def _message(self, recipient: str, kind: NotificationKind, tag: str, subject: str, body: str) -> Notification:
-        return Notification(
-            notification_id=notification_id(self._id, kind, tag, recipient),
-            recipient=recipient,
-            kind=kind,
-            item_id=self._id,
-            subject=subject,
-            body=body,
-        )
-
-    async def _notify(self, *notifications: Notification) -> None:
-        if notifications:
-            await self._activity(NotificationActivities.post, PostNotifications(notifications=notifications))
-
-    async def _close_task(self, key: str) -> None:
-        await self._activity(NotificationActivities.close_tasks, CloseTasks(item_id=self._id, task_key=key))
-
-    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
-        return await workflow.execute_activity_method(
-            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
+        body = f"Cycle {state.cycle_id}, service {state.service}, team {state.team}."
+        return self._notifier.task(recipient, key, subject, due_at, body, state.version)
 
 
 def _unchanged_since(version: int, request: ExtendReview, state: ReviewState | None) -> None:

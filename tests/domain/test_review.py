@@ -139,7 +139,7 @@ def test_submission_lists_what_is_still_missing():
     r = Review().ready_to_grade()
     message = refusal(review.check_submit, r.state, SubmitReview(actor="sam.reviewer"))
     assert message == (
-        "the review of case LCS-100234 still needs rubric evidence for 26 criteria (assessment.1, ...);"
+        "the review of case LCS-100234 still needs rubric evidence for 26 criteria (basic-information.1, ...);"
         " the grade and rationale"
     )
     r.ready_to_submit()

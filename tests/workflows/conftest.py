@@ -29,6 +29,17 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server, for behaviour the time-skipping server does not model
+    (a query reaching a new worker after the old one stopped)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter, ui=False
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path, task_queue=f"test-{uuid.uuid4().hex[:8]}")
 

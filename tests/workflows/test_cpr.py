@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
@@ -10,7 +12,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowU
 from activities.audit_log import AuditLog
 from activities.notifications import Outbox
 from domain import cpr_cycle, review
-from domain.cpr_cycle import AllocateReviewer
+from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
 from domain.events import fold
 from domain.review import (
     CompleteAction,
@@ -213,7 +215,6 @@ async def test_a_review_from_voices_to_closed_actions(
     assert closed.actions[0].completed_by == "nadia.manager"
     final = await handle.result()
     assert final.status == "closed"
-    assert (await cycle.result()).phase == "reviews_closed"
 
     log = AuditLog(app_pool)
     events = await log.read_stream(handle.id)
@@ -222,7 +223,7 @@ async def test_a_review_from_voices_to_closed_actions(
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, cycle_events) == await cycle.query(CprCycleWorkflow.state)
     assert all(r.ok for r in await log.verify())
     await keep_history(handle, "review_submitted_then_actions_closed")
-    await keep_history(cycle, "cpr_cycle_one_review_submitted")
+    await stop(time_skipping_env, cycle)
 
 
 async def test_a_safeguarding_alert_reaches_the_team_manager_and_head_of_service_at_once(
@@ -282,8 +283,9 @@ async def test_an_overdue_review_is_escalated_step_by_step(
     assert escalations == [
         f"Escalated to you as the head of service: the review of case {case.case_number} was due by 29 November 2027"
     ]
-    # the cycle's window closed with this review outstanding
-    assert (await cycle.query(CprCycleWorkflow.state)).phase == "reviews_closed"
+    # the cycle's window closed with this review outstanding: nothing submitted to moderate, so on to the report
+    closed = await cycle.query(CprCycleWorkflow.state)
+    assert (closed.phase, closed.outstanding_at_close) == ("reporting", (case.case_number,))
     await stop(time_skipping_env, cycle)
     await keep_history(handle, "review_escalated_to_head_of_qa")
 
@@ -297,7 +299,7 @@ async def test_a_qa_officer_extension_moves_the_chase(time_skipping_env, worker,
         await refused(
             handle, ReviewWorkflow.extend, ExtendReview(actor="sam.reviewer", extra_working_days=5, reason="please")
         )
-        == "only a qa officer can extend a review's deadline; sam.reviewer is not one"
+        == "sam.reviewer cannot extend a review's deadline: the directory does not list them as a qa_officer"
     )
     extended = await handle.execute_update(
         ReviewWorkflow.extend,
@@ -309,3 +311,172 @@ async def test_a_qa_officer_extension_moves_the_chase(time_skipping_env, worker,
     state = await handle.query(ReviewWorkflow.state)
     assert (state.status, state.chased, state.extensions) == ("open", 0, ("family unavailable until December",))
     await stop(time_skipping_env, cycle)
+
+
+async def drive_review(handle: WorkflowHandle, practitioner: str, grade: Grade, limited: set[str] = frozenset()):
+    """A reviewer and practitioner doing their parts, in the framework's order."""
+    reviewer = (await handle.query(ReviewWorkflow.state)).reviewer
+    for whose in ("child", "family"):
+        await handle.execute_update(
+            ReviewWorkflow.record_voice, RecordVoice(actor=reviewer, whose=whose, summary="heard")
+        )
+    await handle.execute_update(
+        ReviewWorkflow.reflect,
+        RecordReflection(actor=practitioner, score=6, pleased_with="relationships", could_develop="recording"),
+    )
+    await handle.execute_update(
+        ReviewWorkflow.record_conversation, RecordConversation(actor=reviewer, summary="talked")
+    )
+    judgements = {cid: Evidence.limited if cid in limited else Evidence.clear for cid in CRITERION_IDS}
+    await handle.execute_update(ReviewWorkflow.judge, JudgeRubric(actor=reviewer, judgements=judgements))
+    await handle.execute_update(ReviewWorkflow.grade, GiveGrade(actor=reviewer, grade=grade, rationale="as seen"))
+    return await handle.execute_update(ReviewWorkflow.submit, SubmitReview(actor=reviewer))
+
+
+async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    cycle = await start_cycle(time_skipping_env, settings, size=6)
+    cases = (await cycle.query(CprCycleWorkflow.state)).cases
+    reviewers = ["sam.reviewer", "rosa.reviewer", "maya.moderator", "omar.moderator", "jo.reviewer", "nadia.manager"]
+    grades = [Grade.good, Grade.good, Grade.requires_improvement, Grade.outstanding, Grade.good, Grade.inadequate]
+    handles = []
+    for case, reviewer in zip(cases, reviewers, strict=True):
+        state = await allocate(cycle, case.case_number, reviewer=reviewer)
+        handles.append(await review_of(time_skipping_env, state, case.case_number))
+    for case, handle, grade in zip(cases, handles, grades, strict=True):
+        await drive_review(handle, case.practitioner, grade, limited={"basic-information.3", "assessment.2"})
+
+    async def moderation_started():
+        s = await cycle.query(CprCycleWorkflow.state)
+        return s if s.phase == "moderation" else None
+
+    state = await eventually(moderation_started)
+    assert state.outstanding == () and state.outstanding_at_close == ()
+
+    first = cases[0]
+    own = AllocateModerator(actor="qa.officer", case_number=first.case_number, moderator="sam.reviewer")
+    assert await refused(cycle, CprCycleWorkflow.allocate_moderator, own) == (
+        f"sam.reviewer reviewed case {first.case_number} and cannot moderate their own review"
+    )
+    assert await refused(
+        cycle, CprCycleWorkflow.allocate_moderator, own.model_copy(update={"moderator": "rosa.reviewer"})
+    ) == ("rosa.reviewer cannot moderate: the directory does not list them as a moderator")
+    moderators = [
+        "maya.moderator",
+        "maya.moderator",
+        "omar.moderator",
+        "maya.moderator",
+        "omar.moderator",
+        "omar.moderator",
+    ]
+    for case, moderator in zip(cases, moderators, strict=True):
+        await cycle.execute_update(
+            CprCycleWorkflow.allocate_moderator,
+            AllocateModerator(actor="qa.officer", case_number=case.case_number, moderator=moderator),
+        )
+    differ = ModerateReview(
+        actor="maya.moderator", case_number=first.case_number, grade=Grade.requires_improvement, rationale="thin plan"
+    )
+    assert await refused(cycle, CprCycleWorkflow.moderate, differ) == (
+        "your grade (Requires Improvement) differs from the reviewer's (Good): record your conversation with sam.reviewer"
+    )
+    assert await refused(cycle, CprCycleWorkflow.moderate, differ.model_copy(update={"actor": "omar.moderator"})) == (
+        f"only the allocated moderator (maya.moderator) can moderate case {first.case_number}"
+    )
+    await cycle.execute_update(
+        CprCycleWorkflow.moderate, differ.model_copy(update={"conversation": "agreed the plan lacks timescales"})
+    )
+    for case, moderator, grade in list(zip(cases, moderators, grades, strict=True))[1:]:
+        await cycle.execute_update(
+            CprCycleWorkflow.moderate,
+            ModerateReview(actor=moderator, case_number=case.case_number, grade=grade, rationale="consistent"),
+        )
+
+    async def reporting():
+        s = await cycle.query(CprCycleWorkflow.state)
+        return s if s.phase == "reporting" else None
+
+    state = await eventually(reporting)
+    assert "findings-report" in {t.task_key for t in (await inbox(app_pool, "qa.officer")).to_do}
+    narrative = PublishReport(
+        actor="qa.officer",
+        key_findings="Plans lack timescales.",
+        strengths="Children's voices are heard.",
+        areas_for_development="Chronologies.",
+        recommendations="Chronology workshop for all teams.",
+    )
+    assert await refused(cycle, CprCycleWorkflow.publish_report, narrative.model_copy(update={"strengths": " "})) == (
+        "the findings report needs strengths"
+    )
+    published = await cycle.execute_update(CprCycleWorkflow.publish_report, narrative)
+    report = published.report
+    assert published.phase == "complete"
+    assert report.grades == {"Outstanding": 1, "Good": 3, "Requires Improvement": 1, "Inadequate": 1}
+    assert (report.moderated, report.agreed) == (6, 5)
+    markdown = Path(report.markdown_path).read_text()
+    assert hashlib.sha256(markdown.encode()).hexdigest() == report.markdown_sha256
+    assert hashlib.sha256(Path(report.html_path).read_bytes()).hexdigest() == report.html_sha256
+    assert "reviewer and moderator agreed on 5 (83%)" in markdown
+    assert f"Differed: {first.case_number}: reviewer Good, moderator Requires Improvement" in markdown
+    assert "assessment.2 (6)" in markdown and "basic-information.3 (6)" in markdown
+    assert "Chronology workshop for all teams." in markdown
+
+    final = await cycle.result()
+    log = AuditLog(app_pool)
+    assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
+    assert all(r.ok for r in await log.verify())
+    await keep_history(cycle, "cpr_cycle_six_reviews_moderated_and_reported")
+    assert all([(await h.describe()).status == WorkflowExecutionStatus.COMPLETED for h in handles])
+
+
+async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
+    dev_env, settings, example_authority, app_pool
+):
+    from worker.main import build_worker
+
+    async with build_worker(dev_env.client, app_pool, settings):
+        cycle = await start_cycle(dev_env, settings, size=2)
+        cases = (await cycle.query(CprCycleWorkflow.state)).cases
+        handles = [await review_of(dev_env, await allocate(cycle, c.case_number), c.case_number) for c in cases]
+        await handles[0].execute_update(
+            ReviewWorkflow.record_voice, RecordVoice(actor="sam.reviewer", whose="child", summary="heard")
+        )
+    # No worker: the work waits, durably. A new worker (a new process, in real life) picks it up.
+    async with build_worker(dev_env.client, app_pool, settings):
+        await drive_review(handles[1], cases[1].practitioner, Grade.good)
+        handle = handles[0]
+        await handle.execute_update(
+            ReviewWorkflow.record_voice, RecordVoice(actor="sam.reviewer", whose="family", summary="heard")
+        )
+        await handle.execute_update(
+            ReviewWorkflow.reflect,
+            RecordReflection(actor=cases[0].practitioner, score=5, pleased_with="a", could_develop="b"),
+        )
+        await handle.execute_update(
+            ReviewWorkflow.record_conversation, RecordConversation(actor="sam.reviewer", summary="c")
+        )
+        await handle.execute_update(
+            ReviewWorkflow.judge,
+            JudgeRubric(actor="sam.reviewer", judgements=dict.fromkeys(CRITERION_IDS, Evidence.clear)),
+        )
+        await handle.execute_update(
+            ReviewWorkflow.grade, GiveGrade(actor="sam.reviewer", grade=Grade.good, rationale="r")
+        )
+        await handle.execute_update(ReviewWorkflow.submit, SubmitReview(actor="sam.reviewer"))
+
+        async def moderation_started():
+            s = await cycle.query(CprCycleWorkflow.state)
+            return s if s.phase == "moderation" else None
+
+        await eventually(moderation_started)
+        await stop(dev_env, cycle)
+
+    log = AuditLog(app_pool)
+    for item in [cycle, *handles]:
+        events = await log.read_stream(item.id)
+        assert [e.version for e in events] == list(range(1, len(events) + 1))
+        assert len({e.event_id for e in events}) == len(events)
+    review_events = [e.event_type for e in await log.read_stream(handles[0].id)]
+    assert review_events.count("review.voice_recorded") == 2 and review_events.count("review.submitted") == 1
+    assert all(r.ok for r in await log.verify())

@@ -1,0 +1,101 @@
+"""The findings report's figures and rendering, from cycle and review states."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.cpr_cycle import CycleCase, CycleState, Moderation, PublishReport
+from domain.findings import findings, render_html, render_markdown
+from domain.review import ReviewState, SafeguardingAlert
+from domain.rubric import CRITERION_IDS, Evidence, Grade
+from domain.working_days import LONDON
+
+AT = datetime(2027, 12, 1, 9, tzinfo=LONDON)
+
+
+def review_state(case_number: str, limited: set[str], alerts: int = 0) -> ReviewState:
+    return ReviewState(
+        version=9,
+        cycle_id="c",
+        case_number=case_number,
+        service="Children in Need",
+        team="CIN",
+        practitioner="p",
+        reviewer="r",
+        team_manager="t",
+        head_of_service="h",
+        opened_at=AT,
+        due_at=AT,
+        judgements={cid: Evidence.limited if cid in limited else Evidence.some for cid in CRITERION_IDS},
+        alerts=tuple(
+            SafeguardingAlert(alert_id=f"S{i}", concern="x", raised_by="r", raised_at=AT, notified=("t",))
+            for i in range(alerts)
+        ),
+    )
+
+
+def moderated(grade: Grade) -> Moderation:
+    return Moderation(moderator="m", due_at=AT, grade=grade, rationale="why")
+
+
+CYCLE = CycleState(
+    version=20,
+    service="Children in Need",
+    start=date(2027, 11, 1),
+    sample_size=4,
+    review_due_at=AT,
+    review_due_on=date(2027, 11, 29),
+    started_by="qa.officer",
+    phase="reporting",
+    cases=(
+        CycleCase(
+            case_number="LCS-1", team="CIN", practitioner="p", grade=Grade.good, moderation=moderated(Grade.good)
+        ),
+        CycleCase(
+            case_number="LCS-2",
+            team="CIN",
+            practitioner="p",
+            grade=Grade.good,
+            late=True,
+            moderation=moderated(Grade.requires_improvement),
+        ),
+        CycleCase(case_number="LCS-3", team="CIN", practitioner="p", grade=Grade.inadequate),
+        CycleCase(case_number="LCS-4", team="CIN", practitioner="p", review_id="r4"),
+    ),
+)
+REVIEWS = {
+    "LCS-1": review_state("LCS-1", {"assessment.2", "planning-and-review.1"}, alerts=1),
+    "LCS-2": review_state("LCS-2", {"assessment.2"}),
+    "LCS-3": review_state("LCS-3", {"assessment.2", "planning-and-review.1", "basic-information.1"}),
+}
+NARRATIVE = PublishReport(
+    actor="qa.officer", key_findings="k <b>", strengths="s", areas_for_development="a", recommendations="r"
+)
+
+
+def test_figures_come_from_the_records():
+    f = findings("cpr-x", CYCLE, REVIEWS)
+    assert (f.sampled, f.submitted, f.late, f.outstanding) == (4, 3, 1, ("LCS-4",))
+    assert f.grades == {"Outstanding": 0, "Good": 2, "Requires Improvement": 0, "Inadequate": 1}
+    assert (f.moderated, f.agreed, f.agreement_rate) == (2, 1, 0.5)
+    assert f.disagreements == ("LCS-2: reviewer Good, moderator Requires Improvement",)
+    assert [(c.criterion_id, c.limited) for c in f.most_limited] == [
+        ("assessment.2", 3),
+        ("planning-and-review.1", 2),
+        ("basic-information.1", 1),
+    ]
+    assert f.most_limited[0].title.startswith(
+        "Assessment 2: Strong evidence of working with the child's natural network"
+    )
+    assert f.safeguarding_alerts == 1
+
+
+def test_markdown_and_html_carry_the_same_content_and_html_is_escaped():
+    f = findings("cpr-x", CYCLE, REVIEWS)
+    markdown = render_markdown(f, NARRATIVE, AT)
+    html = render_html(f, NARRATIVE, AT)
+    assert "## Moderation outcomes" in markdown and "<h2>Moderation outcomes</h2>" in html
+    assert "reviewer and moderator agreed on 1 (50%)" in markdown
+    assert "k <b>" in markdown and "k &lt;b&gt;" in html and "k <b>" not in html
+    assert "names no child" in markdown and "names no child" in html
+    assert render_markdown(f, NARRATIVE, AT) == markdown  # the same records give the same bytes

@@ -1,0 +1,79 @@
+"""What every QA workflow does the same way: call activities, check roles, tell people."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.directory import Role
+from domain.errors import Refusal
+from domain.notifications import Notification, NotificationKind, notification_id
+from workflows.recording import refused
+
+with workflow.unsafe.imports_passed_through():
+    from activities.directory import DirectoryActivities, StaffLookup
+    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
+
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# Look-ups, calendar and notifications are retried until they succeed; a domain
+# error an activity raises as non-retryable ends the call at once.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["SampleRefused", "OutboxConflict"],
+)
+
+
+async def run_activity(method: Any, argument: Any) -> Any:
+    return await workflow.execute_activity_method(
+        method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+    )
+
+
+async def require_role(staff_id: str, role: Role, what: str) -> None:
+    """Refuse (before anything is recorded) someone the directory does not list, active, in `role`."""
+    member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
+    if member is None or not member.active or role not in member.roles:
+        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {role.value}"))
+
+
+class Notifier:
+    """Tasks and messages about one item, with ids a replay recomputes identically."""
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+
+    def task(self, recipient: str, key: str, subject: str, due_at: datetime, body: str, version: int) -> Notification:
+        """`version`: the item's version when the task is set; a later one replaces it in the inbox."""
+        return Notification(
+            notification_id=notification_id(self.item_id, "task", key, recipient, str(version)),
+            recipient=recipient,
+            kind="task",
+            item_id=self.item_id,
+            task_key=key,
+            subject=subject,
+            body=body,
+            due_at=due_at,
+        )
+
+    def message(self, recipient: str, kind: NotificationKind, tag: str, subject: str, body: str) -> Notification:
+        return Notification(
+            notification_id=notification_id(self.item_id, kind, tag, recipient),
+            recipient=recipient,
+            kind=kind,
+            item_id=self.item_id,
+            subject=subject,
+            body=body,
+        )
+
+    async def post(self, *notifications: Notification) -> None:
+        if notifications:
+            await run_activity(NotificationActivities.post, PostNotifications(notifications=notifications))
+
+    async def close(self, key: str, recipient: str | None = None) -> None:
+        await run_activity(
+            NotificationActivities.close_tasks, CloseTasks(item_id=self.item_id, task_key=key, recipient=recipient)
+        )
