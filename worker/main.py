@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import partial
+from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
@@ -16,14 +17,17 @@ from activities.deadlines import CalendarActivities
 from activities.directory import Directory, DirectoryActivities
 from activities.notifications import NotificationActivities, Outbox, Sender
 from activities.recording import AuditActivities
+from activities.reports import ReportActivities
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
 from infra.settings import Settings
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
+from workflows.dispute import DisputeWorkflow
 from workflows.review import ReviewWorkflow
+from workflows.staff_concern import StaffConcernWorkflow
 
-WORKFLOWS = [DeadlineWorkflow, CprCycleWorkflow, ReviewWorkflow]
+WORKFLOWS = [DeadlineWorkflow, CprCycleWorkflow, ReviewWorkflow, StaffConcernWorkflow, DisputeWorkflow]
 
 # Deterministic and side-effect free, so safe to share with the sandbox
 # instead of re-importing them for every workflow run.
@@ -35,13 +39,17 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def activities(
-    pool: asyncpg.Pool, calendar_for: Callable[[date], WorkingDayCalendar], sender: Sender | None = None
+    pool: asyncpg.Pool,
+    calendar_for: Callable[[date], WorkingDayCalendar],
+    reports_dir: Path,
+    sender: Sender | None = None,
 ) -> list[Callable]:
     log = AuditLog(pool)
     audit = AuditActivities(log)
     calendar = CalendarActivities(calendar_for)
     directory = DirectoryActivities(Directory(pool, log))
     notifications = NotificationActivities(Outbox(pool, sender))
+    reports = ReportActivities(log, reports_dir)
     return [
         audit.append_events,
         calendar.due_at,
@@ -51,6 +59,7 @@ def activities(
         directory.draw_sample,
         notifications.post,
         notifications.close_tasks,
+        reports.write_findings,
     ]
 
 
@@ -66,7 +75,9 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities(
-            pool, calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path)
+            pool,
+            calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path),
+            settings.reports_dir,
         ),
         workflow_runner=workflow_runner(),
     )

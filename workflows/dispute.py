@@ -1,0 +1,489 @@
+"""A dispute about a review as a durable workflow: the ladder, one stage at a time.
+
+It is started from a review (by its reviewer or practitioner) with the workflow
+id `<review_id>-dispute-<n>`, which is also its audit stream. Stage 1 is the
+reviewer and practitioner's conversation; stage 2 an independent moderator,
+allocated by a QA officer, who moderates and then holds a three-way
+conversation; stage 3 the Head of QA, or the principal social worker when the
+Head of QA is directly involved. A stage decided "not resolved", or whose
+window passes with no decision, is passed to the next one by the workflow
+itself; the last stage's decision is final (past its window it is chased).
+
+Each person's part arrives as an update whose validator refuses a wrong actor,
+stage or empty text before anything is recorded; checks that need the staff
+directory run at the start of the handler, still before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from domain import dispute
+from domain.directory import Role
+from domain.dispute import (
+    DEFAULT_WINDOW,
+    MAX_WINDOW,
+    STAGE_NUMBER,
+    About,
+    AllocateModerator,
+    ConversationRecorded,
+    DisputeEscalated,
+    DisputeRaised,
+    DisputeReminded,
+    DisputeState,
+    EscalationReason,
+    FinalDecisionRecorded,
+    ModerationRecorded,
+    ModeratorAllocated,
+    Moment,
+    RecordConversation,
+    RecordDecision,
+    RecordModeration,
+    RecordThreeWay,
+    Request,
+    Stage,
+    StageOpened,
+    StageOverdue,
+    StageRecord,
+    ThreeWayRecorded,
+    stage_label,
+)
+from domain.errors import Refusal
+from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.notifications import Notification, NotificationKind, notification_id
+from domain.working_days import LONDON
+from workflows.recording import EventRecorder, check, refused
+from workflows.timing import wait_for_moment
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import CalendarActivities, DueRequest
+    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
+    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# How often to look again when the directory has nobody independent to decide the last stage.
+DECIDER_LOOKUP_INTERVAL = timedelta(days=1)
+ALLOCATE_TASK = "stage-2-allocate"
+
+
+class DisputeInput(BaseModel):
+    """What the reviewer or practitioner disputes, about which review; and each stage's window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_id: str = Field(min_length=1, max_length=180)
+    case_number: str = Field(min_length=1)
+    reviewer: str = Field(min_length=1)
+    practitioner: str = Field(min_length=1)
+    raised_by: str = Field(min_length=1)
+    about: About
+    issues: str = Field(min_length=1)
+    window_working_days: int = Field(default=DEFAULT_WINDOW, ge=1, le=MAX_WINDOW)
+
+    @model_validator(mode="after")
+    def _raisable(self) -> DisputeInput:
+        problem = dispute.raise_problem(self.reviewer, self.practitioner, self.raised_by, self.issues)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+
+@workflow.defn(name="Dispute")
+class DisputeWorkflow:
+    @workflow.init
+    def __init__(self, request: DisputeInput) -> None:
+        self._id = workflow.info().workflow_id
+        self._window_days = request.window_working_days
+        self._recorder: EventRecorder[DisputeState] = EventRecorder(self._id, dispute.evolve)
+
+    @workflow.run
+    async def run(self, request: DisputeInput) -> DisputeState:
+        window = await self._window()
+        state = await self._recorder.record(
+            request.raised_by,
+            DisputeRaised(
+                review_id=request.review_id,
+                case_number=request.case_number,
+                reviewer=request.reviewer,
+                practitioner=request.practitioner,
+                raised_by=request.raised_by,
+                about=request.about,
+                issues=request.issues,
+                window_working_days=request.window_working_days,
+            ),
+            StageOpened(stage="reviewer_practitioner", owners=(request.reviewer,), **window),
+        )
+        await self._stage_opened(state, f"A dispute was raised by {request.raised_by}")
+        while self._state().status == "open":
+            current = self._current()
+            if current.decision == "not_resolved":
+                await self._escalate(
+                    current.stage, "not resolved", partial(dispute.check_not_resolved, stage=current.stage)
+                )
+                continue
+            moment = await wait_for_moment(lambda: self._state().next_moment, lambda m: m.at)
+            if moment is None:
+                # Decided, or the last stage is overdue and waits for its decision.
+                await workflow.wait_condition(
+                    lambda: (
+                        self._state().status != "open"
+                        or self._current().decision is not None
+                        or self._state().next_moment is not None
+                    )
+                )
+            elif moment.kind == "reminder":
+                await self._remind(moment)
+            elif moment.stage in dispute.FINAL_STAGES:
+                await self._overdue(moment)
+            else:
+                await self._escalate(moment.stage, "window passed", partial(dispute.check_moment, moment=moment))
+        await self._closed()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> DisputeState | None:
+        return self._recorder.state
+
+    # --- the people's parts -------------------------------------------------------------------
+
+    @workflow.update
+    async def record_conversation(self, request: RecordConversation) -> DisputeState:
+        """Stage 1: the reviewer or the practitioner records their conversation and its decision."""
+        event = ConversationRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
+        return await self._record(request, event, dispute.check_conversation)
+
+    @record_conversation.validator
+    def _validate_conversation(self, request: RecordConversation) -> None:
+        self._recorder.validate(dispute.check_conversation, request)
+
+    @workflow.update
+    async def allocate_moderator(self, request: AllocateModerator) -> DisputeState:
+        """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(dispute.check_allocation, self._state(), request)
+        await self._require_role(request.actor, Role.QA_OFFICER, "allocate a moderator to a dispute")
+        await self._require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
+        window = await self._window()
+        state = await self._record(
+            request, ModeratorAllocated(moderator=request.moderator, **window), dispute.check_allocation
+        )
+        await self._close_task(ALLOCATE_TASK)
+        current = self._current()
+        await self._notify(
+            self._task(request.moderator, "stage-2", self._task_subject(state, current), current.due_at),
+            *self._infos(
+                (p for p in state.parties if p != request.moderator),
+                f"allocated-v{state.version}",
+                f"{request.moderator} will moderate the dispute about the review of case {state.case_number}",
+                f"Allocated by {request.actor}. They moderate independently, then hold a three-way conversation"
+                f" with you by {_day(current.due_at)}.",
+            ),
+        )
+        return state
+
+    @allocate_moderator.validator
+    def _validate_allocation(self, request: AllocateModerator) -> None:
+        self._recorder.validate(dispute.check_allocation, request)
+
+    @workflow.update
+    async def record_moderation(self, request: RecordModeration) -> DisputeState:
+        """Stage 2: the moderator's independent view, before the three-way conversation."""
+        return await self._record(request, ModerationRecorded(moderation=request.moderation), dispute.check_moderation)
+
+    @record_moderation.validator
+    def _validate_moderation(self, request: RecordModeration) -> None:
+        self._recorder.validate(dispute.check_moderation, request)
+
+    @workflow.update
+    async def record_three_way(self, request: RecordThreeWay) -> DisputeState:
+        """Stage 2: the moderator records the three-way conversation and its decision."""
+        event = ThreeWayRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
+        return await self._record(request, event, dispute.check_three_way)
+
+    @record_three_way.validator
+    def _validate_three_way(self, request: RecordThreeWay) -> None:
+        self._recorder.validate(dispute.check_three_way, request)
+
+    @workflow.update
+    async def record_decision(self, request: RecordDecision) -> DisputeState:
+        """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
+        event = FinalDecisionRecorded(issues=request.issues, decision=request.decision)
+        return await self._record(request, event, dispute.check_decision)
+
+    @record_decision.validator
+    def _validate_decision(self, request: RecordDecision) -> None:
+        self._recorder.validate(dispute.check_decision, request)
+
+    # --- the ladder ---------------------------------------------------------------------------
+
+    async def _escalate(self, from_stage: Stage, reason: EscalationReason, rule: Callable[[Any], None]) -> None:
+        """Open the stage after `from_stage`; `rule` says whether the dispute still needs it."""
+        if dispute.next_stage(from_stage) == "moderator":
+            to: Stage = "moderator"
+            owners = await self._holders(Role.QA_OFFICER)
+            note = ""
+        else:
+            final = await self._final_stage(rule)
+            if final is None:
+                return  # decided, or given a new window, while nobody could take the last stage
+            to, owners, note = final.stage, final.owners, final.note
+        window = await self._window()
+        try:
+            state = await self._recorder.record(
+                SYSTEM_ACTOR,
+                DisputeEscalated(from_stage=from_stage, to_stage=to, reason=reason),
+                StageOpened(stage=to, owners=owners, note=note, **window),
+                rule=rule,
+            )
+        except ApplicationError:
+            return  # decided, or given a new window, while the next stage was being worked out
+        await self._close_stage_tasks(from_stage)
+        left = state.stages[-2]
+        await self._stage_opened(
+            state,
+            f"Passed on from {stage_label(from_stage)}: {reason}",
+            also=left.owners,
+        )
+
+    async def _final_stage(self, rule: Callable[[Any], None]) -> dispute.FinalStage | None:
+        """The Head of QA, or the principal social worker; None once `rule` no longer holds.
+
+        While the directory holds neither (independent of the dispute), the QA officers are
+        alerted once and the directory is looked at again every day.
+        """
+        alerted = False
+        while self._still(rule):
+            heads = await self._holders(Role.HEAD_OF_QA)
+            psws = await self._holders(Role.PRINCIPAL_SOCIAL_WORKER)
+            final = dispute.final_stage(self._state(), heads, psws)
+            if final is not None:
+                return final
+            if not alerted:
+                state = self._state()
+                await self._notify(
+                    *self._infos(
+                        await self._holders(Role.QA_OFFICER),
+                        f"no-decider-v{state.version}",
+                        f"The dispute about the review of case {state.case_number} has nobody to decide it",
+                        "The directory lists no Head of QA or principal social worker independent of the dispute:"
+                        " update the staff file; the dispute moves on once it does.",
+                        kind="alert",
+                    )
+                )
+                alerted = True
+            try:
+                await workflow.wait_condition(lambda: not self._still(rule), timeout=DECIDER_LOOKUP_INTERVAL)
+            except TimeoutError:
+                pass
+        return None
+
+    async def _remind(self, moment: Moment) -> None:
+        recipients = self._current().owners
+        try:
+            state = await self._recorder.record(
+                SYSTEM_ACTOR,
+                DisputeReminded(stage=moment.stage, recipients=recipients),
+                rule=partial(dispute.check_moment, moment=moment),
+            )
+        except ApplicationError:
+            return
+        current = self._current()
+        await self._notify(
+            *self._infos(
+                recipients,
+                f"reminder-v{state.version}",
+                f"Reminder: {self._task_subject(state, current)} by {_day(current.due_at)}",
+                f"{stage_label(current.stage).capitalize()} of the dispute.",
+                kind="reminder",
+            )
+        )
+
+    async def _overdue(self, moment: Moment) -> None:
+        """The last stage's window passed: tell its owners and their managers; the decision is still awaited."""
+        owners = self._current().owners
+        managers = []
+        for owner in owners:
+            chain = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=owner))
+            if chain:
+                managers.append(chain[0].staff_id)
+        recipients = tuple(dict.fromkeys((*owners, *managers)))
+        try:
+            state = await self._recorder.record(
+                SYSTEM_ACTOR,
+                StageOverdue(stage=moment.stage, recipients=recipients),
+                rule=partial(dispute.check_moment, moment=moment),
+            )
+        except ApplicationError:
+            return
+        await self._notify(
+            *self._infos(
+                recipients,
+                f"overdue-v{state.version}",
+                f"Overdue: the decision on the dispute about the review of case {state.case_number}"
+                f" was due by {_day(moment.at)}",
+                f"Awaited from {', '.join(owners)} at {stage_label(moment.stage)}.",
+                kind="escalation",
+            )
+        )
+
+    async def _closed(self) -> None:
+        state = self._state()
+        current = self._current()
+        await self._close_stage_tasks(current.stage)
+        if state.status == "resolved":
+            subject = (
+                f"The dispute about the review of case {state.case_number} was resolved at {stage_label(current.stage)}"
+            )
+        else:
+            subject = (
+                f"Final decision on the dispute about the review of case {state.case_number},"
+                f" by {current.decided_by} at {stage_label(current.stage)}"
+            )
+        await self._notify(
+            *self._infos(
+                state.parties,
+                f"closed-v{state.version}",
+                subject,
+                f"Recorded by {current.decided_by}; the dispute is closed.",
+            )
+        )
+
+    # --- notifications ------------------------------------------------------------------------
+
+    async def _stage_opened(self, state: DisputeState, why: str, also: Iterable[str] = ()) -> None:
+        """A task to each owner of the stage just opened; the parties (and `also`) are told."""
+        current = self._current()
+        key = ALLOCATE_TASK if current.stage == "moderator" else f"stage-{current.number}"
+        told = [p for p in dict.fromkeys((*state.parties, *also)) if p not in current.owners]
+        body = f"{why}. Due by {_day(current.due_at)}."
+        if current.note:
+            body += f" Why this stage: {current.note}."
+        await self._notify(
+            *(self._task(owner, key, self._task_subject(state, current), current.due_at) for owner in current.owners),
+            *self._infos(
+                told,
+                f"stage-v{state.version}",
+                f"The dispute about the review of case {state.case_number} is at {stage_label(current.stage)}",
+                body,
+            ),
+        )
+
+    @staticmethod
+    def _task_subject(state: DisputeState, stage: StageRecord) -> str:
+        case = f"the review of case {state.case_number}"
+        match stage.stage:
+            case "reviewer_practitioner":
+                return f"Hold the dispute conversation with {state.practitioner} about {case}"
+            case "moderator" if stage.moderator is None:
+                return f"Allocate an independent moderator to the dispute about {case}"
+            case "moderator":
+                return f"Moderate the dispute about {case} and hold the three-way conversation"
+            case "head_of_qa":
+                return f"Decide the dispute about {case} (Head of QA)"
+            case _:
+                return f"Give an independent overview and decide the dispute about {case}"
+
+    def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
+        state = self._state()
+        return Notification(
+            notification_id=notification_id(self._id, "task", key, recipient, str(state.version)),
+            recipient=recipient,
+            kind="task",
+            item_id=self._id,
+            task_key=key,
+            subject=subject,
+            body=(
+                f"Dispute about the reviewer's {state.about} on review {state.review_id}, raised by {state.raised_by}."
+            ),
+            due_at=due_at,
+        )
+
+    def _infos(
+        self, recipients: Iterable[str], tag: str, subject: str, body: str, kind: NotificationKind = "info"
+    ) -> tuple[Notification, ...]:
+        return tuple(
+            Notification(
+                notification_id=notification_id(self._id, kind, tag, recipient),
+                recipient=recipient,
+                kind=kind,
+                item_id=self._id,
+                subject=subject,
+                body=body,
+            )
+            for recipient in dict.fromkeys(recipients)
+        )
+
+    async def _notify(self, *notifications: Notification) -> None:
+        if notifications:
+            await self._activity(NotificationActivities.post, PostNotifications(notifications=notifications))
+
+    async def _close_task(self, key: str) -> None:
+        await self._activity(NotificationActivities.close_tasks, CloseTasks(item_id=self._id, task_key=key))
+
+    async def _close_stage_tasks(self, stage: Stage) -> None:
+        if stage == "moderator":
+            await self._close_task(ALLOCATE_TASK)
+        await self._close_task(f"stage-{STAGE_NUMBER[stage]}")
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _state(self) -> DisputeState:
+        state = self._recorder.state
+        assert state is not None, "read before the dispute was raised"
+        return state
+
+    def _still(self, rule: Callable[[Any], None]) -> bool:
+        try:
+            rule(self._state())
+        except Refusal:
+            return False
+        return True
+
+    def _current(self) -> StageRecord:
+        current = self._state().current
+        assert current is not None, "a dispute always has a stage open"
+        return current
+
+    async def _record(
+        self, request: Request, event: DomainEvent, rule: Callable[[DisputeState | None, Any], None]
+    ) -> DisputeState:
+        """Record one person's part, its rule checked again against the newest state."""
+        return await self._recorder.record(request.actor, event, rule=lambda state: rule(state, request))
+
+    async def _require_role(self, staff_id: str, role: Role, what: str) -> None:
+        member = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
+        if member is None or not member.active or role not in member.roles:
+            raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {role.value}"))
+
+    async def _holders(self, role: Role) -> tuple[str, ...]:
+        members = await self._activity(DirectoryActivities.role_holders, RoleLookup(role=role))
+        return tuple(member.staff_id for member in members)
+
+    async def _window(self) -> dict[str, Any]:
+        """A stage's window from today: its due moment, the calendar it came from, and its reminder."""
+        now = workflow.now()
+        due = await self._activity(
+            CalendarActivities.due_at,
+            DueRequest(start=now.astimezone(LONDON).date(), working_days=self._window_days, chase_from=now),
+        )
+        remind_at = next((step.at for step in due.chase if step.kind == "reminder"), None)
+        return {"due_at": due.due_at, "calendar_digest": due.calendar_digest, "remind_at": remind_at}
+
+    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
+        return await workflow.execute_activity_method(
+            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+
+def _day(at: datetime) -> str:
+    return at.astimezone(LONDON).strftime("%d %B %Y")
