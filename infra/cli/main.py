@@ -9,7 +9,20 @@ from typing import NoReturn
 import click
 
 # Each module adds its commands to the root group.
-from infra.cli import audit, calendar, database, deadline, directory, inbox, services  # noqa: F401
+from infra.cli import (  # noqa: F401
+    audit,
+    calendar,
+    concern,
+    cpr,
+    database,
+    deadline,
+    directory,
+    inbox,
+    moderation,
+    review,
+    services,
+    status,
+)
 from infra.cli.common import CliError, app
 
 

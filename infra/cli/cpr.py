@@ -1,0 +1,415 @@
+"""`qa cpr`: Collaborative Practice Review cycles, from the QA officer's side.
+
+A cycle is started for one service and start date (its id says which:
+`cpr-2027-11-01-children-in-need`), draws its sample at once, and then waits for
+a reviewer to be allocated to each sampled child. The helpers at the bottom
+(items by id, updates, local times) are shared with `qa review` and `qa overdue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import click
+
+from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, model, parse_date, run, settings, temporal_client
+
+T = TypeVar("T")
+
+CYCLE = "CprCycle"
+REVIEW = "Review"
+KIND_NAMES = {CYCLE: "CPR cycle", REVIEW: "review", "Deadline": "deadline"}
+SAMPLE_WAIT_SECONDS = 60.0
+REVIEW_OPEN_WAIT_SECONDS = 5.0
+
+AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
+
+
+@app.group("cpr")
+def cpr_app() -> None:
+    """Collaborative Practice Review cycles: start one, allocate reviewers, see where it stands."""
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+@cpr_app.command("start")
+@click.option("--service", required=True, help="The service whose children are sampled, e.g. 'Children in Need'.")
+@click.option("--start", "start", required=True, help="Day 0 of the 20-working-day review window, YYYY-MM-DD.")
+@click.option("--sample", "sample", required=True, help="How many children to sample.")
+@click.option("--seed", help="Seed of the random draw (recorded; a random one if not given).")
+@AS_OPTION
+@JSON_OPTION
+def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: str, as_json: bool) -> None:
+    """Start a CPR cycle: draw its sample from the newest open-cases snapshot and open its review window.
+
+    Only an active qa_officer may start one. Waits until the sample is recorded, then shows it.
+    """
+    from workflows.cpr_cycle import CycleInput
+
+    service = " ".join(service.split())
+    if seed is not None and not seed.strip():
+        fail("--seed cannot be empty (leave it out for a random seed)")
+    request = model(
+        CycleInput,
+        service=service,
+        start=parse_date(start, "start date"),
+        sample_size=whole_number(sample, "sample size"),
+        seed=seed,
+        started_by=person(actor),
+    )
+    cycle_id = cycle_id_for(request.service, request.start)
+    state = run(_start_cycle(cycle_id, request))
+    show_cycle(cycle_id, state, as_json)
+
+
+@cpr_app.command("allocate")
+@click.argument("cycle_id")
+@click.argument("case_number")
+@click.option("--reviewer", required=True, help="Who reviews the child's record (never its own practitioner).")
+@AS_OPTION
+def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> None:
+    """Allocate a reviewer to one sampled child; prints the id of the review this opens."""
+    from domain.cpr_cycle import AllocateReviewer
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    request = model(
+        AllocateReviewer, actor=person(actor), case_number=case_number.strip(), reviewer=person(reviewer, "--reviewer")
+    )
+
+    async def allocate() -> str:
+        state = await change(cycle_id, CYCLE, CprCycleWorkflow.allocate, request)
+        case = state.case(request.case_number)
+        assert case is not None and case.review_id is not None  # the cycle refuses a case outside its sample
+        await _review_opened(case.review_id)
+        return case.review_id
+
+    click.echo(run(allocate()))
+
+
+@cpr_app.command("show")
+@click.argument("cycle_id")
+@JSON_OPTION
+def cpr_show(cycle_id: str, as_json: bool) -> None:
+    """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    state = run(read(cycle_id, CYCLE, CprCycleWorkflow.state))
+    if state is None:
+        fail(f"{cycle_id} is still being set up; try again in a moment", 1)
+    show_cycle(cycle_id, state, as_json)
+
+
+@cpr_app.command("list")
+@JSON_OPTION
+def cpr_list(as_json: bool) -> None:
+    """Every CPR cycle the audit log holds, newest start first."""
+    from domain import cpr_cycle
+
+    cycles = run(replay_streams("cycle.started", None, cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS))
+    cycles.sort(key=lambda item: (item[1].start, item[0]), reverse=True)
+
+    def human() -> None:
+        if not cycles:
+            click.echo("no CPR cycles yet: start one with `qa cpr start --service S --start DATE --sample N --as P`")
+            return
+        width = max(len(cycle_id) for cycle_id, _ in cycles)
+        for cycle_id, s in cycles:
+            allocated = sum(1 for c in s.cases if c.reviewer)
+            submitted = sum(1 for c in s.cases if c.submitted)
+            click.echo(
+                f"{cycle_id:<{width}}  {s.phase:<14}  reviews due {s.review_due_on.isoformat()}"
+                f"  {len(s.cases)} sampled, {allocated} allocated, {submitted} submitted"
+            )
+
+    emit([{"id": cycle_id, **s.model_dump(mode="json")} for cycle_id, s in cycles], as_json, human)
+
+
+# --- the cycle's output -------------------------------------------------------------------------
+
+
+def show_cycle(cycle_id: str, state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    def human() -> None:
+        click.echo(f"{cycle_id}: {state.service}, started by {state.started_by}")
+        click.echo(f"  phase    {state.phase.replace('_', ' ')}")
+        click.echo(f"  reviews  from {state.start.isoformat()}, due {when(state.review_due_at)}")
+        if state.draw is not None:
+            d = state.draw
+            click.echo(
+                f"  sample   {len(state.cases)} of {d.eligible_count} eligible cases ({d.too_recent_count} supported"
+                f" under 4 weeks left out), seed {d.seed}, snapshot {state.snapshot_id}"
+            )
+        if not state.cases:
+            return
+        header = ("case", "practitioner", "team", "reviewer", "grade", "review")
+        rows = [
+            (
+                c.case_number,
+                c.practitioner,
+                c.team,
+                c.reviewer or "-",
+                (c.grade.value + (" (late)" if c.late else "")) if c.grade else "-",
+                c.review_id or "-",
+            )
+            for c in state.cases
+        ]
+        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+        for row in (header, *rows):
+            click.echo("  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + f"  {row[-1]}")
+
+    emit({"id": cycle_id, **state.model_dump(mode="json")}, as_json, human)
+
+
+# --- starting a cycle ---------------------------------------------------------------------------
+
+
+def cycle_id_for(service: str, start: date) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", service.casefold()).strip("-")
+    if not slug:
+        fail(f"service {service!r} needs a letter or digit")
+    return f"cpr-{start.isoformat()}-{slug}"
+
+
+async def _start_cycle(cycle_id: str, request):  # type: ignore[no-untyped-def]
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    await _may_start(request)
+    client = await temporal_client()
+    try:
+        handle = await client.start_workflow(
+            CprCycleWorkflow.run,
+            request,
+            id=cycle_id,
+            task_queue=settings().task_queue,
+            # One cycle per service and start date, ever: its id is also its audit stream.
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(
+            f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
+            f" (see `qa cpr show {cycle_id}`)"
+        ) from None
+    return await _sample_recorded(handle)
+
+
+async def _may_start(request) -> None:  # type: ignore[no-untyped-def]
+    """Refuse before anything is started: the actor is no QA officer, or the sample cannot be drawn."""
+    from activities.audit_log import AuditLog
+    from activities.directory import Directory
+    from domain import sampling
+    from domain.directory import Role
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        directory = Directory(pool, AuditLog(pool))
+        member = await directory.staff_member(request.started_by)
+        if member is None or not member.active or Role.QA_OFFICER not in member.roles:
+            raise CliError(
+                f"refused: {request.started_by} cannot start a CPR cycle:"
+                f" the directory does not list them as a {Role.QA_OFFICER.value}"
+            )
+        snapshot_id, cases = await directory.latest_cases()
+        if snapshot_id is None:
+            raise CliError("refused: no open cases were imported yet: run `qa cases import`")
+        of_service = [c for c in cases if c.service == request.service]
+        if not of_service:
+            services = ", ".join(sorted({c.service for c in cases}))
+            raise CliError(
+                f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}"
+                f" (its services: {services})"
+            )
+        candidates = [sampling.Candidate(case_number=c.case_number, support_began=c.support_began) for c in of_service]
+        try:
+            # The same rule the cycle's draw applies; only the size matters here, not the seed.
+            sampling.draw(candidates, on=request.start, size=request.sample_size, seed=request.seed or "check")
+        except ValueError as exc:
+            raise CliError(f"refused: {request.service}: {exc}") from None
+    finally:
+        await pool.close()
+
+
+async def _sample_recorded(handle):  # type: ignore[no-untyped-def]
+    """The cycle's state once its sample is recorded; the draw's refusal if it failed."""
+    from datetime import timedelta
+
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + SAMPLE_WAIT_SECONDS
+    while True:
+        status = (await handle.describe()).status
+        if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+            raise CliError(await _why_it_ended(handle, status))
+        try:
+            state = await handle.query(CprCycleWorkflow.state, rpc_timeout=timedelta(seconds=5))
+        except RPCError:
+            state = None  # no workflow task has run yet, or no worker answered in time
+        if state is not None and state.phase != "sampling":
+            return state
+        if loop.time() > give_up:
+            raise CliError(
+                f"{handle.id} was started, but its sample is not recorded after {SAMPLE_WAIT_SECONDS:.0f} s:"
+                f" is a worker running? `qa cpr show {handle.id}` shows it once it is"
+            )
+        await asyncio.sleep(0.1)
+
+
+async def _why_it_ended(handle, status) -> str:  # type: ignore[no-untyped-def]
+    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+    from temporalio.exceptions import ApplicationError
+
+    if status != WorkflowExecutionStatus.FAILED:
+        return f"{handle.id} ended before its sample was recorded ({status.name.lower()})"
+    try:
+        await handle.result()
+    except WorkflowFailureError as exc:
+        cause: BaseException | None = exc.cause
+        deepest = exc
+        while cause is not None:
+            if isinstance(cause, ApplicationError) and cause.type == "SampleRefused":
+                return f"refused: {cause.message}"
+            deepest = cause
+            cause = cause.__cause__ or getattr(cause, "cause", None)
+        return f"{handle.id} failed: {getattr(deepest, 'message', deepest)}"
+    return f"{handle.id} ended before its sample was recorded"
+
+
+async def _review_opened(review_id: str) -> None:
+    """Wait a moment for a review just allocated to record its opening, so the next command finds it."""
+    from datetime import timedelta
+
+    from temporalio.service import RPCError
+
+    from workflows.review import ReviewWorkflow
+
+    client = await temporal_client()
+    handle = client.get_workflow_handle(review_id)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + REVIEW_OPEN_WAIT_SECONDS
+    while loop.time() < give_up:
+        try:
+            if await handle.query(ReviewWorkflow.state, rpc_timeout=timedelta(seconds=2)) is not None:
+                return
+        except RPCError:
+            pass
+        await asyncio.sleep(0.1)
+
+
+# --- shared by `qa cpr`, `qa review` and `qa overdue` --------------------------------------------
+
+
+def person(actor: str, option: str = "--as") -> str:
+    actor = actor.strip()
+    if not actor:
+        fail(f"{option} needs a person's user name")
+    return actor
+
+
+def whole_number(text: str, what: str) -> int:
+    if not re.fullmatch(r"[+-]?\d+", text.strip()):
+        fail(f"{what} {text!r} is not a whole number")
+    return int(text)
+
+
+async def _handle(workflow_id: str, kind: str, *, for_change: bool):  # type: ignore[no-untyped-def]
+    """The workflow `workflow_id`, refused in one line if it is unknown, of another kind, or (to change) ended."""
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    client = await temporal_client()
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise CliError(f"no item with id {workflow_id!r}") from None
+        raise CliError(f"Temporal refused the request: {exc.message}") from None
+    if described.workflow_type != kind:
+        found = KIND_NAMES.get(described.workflow_type, described.workflow_type)
+        raise CliError(f"{workflow_id} is a {found}, not a {KIND_NAMES[kind]}")
+    if for_change and described.status != WorkflowExecutionStatus.RUNNING:
+        raise CliError(_ended(workflow_id, kind, described.status))
+    return handle
+
+
+def _ended(workflow_id: str, kind: str, status) -> str:  # type: ignore[no-untyped-def]
+    from temporalio.client import WorkflowExecutionStatus
+
+    if status == WorkflowExecutionStatus.COMPLETED:
+        return f"refused: {KIND_NAMES[kind]} {workflow_id} is closed; nothing more can be recorded on it"
+    return f"refused: {KIND_NAMES[kind]} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
+
+
+async def read(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
+    """A workflow's query, with unknown ids and Temporal's errors as one line."""
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
+    handle = await _handle(workflow_id, kind, for_change=False)
+    try:
+        return await handle.query(query)
+    except (RPCError, WorkflowQueryFailedError) as exc:
+        raise CliError(f"cannot read {workflow_id}: {getattr(exc, 'message', exc)}") from None
+
+
+async def change(workflow_id: str, kind: str, update, request) -> Any:  # type: ignore[no-untyped-def]
+    """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded."""
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    handle = await _handle(workflow_id, kind, for_change=True)
+    try:
+        return await handle.execute_update(update, request)
+    except WorkflowUpdateFailedError as exc:
+        raise CliError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # it ended between our look and the update
+            from temporalio.client import WorkflowExecutionStatus
+
+            raise CliError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
+        raise CliError(f"Temporal refused the request: {exc.message}") from None
+
+
+async def replay_streams(
+    opening: str, closing: tuple[str, ...] | None, reducer: Callable[..., T], registry
+) -> list[tuple[str, T]]:  # type: ignore[no-untyped-def]
+    """Every item the audit log opened with event type `opening` (and never closed with one of `closing`),
+    rebuilt with the same reducer the workflows and auditors use."""
+    from activities.audit_log import AuditLog
+    from domain.events import fold
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_events WHERE event_type = $1"
+                " AND NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = audit_events.stream_id"
+                " AND c.event_type = ANY($2::text[])) ORDER BY stream_id",
+                opening,
+                list(closing or ()),
+            )
+        log = AuditLog(pool)
+        return [(row["stream_id"], fold(reducer, registry, await log.read_stream(row["stream_id"]))) for row in rows]
+    finally:
+        await pool.close()
+
+
+def when(moment: datetime) -> str:
+    """A moment in Europe/London local time, e.g. 'Mon 29 Nov 2027 23:59 GMT'."""
+    from domain.working_days import LONDON
+
+    local = moment.astimezone(LONDON)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"

@@ -1,0 +1,137 @@
+"""`qa moderation` and `qa report`: the end of a CPR cycle, after its reviews close.
+
+Each submitted review is moderated by a moderator who is not its reviewer, within
+10 working days of their allocation; the findings report follows, due 10 working
+days after moderation ends, written from the records and published by a QA officer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from infra.cli.common import JSON_OPTION, app, emit, fail, model, run
+from infra.cli.cpr import AS_OPTION, CYCLE, change, person, read, when
+
+
+@app.group("moderation")
+def moderation_app() -> None:
+    """Moderating a cycle's reviews: allocate a moderator, record the moderation."""
+
+
+@moderation_app.command("allocate")
+@click.argument("cycle_id")
+@click.argument("case_number")
+@click.option("--moderator", required=True, help="Who moderates (never the review's reviewer).")
+@AS_OPTION
+def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: str) -> None:
+    """Allocate a moderator to a submitted review; they have 10 working days from now."""
+    from domain.cpr_cycle import AllocateModerator
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    request = model(
+        AllocateModerator,
+        actor=person(actor),
+        case_number=case_number.strip(),
+        moderator=person(moderator, "--moderator"),
+    )
+    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.allocate_moderator, request))
+    case = state.case(request.case_number)
+    assert case is not None and case.moderation is not None
+    click.echo(f"{case.case_number}: moderated by {case.moderation.moderator}, due {when(case.moderation.due_at)}")
+
+
+@moderation_app.command("record")
+@click.argument("cycle_id")
+@click.argument("case_number")
+@click.option("--grade", "grade_text", required=True, help="Outstanding, Good, Requires Improvement or Inadequate.")
+@click.option("--rationale", required=True, help="Why: the moderation template's rationale.")
+@click.option("--conversation", help="The moderator-reviewer conversation (needed when the grades differ).")
+@AS_OPTION
+def moderation_record(
+    cycle_id: str, case_number: str, grade_text: str, rationale: str, conversation: str | None, actor: str
+) -> None:
+    """Record a moderation: the moderator's grade and rationale."""
+    from domain.cpr_cycle import ModerateReview
+    from domain.rubric import Grade
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    try:
+        grade = Grade.parse(grade_text)
+    except ValueError as exc:
+        fail(str(exc))
+    request = model(
+        ModerateReview,
+        actor=person(actor),
+        case_number=case_number.strip(),
+        grade=grade,
+        rationale=rationale,
+        conversation=conversation,
+    )
+    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.moderate, request))
+    case = state.case(request.case_number)
+    assert case is not None
+    verdict = "agrees with" if case.agreed else "differs from"
+    click.echo(f"{case.case_number}: moderated {grade.value}, which {verdict} the reviewer's {case.grade.value}")
+
+
+@app.group("report")
+def report_app() -> None:
+    """A cycle's findings report."""
+
+
+@report_app.command("publish")
+@click.argument("cycle_id")
+@click.option("--key-findings", required=True)
+@click.option("--strengths", required=True, help="Areas of strength.")
+@click.option("--development", "areas_for_development", required=True, help="Areas for development.")
+@click.option("--recommendations", required=True)
+@AS_OPTION
+def report_publish(
+    cycle_id: str, key_findings: str, strengths: str, areas_for_development: str, recommendations: str, actor: str
+) -> None:
+    """Publish the findings report: your words, with figures computed from the records (Markdown and HTML)."""
+    from domain.cpr_cycle import PublishReport
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    request = model(
+        PublishReport,
+        actor=person(actor),
+        key_findings=key_findings,
+        strengths=strengths,
+        areas_for_development=areas_for_development,
+        recommendations=recommendations,
+    )
+    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.publish_report, request))
+    assert state.report is not None
+    click.echo(state.report.markdown_path)
+    click.echo(state.report.html_path)
+
+
+@report_app.command("show")
+@click.argument("cycle_id")
+@JSON_OPTION
+def report_show(cycle_id: str, as_json: bool) -> None:
+    """The published report (its Markdown), checked against the digest the audit log recorded."""
+    import hashlib
+
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    state = run(read(cycle_id, CYCLE, CprCycleWorkflow.state))
+    if state is None or state.report is None:
+        due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
+        fail(f"{cycle_id} has no published findings report yet{due}", 1)
+    report = state.report
+    try:
+        data = Path(report.markdown_path).read_bytes()
+    except OSError as exc:
+        fail(f"cannot read the report at {report.markdown_path}: {exc.strerror}", 1)
+    intact = hashlib.sha256(data).hexdigest() == report.markdown_sha256
+    if not intact:
+        fail(f"{report.markdown_path} differs from the report recorded (sha256 {report.markdown_sha256})", 1)
+    emit(
+        {"id": cycle_id, **report.model_dump(mode="json"), "markdown": data.decode("utf-8")},
+        as_json,
+        lambda: click.echo(data.decode("utf-8"), nl=False),
+    )

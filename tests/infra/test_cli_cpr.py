@@ -1,0 +1,634 @@
+"""`qa cpr`, `qa review` and `qa overdue` in process, against a real PostgreSQL, Temporal and worker.
+
+A QA officer starts a Children in Need cycle and allocates reviewers; the reviewer,
+the practitioner and the team manager each record their part with `--as`. Whoever
+acts outside their role, on an item that is not theirs or out of order gets one
+line saying why, a non-zero exit, and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.audit_log import AuditLog
+from domain import cpr_cycle, review
+from domain.events import fold
+from domain.working_days import LONDON
+from infra.cli.main import main
+from infra.settings import Settings
+from tests.conftest import binary
+from worker.main import build_worker
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
+CYCLE = "cpr-2027-11-01-children-in-need"
+START = ("cpr", "start", "--service", "Children in Need", "--start", "2027-11-01", "--seed", "cpr-2027-11")
+# The seed draws, in rank order: LCS-100809 (lee.reviewer's case), LCS-100701 and LCS-100716 (priya.practitioner's).
+OWN_CASE, CASE = "LCS-100809", "LCS-100701"
+REVIEW = f"{CYCLE}-review-{CASE}"
+
+
+def review_of(case_number: str) -> str:
+    return f"{CYCLE}-review-{case_number}"
+
+
+async def _stack(env: WorkflowEnvironment, database, app_pool, tmp_path: Path, monkeypatch) -> AsyncIterator[None]:
+    settings = Settings(home=tmp_path, task_queue=f"cli-{uuid.uuid4().hex[:8]}")
+    monkeypatch.delenv("QA_CLOSURE_DAYS_FILE", raising=False)
+    for name, value in {
+        "QA_HOME": str(tmp_path),
+        "QA_DATABASE_URL": database.app_url,
+        "QA_ADMIN_DATABASE_URL": database.admin_url,
+        "QA_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "QA_TASK_QUEUE": settings.task_queue,
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        async with build_worker(env.client, app_pool, settings):
+            yield
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def stack(database, app_pool, tmp_path, monkeypatch) -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal dev server and the production worker, with the CLI pointed at both."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter, ui=False
+    )
+    async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
+        yield env
+
+
+@pytest.fixture
+async def skipping_stack(database, app_pool, tmp_path, monkeypatch) -> AsyncIterator[WorkflowEnvironment]:
+    """The same on the time-skipping test server, whose clock moves only when the test sleeps."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
+    )
+    async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
+        yield env
+
+
+async def qa(capsys, *args: str) -> tuple[int, str, str]:
+    """`qa ARGS...` in process; main() runs its own event loop, so in a thread of its own."""
+    code = await asyncio.to_thread(main, list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def ok(capsys, *args: str) -> str:
+    code, out, err = await qa(capsys, *args)
+    assert (code, err) == (0, ""), (args, code, err)
+    return out
+
+
+async def refused(capsys, *args: str, code: int = 1) -> str:
+    """The one line a refusal prints, with its exit code checked and nothing on stdout."""
+    got, out, err = await qa(capsys, *args)
+    assert (got, out) == (code, ""), (args, got, out, err)
+    assert err.startswith("qa: ") and err.count("\n") == 1, err
+    return err.removeprefix("qa: ").rstrip("\n")
+
+
+async def event_count(database) -> int:
+    conn = await asyncpg.connect(database.admin_url)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM audit_events")
+    finally:
+        await conn.close()
+
+
+async def example_authority(capsys) -> None:
+    await ok(capsys, "staff", "import", str(EXAMPLES / "staff.csv"), "--as", "qa.officer")
+    await ok(capsys, "cases", "import", str(EXAMPLES / "cases.csv"), "--as", "qa.officer")
+
+
+async def started_cycle(capsys, sample: int = 3) -> str:
+    await example_authority(capsys)
+    return await ok(capsys, *START, "--sample", str(sample), "--as", "qa.officer")
+
+
+async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys, database, app_pool):
+    out = await started_cycle(capsys)
+    assert out.splitlines() == [
+        f"{CYCLE}: Children in Need, started by qa.officer",
+        "  phase    reviewing",
+        "  reviews  from 2027-11-01, due Mon 29 Nov 2027 23:59 GMT",
+        "  sample   3 of 6 eligible cases (3 supported under 4 weeks left out), seed cpr-2027-11, snapshot 1",
+        "  case        practitioner        team              reviewer  grade  review",
+        "  LCS-100809  lee.reviewer        Children in Need  -         -      -",
+        "  LCS-100701  priya.practitioner  Children in Need  -         -      -",
+        "  LCS-100716  priya.practitioner  Children in Need  -         -      -",
+    ]
+    assert await refused(capsys, *START, "--sample", "3", "--as", "qa.officer") == (
+        f"a Children in Need cycle starting 2027-11-01 was already started: {CYCLE} (see `qa cpr show {CYCLE}`)"
+    )
+
+    # Allocation: never the child's own practitioner; only a QA officer allocates.
+    before = await event_count(database)
+    assert await refused(
+        capsys, "cpr", "allocate", CYCLE, OWN_CASE, "--reviewer", "lee.reviewer", "--as", "qa.officer"
+    ) == (f"refused: lee.reviewer is the allocated practitioner for case {OWN_CASE} and cannot review their own work")
+    assert await refused(
+        capsys, "cpr", "allocate", CYCLE, CASE, "--reviewer", "sam.reviewer", "--as", "sam.reviewer"
+    ) == ("refused: sam.reviewer cannot allocate reviewers: the directory does not list them as a qa_officer")
+    assert await event_count(database) == before
+    assert await ok(capsys, "cpr", "allocate", CYCLE, CASE, "--reviewer", "sam.reviewer", "--as", "qa.officer") == (
+        f"{REVIEW}\n"
+    )
+
+    # Out of order, or not theirs: one line each, and nothing recorded.
+    before = await event_count(database)
+    grade = ("review", "grade", REVIEW, "--grade", "Good", "--rationale", "consistently good help")
+    assert await refused(capsys, *grade, "--as", "sam.reviewer") == (
+        "refused: grade after the practitioner's reflection; priya.practitioner has not given it yet"
+    )
+    reflect = ("review", "reflect", REVIEW, "--score", "7", "--pleased-with", "direct work")
+    reflect += ("--could-develop", "chronology")
+    assert await refused(capsys, *reflect, "--as", "sam.reviewer") == (
+        "refused: only the allocated practitioner (priya.practitioner) can give the reflection"
+    )
+    assert await refused(capsys, "review", "submit", REVIEW, "--as", "sam.reviewer") == (
+        f"refused: the review of case {CASE} still needs the child's voice; the family's voice;"
+        " the practitioner's reflection; the collaborative conversation;"
+        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale"
+    )
+    assert await refused(
+        capsys, "review", "judge", REVIEW, "assessment.3=clear", "assessment.10=some", "--as", "sam.reviewer", code=2
+    ) == (
+        "unknown rubric criteria assessment.10: ids are basic-information.1-6, assessment.1-9,"
+        " planning-and-review.1-6, management-oversight.1-5"
+    )
+    assert await refused(capsys, "review", "judge", REVIEW, "assessment.3=great", "--as", "sam.reviewer", code=2) == (
+        "unknown evidence level in assessment.3=great: a level is clear, some or limited"
+    )
+    assert await refused(
+        capsys, "review", "grade", REVIEW, "--grade", "Excellent", "--rationale", "x", "--as", "sam.reviewer", code=2
+    ) == ("unknown grade 'Excellent': expected one of Outstanding, Good, Requires Improvement, Inadequate")
+    assert await event_count(database) == before
+
+    # Every step, each by its own person.
+    out = await ok(
+        capsys, "review", "voice", REVIEW, "--child", "--summary", "feels listened to", "--as", "sam.reviewer"
+    )
+    assert out.splitlines() == [
+        f"{REVIEW}: the child's voice was recorded",
+        "  still needed: the family's voice; the reflection of priya.practitioner; the collaborative conversation;"
+        " rubric evidence for 26 criteria; the grade and rationale",
+    ]
+    await ok(
+        capsys,
+        "review",
+        "voice",
+        REVIEW,
+        "--family",
+        "--not-obtained",
+        "--summary",
+        "mum declined to talk",
+        "--as",
+        "sam.reviewer",
+    )
+    assert (await ok(capsys, *reflect, "--as", "priya.practitioner")).startswith(
+        f"{REVIEW}: priya.practitioner's reflection (7/10) was recorded\n"
+    )
+    await ok(
+        capsys,
+        "review",
+        "conversation",
+        REVIEW,
+        "--summary",
+        "agreed the plan needs timescales",
+        "--as",
+        "sam.reviewer",
+    )
+    out = await ok(
+        capsys,
+        "review",
+        "judge",
+        REVIEW,
+        "assessment.3=clear",
+        "planning-and-review.1=Limited",
+        "--all",
+        "some",
+        "--as",
+        "sam.reviewer",
+    )
+    assert out.splitlines()[0] == f"{REVIEW}: rubric evidence for 26 criteria was recorded"
+    out = await ok(
+        capsys,
+        "review",
+        "grade",
+        REVIEW,
+        "--grade",
+        "requires improvement",
+        "--rationale",
+        "plans lack timescales",
+        "--as",
+        "sam.reviewer",
+    )
+    assert out.splitlines() == [f"{REVIEW}: graded Requires Improvement", "  ready to submit (by sam.reviewer)"]
+    out = await ok(
+        capsys,
+        "review",
+        "action",
+        REVIEW,
+        "--action",
+        "add timescales to the plan",
+        "--by",
+        "2027-12-17",
+        "--as",
+        "sam.reviewer",
+    )
+    assert out.splitlines()[0] == f"{REVIEW}: action A1 was recommended, due by 2027-12-17"
+    assert await refused(
+        capsys, "review", "complete-action", REVIEW, "A1", "--note", "done", "--as", "nadia.manager"
+    ) == ("refused: actions are completed through supervision after the review is submitted")
+    out = await ok(capsys, "review", "submit", REVIEW, "--as", "sam.reviewer")
+    assert out.splitlines() == [
+        f"{REVIEW}: submitted on time, graded Requires Improvement",
+        "  open actions A1: nadia.manager records each one complete",
+    ]
+    assert await refused(capsys, "review", "voice", REVIEW, "--child", "--summary", "more", "--as", "sam.reviewer") == (
+        f"refused: the review of case {CASE} was submitted; it can no longer change"
+    )
+
+    # What the CLI shows is what the audit log holds.
+    shown = json.loads(await ok(capsys, "review", "show", REVIEW, "--json"))
+    replayed = fold(review.evolve, review.REVIEW_EVENTS, await AuditLog(app_pool).read_stream(REVIEW))
+    assert shown == {"id": REVIEW, **replayed.model_dump(mode="json")}
+    assert (shown["status"], shown["grade"], shown["late"], shown["reviewer"], shown["practitioner"]) == (
+        "submitted",
+        "Requires Improvement",
+        False,
+        "sam.reviewer",
+        "priya.practitioner",
+    )
+    assert (shown["judgements"]["assessment.3"], shown["judgements"]["planning-and-review.1"]) == ("clear", "limited")
+    assert list(shown["judgements"].values()).count("some") == 24
+    assert shown["voices"]["family"]["obtained"] is False
+    assert shown["reflection"]["score"] == 7 and shown["due_at"] == "2027-11-29T23:59:59Z"
+    human = await ok(capsys, "review", "show", REVIEW)
+    assert "  rubric          26 of 26 criteria judged: 1 clear, 24 some, 1 limited\n" in human
+    assert "  family's voice  not obtained: mum declined to talk\n" in human
+
+    async def cycle_knows() -> dict:
+        for _ in range(100):
+            data = json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))
+            if data["cases"][1]["grade"]:
+                return data
+            await asyncio.sleep(0.05)
+        raise AssertionError("the cycle never heard of the submission")
+
+    cycle = await cycle_knows()
+    assert cycle["id"] == CYCLE and cycle["phase"] == "reviewing"
+    assert {
+        k: cycle["cases"][1][k]
+        for k in ("case_number", "team", "practitioner", "reviewer", "review_id", "grade", "late")
+    } == {
+        "case_number": CASE,
+        "team": "Children in Need",
+        "practitioner": "priya.practitioner",
+        "reviewer": "sam.reviewer",
+        "review_id": REVIEW,
+        "grade": "Requires Improvement",
+        "late": False,
+    }
+    assert cycle == {
+        "id": CYCLE,
+        **fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await AuditLog(app_pool).read_stream(CYCLE)).model_dump(
+            mode="json"
+        ),
+    }
+    assert f"  LCS-100701  priya.practitioner  Children in Need  sam.reviewer  Requires Improvement  {REVIEW}\n" in (
+        await ok(capsys, "cpr", "show", CYCLE)
+    )
+    listed = await ok(capsys, "cpr", "list")
+    assert listed == f"{CYCLE}  reviewing       reviews due 2027-11-29  3 sampled, 1 allocated, 1 submitted\n"
+
+    # Supervision: the team manager closes the action, and with it the review.
+    out = await ok(
+        capsys, "review", "complete-action", REVIEW, "a1", "--note", "discussed in supervision", "--as", "nadia.manager"
+    )
+    assert out.splitlines() == [f"{REVIEW}: action A1 was recorded complete", "  no open actions: the review closes"]
+    for _ in range(100):
+        if json.loads(await ok(capsys, "review", "show", REVIEW, "--json"))["status"] == "closed":
+            break
+        await asyncio.sleep(0.05)
+    assert await refused(capsys, "review", "submit", REVIEW, "--as", "sam.reviewer") == (
+        f"refused: review {REVIEW} is closed; nothing more can be recorded on it"
+    )
+    verified = json.loads(await ok(capsys, "audit", "verify", "--json"))
+    assert verified["ok"] and verified["streams"] == 4  # the directory's two, the cycle and the review
+
+
+async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys, database):
+    await example_authority(capsys)
+    before = await event_count(database)
+    start = (*START, "--sample")
+    assert await refused(capsys, *start, "3", "--as", "sam.reviewer") == (
+        "refused: sam.reviewer cannot start a CPR cycle: the directory does not list them as a qa_officer"
+    )
+    assert await refused(capsys, *start, "7", "--as", "qa.officer") == (
+        "refused: Children in Need: only 6 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 7"
+    )
+    assert (
+        await refused(
+            capsys,
+            "cpr",
+            "start",
+            "--service",
+            "Children in Nede",
+            "--start",
+            "2027-11-01",
+            "--sample",
+            "1",
+            "--as",
+            "qa.officer",
+        )
+    ).startswith(
+        "refused: open-cases snapshot 1 has no cases of service 'Children in Nede' (its services: Care Leavers,"
+    )
+    assert (
+        await refused(capsys, *start, "three", "--as", "qa.officer", code=2)
+        == "sample size 'three' is not a whole number"
+    )
+    assert await refused(capsys, *start, "0", "--as", "qa.officer", code=2) == (
+        "sample_size: Input should be greater than or equal to 1"
+    )
+    assert await refused(
+        capsys,
+        "cpr",
+        "start",
+        "--service",
+        "Children in Need",
+        "--start",
+        "2027-11-31",
+        "--sample",
+        "1",
+        "--as",
+        "qa.officer",
+        code=2,
+    ) == ("start date '2027-11-31' is not a real date")
+    assert await event_count(database) == before
+    assert await ok(capsys, "cpr", "list") == (
+        "no CPR cycles yet: start one with `qa cpr start --service S --start DATE --sample N --as P`\n"
+    )
+
+    assert await refused(capsys, "review", "show", "no-such-review") == "no item with id 'no-such-review'"
+    assert await refused(capsys, "review", "submit", "no-such-review", "--as", "sam.reviewer") == (
+        "no item with id 'no-such-review'"
+    )
+    assert await refused(capsys, "cpr", "show", "cpr-2099-01-01-nothing") == "no item with id 'cpr-2099-01-01-nothing'"
+    assert await refused(capsys, "review", "voice", "x", "--summary", "s", "--as", "sam.reviewer", code=2) == (
+        "say whose voice: --child or --family (one of them)"
+    )
+    assert await refused(capsys, "review", "judge", "x", "--as", "sam.reviewer", code=2) == (
+        "give CRITERION=LEVEL pairs (e.g. assessment.3=clear), or --all LEVEL"
+    )
+    assert await refused(capsys, "review", "judge", "x", "assessment.3", "--as", "sam.reviewer", code=2) == (
+        "'assessment.3' is not CRITERION=LEVEL (e.g. assessment.3=clear)"
+    )
+
+
+async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, database):
+    """The CLI checks the sample before starting; should the cases change in between, the cycle's own refusal shows."""
+    from infra.cli.common import CliError
+    from infra.cli.cpr import _sample_recorded
+    from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
+
+    await example_authority(capsys)
+    handle = await stack.client.start_workflow(
+        CprCycleWorkflow.run,
+        CycleInput(service="Children in Need", start="2027-11-01", sample_size=7, started_by="qa.officer"),
+        id="cpr-race",
+        task_queue=Settings.from_env().task_queue,
+    )
+    with pytest.raises(CliError) as refusal:
+        await _sample_recorded(handle)
+    assert str(refusal.value) == (
+        "refused: Children in Need: only 6 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 7"
+    )
+
+
+async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, capsys):
+    await started_cycle(capsys, sample=2)
+    other = review_of("LCS-100809")
+    assert (
+        await ok(capsys, "cpr", "allocate", CYCLE, CASE, "--reviewer", "sam.reviewer", "--as", "qa.officer")
+        == f"{REVIEW}\n"
+    )
+    assert (
+        await ok(capsys, "cpr", "allocate", CYCLE, "LCS-100809", "--reviewer", "rosa.reviewer", "--as", "qa.officer")
+        == f"{other}\n"
+    )
+
+    alert = ("review", "alert", REVIEW, "--concern", "unexplained bruising seen on the visit")
+    assert await refused(capsys, *alert, "--as", "rosa.reviewer") == (
+        "refused: the reviewer (sam.reviewer) raises safeguarding alerts on this review"
+    )
+    out = await ok(capsys, *alert, "--as", "sam.reviewer")
+    assert out.splitlines()[0] == f"{REVIEW}: safeguarding alert S1 raised; told nadia.manager and hana.hos"
+
+    inbox = await ok(capsys, "inbox", "--as", "nadia.manager")
+    [line] = [line for line in inbox.splitlines() if "SAFEGUARDING" in line]
+    assert line.endswith(f"alert       SAFEGUARDING: immediate steps needed for case {CASE}  [{REVIEW}]")
+    told = json.loads(await ok(capsys, "inbox", "--as", "hana.hos", "--json"))["told"]
+    assert [(n["kind"], n["item_id"]) for n in told if n["kind"] == "alert"] == [("alert", REVIEW)]
+    shown = await ok(capsys, "review", "show", REVIEW)
+    assert "  ALERT S1        unexplained bruising seen on the visit (raised by sam.reviewer" in shown
+
+    # Not theirs: a reviewer of another child in the cycle; and ids of the wrong kind.
+    assert await refused(capsys, "review", "voice", other, "--child", "--summary", "s", "--as", "sam.reviewer") == (
+        "refused: only the reviewer (rosa.reviewer) can record the child's voice for case LCS-100809"
+    )
+    assert await refused(capsys, "review", "show", CYCLE) == f"{CYCLE} is a CPR cycle, not a review"
+    assert await refused(capsys, "cpr", "show", REVIEW) == f"{REVIEW} is a review, not a CPR cycle"
+
+
+async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping_stack, capsys):
+    await started_cycle(capsys, sample=1)
+    first = review_of("LCS-100809")
+    await ok(capsys, "cpr", "allocate", CYCLE, "LCS-100809", "--reviewer", "sam.reviewer", "--as", "qa.officer")
+    assert await ok(capsys, "overdue") == "no reviews are overdue\n"
+
+    # Two working days after the due date: the breach and the first escalation are recorded.
+    now = await skipping_stack.get_current_time()
+    await skipping_stack.sleep(datetime(2027, 12, 1, 9, tzinfo=LONDON) - now)
+    out = await ok(capsys, "overdue")
+    assert out.splitlines() == [
+        "1 review overdue",
+        f"  {first}  case LCS-100809  reviewer sam.reviewer  due Mon 29 Nov 2027 23:59 GMT;"
+        " escalated to the reviewer's manager",
+        "    still needed: the child's voice; the family's voice; the reflection of lee.reviewer;"
+        " the collaborative conversation; rubric evidence for 26 criteria; the grade and rationale",
+    ]
+    [data] = json.loads(await ok(capsys, "overdue", "--json"))
+    assert (data["id"], data["status"], data["escalation_level"]) == (first, "overdue", 1)
+
+    assert await refused(
+        capsys, "review", "extend", first, "--days", "5", "--reason", "please", "--as", "sam.reviewer"
+    ) == ("refused: sam.reviewer cannot extend a review's deadline: the directory does not list them as a qa_officer")
+    out = await ok(
+        capsys, "review", "extend", first, "--days", "10", "--reason", "family unavailable", "--as", "qa.officer"
+    )
+    assert out.splitlines()[0] == f"{first}: extended by 10 working days; now due Mon 13 Dec 2027 23:59 GMT"
+    assert await ok(capsys, "overdue") == "no reviews are overdue\n"
+
+
+async def submit_by_cli(capsys, case_number: str, practitioner: str, grade: str) -> None:
+    review_id = review_of(case_number)
+    for whose in ("--child", "--family"):
+        await ok(capsys, "review", "voice", review_id, whose, "--summary", "heard", "--as", "sam.reviewer")
+    await ok(
+        capsys,
+        "review",
+        "reflect",
+        review_id,
+        "--score",
+        "6",
+        "--pleased-with",
+        "visits",
+        "--could-develop",
+        "plans",
+        "--as",
+        practitioner,
+    )
+    await ok(capsys, "review", "conversation", review_id, "--summary", "talked", "--as", "sam.reviewer")
+    await ok(capsys, "review", "judge", review_id, "--all", "some", "assessment.4=limited", "--as", "sam.reviewer")
+    await ok(capsys, "review", "grade", review_id, "--grade", grade, "--rationale", "as seen", "--as", "sam.reviewer")
+    await ok(capsys, "review", "submit", review_id, "--as", "sam.reviewer")
+
+
+async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys, database, tmp_path):
+    await started_cycle(capsys, sample=2)
+    state = json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))
+    cases = [(c["case_number"], c["practitioner"]) for c in state["cases"]]
+    assert (
+        await refused(
+            capsys, "moderation", "allocate", CYCLE, cases[0][0], "--moderator", "maya.moderator", "--as", "qa.officer"
+        )
+        == "refused: moderation starts once the reviews close"
+    )
+    for case_number, _ in cases:
+        await ok(capsys, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer", "--as", "qa.officer")
+    await submit_by_cli(capsys, cases[0][0], cases[0][1], "Good")
+    await submit_by_cli(capsys, cases[1][0], cases[1][1], "requires improvement")
+
+    for _ in range(100):
+        if json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["phase"] == "moderation":
+            break
+        await asyncio.sleep(0.1)
+    assert await refused(
+        capsys, "moderation", "allocate", CYCLE, cases[0][0], "--moderator", "sam.reviewer", "--as", "qa.officer"
+    ) == (f"refused: sam.reviewer reviewed case {cases[0][0]} and cannot moderate their own review")
+    for case_number, _ in cases:
+        out = await ok(
+            capsys, "moderation", "allocate", CYCLE, case_number, "--moderator", "maya.moderator", "--as", "qa.officer"
+        )
+        assert out.startswith(f"{case_number}: moderated by maya.moderator, due ")
+    assert await refused(
+        capsys,
+        "moderation",
+        "record",
+        CYCLE,
+        cases[0][0],
+        "--grade",
+        "Inadequate",
+        "--rationale",
+        "unsafe",
+        "--as",
+        "maya.moderator",
+    ) == (
+        "refused: your grade (Inadequate) differs from the reviewer's (Good): record your conversation with sam.reviewer"
+    )
+    assert await refused(
+        capsys,
+        "moderation",
+        "record",
+        CYCLE,
+        cases[0][0],
+        "--grade",
+        "Superb",
+        "--rationale",
+        "x",
+        "--as",
+        "maya.moderator",
+        code=2,
+    ) == ("unknown grade 'Superb': expected one of Outstanding, Good, Requires Improvement, Inadequate")
+    assert (
+        await ok(
+            capsys,
+            "moderation",
+            "record",
+            CYCLE,
+            cases[0][0],
+            "--grade",
+            "Good",
+            "--rationale",
+            "fair",
+            "--as",
+            "maya.moderator",
+        )
+    ).strip() == f"{cases[0][0]}: moderated Good, which agrees with the reviewer's Good"
+    await ok(
+        capsys,
+        "moderation",
+        "record",
+        CYCLE,
+        cases[1][0],
+        "--grade",
+        "Good",
+        "--rationale",
+        "better than graded",
+        "--conversation",
+        "agreed the plan had improved",
+        "--as",
+        "maya.moderator",
+    )
+
+    for _ in range(100):
+        if json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["phase"] == "reporting":
+            break
+        await asyncio.sleep(0.1)
+    assert (await refused(capsys, "report", "show", CYCLE)).startswith(
+        f"{CYCLE} has no published findings report yet; it is due "
+    )
+    publish = (
+        "report",
+        "publish",
+        CYCLE,
+        "--key-findings",
+        "Plans drift.",
+        "--strengths",
+        "Voices heard.",
+        "--development",
+        "Timescales.",
+        "--recommendations",
+        "Plan workshop.",
+    )
+    assert await refused(capsys, *publish, "--as", "sam.reviewer") == (
+        "refused: sam.reviewer cannot publish the findings report: the directory does not list them as a qa_officer"
+    )
+    paths = (await ok(capsys, *publish, "--as", "qa.officer")).split()
+    assert paths == [
+        str(tmp_path / "reports" / CYCLE / "findings.md"),
+        str(tmp_path / "reports" / CYCLE / "findings.html"),
+    ]
+    shown = await ok(capsys, "report", "show", CYCLE)
+    assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
+    Path(paths[0]).write_text(shown.replace("Plan workshop.", "No action needed."))
+    assert (await refused(capsys, "report", "show", CYCLE)).endswith(
+        "differs from the report recorded (sha256 "
+        + json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["report"]["markdown_sha256"]
+        + ")"
+    )
