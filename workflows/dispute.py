@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from domain import dispute
@@ -58,18 +57,16 @@ from domain.dispute import (
 )
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
-from domain.notifications import Notification, NotificationKind, notification_id
+from domain.notifications import Notification, NotificationKind
 from domain.working_days import LONDON
-from workflows.recording import EventRecorder, check, refused
+from workflows.common import Notifier, require_role, run_activity
+from workflows.recording import EventRecorder, check
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
-    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # How often to look again when the directory has nobody independent to decide the last stage.
 DECIDER_LOOKUP_INTERVAL = timedelta(days=1)
 ALLOCATE_TASK = "stage-2-allocate"
@@ -104,6 +101,7 @@ class DisputeWorkflow:
         self._id = workflow.info().workflow_id
         self._window_days = request.window_working_days
         self._recorder: EventRecorder[DisputeState] = EventRecorder(self._id, dispute.evolve)
+        self._notifier = Notifier(self._id)
 
     @workflow.run
     async def run(self, request: DisputeInput) -> DisputeState:
@@ -171,15 +169,15 @@ class DisputeWorkflow:
         """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(dispute.check_allocation, self._state(), request)
-        await self._require_role(request.actor, Role.QA_OFFICER, "allocate a moderator to a dispute")
-        await self._require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
+        await require_role(request.actor, Role.QA_OFFICER, "allocate a moderator to a dispute")
+        await require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
         window = await self._window()
         state = await self._record(
             request, ModeratorAllocated(moderator=request.moderator, **window), dispute.check_allocation
         )
-        await self._close_task(ALLOCATE_TASK)
+        await self._notifier.close(ALLOCATE_TASK)
         current = self._current()
-        await self._notify(
+        await self._notifier.post(
             self._task(request.moderator, "stage-2", self._task_subject(state, current), current.due_at),
             *self._infos(
                 (p for p in state.parties if p != request.moderator),
@@ -270,7 +268,7 @@ class DisputeWorkflow:
                 return final
             if not alerted:
                 state = self._state()
-                await self._notify(
+                await self._notifier.post(
                     *self._infos(
                         await self._holders(Role.QA_OFFICER),
                         f"no-decider-v{state.version}",
@@ -298,7 +296,7 @@ class DisputeWorkflow:
         except ApplicationError:
             return
         current = self._current()
-        await self._notify(
+        await self._notifier.post(
             *self._infos(
                 recipients,
                 f"reminder-v{state.version}",
@@ -313,7 +311,7 @@ class DisputeWorkflow:
         owners = self._current().owners
         managers = []
         for owner in owners:
-            chain = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=owner))
+            chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=owner))
             if chain:
                 managers.append(chain[0].staff_id)
         recipients = tuple(dict.fromkeys((*owners, *managers)))
@@ -325,7 +323,7 @@ class DisputeWorkflow:
             )
         except ApplicationError:
             return
-        await self._notify(
+        await self._notifier.post(
             *self._infos(
                 recipients,
                 f"overdue-v{state.version}",
@@ -349,7 +347,7 @@ class DisputeWorkflow:
                 f"Final decision on the dispute about the review of case {state.case_number},"
                 f" by {current.decided_by} at {stage_label(current.stage)}"
             )
-        await self._notify(
+        await self._notifier.post(
             *self._infos(
                 state.parties,
                 f"closed-v{state.version}",
@@ -368,7 +366,7 @@ class DisputeWorkflow:
         body = f"{why}. Due by {_day(current.due_at)}."
         if current.note:
             body += f" Why this stage: {current.note}."
-        await self._notify(
+        await self._notifier.post(
             *(self._task(owner, key, self._task_subject(state, current), current.due_at) for owner in current.owners),
             *self._infos(
                 told,
@@ -395,45 +393,18 @@ class DisputeWorkflow:
 
     def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
         state = self._state()
-        return Notification(
-            notification_id=notification_id(self._id, "task", key, recipient, str(state.version)),
-            recipient=recipient,
-            kind="task",
-            item_id=self._id,
-            task_key=key,
-            subject=subject,
-            body=(
-                f"Dispute about the reviewer's {state.about} on review {state.review_id}, raised by {state.raised_by}."
-            ),
-            due_at=due_at,
-        )
+        body = f"Dispute about the reviewer's {state.about} on review {state.review_id}, raised by {state.raised_by}."
+        return self._notifier.task(recipient, key, subject, due_at, body, state.version)
 
     def _infos(
         self, recipients: Iterable[str], tag: str, subject: str, body: str, kind: NotificationKind = "info"
     ) -> tuple[Notification, ...]:
-        return tuple(
-            Notification(
-                notification_id=notification_id(self._id, kind, tag, recipient),
-                recipient=recipient,
-                kind=kind,
-                item_id=self._id,
-                subject=subject,
-                body=body,
-            )
-            for recipient in dict.fromkeys(recipients)
-        )
-
-    async def _notify(self, *notifications: Notification) -> None:
-        if notifications:
-            await self._activity(NotificationActivities.post, PostNotifications(notifications=notifications))
-
-    async def _close_task(self, key: str) -> None:
-        await self._activity(NotificationActivities.close_tasks, CloseTasks(item_id=self._id, task_key=key))
+        return tuple(self._notifier.message(r, kind, tag, subject, body) for r in dict.fromkeys(recipients))
 
     async def _close_stage_tasks(self, stage: Stage) -> None:
         if stage == "moderator":
-            await self._close_task(ALLOCATE_TASK)
-        await self._close_task(f"stage-{STAGE_NUMBER[stage]}")
+            await self._notifier.close(ALLOCATE_TASK)
+        await self._notifier.close(f"stage-{STAGE_NUMBER[stage]}")
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -460,29 +431,19 @@ class DisputeWorkflow:
         """Record one person's part, its rule checked again against the newest state."""
         return await self._recorder.record(request.actor, event, rule=lambda state: rule(state, request))
 
-    async def _require_role(self, staff_id: str, role: Role, what: str) -> None:
-        member = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
-        if member is None or not member.active or role not in member.roles:
-            raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {role.value}"))
-
     async def _holders(self, role: Role) -> tuple[str, ...]:
-        members = await self._activity(DirectoryActivities.role_holders, RoleLookup(role=role))
+        members = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=role))
         return tuple(member.staff_id for member in members)
 
     async def _window(self) -> dict[str, Any]:
         """A stage's window from today: its due moment, the calendar it came from, and its reminder."""
         now = workflow.now()
-        due = await self._activity(
+        due = await run_activity(
             CalendarActivities.due_at,
             DueRequest(start=now.astimezone(LONDON).date(), working_days=self._window_days, chase_from=now),
         )
         remind_at = next((step.at for step in due.chase if step.kind == "reminder"), None)
         return {"due_at": due.due_at, "calendar_digest": due.calendar_digest, "remind_at": remind_at}
-
-    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
-        return await workflow.execute_activity_method(
-            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
 
 
 def _day(at: datetime) -> str:

@@ -10,14 +10,10 @@ way round, and its notification names the staff member, never a case or a child.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from domain import staff_concern
 from domain.errors import Refusal
-from domain.notifications import Notification, notification_id
 from domain.staff_concern import (
     RESPONSE_WORKING_DAYS,
     ConcernRaised,
@@ -27,15 +23,13 @@ from domain.staff_concern import (
     RespondToConcern,
 )
 from domain.working_days import LONDON
+from workflows.common import Notifier, run_activity
 from workflows.recording import EventRecorder, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueMoment, DueRequest
     from activities.directory import DirectoryActivities, StaffLookup
-    from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 TASK_KEY = "respond"
 
 
@@ -45,11 +39,12 @@ class StaffConcernWorkflow:
     def __init__(self, request: RaiseConcern) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[ConcernState] = EventRecorder(self._id, staff_concern.evolve)
+        self._notifier = Notifier(self._id)
 
     @workflow.run
     async def run(self, request: RaiseConcern) -> ConcernState:
         manager = await self._manager(request)
-        due = await self._activity(
+        due = await run_activity(
             CalendarActivities.due_at,
             DueRequest(start=workflow.now().astimezone(LONDON).date(), working_days=RESPONSE_WORKING_DAYS),
         )
@@ -80,7 +75,7 @@ class StaffConcernWorkflow:
             ConcernResponded(response=request.response),
             rule=lambda state: staff_concern.check_respond(state, request),
         )
-        await self._activity(NotificationActivities.close_tasks, CloseTasks(item_id=self._id, task_key=TASK_KEY))
+        await self._notifier.close(TASK_KEY)
         return state
 
     @respond.validator
@@ -95,9 +90,9 @@ class StaffConcernWorkflow:
         Only a directory change between that check and this start can refuse here;
         the workflow then fails before recording anything.
         """
-        about = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=request.about))
-        chain = await self._activity(DirectoryActivities.management_chain, StaffLookup(staff_id=request.about))
-        raiser = await self._activity(DirectoryActivities.staff_member, StaffLookup(staff_id=request.raised_by))
+        about = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=request.about))
+        chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=request.about))
+        raiser = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=request.raised_by))
         try:
             return staff_concern.check_raise(request, about, chain, raiser)
         except Refusal as exc:
@@ -106,28 +101,17 @@ class StaffConcernWorkflow:
     async def _notify_manager(self, state: ConcernState, due: DueMoment) -> None:
         # Names the staff member only: no case number, no child, not the concern itself
         # (notifications may be delivered beyond the engine; the concern is restricted).
-        task = Notification(
-            notification_id=notification_id(self._id, "task", TASK_KEY, state.manager),
-            recipient=state.manager,
-            kind="task",
-            item_id=self._id,
-            task_key=TASK_KEY,
-            subject=f"Respond to a practice concern about {state.about}",
-            body=(
-                f"Raised with you as {state.about}'s line manager by {state.raised_by}."
-                f" Read it with `qa concern show {self._id} --as {state.manager}` and record what was done"
-                f" with `qa concern respond {self._id} --response TEXT --as {state.manager}`."
-            ),
-            due_at=due.due_at,
+        body = (
+            f"Raised with you as {state.about}'s line manager by {state.raised_by}."
+            f" Read it with `qa concern show {self._id} --as {state.manager}` and record what was done"
+            f" with `qa concern respond {self._id} --response TEXT --as {state.manager}`."
         )
-        await self._activity(NotificationActivities.post, PostNotifications(notifications=(task,)))
+        subject = f"Respond to a practice concern about {state.about}"
+        await self._notifier.post(
+            self._notifier.task(state.manager, TASK_KEY, subject, due.due_at, body, state.version)
+        )
 
     def _state(self) -> ConcernState:
         state = self._recorder.state
         assert state is not None, "read before the concern was raised"
         return state
-
-    async def _activity(self, method, argument):  # type: ignore[no-untyped-def]
-        return await workflow.execute_activity_method(
-            method, argument, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-        )
