@@ -220,6 +220,20 @@ class ReviewState(BaseModel):
         return None
 
     @property
+    def still_needed(self) -> list[str]:
+        """What the review lacks before it can be submitted, in the framework's order."""
+        needed = [f"the {w}'s voice" for w in ("child", "family") if w not in self.voices]
+        if self.reflection is None:
+            needed.append(f"the reflection of {self.practitioner}")
+        if self.conversation is None:
+            needed.append("the collaborative conversation")
+        if missing := self.missing_criteria:
+            needed.append(f"rubric evidence for {len(missing)} criteria ({missing[0]}, ...)")
+        if self.grade is None:
+            needed.append("the grade and rationale")
+        return needed
+
+    @property
     def missing_criteria(self) -> list[str]:
         return sorted(CRITERION_IDS - self.judgements.keys(), key=_criterion_order)
 
@@ -455,17 +469,8 @@ def check_safeguarding(state: ReviewState | None, request: RaiseSafeguarding) ->
 
 def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
     state = _reviewer_while_open(state, request, "submit the review")
-    missing = [f"the {w}'s voice" for w in ("child", "family") if w not in state.voices]
-    if state.reflection is None:
-        missing.append("the practitioner's reflection")
-    if state.conversation is None:
-        missing.append("the collaborative conversation")
-    if state.missing_criteria:
-        missing.append(f"rubric evidence for {len(state.missing_criteria)} criteria ({state.missing_criteria[0]}, ...)")
-    if state.grade is None:
-        missing.append("the grade and rationale")
-    if missing:
-        raise Refusal(f"the review of case {state.case_number} still needs " + "; ".join(missing))
+    if needed := state.still_needed:
+        raise Refusal(f"the review of case {state.case_number} still needs " + "; ".join(needed))
 
 
 def check_extend(state: ReviewState | None, request: ExtendReview) -> None:

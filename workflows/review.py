@@ -305,7 +305,7 @@ class ReviewWorkflow:
         except ApplicationError:
             return  # submitted or extended while the step waited its turn
         due = state.due_at.astimezone(LONDON).strftime("%d %B %Y")
-        waiting = self._waiting_for(state)
+        waiting = "; ".join(state.still_needed) or "submission"
         if step.kind == "reminder":
             subject = f"Reminder: the review of case {state.case_number} is due by {due}"
         elif step.kind == "overdue":
@@ -334,17 +334,6 @@ class ReviewWorkflow:
             return (state.head_of_service,)
         holders = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
         return tuple(member.staff_id for member in holders) or (state.head_of_service,)
-
-    @staticmethod
-    def _waiting_for(state: ReviewState) -> str:
-        parts = [f"the {w}'s voice" for w in ("child", "family") if w not in state.voices]
-        if state.reflection is None:
-            parts.append(f"the reflection of {state.practitioner}")
-        if state.conversation is None:
-            parts.append("the collaborative conversation")
-        if state.grade is None:
-            parts.append("the grade")
-        return ", ".join(parts) or "submission"
 
     # --- plumbing -----------------------------------------------------------------------------
 

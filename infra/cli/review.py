@@ -257,23 +257,9 @@ def _change(review_id: str, update_name: str, request) -> Any:  # type: ignore[n
     return run(change(review_id, REVIEW, getattr(ReviewWorkflow, update_name), request))
 
 
-def still_needed(state) -> list[str]:  # type: ignore[no-untyped-def]
-    """What the review lacks before it can be submitted (the same list the submission rule checks)."""
-    needed = [f"the {w}'s voice" for w in ("child", "family") if w not in state.voices]
-    if state.reflection is None:
-        needed.append(f"the reflection of {state.practitioner}")
-    if state.conversation is None:
-        needed.append("the collaborative conversation")
-    if state.missing_criteria:
-        needed.append(f"rubric evidence for {len(state.missing_criteria)} criteria")
-    if state.grade is None:
-        needed.append("the grade and rationale")
-    return needed
-
-
 def _next(state) -> str:  # type: ignore[no-untyped-def]
     if state.status in ("open", "overdue"):
-        needed = still_needed(state)
+        needed = state.still_needed
         return f"still needed: {'; '.join(needed)}" if needed else f"ready to submit (by {state.reviewer})"
     if state.open_actions:
         ids = ", ".join(a.action_id for a in state.open_actions)

@@ -21,7 +21,6 @@ ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the H
 def overdue(as_json: bool) -> None:
     """Open reviews past their deadline, longest overdue first, with how far each was escalated."""
     from domain import review
-    from infra.cli.review import still_needed
 
     awaited = run(
         replay_streams("review.opened", ("review.submitted", "review.closed"), review.evolve, review.REVIEW_EVENTS)
@@ -37,10 +36,10 @@ def overdue(as_json: bool) -> None:
             escalated = ESCALATED_TO.get(s.escalation_level)
             where = f"; escalated to {escalated}" if escalated else ""
             click.echo(f"  {review_id}  case {s.case_number}  reviewer {s.reviewer}  due {when(s.due_at)}{where}")
-            click.echo(f"    still needed: {'; '.join(still_needed(s)) or 'submission'}")
+            click.echo(f"    still needed: {'; '.join(s.still_needed) or 'submission'}")
 
     emit(
-        [{"id": review_id, **s.model_dump(mode="json"), "still_needed": still_needed(s)} for review_id, s in late],
+        [{"id": review_id, **s.model_dump(mode="json"), "still_needed": s.still_needed} for review_id, s in late],
         as_json,
         human,
     )

@@ -160,7 +160,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     )
     assert await refused(capsys, "review", "submit", REVIEW, "--as", "sam.reviewer") == (
         f"refused: the review of case {CASE} still needs the child's voice; the family's voice;"
-        " the practitioner's reflection; the collaborative conversation;"
+        " the reflection of priya.practitioner; the collaborative conversation;"
         " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale"
     )
     assert await refused(
@@ -184,7 +184,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     assert out.splitlines() == [
         f"{REVIEW}: the child's voice was recorded",
         "  still needed: the family's voice; the reflection of priya.practitioner; the collaborative conversation;"
-        " rubric evidence for 26 criteria; the grade and rationale",
+        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale",
     ]
     await ok(
         capsys,
@@ -470,7 +470,8 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
         f"  {first}  case LCS-100809  reviewer sam.reviewer  due Mon 29 Nov 2027 23:59 GMT;"
         " escalated to the reviewer's manager",
         "    still needed: the child's voice; the family's voice; the reflection of lee.reviewer;"
-        " the collaborative conversation; rubric evidence for 26 criteria; the grade and rationale",
+        " the collaborative conversation; rubric evidence for 26 criteria (basic-information.1, ...);"
+        " the grade and rationale",
     ]
     [data] = json.loads(await ok(capsys, "overdue", "--json"))
     assert (data["id"], data["status"], data["escalation_level"]) == (first, "overdue", 1)
