@@ -1,4 +1,6 @@
-"""`qa overdue`: the reviews past their deadline and not yet submitted, read from the audit log.
+"""`qa status` and `qa overdue`: where the work stands, read from the engine and the audit log.
+
+`qa overdue` lists the reviews past their deadline and not yet submitted.
 
 Each review still awaited is rebuilt from its events with the same reducer the
 workflow and the auditors use, so the list shows exactly what the log recorded:
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from infra.cli.common import JSON_OPTION, app, emit, run
+from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, run, temporal_client
 from infra.cli.cpr import replay_streams, when
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
@@ -43,3 +45,67 @@ def overdue(as_json: bool) -> None:
         as_json,
         human,
     )
+
+
+# What `qa status ID` shows for each kind of item: that kind's own `show` command.
+SHOW_COMMANDS = {"CprCycle": "cpr", "Review": "review", "Dispute": "dispute", "Deadline": "deadline"}
+
+
+@app.command("status")
+@click.argument("item_id", required=False)
+@JSON_OPTION
+@click.pass_context
+def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
+    """Where things stand: one item by its id (a cycle, review, dispute or deadline), or all open CPR work."""
+    if item_id is None:
+        _summary(as_json)
+        return
+    kind = run(_kind(item_id))
+    if kind == "StaffConcern":
+        fail(f"{item_id} is a staff concern: it is restricted, read it with `qa concern show {item_id} --as PERSON`", 1)
+    group = app.get_command(ctx, SHOW_COMMANDS.get(kind, ""))
+    show = group.get_command(ctx, "show") if isinstance(group, click.Group) else None
+    if show is None:
+        fail(f"{item_id} is a {kind}, which has no status view", 1)
+    ctx.invoke(show, **{show.params[0].name: item_id, "as_json": as_json})
+
+
+async def _kind(item_id: str) -> str:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    client = await temporal_client()
+    try:
+        return (await client.get_workflow_handle(item_id).describe()).workflow_type
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise CliError(f"no item with id {item_id!r}") from None
+        raise CliError(f"Temporal refused the request: {exc.message}") from None
+
+
+def _summary(as_json: bool) -> None:
+    from domain import cpr_cycle, review
+
+    cycles = run(replay_streams("cycle.started", None, cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS))
+    reviews = run(replay_streams("review.opened", ("review.closed",), review.evolve, review.REVIEW_EVENTS))
+    open_cycles = [(i, s) for i, s in cycles if s.phase != "complete"]
+    counts = {status: sum(1 for _, s in reviews if s.status == status) for status in ("open", "overdue", "submitted")}
+    data = {
+        "cycles": [
+            {"id": i, "service": s.service, "phase": s.phase, "review_due_at": s.review_due_at.isoformat()}
+            for i, s in open_cycles
+        ],
+        "reviews": counts,
+        "open_actions": sum(len(s.open_actions) for _, s in reviews),
+    }
+
+    def human() -> None:
+        if not open_cycles:
+            click.echo("no CPR cycle is open")
+        for i, s in open_cycles:
+            click.echo(f"{i}  {s.service}  {s.phase}  reviews due {when(s.review_due_at)}")
+        click.echo(
+            f"reviews: {counts['open']} in progress, {counts['overdue']} overdue, {counts['submitted']} submitted"
+            f" with {data['open_actions']} actions still open"
+        )
+
+    emit(data, as_json, human)

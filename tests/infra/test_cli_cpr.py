@@ -523,6 +523,13 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     for case_number, _ in cases:
         await ok(capsys, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer", "--as", "qa.officer")
     await submit_by_cli(capsys, cases[0][0], cases[0][1], "Good")
+    summary = await ok(capsys, "status")
+    assert f"{CYCLE}  Children in Need  reviewing  reviews due Mon 29 Nov 2027 23:59 GMT" in summary
+    assert "reviews: 1 in progress, 0 overdue, 0 submitted with 0 actions still open" in summary  # no actions: closed
+    assert await ok(capsys, "status", review_of(cases[1][0]), "--json") == await ok(
+        capsys, "review", "show", review_of(cases[1][0]), "--json"
+    )
+    assert await refused(capsys, "status", "no-such-item") == "no item with id 'no-such-item'"
     await submit_by_cli(capsys, cases[1][0], cases[1][1], "requires improvement")
 
     for _ in range(100):
@@ -625,6 +632,7 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         str(tmp_path / "reports" / CYCLE / "findings.md"),
         str(tmp_path / "reports" / CYCLE / "findings.html"),
     ]
+    assert await ok(capsys, "status", CYCLE, "--json") == await ok(capsys, "cpr", "show", CYCLE, "--json")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
     Path(paths[0]).write_text(shown.replace("Plan workshop.", "No action needed."))
