@@ -69,10 +69,11 @@ async def run_stack(settings: Settings) -> None:
             f"qa-engine is up (data in {settings.home})\n"
             f"  Temporal Web UI:  {ui_url}\n"
             f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
-            f"  try, in another terminal:\n"
-            f"    qa calendar due 2027-03-22 20\n"
-            f"    qa deadline start --title 'CPR review 1234567' --owner sam.reviewer"
-            f" --start 2027-03-22 --days 20 --as qa.officer\n"
+            f"  start a first cycle, in another terminal:\n"
+            f"    qa staff import examples/authority/staff.csv --as qa.officer\n"
+            f"    qa cases import examples/authority/cases.csv --as qa.officer\n"
+            f"    qa cpr start --service 'Children in Need' --start 2027-11-01 --sample 3 --as qa.officer\n"
+            f"    qa status\n"
             f"  Ctrl-C stops everything.",
             flush=True,
         )

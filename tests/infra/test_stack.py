@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -109,6 +110,13 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         assert stack.qa("db", "migrate").stdout.strip() == "database is up to date"
         verified = json.loads(stack.qa("audit", "verify", "--json").stdout)
         assert verified == {"ok": True, "streams": 1, "events": 2, "breaks": []}
+
+        # The first cycle, as the banner suggests.
+        for line in stack.banner.splitlines():
+            if line.startswith("    qa ") and "calendar due" not in line:
+                stack.qa(*shlex.split(line.strip())[1:])
+        cycle = json.loads(stack.qa("cpr", "show", "cpr-2027-11-01-children-in-need", "--json").stdout)
+        assert (cycle["phase"], len(cycle["cases"])) == ("reviewing", 3)
     finally:
         out = stack.stop()
     assert "qa-engine stopped" in out
@@ -122,6 +130,7 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         state = json.loads(stack.qa("deadline", "show", deadline_id, "--json").stdout)
         assert (state["status"], state["met_by"]) == ("met", "sam.reviewer")
         assert json.loads(stack.qa("audit", "verify", deadline_id, "--json").stdout)["events"] == 2
+        assert json.loads(stack.qa("status", "cpr-2027-11-01-children-in-need", "--json").stdout) == cycle
     finally:
         stack.stop()
 
