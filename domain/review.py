@@ -13,7 +13,7 @@ review record (see domain.staff_concern).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -22,7 +22,9 @@ from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
+from domain.working_days import LONDON
 
+END_OF_DAY = time(23, 59, 59)
 Whose = Literal["child", "family"]
 Status = Literal["open", "overdue", "submitted", "closed"]
 
@@ -116,6 +118,14 @@ class ReviewChased(DomainEvent):
     recipients: tuple[str, ...]
 
 
+class ActionOverdue(DomainEvent):
+    """A recommended action not recorded complete by the end of its due date."""
+
+    event_type = "review.action_overdue"
+    action_id: str
+    notified: tuple[str, ...]
+
+
 class ReviewClosed(DomainEvent):
     event_type = "review.closed"
 
@@ -133,6 +143,7 @@ REVIEW_EVENTS = EventRegistry(
     ReviewSubmitted,
     ReviewExtended,
     ReviewChased,
+    ActionOverdue,
     ReviewClosed,
 )
 
@@ -166,6 +177,12 @@ class RecommendedAction(BaseModel):
     completed_at: AwareDatetime | None = None
     completed_by: str | None = None
     oversight_note: str | None = None
+    overdue: bool = False
+
+    @property
+    def due_at(self) -> datetime:
+        """The end of its due date, local time: 'by' a date means by the end of it."""
+        return datetime.combine(self.due_by, END_OF_DAY, LONDON)
 
 
 class SafeguardingAlert(BaseModel):
@@ -218,6 +235,12 @@ class ReviewState(BaseModel):
         if self.status in ("open", "overdue") and self.chased < len(self.chase):
             return self.chase[self.chased]
         return None
+
+    @property
+    def next_action_due(self) -> RecommendedAction | None:
+        """The open action due first that has not yet been flagged overdue."""
+        waiting = [a for a in self.open_actions if not a.overdue]
+        return min(waiting, key=lambda a: (a.due_by, a.action_id), default=None)
 
     @property
     def still_needed(self) -> list[str]:
@@ -303,6 +326,13 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
                 update["status"] = "overdue"
             elif event.step.kind == "escalation":
                 update["escalation_level"] = event.step.level
+        case ActionOverdue():
+            update = {
+                "actions": tuple(
+                    a.model_copy(update={"overdue": True}) if a.action_id == event.action_id else a
+                    for a in state.actions
+                )
+            }
         case ReviewClosed():
             update = {"status": "closed"}
         case _:
@@ -487,3 +517,10 @@ def check_chase(state: ReviewState | None, step: ChaseStep) -> None:
     state = _opened(state)
     if state.next_chase != step:
         raise Refusal(f"the review of case {state.case_number} no longer needs chasing at {step.at.isoformat()}")
+
+
+def check_action_overdue(state: ReviewState | None, action: RecommendedAction) -> None:
+    """The timer for an action flags it only if it is still the open action due first."""
+    state = _opened(state)
+    if state.next_action_due != action:
+        raise Refusal(f"action {action.action_id} of case {state.case_number} is no longer awaited")

@@ -27,6 +27,7 @@ from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.notifications import Notification, NotificationKind
 from domain.review import (
     ActionCompleted,
+    ActionOverdue,
     ActionRecommended,
     CompleteAction,
     ConversationRecorded,
@@ -123,7 +124,10 @@ class ReviewWorkflow:
                 await workflow.wait_condition(
                     lambda: self._state().next_chase is not None or self._state().status not in ("open", "overdue")
                 )
-        await workflow.wait_condition(lambda: not self._state().open_actions)
+        if workflow.patched("review-action-chasing"):
+            await self._chase_actions()
+        else:
+            await workflow.wait_condition(lambda: not self._state().open_actions)
         await self._recorder.record(SYSTEM_ACTOR, ReviewClosed())
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
@@ -319,6 +323,35 @@ class ReviewWorkflow:
         kind: NotificationKind = "reminder" if step.kind == "reminder" else "escalation"
         tag = f"chase-v{state.version}"
         await self._notifier.post(*(self._notifier.message(r, kind, tag, subject, body) for r in recipients))
+
+    async def _chase_actions(self) -> None:
+        """Until every action is complete: one past its date is flagged to the team manager and head of service."""
+        while self._state().open_actions:
+            action = await wait_for_moment(lambda: self._state().next_action_due, lambda a: a.due_at)
+            if action is None:
+                await workflow.wait_condition(
+                    lambda: not self._state().open_actions or self._state().next_action_due is not None
+                )
+                continue
+            try:
+                state = await self._recorder.record_built(
+                    SYSTEM_ACTOR,
+                    lambda s, action=action: (
+                        ActionOverdue(action_id=action.action_id, notified=(s.team_manager, s.head_of_service)),
+                    ),
+                    rule=partial(review.check_action_overdue, action=action),
+                )
+            except ApplicationError:
+                continue  # completed while the flag waited its turn
+            due = action.due_at.strftime("%d %B %Y")
+            subject = f"Overdue: action {action.action_id} of the review of case {state.case_number} was due by {due}"
+            body = f"{action.action} (the team manager records it complete through supervision)."
+            await self._notifier.post(
+                *(
+                    self._notifier.message(person, "escalation", f"action-{action.action_id}", subject, body)
+                    for person in (state.team_manager, state.head_of_service)
+                )
+            )
 
     async def _chase_recipients(self, step: ChaseStep) -> tuple[str, ...]:
         state = self._state()

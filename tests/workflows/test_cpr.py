@@ -480,3 +480,37 @@ async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
     review_events = [e.event_type for e in await log.read_stream(handles[0].id)]
     assert review_events.count("review.voice_recorded") == 2 and review_events.count("review.submitted") == 1
     assert all(r.ok for r in await log.verify())
+
+
+async def test_an_action_past_its_date_is_flagged_to_the_team_manager_and_head_of_service(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    cycle = await start_cycle(time_skipping_env, settings, size=1)
+    case = (await cycle.query(CprCycleWorkflow.state)).cases[0]
+    handle = await review_of(time_skipping_env, await allocate(cycle, case.case_number), case.case_number)
+    await handle.execute_update(
+        ReviewWorkflow.recommend_action,
+        RecommendAction(actor="sam.reviewer", action="update the chronology", due_by=date(2027, 12, 17)),
+    )
+    await drive_review(handle, case.practitioner, Grade.good)
+
+    now = await time_skipping_env.get_current_time()
+    await time_skipping_env.sleep(datetime(2027, 12, 17, 22, tzinfo=LONDON) - now)
+    assert not (await handle.query(ReviewWorkflow.state)).actions[0].overdue
+    await time_skipping_env.sleep(timedelta(hours=3))
+    state = await handle.query(ReviewWorkflow.state)
+    assert state.actions[0].overdue and state.status == "submitted"
+    for person in ("nadia.manager", "hana.hos"):
+        told = [n.subject for n in (await inbox(app_pool, person)).told if n.kind == "escalation"]
+        assert told == [f"Overdue: action A1 of the review of case {case.case_number} was due by 17 December 2027"]
+
+    # Completed late, it still closes the review; the flag stays on the record.
+    await handle.execute_update(
+        ReviewWorkflow.complete_action,
+        CompleteAction(actor="nadia.manager", action_id="A1", oversight_note="done late, in supervision"),
+    )
+    final = await handle.result()
+    assert (final.status, final.actions[0].overdue) == ("closed", True)
+    assert fold(review.evolve, review.REVIEW_EVENTS, await AuditLog(app_pool).read_stream(handle.id)) == final
+    await keep_history(handle, "review_action_overdue_then_completed")
+    await stop(time_skipping_env, cycle)
