@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 CYCLE = "CprCycle"
 REVIEW = "Review"
-KIND_NAMES = {CYCLE: "CPR cycle", REVIEW: "review", "Deadline": "deadline"}
+KIND_NAMES = {CYCLE: "CPR cycle", REVIEW: "review", "Deadline": "deadline", "Dispute": "dispute"}
 SAMPLE_WAIT_SECONDS = 60.0
 REVIEW_OPEN_WAIT_SECONDS = 5.0
 

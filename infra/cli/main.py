@@ -17,6 +17,7 @@ from infra.cli import (  # noqa: F401
     database,
     deadline,
     directory,
+    dispute,
     inbox,
     moderation,
     review,

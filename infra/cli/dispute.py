@@ -1,0 +1,458 @@
+"""`qa dispute`: a dispute about a review's actions, judgement or opinion, up the ladder stage by stage.
+
+A dispute is raised from a review by its reviewer or practitioner, once the review
+is graded. `raise` reads the review from its audit stream (so it works after the
+review has closed) and starts the dispute as `<review_id>-dispute-<n>`. Each stage
+is then recorded by its own people with `--as`: the reviewer and practitioner's
+conversation (stage 1); a QA officer allocates an independent moderator, who
+moderates and holds a three-way conversation (stage 2); the Head of QA, or the
+principal social worker, decides (stage 3). A stage decided "not resolved", or
+whose window passes, moves on by itself. `escalate` and `resolve` record the
+current stage's conversation with that decision. Every command checks the
+dispute's recorded state first, so a refusal is the workflow's own one line, and
+nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, model, run, settings, temporal_client
+from infra.cli.cpr import AS_OPTION, change, person, when, whole_number
+
+DISPUTE = "Dispute"
+OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening
+MOVE_ON_WAIT_SECONDS = 5.0  # for a stage decided "not resolved" to be passed to the next
+ABOUT = ("actions", "judgement", "opinion")
+
+ID_ARGUMENT = click.argument("dispute_id")
+ISSUES_OPTION = click.option("--issues", required=True, help="The issues discussed (or in disagreement).")
+OUTCOME_OPTION = click.option("--outcome", required=True, help="What was agreed, or where disagreement continues.")
+DECISION_OPTION = click.option("--decision", "decision", required=True, help="resolved or not-resolved.")
+
+
+@app.group("dispute")
+def dispute_app() -> None:
+    """Disputes about a review: raise one, record each stage, see where it stands."""
+
+
+# --- raising ------------------------------------------------------------------------------------
+
+
+@dispute_app.command("raise")
+@click.argument("review_id")
+@click.option("--about", "about", required=True, help="What is disputed: actions, judgement or opinion.")
+@click.option("--issues", required=True, help="The issues in dispute.")
+@click.option("--window", "window", default=None, help="Working days each stage has (default 10, at most 60).")
+@AS_OPTION
+def dispute_raise(review_id: str, about: str, issues: str, window: str | None, actor: str) -> None:
+    """Raise a dispute about a graded review (its reviewer or practitioner); prints the dispute's id.
+
+    Stage 1, the reviewer and practitioner's conversation, opens at once.
+    """
+    from domain.dispute import DEFAULT_WINDOW, MAX_WINDOW
+
+    kind = about.strip().casefold()
+    if kind not in ABOUT:
+        fail(f"unknown --about {about!r}: a dispute is about the reviewer's actions, judgement or opinion")
+    days = DEFAULT_WINDOW if window is None else whole_number(window, "--window")
+    if not 1 <= days <= MAX_WINDOW:
+        fail(f"--window is 1 to {MAX_WINDOW} working days, not {days}")
+    click.echo(run(_raise(review_id.strip(), kind, issues.strip(), days, person(actor))))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dispute_app.command("show")
+@ID_ARGUMENT
+@JSON_OPTION
+def dispute_show(dispute_id: str, as_json: bool) -> None:
+    """A dispute as its audit stream records it: its stage, owners, due moment and each stage's decisions."""
+    state = run(recorded(dispute_id))
+    emit({"id": dispute_id, **state.model_dump(mode="json")}, as_json, lambda: _show(dispute_id, state))
+
+
+# --- stage 1: the reviewer and the practitioner -------------------------------------------------
+
+
+@dispute_app.command("record")
+@ID_ARGUMENT
+@ISSUES_OPTION
+@DECISION_OPTION
+@OUTCOME_OPTION
+@AS_OPTION
+def dispute_record(dispute_id: str, issues: str, decision: str, outcome: str, actor: str) -> None:
+    """Stage 1: the reviewer or practitioner records their conversation; not-resolved passes it to stage 2."""
+    _conversation(dispute_id, "reviewer_practitioner", issues, parse_decision(decision), outcome, actor)
+
+
+# --- stage 2: the independent moderator ---------------------------------------------------------
+
+
+@dispute_app.command("allocate")
+@ID_ARGUMENT
+@click.option("--moderator", required=True, help="The independent moderator (neither reviewer nor practitioner).")
+@AS_OPTION
+def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
+    """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
+    from domain.dispute import AllocateModerator, check_allocation
+    from workflows.dispute import DisputeWorkflow
+
+    request = model(AllocateModerator, actor=person(actor), moderator=person(moderator, "--moderator"))
+    state = run(_change(dispute_id, DisputeWorkflow.allocate_moderator, check_allocation, request))
+    _done(dispute_id, state, f"{request.moderator} was allocated as the independent moderator")
+
+
+@dispute_app.command("moderate")
+@ID_ARGUMENT
+@click.option("--moderation", required=True, help="The moderator's independent view of the review.")
+@AS_OPTION
+def dispute_moderate(dispute_id: str, moderation: str, actor: str) -> None:
+    """Stage 2: the moderator records their independent moderation, before the three-way conversation."""
+    from domain.dispute import RecordModeration, check_moderation
+    from workflows.dispute import DisputeWorkflow
+
+    request = model(RecordModeration, actor=person(actor), moderation=moderation.strip())
+    state = run(_change(dispute_id, DisputeWorkflow.record_moderation, check_moderation, request))
+    _done(dispute_id, state, "the independent moderation was recorded")
+
+
+@dispute_app.command("three-way")
+@ID_ARGUMENT
+@ISSUES_OPTION
+@DECISION_OPTION
+@OUTCOME_OPTION
+@AS_OPTION
+def dispute_three_way(dispute_id: str, issues: str, decision: str, outcome: str, actor: str) -> None:
+    """Stage 2: the moderator records the three-way conversation; not-resolved passes it to stage 3."""
+    _conversation(dispute_id, "moderator", issues, parse_decision(decision), outcome, actor)
+
+
+# --- stage 3: the final decision ----------------------------------------------------------------
+
+
+@dispute_app.command("decide")
+@ID_ARGUMENT
+@ISSUES_OPTION
+@click.option("--decision", required=True, help="The decision, which is final.")
+@AS_OPTION
+def dispute_decide(dispute_id: str, issues: str, decision: str, actor: str) -> None:
+    """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
+    from domain.dispute import RecordDecision, check_decision
+    from workflows.dispute import DisputeWorkflow
+
+    request = model(RecordDecision, actor=person(actor), issues=issues.strip(), decision=decision.strip())
+    state = run(_change(dispute_id, DisputeWorkflow.record_decision, check_decision, request))
+    _done(dispute_id, state, f"final decision recorded by {request.actor}")
+
+
+# --- the words of the ladder: escalate and resolve ----------------------------------------------
+
+
+@dispute_app.command("escalate")
+@ID_ARGUMENT
+@ISSUES_OPTION
+@OUTCOME_OPTION
+@AS_OPTION
+def dispute_escalate(dispute_id: str, issues: str, outcome: str, actor: str) -> None:
+    """Record the current stage's conversation as not resolved (`record` or `three-way`), passing it on."""
+    _conversation(dispute_id, None, issues, "not_resolved", outcome, actor)
+
+
+@dispute_app.command("resolve")
+@ID_ARGUMENT
+@ISSUES_OPTION
+@OUTCOME_OPTION
+@AS_OPTION
+def dispute_resolve(dispute_id: str, issues: str, outcome: str, actor: str) -> None:
+    """Record the current stage's conversation as resolved (`record` or `three-way`), closing the dispute."""
+    _conversation(dispute_id, None, issues, "resolved", outcome, actor)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def parse_decision(text: str) -> str:
+    """'resolved' or 'not_resolved' from resolved, not-resolved, "not resolved" or not_resolved."""
+    key = re.sub(r"[\s_-]+", "_", text.strip().casefold())
+    if key not in ("resolved", "not_resolved"):
+        fail(f"unknown --decision {text!r}: expected resolved or not-resolved")
+    return key
+
+
+def _conversation(dispute_id: str, stage: str | None, issues: str, decision: str, outcome: str, actor: str) -> None:
+    """Stage 1's conversation or stage 2's three-way one; `stage` None: whichever the dispute is at."""
+    from domain import dispute
+    from workflows.dispute import DisputeWorkflow
+
+    values = {"actor": person(actor), "issues": issues.strip(), "decision": decision, "outcome": outcome.strip()}
+
+    async def go():  # type: ignore[no-untyped-def]
+        at = stage
+        if at is None:
+            state = await recorded(dispute_id)
+            if state.status == "open" and state.stage in dispute.FINAL_STAGES:
+                raise CliError(
+                    f"refused: {dispute.stage_label(state.stage)} ends with the final decision, not a conversation:"
+                    " record it with `qa dispute decide`"
+                )
+            # A closed dispute: the conversation's rule says so in its own words.
+            at = state.stage if state.status == "open" else "reviewer_practitioner"
+        if at == "reviewer_practitioner":
+            request = model(dispute.RecordConversation, **values)
+            state = await _change(dispute_id, DisputeWorkflow.record_conversation, dispute.check_conversation, request)
+        else:
+            request = model(dispute.RecordThreeWay, **values)
+            state = await _change(dispute_id, DisputeWorkflow.record_three_way, dispute.check_three_way, request)
+        return at, state
+
+    at, state = run(go())
+    what = "conversation" if at == "reviewer_practitioner" else "three-way conversation"
+    outcome_text = decision.replace("_", " ")
+    _done(dispute_id, state, f"the {what} at {dispute.stage_label(at)} was recorded: {outcome_text}")
+
+
+async def recorded(dispute_id: str):  # type: ignore[no-untyped-def]
+    """The dispute as its own audit stream holds it: the same fold the workflow's state is."""
+    from domain import dispute
+
+    events = await _read_stream(dispute_id)
+    if not events:
+        raise CliError(f"no dispute with id {dispute_id!r}")
+    if events[0].event_type != dispute.DisputeRaised.event_type:
+        raise CliError(f"{dispute_id} is not a dispute")
+    return _fold(dispute.evolve, dispute.DISPUTE_EVENTS, events)
+
+
+async def _change(dispute_id: str, update, rule: Callable[[Any, Any], None], request):  # type: ignore[no-untyped-def]
+    """Check `rule` against the recorded dispute, then send the update; wait for a "not resolved" to move on."""
+    from domain.errors import Refusal
+
+    state = await recorded(dispute_id)
+    try:
+        rule(state, request)
+    except Refusal as exc:
+        raise CliError(f"refused: {exc}") from None
+    state = await change(dispute_id, DISPUTE, update, request)
+    return await _moved_on(dispute_id, state)
+
+
+async def _moved_on(dispute_id: str, state):  # type: ignore[no-untyped-def]
+    """A stage just decided "not resolved" is passed on by the workflow: wait briefly for the next stage."""
+    from datetime import timedelta
+
+    from temporalio.service import RPCError
+
+    from workflows.dispute import DisputeWorkflow
+
+    if state.status != "open" or state.current is None or state.current.decision != "not_resolved":
+        return state
+    left = len(state.stages)
+    handle = (await temporal_client()).get_workflow_handle(dispute_id)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + MOVE_ON_WAIT_SECONDS
+    while loop.time() < give_up:
+        await asyncio.sleep(0.1)
+        try:
+            newer = await handle.query(DisputeWorkflow.state, rpc_timeout=timedelta(seconds=2))
+        except RPCError:
+            continue
+        if newer is not None and len(newer.stages) > left:
+            return newer
+    return state
+
+
+async def _raise(review_id: str, about: str, issues: str, days: int, actor: str) -> str:
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from domain import dispute, review
+    from workflows.dispute import DisputeInput, DisputeWorkflow
+
+    events = await _read_stream(review_id)
+    if not events:
+        raise CliError(f"no review with id {review_id!r}")
+    if events[0].event_type != review.ReviewOpened.event_type:
+        raise CliError(f"{review_id} is not a review")
+    state = _fold(review.evolve, review.REVIEW_EVENTS, events)
+    problem = dispute.raise_problem(state.reviewer, state.practitioner, actor, issues)
+    if problem is not None:
+        raise CliError(f"refused: {problem}")
+    if state.grade is None:
+        raise CliError(
+            f"refused: the review of case {state.case_number} has no grade yet: a dispute is about the reviewer's"
+            " actions, judgement or opinion once they have judged"
+        )
+    request = model(
+        DisputeInput,
+        review_id=review_id,
+        case_number=state.case_number,
+        reviewer=state.reviewer,
+        practitioner=state.practitioner,
+        raised_by=actor,
+        about=about,
+        issues=issues,
+        window_working_days=days,
+    )
+    new_id = dispute.dispute_id(review_id, await _disputes_of(review_id) + 1)
+    client = await temporal_client()
+    try:
+        handle = await client.start_workflow(
+            DisputeWorkflow.run,
+            request,
+            id=new_id,
+            task_queue=settings().task_queue,
+            # The id is also the dispute's audit stream: never two workflows for one.
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(
+            f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`"
+        ) from None
+    await _opened(handle)
+    return new_id
+
+
+async def _opened(handle) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the dispute just started has recorded its opening, so the next command finds it."""
+    from datetime import timedelta
+
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    from workflows.dispute import DisputeWorkflow
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + OPEN_WAIT_SECONDS
+    while True:
+        try:
+            state = await handle.query(DisputeWorkflow.state, rpc_timeout=timedelta(seconds=2))
+        except RPCError:
+            state = None  # no workflow task has run yet, or no worker answered in time
+        if state is not None and state.current is not None:
+            return
+        status = (await handle.describe()).status
+        if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+            raise CliError(f"{handle.id} ended before it was recorded ({status.name.lower()})")
+        if loop.time() > give_up:
+            raise CliError(
+                f"{handle.id} was started, but is not recorded after {OPEN_WAIT_SECONDS:.0f} s:"
+                f" is a worker running? `qa dispute show {handle.id}` shows it once it is"
+            )
+        await asyncio.sleep(0.1)
+
+
+async def _read_stream(stream_id: str) -> list:  # type: ignore[type-arg]
+    from activities.audit_log import AuditLog
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        return await AuditLog(pool).read_stream(stream_id)
+    finally:
+        await pool.close()
+
+
+async def _disputes_of(review_id: str) -> int:
+    """How many disputes the audit log holds about `review_id` (streams `<review_id>-dispute-<n>`)."""
+    from infra.db import create_pool
+
+    prefix = f"{review_id}-dispute-"
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_streams WHERE left(stream_id, length($1)) = $1", prefix
+            )
+    finally:
+        await pool.close()
+    return sum(1 for row in rows if row["stream_id"].removeprefix(prefix).isdigit())
+
+
+def _fold(reducer, registry, events):  # type: ignore[no-untyped-def]
+    from domain.events import fold
+
+    return fold(reducer, registry, events)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def _next(state) -> str:  # type: ignore[no-untyped-def]
+    """Where the dispute stands and who acts next."""
+    from domain.dispute import stage_label
+
+    current = state.current
+    label = stage_label(current.stage)
+    if state.status == "resolved":
+        return f"resolved at {label}: the dispute is closed"
+    if state.status == "decided":
+        return f"decided by {current.decided_by} at {label}: the dispute is closed"
+    if current.decision is not None:
+        return f"{label} was not resolved: the dispute is being passed to the next stage"
+    due = f"due {when(current.due_at)}" + (", OVERDUE" if current.overdue else "")
+    match current.stage:
+        case "reviewer_practitioner":
+            who = f"{state.reviewer} and {state.practitioner} record their conversation (`qa dispute record`)"
+        case "moderator" if current.moderator is None:
+            who = f"a QA officer ({', '.join(current.owners)}) allocates an independent moderator"
+        case "moderator" if current.moderation is None:
+            who = f"{current.moderator} records an independent moderation (`qa dispute moderate`)"
+        case "moderator":
+            who = f"{current.moderator} records the three-way conversation (`qa dispute three-way`)"
+        case _:
+            who = f"{' or '.join(current.owners)} records the final decision (`qa dispute decide`)"
+    return f"at {label}: {who}, {due}"
+
+
+def _done(dispute_id: str, state, what: str) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"{dispute_id}: {what}")
+    click.echo(f"  {_next(state)}")
+
+
+def _show(dispute_id: str, s) -> None:  # type: ignore[no-untyped-def]
+    from domain.dispute import stage_label
+
+    def line(label: str, text: str, indent: int = 2) -> None:
+        click.echo(f"{' ' * indent}{label:<14}{text}")
+
+    click.echo(f"{dispute_id}: a dispute about the reviewer's {s.about} in review {s.review_id}")
+    line("case", s.case_number)
+    line("reviewer", s.reviewer)
+    line("practitioner", s.practitioner)
+    line("raised", f"by {s.raised_by}, {when(s.raised_at)}")
+    line("issues", s.issues)
+    line("status", s.status + (f", {when(s.closed_at)}" if s.closed_at else ""))
+    current = s.current
+    if current is not None:
+        line("stage", stage_label(current.stage))
+        if s.status == "open":
+            line("owners", ", ".join(current.owners))
+            line("due", when(current.due_at) + (" (OVERDUE)" if current.overdue else ""))
+        line("next", _next(s))
+    for stage in s.stages:
+        click.echo(f"  {stage_label(stage.stage)}: opened {when(stage.opened_at)}, owners {', '.join(stage.owners)}")
+        if stage.note:
+            line("why", stage.note, 4)
+        if stage.reminded:
+            line("reminded", "the owners were reminded", 4)
+        if stage.moderator is not None:
+            line("moderator", f"{stage.moderator}, allocated by {stage.allocated_by} {when(stage.allocated_at)}", 4)
+        if stage.moderation is not None:
+            line("moderation", f"{stage.moderation} ({when(stage.moderated_at)})", 4)
+        if stage.decision is not None:
+            line("issues", stage.issues or "", 4)
+            decision = "final" if stage.decision == "final" else stage.decision.replace("_", " ")
+            line("decision", f"{decision}, by {stage.decided_by} {when(stage.decided_at)}", 4)
+            line("outcome", stage.outcome or "", 4)
+        if stage.overdue:
+            line("overdue", f"its window closed {when(stage.due_at)} with no decision", 4)
+        if stage.escalation_reason is not None:
+            line("passed on", f"{stage.escalation_reason}, {when(stage.escalated_at)}", 4)
