@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, model, run, settings, temporal_client, update
+from infra.cli.common import JSON_OPTION, CliError, app, change, emit, fail, model, run, settings, temporal_client
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ async def _respond(concern_id: str, request):  # type: ignore[no-untyped-def]
         check_respond(state, request)
     except Refusal as exc:
         raise CliError(f"refused: {exc}") from None
-    return await update(concern_id, StaffConcernWorkflow.respond, request)
+    return await change(concern_id, "StaffConcern", StaffConcernWorkflow.respond, request)
 
 
 async def _read(concern_id: str, reader: str):  # type: ignore[no-untyped-def]

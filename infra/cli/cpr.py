@@ -10,23 +10,36 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import date
+from typing import TypeVar
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, model, parse_date, run, settings, temporal_client
+from infra.cli.common import (
+    AS_OPTION,
+    CYCLE,
+    JSON_OPTION,
+    CliError,
+    app,
+    change,
+    emit,
+    fail,
+    model,
+    parse_date,
+    person,
+    read,
+    replay_streams,
+    run,
+    settings,
+    temporal_client,
+    when,
+    whole_number,
+)
 
 T = TypeVar("T")
 
-CYCLE = "CprCycle"
-REVIEW = "Review"
-KIND_NAMES = {CYCLE: "CPR cycle", REVIEW: "review", "Deadline": "deadline", "Dispute": "dispute"}
 SAMPLE_WAIT_SECONDS = 60.0
 REVIEW_OPEN_WAIT_SECONDS = 5.0
-
-AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
 
 
 @app.group("cpr")
@@ -305,111 +318,3 @@ async def _review_opened(review_id: str) -> None:
         except RPCError:
             pass
         await asyncio.sleep(0.1)
-
-
-# --- shared by `qa cpr`, `qa review` and `qa overdue` --------------------------------------------
-
-
-def person(actor: str, option: str = "--as") -> str:
-    actor = actor.strip()
-    if not actor:
-        fail(f"{option} needs a person's user name")
-    return actor
-
-
-def whole_number(text: str, what: str) -> int:
-    if not re.fullmatch(r"[+-]?\d+", text.strip()):
-        fail(f"{what} {text!r} is not a whole number")
-    return int(text)
-
-
-async def _handle(workflow_id: str, kind: str, *, for_change: bool):  # type: ignore[no-untyped-def]
-    """The workflow `workflow_id`, refused in one line if it is unknown, of another kind, or (to change) ended."""
-    from temporalio.client import WorkflowExecutionStatus
-    from temporalio.service import RPCError, RPCStatusCode
-
-    client = await temporal_client()
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        described = await handle.describe()
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise CliError(f"no item with id {workflow_id!r}") from None
-        raise CliError(f"Temporal refused the request: {exc.message}") from None
-    if described.workflow_type != kind:
-        found = KIND_NAMES.get(described.workflow_type, described.workflow_type)
-        raise CliError(f"{workflow_id} is a {found}, not a {KIND_NAMES[kind]}")
-    if for_change and described.status != WorkflowExecutionStatus.RUNNING:
-        raise CliError(_ended(workflow_id, kind, described.status))
-    return handle
-
-
-def _ended(workflow_id: str, kind: str, status) -> str:  # type: ignore[no-untyped-def]
-    from temporalio.client import WorkflowExecutionStatus
-
-    if status == WorkflowExecutionStatus.COMPLETED:
-        return f"refused: {KIND_NAMES[kind]} {workflow_id} is closed; nothing more can be recorded on it"
-    return f"refused: {KIND_NAMES[kind]} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
-
-
-async def read(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
-    """A workflow's query, with unknown ids and Temporal's errors as one line."""
-    from temporalio.client import WorkflowQueryFailedError
-    from temporalio.service import RPCError
-
-    handle = await _handle(workflow_id, kind, for_change=False)
-    try:
-        return await handle.query(query)
-    except (RPCError, WorkflowQueryFailedError) as exc:
-        raise CliError(f"cannot read {workflow_id}: {getattr(exc, 'message', exc)}") from None
-
-
-async def change(workflow_id: str, kind: str, update, request) -> Any:  # type: ignore[no-untyped-def]
-    """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded."""
-    from temporalio.client import WorkflowUpdateFailedError
-    from temporalio.service import RPCError, RPCStatusCode
-
-    handle = await _handle(workflow_id, kind, for_change=True)
-    try:
-        return await handle.execute_update(update, request)
-    except WorkflowUpdateFailedError as exc:
-        raise CliError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:  # it ended between our look and the update
-            from temporalio.client import WorkflowExecutionStatus
-
-            raise CliError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
-        raise CliError(f"Temporal refused the request: {exc.message}") from None
-
-
-async def replay_streams(
-    opening: str, closing: tuple[str, ...] | None, reducer: Callable[..., T], registry
-) -> list[tuple[str, T]]:  # type: ignore[no-untyped-def]
-    """Every item the audit log opened with event type `opening` (and never closed with one of `closing`),
-    rebuilt with the same reducer the workflows and auditors use."""
-    from activities.audit_log import AuditLog
-    from domain.events import fold
-    from infra.db import create_pool
-
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT stream_id FROM audit_events WHERE event_type = $1"
-                " AND NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = audit_events.stream_id"
-                " AND c.event_type = ANY($2::text[])) ORDER BY stream_id",
-                opening,
-                list(closing or ()),
-            )
-        log = AuditLog(pool)
-        return [(row["stream_id"], fold(reducer, registry, await log.read_stream(row["stream_id"]))) for row in rows]
-    finally:
-        await pool.close()
-
-
-def when(moment: datetime) -> str:
-    """A moment in Europe/London local time, e.g. 'Mon 29 Nov 2027 23:59 GMT'."""
-    from domain.working_days import LONDON
-
-    local = moment.astimezone(LONDON)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"

@@ -5,18 +5,19 @@ from __future__ import annotations
 import click
 
 from infra.cli.common import (
+    DEADLINE,
     JSON_OPTION,
     app,
+    change,
     emit,
     fail,
     model,
     parse_date,
     parse_working_days,
-    query,
+    read,
     run,
     settings,
     temporal_client,
-    update,
 )
 
 
@@ -65,7 +66,7 @@ def deadline_show(deadline_id: str, as_json: bool) -> None:
     """A deadline as it stands now."""
     from workflows.deadline import DeadlineWorkflow
 
-    state = run(query(deadline_id, DeadlineWorkflow.state))
+    state = run(read(deadline_id, DEADLINE, DeadlineWorkflow.state))
     if state is None:
         fail(f"{deadline_id} is still being set up; try again in a moment", 1)
     _show_deadline(deadline_id, state, as_json)
@@ -80,7 +81,9 @@ def deadline_done(deadline_id: str, actor: str, note: str) -> None:
     from domain.deadline import CompleteDeadline
     from workflows.deadline import DeadlineWorkflow
 
-    state = run(update(deadline_id, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note)))
+    state = run(
+        change(deadline_id, DEADLINE, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note))
+    )
     _show_deadline(deadline_id, state, False)
 
 
@@ -95,7 +98,7 @@ def deadline_extend(deadline_id: str, working_days: str, reason: str, actor: str
     from workflows.deadline import DeadlineWorkflow
 
     request = model(ExtendDeadline, actor=actor, extra_working_days=parse_working_days(working_days), reason=reason)
-    state = run(update(deadline_id, DeadlineWorkflow.extend, request))
+    state = run(change(deadline_id, DEADLINE, DeadlineWorkflow.extend, request))
     _show_deadline(deadline_id, state, False)
 
 

@@ -22,8 +22,22 @@ from typing import Any
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, model, run, settings, temporal_client
-from infra.cli.cpr import AS_OPTION, change, person, when, whole_number
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    CliError,
+    app,
+    change,
+    emit,
+    fail,
+    model,
+    person,
+    run,
+    settings,
+    temporal_client,
+    when,
+    whole_number,
+)
 
 DISPUTE = "Dispute"
 OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening

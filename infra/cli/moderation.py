@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import JSON_OPTION, app, emit, fail, model, run
-from infra.cli.cpr import AS_OPTION, CYCLE, change, person, read, when
+from infra.cli.common import AS_OPTION, CYCLE, JSON_OPTION, app, change, emit, fail, model, person, read, run, when
 
 
 @app.group("moderation")

@@ -13,8 +13,22 @@ from typing import Any
 
 import click
 
-from infra.cli.common import JSON_OPTION, app, emit, fail, model, parse_date, run
-from infra.cli.cpr import AS_OPTION, REVIEW, change, person, read, when, whole_number
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    REVIEW,
+    app,
+    change,
+    emit,
+    fail,
+    model,
+    parse_date,
+    person,
+    read,
+    run,
+    when,
+    whole_number,
+)
 
 ID_ARGUMENT = click.argument("review_id")
 LEVELS = "clear, some or limited"

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, run, temporal_client
-from infra.cli.cpr import replay_streams, when
+from infra.cli.common import (
+    JSON_OPTION,
+    app,
+    describe_item,
+    emit,
+    fail,
+    replay_streams,
+    run,
+    when,
+)
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
@@ -71,15 +79,8 @@ def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
 
 
 async def _kind(item_id: str) -> str:
-    from temporalio.service import RPCError, RPCStatusCode
-
-    client = await temporal_client()
-    try:
-        return (await client.get_workflow_handle(item_id).describe()).workflow_type
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise CliError(f"no item with id {item_id!r}") from None
-        raise CliError(f"Temporal refused the request: {exc.message}") from None
+    _, described = await describe_item(item_id)
+    return described.workflow_type
 
 
 def _summary(as_json: bool) -> None:

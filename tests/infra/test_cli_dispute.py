@@ -17,7 +17,7 @@ import pytest
 from activities.audit_log import AuditLog
 from domain import dispute
 from domain.events import fold
-from infra.cli.cpr import when
+from infra.cli.common import when
 from tests.infra.test_cli_cpr import (  # noqa: F401 - `stack` and `skipping_stack` are fixtures
     CASE,
     CYCLE,
