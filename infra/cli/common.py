@@ -163,6 +163,36 @@ def _ended(workflow_id: str, kind: str, status) -> str:  # type: ignore[no-untyp
     return f"refused: {KIND_NAMES[kind]} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
 
 
+async def start_item(run_method, request, item_id: str, *, taken: str):  # type: ignore[no-untyped-def]
+    """Start the workflow for a new item; `taken` is the one line if that id was ever used.
+
+    An item's id is also its audit stream, so it is never reused, even after the item ended.
+    """
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    client = await temporal_client()
+    try:
+        return await client.start_workflow(
+            run_method,
+            request,
+            id=item_id,
+            task_queue=settings().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CliError(taken) from None
+
+
+async def read_state(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
+    """An item's state by its query; one line while its opening event is still being recorded."""
+    state = await read(workflow_id, kind, query)
+    if state is None:
+        raise CliError(f"{workflow_id} is still being set up; try again in a moment")
+    return state
+
+
 async def read(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
     """A workflow's query, with unknown ids and Temporal's errors as one line."""
     from temporalio.client import WorkflowQueryFailedError

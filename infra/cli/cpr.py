@@ -27,10 +27,11 @@ from infra.cli.common import (
     model,
     parse_date,
     person,
-    read,
+    read_state,
     replay_streams,
     run,
     settings,
+    start_item,
     temporal_client,
     when,
     whole_number,
@@ -111,9 +112,7 @@ def cpr_show(cycle_id: str, as_json: bool) -> None:
     """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    state = run(read(cycle_id, CYCLE, CprCycleWorkflow.state))
-    if state is None:
-        fail(f"{cycle_id} is still being set up; try again in a moment", 1)
+    state = run(read_state(cycle_id, CYCLE, CprCycleWorkflow.state))
     show_cycle(cycle_id, state, as_json)
 
 
@@ -188,28 +187,17 @@ def cycle_id_for(service: str, start: date) -> str:
 
 
 async def _start_cycle(cycle_id: str, request):  # type: ignore[no-untyped-def]
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
     from workflows.cpr_cycle import CprCycleWorkflow
 
     await _may_start(request)
-    client = await temporal_client()
-    try:
-        handle = await client.start_workflow(
-            CprCycleWorkflow.run,
-            request,
-            id=cycle_id,
-            task_queue=settings().task_queue,
-            # One cycle per service and start date, ever: its id is also its audit stream.
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        raise CliError(
-            f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
-            f" (see `qa cpr show {cycle_id}`)"
-        ) from None
+    # One cycle per service and start date, ever.
+    handle = await start_item(
+        CprCycleWorkflow.run,
+        request,
+        cycle_id,
+        taken=f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
+        f" (see `qa cpr show {cycle_id}`)",
+    )
     return await _sample_recorded(handle)
 
 

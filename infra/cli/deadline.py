@@ -10,11 +10,10 @@ from infra.cli.common import (
     app,
     change,
     emit,
-    fail,
     model,
     parse_date,
     parse_working_days,
-    read,
+    read_state,
     run,
     settings,
     temporal_client,
@@ -66,9 +65,7 @@ def deadline_show(deadline_id: str, as_json: bool) -> None:
     """A deadline as it stands now."""
     from workflows.deadline import DeadlineWorkflow
 
-    state = run(read(deadline_id, DEADLINE, DeadlineWorkflow.state))
-    if state is None:
-        fail(f"{deadline_id} is still being set up; try again in a moment", 1)
+    state = run(read_state(deadline_id, DEADLINE, DeadlineWorkflow.state))
     _show_deadline(deadline_id, state, as_json)
 
 

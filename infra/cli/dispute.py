@@ -34,6 +34,7 @@ from infra.cli.common import (
     person,
     run,
     settings,
+    start_item,
     temporal_client,
     when,
     whole_number,
@@ -283,8 +284,6 @@ async def _moved_on(dispute_id: str, state):  # type: ignore[no-untyped-def]
 
 
 async def _raise(review_id: str, about: str, issues: str, days: int, actor: str) -> str:
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
 
     from domain import dispute, review
     from workflows.dispute import DisputeInput, DisputeWorkflow
@@ -315,21 +314,12 @@ async def _raise(review_id: str, about: str, issues: str, days: int, actor: str)
         window_working_days=days,
     )
     new_id = dispute.dispute_id(review_id, await _disputes_of(review_id) + 1)
-    client = await temporal_client()
-    try:
-        handle = await client.start_workflow(
-            DisputeWorkflow.run,
-            request,
-            id=new_id,
-            task_queue=settings().task_queue,
-            # The id is also the dispute's audit stream: never two workflows for one.
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        raise CliError(
-            f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`"
-        ) from None
+    handle = await start_item(
+        DisputeWorkflow.run,
+        request,
+        new_id,
+        taken=f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`",
+    )
     await _opened(handle)
     return new_id
 

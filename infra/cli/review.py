@@ -24,7 +24,7 @@ from infra.cli.common import (
     model,
     parse_date,
     person,
-    read,
+    read_state,
     run,
     when,
     whole_number,
@@ -49,9 +49,7 @@ def review_show(review_id: str, as_json: bool) -> None:
     """A review as it stands: who, when it is due, each step recorded so far and what is still needed."""
     from workflows.review import ReviewWorkflow
 
-    state = run(read(review_id, REVIEW, ReviewWorkflow.state))
-    if state is None:
-        fail(f"{review_id} is still being set up; try again in a moment", 1)
+    state = run(read_state(review_id, REVIEW, ReviewWorkflow.state))
 
     def human() -> None:
         _show(review_id, state)
