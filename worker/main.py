@@ -21,13 +21,21 @@ from activities.reports import ReportActivities
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
 from infra.settings import Settings
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.staff_concern import StaffConcernWorkflow
 
-WORKFLOWS = [DeadlineWorkflow, CprCycleWorkflow, ReviewWorkflow, StaffConcernWorkflow, DisputeWorkflow]
+WORKFLOWS = [
+    DeadlineWorkflow,
+    CprCycleWorkflow,
+    ReviewWorkflow,
+    StaffConcernWorkflow,
+    DisputeWorkflow,
+    ActionPlanWorkflow,
+]
 
 # Deterministic and side-effect free, so safe to share with the sandbox
 # instead of re-importing them for every workflow run.

@@ -110,6 +110,7 @@ KIND_NAMES = {
     DEADLINE: "deadline",
     "Dispute": "dispute",
     "StaffConcern": "staff concern",
+    "ActionPlan": "action plan",
 }
 
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")

@@ -20,6 +20,7 @@ from infra.cli import (  # noqa: F401
     dispute,
     inbox,
     moderation,
+    plan,
     review,
     services,
     status,

@@ -1,0 +1,444 @@
+"""Team and service-wide action plans: events, state, reducer and the rules for each change.
+
+The framework: "service wide action plans ... will be reviewed by Children's
+Services Leadership Team in a quarterly meeting. Team action plans should be
+reviewed every 6 weeks in team meetings, and this is led by Team Managers."
+A plan is owned by its team manager (team plan) or by a member of CSLT
+(service-wide plan). Its actions are SMART: the action, the support needed,
+the person responsible, by when, and how completion will be shown. At each
+review meeting the owner records progress on each action, and may add, change
+or close actions. Findings from CPRs, thematic reviews and spotlights add
+actions that link back to the finding.
+
+A plan runs for years. Its meetings are numbered; the state carries across
+each meeting (the workflow continues as new there) and its audit stream is one
+stream for the plan's whole life.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.errors import Refusal
+from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.working_days import LONDON
+
+END_OF_DAY = time(23, 59, 59)
+PlanKind = Literal["team", "service-wide"]
+Progress = Literal["not-started", "on-track", "at-risk", "done"]
+PROGRESS: tuple[Progress, ...] = ("not-started", "on-track", "at-risk", "done")
+TEAM_CADENCE = timedelta(weeks=6)
+SERVICE_WIDE_CADENCE_MONTHS = 3
+CADENCE_TEXT = {"team": "every 6 weeks in a team meeting", "service-wide": "quarterly by CSLT"}
+
+# The SMART fields, in the order a person is told what is missing.
+SMART_FIELDS = {
+    "action": "the action",
+    "support": "the support needed",
+    "responsible": "the person responsible",
+    "by_when": "by when",
+    "evidence": "how completion will be shown",
+}
+
+
+def nominal_meeting(kind: PlanKind, first: date, number: int) -> date:
+    """The date meeting `number` (1 is the first) falls on before moving it to a working day.
+
+    Every meeting is counted from the first, so moving one past a holiday never
+    makes the next one drift.
+    """
+    steps = number - 1
+    if kind == "team":
+        return first + steps * TEAM_CADENCE
+    months = first.month - 1 + steps * SERVICE_WIDE_CADENCE_MONTHS
+    year, month = first.year + months // 12, months % 12 + 1
+    return date(year, month, min(first.day, calendar.monthrange(year, month)[1]))
+
+
+def first_nominal_meeting(kind: PlanKind, start: date) -> date:
+    """One cadence after the plan starts: 6 weeks for a team plan, 3 months for a service-wide one."""
+    return nominal_meeting(kind, start, 2)
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class PlanStarted(DomainEvent):
+    event_type = "plan.started"
+    kind: PlanKind
+    team: str | None
+    owner: str
+    first_nominal: date
+    next_meeting_on: date
+    next_meeting_at: AwareDatetime
+    calendar_digest: str
+
+
+class ActionAdded(DomainEvent):
+    event_type = "plan.action_added"
+    action_id: str
+    action: str
+    support: str
+    responsible: str
+    by_when: date
+    evidence: str
+    source: str | None = None
+
+
+class ActionChanged(DomainEvent):
+    event_type = "plan.action_changed"
+    action_id: str
+    action: str | None = None
+    support: str | None = None
+    responsible: str | None = None
+    by_when: date | None = None
+    evidence: str | None = None
+    reason: str
+
+
+class ProgressRecorded(DomainEvent):
+    event_type = "plan.progress_recorded"
+    action_id: str
+    status: Progress
+    note: str | None = None
+    evidence: str | None = None
+
+
+class ActionClosed(DomainEvent):
+    event_type = "plan.action_closed"
+    action_id: str
+    reason: str
+
+
+class ActionOverdue(DomainEvent):
+    """An open action past the end of its by-when date: the responsible person and the owner are told."""
+
+    event_type = "plan.action_overdue"
+    action_id: str
+    reminded: str
+    escalated_to: str
+
+
+class MeetingHeld(DomainEvent):
+    """The end of a review meeting's day: the cycle closes and the next meeting is set."""
+
+    event_type = "plan.meeting_held"
+    number: int
+    held_on: date
+    reviewed: tuple[str, ...]
+    not_reviewed: tuple[str, ...]
+    next_meeting_on: date
+    next_meeting_at: AwareDatetime
+    calendar_digest: str
+
+
+PLAN_EVENTS = EventRegistry(
+    PlanStarted, ActionAdded, ActionChanged, ProgressRecorded, ActionClosed, ActionOverdue, MeetingHeld
+)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class PlanAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    action: str
+    support: str
+    responsible: str
+    by_when: date
+    evidence: str
+    source: str | None = None
+    added_at: AwareDatetime
+    added_in: int
+    status: Progress = "not-started"
+    progress_in: int | None = None
+    progress_note: str | None = None
+    completion_evidence: str | None = None
+    completed_at: AwareDatetime | None = None
+    closed_reason: str | None = None
+    closed_at: AwareDatetime | None = None
+    overdue: bool = False
+
+    @property
+    def open(self) -> bool:
+        return self.completed_at is None and self.closed_at is None
+
+    @property
+    def due_at(self) -> datetime:
+        """The end of its by-when date, local time."""
+        return datetime.combine(self.by_when, END_OF_DAY, LONDON)
+
+
+class Meeting(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    held_on: date
+    reviewed: tuple[str, ...]
+    not_reviewed: tuple[str, ...]
+
+
+class PlanMoment(BaseModel):
+    """What the plan waits for next: the review meeting, or an open action's by-when date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["meeting", "action"]
+    at: AwareDatetime
+    action_id: str | None = None
+
+
+class PlanState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    kind: PlanKind
+    team: str | None
+    owner: str
+    started_at: AwareDatetime
+    first_nominal: date
+    next_meeting_on: date
+    next_meeting_at: AwareDatetime
+    meetings: tuple[Meeting, ...] = ()
+    actions: tuple[PlanAction, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"the {self.team} team action plan" if self.kind == "team" else "the service-wide action plan"
+
+    @property
+    def cycle(self) -> int:
+        """The number of the meeting the plan is working towards."""
+        return len(self.meetings) + 1
+
+    @property
+    def open_actions(self) -> tuple[PlanAction, ...]:
+        return tuple(a for a in self.actions if a.open)
+
+    def action(self, action_id: str) -> PlanAction | None:
+        return next((a for a in self.actions if a.action_id == action_id), None)
+
+    @property
+    def next_action_due(self) -> PlanAction | None:
+        waiting = [a for a in self.open_actions if not a.overdue]
+        return min(waiting, key=lambda a: (a.by_when, a.action_id), default=None)
+
+    @property
+    def next_moment(self) -> PlanMoment:
+        """The earlier of the next overdue check and the meeting (an action due first goes first)."""
+        action = self.next_action_due
+        if action is not None and action.due_at <= self.next_meeting_at:
+            return PlanMoment(kind="action", at=action.due_at, action_id=action.action_id)
+        return PlanMoment(kind="meeting", at=self.next_meeting_at)
+
+    @property
+    def reviewed_this_cycle(self) -> tuple[str, ...]:
+        return tuple(a.action_id for a in self.actions if a.progress_in == self.cycle or a.added_in == self.cycle)
+
+    @property
+    def not_reviewed_this_cycle(self) -> tuple[str, ...]:
+        reviewed = set(self.reviewed_this_cycle)
+        return tuple(a.action_id for a in self.open_actions if a.action_id not in reviewed)
+
+
+def _replace(state: PlanState, action_id: str, **update: object) -> tuple[PlanAction, ...]:
+    return tuple(a.model_copy(update=update) if a.action_id == action_id else a for a in state.actions)
+
+
+def evolve(state: PlanState | None, event: DomainEvent, meta: EventMeta) -> PlanState:
+    if state is None:
+        if not isinstance(event, PlanStarted):
+            raise ValueError(f"a plan starts with plan.started, not {event.event_type}")
+        fields = event.model_dump(exclude={"calendar_digest"})
+        return PlanState(version=meta.version, started_at=meta.business_time, **fields)
+
+    at = meta.business_time
+    update: dict[str, object]
+    match event:
+        case ActionAdded():
+            added = PlanAction(**event.model_dump(), added_at=at, added_in=state.cycle)
+            update = {"actions": (*state.actions, added)}
+        case ActionChanged():
+            changes = event.model_dump(exclude={"action_id", "reason"}, exclude_none=True)
+            if "by_when" in changes:
+                changes["overdue"] = False  # a new date starts a new wait
+            update = {"actions": _replace(state, event.action_id, **changes)}
+        case ProgressRecorded():
+            progress: dict[str, object] = {
+                "status": event.status,
+                "progress_in": state.cycle,
+                "progress_note": event.note,
+            }
+            if event.status == "done":
+                progress |= {"completion_evidence": event.evidence, "completed_at": at}
+            update = {"actions": _replace(state, event.action_id, **progress)}
+        case ActionClosed():
+            update = {"actions": _replace(state, event.action_id, closed_reason=event.reason, closed_at=at)}
+        case ActionOverdue():
+            update = {"actions": _replace(state, event.action_id, overdue=True)}
+        case MeetingHeld():
+            meeting = Meeting(
+                number=event.number,
+                held_on=event.held_on,
+                reviewed=event.reviewed,
+                not_reviewed=event.not_reviewed,
+            )
+            update = {
+                "meetings": (*state.meetings, meeting),
+                "next_meeting_on": event.next_meeting_on,
+                "next_meeting_at": event.next_meeting_at,
+            }
+        case _:
+            raise ValueError(f"{event.event_type} does not belong to an action plan")
+    return state.model_copy(update={"version": meta.version, **update})
+
+
+# --- requests (one per update) ----------------------------------------------------------------
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+
+
+class AddAction(Request):
+    """A SMART action. Every field may arrive empty so the refusal can name all that is missing."""
+
+    action: str = ""
+    support: str = ""
+    responsible: str = ""
+    by_when: date | None = None
+    evidence: str = ""
+
+
+class AddFromFinding(AddAction):
+    """An action from a CPR, thematic review, spotlight or dip audit finding; `source` links back to it."""
+
+    source: str = ""
+
+
+class ChangeAction(Request):
+    action_id: str
+    action: str | None = None
+    support: str | None = None
+    responsible: str | None = None
+    by_when: date | None = None
+    evidence: str | None = None
+    reason: str
+
+
+class RecordProgress(Request):
+    action_id: str
+    status: Progress
+    note: str | None = None
+    evidence: str | None = None
+
+
+class CloseAction(Request):
+    action_id: str
+    reason: str
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _started(state: PlanState | None) -> PlanState:
+    if state is None:
+        raise Refusal("the plan is still being set up; try again in a moment")
+    return state
+
+
+def _owner(state: PlanState | None, request: Request, what: str) -> PlanState:
+    state = _started(state)
+    if request.actor != state.owner:
+        raise Refusal(f"only the plan's owner ({state.owner}) can {what} on {state.title}")
+    return state
+
+
+def _open_action(state: PlanState, action_id: str) -> PlanAction:
+    action = state.action(action_id)
+    if action is None:
+        known = ", ".join(a.action_id for a in state.actions) or "none"
+        raise Refusal(f"the plan has no action {action_id} (its actions: {known})")
+    if action.completed_at is not None:
+        raise Refusal(f"action {action_id} was recorded done; it can no longer change")
+    if action.closed_at is not None:
+        raise Refusal(f"action {action_id} was closed ({action.closed_reason}); it can no longer change")
+    return action
+
+
+def _text(value: str | None, what: str) -> None:
+    if value is None or not value.strip():
+        raise Refusal(f"{what} cannot be empty")
+
+
+def _future(by_when: date, today: date) -> None:
+    if by_when <= today:
+        raise Refusal(f"by when must be a date in the future (after {today.isoformat()}), not {by_when.isoformat()}")
+
+
+def check_smart(request: AddAction, today: date) -> None:
+    """An action is SMART or refused, naming every part it lacks."""
+    missing = [
+        label
+        for name, label in SMART_FIELDS.items()
+        if (value := getattr(request, name)) is None or (isinstance(value, str) and not value.strip())
+    ]
+    if missing:
+        raise Refusal("the action is not SMART: it needs " + ", ".join(missing))
+    assert request.by_when is not None
+    _future(request.by_when, today)
+
+
+def check_add(state: PlanState | None, request: AddAction, today: date) -> None:
+    _owner(state, request, "add actions")
+    check_smart(request, today)
+
+
+def check_add_from_finding(state: PlanState | None, request: AddFromFinding, today: date) -> None:
+    """Anyone bringing a finding (a QA officer, the owner) may add it; the workflow checks who they are."""
+    _started(state)
+    _text(request.source, "the finding the action comes from (e.g. a cycle id)")
+    check_smart(request, today)
+
+
+def check_change(state: PlanState | None, request: ChangeAction, today: date) -> None:
+    state = _owner(state, request, "change actions")
+    _open_action(state, request.action_id)
+    changed = {name: getattr(request, name) for name in SMART_FIELDS if getattr(request, name) is not None}
+    if not changed:
+        raise Refusal("say what changes: the action, support, responsible, by when or evidence")
+    for name, value in changed.items():
+        if isinstance(value, str):
+            _text(value, SMART_FIELDS[name])
+    if request.by_when is not None:
+        _future(request.by_when, today)
+    _text(request.reason, "the reason for the change")
+
+
+def check_progress(state: PlanState | None, request: RecordProgress) -> None:
+    state = _owner(state, request, "record progress")
+    _open_action(state, request.action_id)
+    if request.status == "done":
+        _text(request.evidence, "the evidence that the action is done")
+
+
+def check_close(state: PlanState | None, request: CloseAction) -> None:
+    state = _owner(state, request, "close actions")
+    _open_action(state, request.action_id)
+    _text(request.reason, "the reason for closing the action")
+
+
+def check_action_overdue(state: PlanState | None, action_id: str, at: datetime) -> None:
+    """The timer flags an action only if it is still the open action due first, and its date has passed."""
+    state = _started(state)
+    action = state.next_action_due
+    if action is None or action.action_id != action_id or action.due_at > at:
+        raise Refusal(f"action {action_id} of {state.title} is no longer awaited")

@@ -1,0 +1,378 @@
+"""A team or service-wide action plan as one long-running workflow.
+
+Each run is one review cycle: it waits (a durable timer) for the end of the
+next review meeting's day, flagging any action whose by-when date passes on the
+way (the person responsible is reminded, the owner told), then records the
+meeting, sets the next one and continues as new with the state carried
+forward. The plan's audit stream is one stream for its whole life: each run's
+recorder starts from the carried state and version.
+
+Meeting dates follow the cadence (6 weeks for a team plan, 3 months for a
+service-wide one) counted from the first meeting, each moved to the next
+working day by the calendar activity: no holiday is ever worked out here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from domain import action_plan
+from domain.action_plan import (
+    CADENCE_TEXT,
+    ActionAdded,
+    ActionChanged,
+    ActionClosed,
+    ActionOverdue,
+    AddAction,
+    AddFromFinding,
+    ChangeAction,
+    CloseAction,
+    MeetingHeld,
+    PlanKind,
+    PlanMoment,
+    PlanStarted,
+    PlanState,
+    ProgressRecorded,
+    RecordProgress,
+    Request,
+    first_nominal_meeting,
+    nominal_meeting,
+)
+from domain.directory import Role
+from domain.errors import Refusal
+from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.working_days import LONDON
+from workflows.common import Notifier, require_role, run_activity
+from workflows.recording import EventRecorder, refused
+from workflows.timing import wait_for_moment
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
+    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
+
+
+class PlanInput(BaseModel):
+    """How a plan starts; `carried` is the state a run hands to the next at each meeting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: PlanKind
+    owner: str
+    started_by: str
+    team: str | None = None
+    first_meeting: date | None = None
+    carried: PlanState | None = None
+
+
+@workflow.defn(name="ActionPlan")
+class ActionPlanWorkflow:
+    @workflow.init
+    def __init__(self, request: PlanInput) -> None:
+        self._id = workflow.info().workflow_id
+        carried = request.carried
+        self._recorder: EventRecorder[PlanState] = EventRecorder(
+            self._id, action_plan.evolve, carried, carried.version if carried else 0
+        )
+        self._notifier = Notifier(self._id)
+
+    @workflow.run
+    async def run(self, request: PlanInput) -> PlanState:
+        if request.carried is None:
+            await self._start(request)
+        while True:
+            moment = await wait_for_moment(lambda: self._state().next_moment, lambda m: m.at)
+            assert moment is not None  # a plan always has its next meeting
+            if moment.kind == "action":
+                await self._flag_overdue(moment)
+            else:
+                await self._hold_meeting()
+                break
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(request.model_copy(update={"carried": self._state()}))
+
+    @workflow.query
+    def state(self) -> PlanState | None:
+        return self._recorder.state
+
+    # --- the owner's and others' parts -------------------------------------------------------------
+
+    @workflow.update
+    async def add_action(self, request: AddAction) -> PlanState:
+        await self._require_staff(request.responsible)
+        today = self._today()
+        state = await self._record(
+            request, lambda s: self._added(s, request), lambda s: action_plan.check_add(s, request, today)
+        )
+        await self._task_for(state, state.actions[-1].action_id)
+        return state
+
+    @add_action.validator
+    def _validate_add(self, request: AddAction) -> None:
+        self._recorder.validate(action_plan.check_add, request, self._today())
+
+    @workflow.update
+    async def add_from_finding(self, request: AddFromFinding) -> PlanState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        if request.actor != self._state().owner:
+            await require_role(request.actor, Role.QA_OFFICER, "add actions from findings to a plan")
+        await self._require_staff(request.responsible)
+        today = self._today()
+        state = await self._record(
+            request,
+            lambda s: self._added(s, request, request.source),
+            lambda s: action_plan.check_add_from_finding(s, request, today),
+        )
+        added = state.actions[-1]
+        await self._task_for(state, added.action_id)
+        if request.actor != state.owner:
+            await self._notifier.post(
+                self._notifier.message(
+                    state.owner,
+                    "info",
+                    f"finding-{added.action_id}",
+                    f"Action {added.action_id} added to {state.title} from {added.source}",
+                    f"Added by {request.actor}: {added.action} (responsible {added.responsible},"
+                    f" by {added.by_when.isoformat()}).",
+                )
+            )
+        return state
+
+    @add_from_finding.validator
+    def _validate_add_from_finding(self, request: AddFromFinding) -> None:
+        self._recorder.validate(action_plan.check_add_from_finding, request, self._today())
+
+    @workflow.update
+    async def change_action(self, request: ChangeAction) -> PlanState:
+        if request.responsible is not None:
+            await self._require_staff(request.responsible)
+        event = ActionChanged(
+            action_id=request.action_id,
+            action=request.action,
+            support=request.support,
+            responsible=request.responsible,
+            by_when=request.by_when,
+            evidence=request.evidence,
+            reason=request.reason,
+        )
+        before = self._recorder.state
+        today = self._today()
+        state = await self._record(request, lambda _: event, lambda s: action_plan.check_change(s, request, today))
+        previous = before.action(request.action_id) if before else None
+        if previous is not None and previous.responsible != state.action(request.action_id).responsible:  # type: ignore[union-attr]
+            await self._notifier.close(f"action-{request.action_id}", previous.responsible)
+        await self._task_for(state, request.action_id)
+        return state
+
+    @change_action.validator
+    def _validate_change(self, request: ChangeAction) -> None:
+        self._recorder.validate(action_plan.check_change, request, self._today())
+
+    @workflow.update
+    async def record_progress(self, request: RecordProgress) -> PlanState:
+        event = ProgressRecorded(
+            action_id=request.action_id, status=request.status, note=request.note, evidence=request.evidence
+        )
+        state = await self._record(request, lambda _: event, lambda s: action_plan.check_progress(s, request))
+        if request.status == "done":
+            await self._notifier.close(f"action-{request.action_id}")
+        return state
+
+    @record_progress.validator
+    def _validate_progress(self, request: RecordProgress) -> None:
+        self._recorder.validate(action_plan.check_progress, request)
+
+    @workflow.update
+    async def close_action(self, request: CloseAction) -> PlanState:
+        event = ActionClosed(action_id=request.action_id, reason=request.reason)
+        state = await self._record(request, lambda _: event, lambda s: action_plan.check_close(s, request))
+        await self._notifier.close(f"action-{request.action_id}")
+        return state
+
+    @close_action.validator
+    def _validate_close(self, request: CloseAction) -> None:
+        self._recorder.validate(action_plan.check_close, request)
+
+    # --- the engine's part -------------------------------------------------------------------------
+
+    async def _start(self, request: PlanInput) -> None:
+        today = self._today()
+        if (request.kind == "team") != bool(request.team and request.team.strip()):
+            raise refused(Refusal("a team plan names its team; a service-wide plan names none"))
+        if request.first_meeting is not None and request.first_meeting <= today:
+            raise refused(Refusal(f"the first meeting must be after today ({today.isoformat()})"))
+        if request.started_by != request.owner:
+            await require_role(request.started_by, Role.QA_OFFICER, "start a plan for someone else")
+        if request.kind == "team":
+            await self._require_team_manager(request.owner, request.team or "")
+        else:
+            await self._require_cslt(request.owner)
+        first = request.first_meeting or first_nominal_meeting(request.kind, today)
+        meeting = await self._meeting_on(first)
+        state = await self._recorder.record(
+            request.started_by,
+            PlanStarted(
+                kind=request.kind,
+                team=request.team.strip() if request.team else None,
+                owner=request.owner,
+                first_nominal=first,
+                next_meeting_on=meeting.due_at.astimezone(LONDON).date(),
+                next_meeting_at=meeting.due_at,
+                calendar_digest=meeting.calendar_digest,
+            ),
+        )
+        await self._meeting_task(state)
+
+    async def _hold_meeting(self) -> None:
+        before = self._state()
+        number = before.cycle
+        following = await self._meeting_on(nominal_meeting(before.kind, before.first_nominal, number + 1))
+
+        def held(state: PlanState) -> tuple[DomainEvent, ...]:
+            return (
+                MeetingHeld(
+                    number=number,
+                    held_on=state.next_meeting_on,
+                    reviewed=state.reviewed_this_cycle,
+                    not_reviewed=state.not_reviewed_this_cycle,
+                    next_meeting_on=following.due_at.astimezone(LONDON).date(),
+                    next_meeting_at=following.due_at,
+                    calendar_digest=following.calendar_digest,
+                ),
+            )
+
+        state = await self._recorder.record_built(SYSTEM_ACTOR, held)
+        await self._notifier.close(f"meeting-{number}")
+        await self._meeting_task(state)
+
+    async def _flag_overdue(self, moment: PlanMoment) -> None:
+        action_id = moment.action_id or ""
+        try:
+            state = await self._recorder.record_built(
+                SYSTEM_ACTOR,
+                lambda s: (
+                    ActionOverdue(action_id=action_id, reminded=s.action(action_id).responsible, escalated_to=s.owner),
+                ),  # type: ignore[union-attr]
+                rule=lambda s: action_plan.check_action_overdue(s, action_id, moment.at),
+            )
+        except ApplicationError:
+            return  # done, closed or moved while the flag waited its turn
+        action = state.action(action_id)
+        assert action is not None
+        due = action.by_when.strftime("%d %B %Y")
+        tag = f"overdue-{action_id}-v{state.version}"
+        body = f"{action.action} (completion shown by: {action.evidence}). Support: {action.support}."
+        await self._notifier.post(
+            self._notifier.message(
+                action.responsible,
+                "reminder",
+                tag,
+                f"Overdue: action {action_id} of {state.title}, yours, was due by {due}",
+                body,
+            ),
+            self._notifier.message(
+                state.owner,
+                "escalation",
+                tag,
+                f"Overdue: action {action_id} of {state.title} ({action.responsible}) was due by {due}",
+                body,
+            ),
+        )
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    def _state(self) -> PlanState:
+        state = self._recorder.state
+        assert state is not None, "read before the plan started"
+        return state
+
+    def _today(self) -> date:
+        return workflow.now().astimezone(LONDON).date()
+
+    @staticmethod
+    def _added(state: PlanState, request: AddAction, source: str | None = None) -> ActionAdded:
+        assert request.by_when is not None  # check_smart
+        return ActionAdded(
+            action_id=f"A{len(state.actions) + 1}",
+            action=request.action.strip(),
+            support=request.support.strip(),
+            responsible=request.responsible.strip(),
+            by_when=request.by_when,
+            evidence=request.evidence.strip(),
+            source=source.strip() if source else None,
+        )
+
+    async def _record(
+        self, request: Request, event: Callable[[PlanState], DomainEvent], rule: Callable[[PlanState], None]
+    ) -> PlanState:
+        """Record one person's change, its rule checked again against the newest state."""
+        return await self._recorder.record_built(request.actor, lambda state: (event(state),), rule=rule)
+
+    async def _meeting_on(self, nominal: date) -> DueMoment:
+        """The end of the first working day on or after `nominal`: the calendar activity decides."""
+        return await run_activity(
+            CalendarActivities.due_at, DueRequest(start=nominal - timedelta(days=1), working_days=1)
+        )
+
+    async def _meeting_task(self, state: PlanState) -> None:
+        where = "the team meeting" if state.kind == "team" else "the CSLT quarterly meeting"
+        await self._notifier.post(
+            self._notifier.task(
+                state.owner,
+                f"meeting-{state.cycle}",
+                f"Review {state.title} at {where} on {state.next_meeting_on.strftime('%d %B %Y')}",
+                state.next_meeting_at,
+                f"Reviewed {CADENCE_TEXT[state.kind]}: record progress on each open action"
+                f" ({len(state.open_actions)} open), and add, change or close actions.",
+                state.version,
+            )
+        )
+
+    async def _task_for(self, state: PlanState, action_id: str) -> None:
+        action = state.action(action_id)
+        assert action is not None
+        await self._notifier.post(
+            self._notifier.task(
+                action.responsible,
+                f"action-{action_id}",
+                f"Action {action_id} of {state.title}: {action.action}",
+                action.due_at,
+                f"Support: {action.support}. Completion shown by: {action.evidence}. Owner: {state.owner}.",
+                state.version,
+            )
+        )
+
+    async def _require_staff(self, staff_id: str) -> None:
+        if not staff_id.strip():
+            return  # the SMART rule names it
+        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id.strip()))
+        if member is None or not member.active:
+            raise refused(
+                Refusal(f"{staff_id} cannot be responsible for an action: the directory does not list them as active")
+            )
+
+    async def _require_team_manager(self, owner: str, team: str) -> None:
+        await require_role(owner, Role.TEAM_MANAGER, "own a team action plan")
+        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=owner))
+        if member.team != team.strip():
+            raise refused(
+                Refusal(f"{owner} cannot own the {team.strip()} team's plan: the directory lists them in {member.team}")
+            )
+
+    async def _require_cslt(self, owner: str) -> None:
+        """CSLT: the heads of service and those above them (the assistant director, the director)."""
+        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=owner))
+        if member is not None and member.active:
+            if Role.HEAD_OF_SERVICE in member.roles:
+                return
+            for head in await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_SERVICE)):
+                chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=head.staff_id))
+                if owner in {m.staff_id for m in chain}:
+                    return
+        raise refused(
+            Refusal(f"{owner} cannot own a service-wide plan: CSLT is the heads of service and those they report to")
+        )
