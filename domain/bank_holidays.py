@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import holidays
-
 from domain.working_days import WorkingDayCalendar
 
 # England and Wales share bank holidays; the library's ENG list is theirs.
@@ -34,6 +32,10 @@ def england_and_wales_calendar(years: range | Iterable[int], closure_days: Itera
     if wanted != list(range(first, last + 1)):
         raise ValueError(f"calendar years must be consecutive, got {wanted}")
 
+    # Imported here, not at the top: loading the library (it registers every country)
+    # costs more than a `qa calendar due` that finds its calendar cached.
+    import holidays
+
     # observed=True adds the weekday substitutes ("Boxing Day (observed)" etc.);
     # expand=False stops lookups from quietly loading other years.
     bank_holidays = holidays.country_holidays(_COUNTRY, subdiv=_SUBDIVISION, years=wanted, observed=True, expand=False)
@@ -42,6 +44,11 @@ def england_and_wales_calendar(years: range | Iterable[int], closure_days: Itera
     return WorkingDayCalendar(closed_days=frozenset(closed), first_year=first, last_year=last)
 
 
+def calendar_years(start: date) -> range:
+    """The years of calendar_for(start)."""
+    return range(start.year, start.year + _YEARS_AHEAD + 1)
+
+
 def calendar_for(start: date, closure_days: Iterable[date] = ()) -> WorkingDayCalendar:
     """A calendar long enough for any deadline of up to MAX_WORKING_DAYS from start."""
-    return england_and_wales_calendar(range(start.year, start.year + _YEARS_AHEAD + 1), closure_days)
+    return england_and_wales_calendar(calendar_years(start), closure_days)

@@ -14,16 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from infra.home import default_home as _default_home
+
 TASK_QUEUE = "qa-engine"
 
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
-
-
-def _default_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "qa-engine"
 
 
 class StackFile(BaseModel):

@@ -15,9 +15,11 @@ def calendar_app() -> None:
 
 
 def _calendar(start: date):  # type: ignore[no-untyped-def]
+    # infra.home rather than settings(): the same files, without loading pydantic.
+    from infra import home
     from infra.calendar_source import load_calendar
 
-    return load_calendar(start, settings().closure_days_path)
+    return load_calendar(start, home.closure_days_path(), cache_dir=home.home() / "cache" / "calendars")
 
 
 @calendar_app.command("due", context_settings=ALLOW_NEGATIVE)

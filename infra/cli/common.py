@@ -15,10 +15,12 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from infra.cli.lazy import LazyGroup
+
 T = TypeVar("T")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def app() -> None:
     """Quality Assurance Framework engine: durable QA workflows with a tamper-evident audit log."""
 

@@ -8,23 +8,8 @@ from typing import NoReturn
 
 import click
 
-# Each module adds its commands to the root group.
-from infra.cli import (  # noqa: F401
-    audit,
-    calendar,
-    concern,
-    cpr,
-    database,
-    deadline,
-    directory,
-    dispute,
-    inbox,
-    moderation,
-    plan,
-    review,
-    services,
-    status,
-)
+# Each module adds its commands to the root group when one of them is asked for (infra.cli.lazy),
+# so a command starts without importing every other command's module.
 from infra.cli.common import CliError, app
 
 

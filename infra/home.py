@@ -1,0 +1,34 @@
+"""Where the embedded stack's files are, from the environment alone.
+
+For commands that must start fast (`qa calendar due`): `infra.settings` builds a
+validated pydantic model of every setting, which costs more than the command.
+These follow the same variables and defaults, and Settings uses default_home.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "qa-engine"
+
+
+def _env(name: str, environ: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if environ is None else environ).get(name)
+    return value or None  # as Settings.from_env: an empty variable is unset
+
+
+def home(environ: Mapping[str, str] | None = None) -> Path:
+    """QA_HOME, or the default data folder."""
+    value = _env("QA_HOME", environ)
+    return Path(value) if value else default_home()
+
+
+def closure_days_path(environ: Mapping[str, str] | None = None) -> Path:
+    """QA_CLOSURE_DAYS_FILE, or closure_days.csv in the home folder (Settings.closure_days_path)."""
+    value = _env("QA_CLOSURE_DAYS_FILE", environ)
+    return Path(value) if value else home(environ) / "closure_days.csv"
