@@ -15,8 +15,9 @@ import asyncpg
 
 from activities.audit_log import AuditLog
 from activities.recording import AppendEvents, AuditActivities
-from bench.common import Database, Figure, Postgres, median, plain_table, runs
+from bench.common import Figure, Postgres, median, plain_table, runs
 from domain.events import NewEvent
+from infra.embedded import ScratchDatabase
 
 BUSINESS_TIME = datetime(2027, 11, 1, 9, 30, tzinfo=UTC)
 _PLAIN_INSERT = (
@@ -78,7 +79,7 @@ def batches(stream_ids: list[str], per_stream: int, batch: int) -> list[list[New
     return out
 
 
-async def _pools(db: Database, size: int = 4) -> asyncpg.Pool:
+async def _pools(db: ScratchDatabase, size: int = 4) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(db.app_url, min_size=size, max_size=size)
     assert pool is not None
     return pool

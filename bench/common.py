@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from infra.embedded import ScratchDatabase
 
 RUNS = 3  # every figure is the median of at least this many runs
 
@@ -81,28 +81,6 @@ def runs(n: int = RUNS) -> range:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExternalPostgres:
-    """QA_DATABASE_URL's server; its user must be able to create databases and roles (as for the tests)."""
-
-    base_url: str
-
-    def url(self, user: str, database: str) -> str:
-        parts = urlsplit(self.base_url)
-        return urlunsplit(parts._replace(path=f"/{database}"))
-
-    @property
-    def admin(self) -> str:
-        return urlsplit(self.base_url).username or "postgres"
-
-
-@dataclass(frozen=True)
-class Database:
-    name: str
-    admin_url: str
-    app_url: str
-
-
 class Postgres:
     """One server for the whole run: the embedded one in a temp dir, or QA_DATABASE_URL's."""
 
@@ -118,6 +96,8 @@ class Postgres:
         if self._server is None:
             external = os.environ.get("QA_DATABASE_URL")
             if external:
+                from infra.embedded import ExternalPostgres
+
                 self._server = ExternalPostgres(external)
             else:
                 from infra.embedded import start_postgres
@@ -127,23 +107,13 @@ class Postgres:
         return self._server
 
     @asynccontextmanager
-    async def database(self) -> AsyncIterator[Database]:
+    async def database(self) -> AsyncIterator[ScratchDatabase]:
         """A fresh, migrated database with the application's role; dropped afterwards."""
-        from infra.embedded import prepare_database
+        from infra.embedded import scratch_database
 
-        server = self._started()
-        admin = getattr(server, "admin", "postgres")
-        name = f"qa_bench_{uuid.uuid4().hex[:10]}"
-        admin_url, app_url = await prepare_database(server, name, admin=admin)
-        await _checkpoint(admin_url)
-        try:
-            yield Database(name, admin_url, app_url)
-        finally:
-            conn = await asyncpg.connect(server.url(admin, "postgres"))
-            try:
-                await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            finally:
-                await conn.close()
+        async with scratch_database(self._started(), "qa_bench") as database:
+            await _checkpoint(database.admin_url)
+            yield database
 
     def stop(self) -> None:
         if self._server is not None and hasattr(self._server, "stop"):
@@ -164,7 +134,7 @@ async def _checkpoint(admin_url: str) -> None:
         await conn.close()
 
 
-async def admin_execute(db: Database, sql: str) -> None:
+async def admin_execute(db: ScratchDatabase, sql: str) -> None:
     conn = await asyncpg.connect(db.admin_url)
     try:
         await conn.execute(sql)
@@ -172,7 +142,7 @@ async def admin_execute(db: Database, sql: str) -> None:
         await conn.close()
 
 
-async def plain_table(db: Database, name: str = "bench_plain_events") -> str:
+async def plain_table(db: ScratchDatabase, name: str = "bench_plain_events") -> str:
     """An unchained table of the audit log's shape (columns, keys, indexes), without triggers or heads."""
     await admin_execute(
         db,

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
 import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -60,6 +63,44 @@ def start_postgres(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedPos
 
 class PostgresServer(Protocol):
     def url(self, user: str, database: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ExternalPostgres:
+    """QA_DATABASE_URL's server; its user must be able to create databases and roles."""
+
+    base_url: str
+
+    def url(self, user: str, database: str) -> str:
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(path=f"/{database}"))
+
+    @property
+    def admin(self) -> str:
+        return urlsplit(self.base_url).username or "postgres"
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    name: str
+    admin_url: str
+    app_url: str
+
+
+@asynccontextmanager
+async def scratch_database(server: PostgresServer, prefix: str) -> AsyncIterator[ScratchDatabase]:
+    """A fresh, migrated database with the application's role, dropped afterwards (tests, benchmarks)."""
+    admin = getattr(server, "admin", "postgres")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin_url, app_url = await prepare_database(server, name, admin=admin)
+    try:
+        yield ScratchDatabase(name, admin_url, app_url)
+    finally:
+        conn = await asyncpg.connect(server.url(admin, "postgres"))
+        try:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
 
 
 async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: str = "postgres") -> tuple[str, str]:
