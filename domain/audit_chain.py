@@ -78,7 +78,7 @@ def _hash(
         _json_string(actor),
         utc_text(business_time),
         str(event_id),
-        _recorded_text(recorded_at),
+        utc_text(recorded_at),
         _json_string(stream_id),
         _json_string(event_type),
         int.__repr__(version),
@@ -87,17 +87,6 @@ def _hash(
 
 
 _HEADER = '{"actor":%s,"business_time":"%s","event_id":"%s","recorded_at":"%s","stream":%s,"type":%s,"version":%s}'
-_last_recorded: tuple[datetime | None, str] = (None, "")
-
-
-def _recorded_text(moment: datetime) -> str:
-    """utc_text of a recorded time: the events of one append share theirs, so the last one is kept."""
-    global _last_recorded
-    last, text = _last_recorded
-    if last is None or moment != last:
-        text = utc_text(moment)
-        _last_recorded = (moment, text)
-    return text
 
 
 def header_text(
