@@ -198,6 +198,17 @@ class AuditLog:
             )
         return [_recorded(row) for row in rows]
 
+    async def streams_opened_with(self, event_type: str, field: str, value: str) -> list[str]:
+        """The streams whose event of `event_type` has `value` in its payload's `field`, oldest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_events WHERE event_type = $1 AND payload->>$2 = $3 ORDER BY position",
+                event_type,
+                field,
+                value,
+            )
+        return [row["stream_id"] for row in rows]
+
     async def verify(self, stream_id: str | None = None) -> list[StreamReport]:
         """Recompute every chain (or one stream's) from a single consistent snapshot."""
         reports = []

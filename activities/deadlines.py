@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.chasing import ChaseStep, chase_schedule
+from domain.chasing import ChaseStep, chase_schedule, working_days_before
 from domain.closures import ClosureFileError
 from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
 
@@ -18,7 +18,8 @@ class DueRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     start: date
-    working_days: int = Field(ge=0, le=MAX_WORKING_DAYS)
+    # Negative: the end of the Nth working day before `start` (a spotlight's documents, say).
+    working_days: int = Field(ge=-MAX_WORKING_DAYS, le=MAX_WORKING_DAYS)
     # When given, the reminder and escalation moments are worked out too, from this moment on.
     chase_from: AwareDatetime | None = None
 
@@ -44,7 +45,10 @@ class CalendarActivities:
         except ClosureFileError as exc:
             # Retrying helps once someone mends the file, so this one stays retryable.
             raise ApplicationError(str(exc), type="ClosureFileError") from None
-        due_at = calendar.due_at(request.start, request.working_days)
+        if request.working_days < 0:
+            due_at = calendar.due_at(working_days_before(calendar, request.start, -request.working_days), 0)
+        else:
+            due_at = calendar.due_at(request.start, request.working_days)
         return DueMoment(
             due_at=due_at,
             calendar_digest=calendar.digest(),

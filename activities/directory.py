@@ -68,6 +68,22 @@ class DrawSample(BaseModel):
     seed: str
 
 
+class TeamLookup(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team: str
+
+
+class TeamView(BaseModel):
+    """A team as the directory holds it now: its active staff and its open cases in the newest snapshot."""
+
+    model_config = ConfigDict(frozen=True)
+
+    snapshot_id: int | None
+    staff: tuple[StaffMember, ...]
+    cases: tuple[SampledCase, ...]
+
+
 class DrawnSample(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -277,6 +293,20 @@ class DirectoryActivities:
     async def role_holders(self, request: RoleLookup) -> list[StaffMember]:
         """Everyone active who holds the role (e.g. the Head of QA, for the last escalation)."""
         return [m for m in await self._directory.all_staff() if m.active and request.role in m.roles]
+
+    @activity.defn(name="directory.team")
+    async def team(self, request: TeamLookup) -> TeamView:
+        staff = [m for m in await self._directory.all_staff() if m.active and m.team == request.team]
+        snapshot_id, cases = await self._directory.latest_cases()
+        return TeamView(
+            snapshot_id=snapshot_id,
+            staff=tuple(sorted(staff, key=lambda m: m.staff_id)),
+            cases=tuple(
+                SampledCase(case_number=c.case_number, team=c.team, practitioner=c.practitioner)
+                for c in cases
+                if c.team == request.team
+            ),
+        )
 
     @activity.defn(name="directory.draw_sample")
     async def draw_sample(self, request: DrawSample) -> DrawnSample:

@@ -23,6 +23,14 @@ class AppendResult(BaseModel):
     already_recorded: int
 
 
+class FindStreams(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    field: str
+    value: str
+
+
 class AuditActivities:
     def __init__(self, log: AuditLog) -> None:
         self._log = log
@@ -36,3 +44,8 @@ class AuditActivities:
         if outcome.already_recorded:
             activity.logger.info("append retried: %d events were already recorded", outcome.already_recorded)
         return AppendResult(appended=outcome.appended, already_recorded=outcome.already_recorded)
+
+    @activity.defn(name="audit.streams_opened_with")
+    async def streams_opened_with(self, request: FindStreams) -> list[str]:
+        """Earlier items of a kind with something in common (a team's past spotlights), oldest first."""
+        return await self._log.streams_opened_with(request.event_type, request.field, request.value)

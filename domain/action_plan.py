@@ -18,6 +18,7 @@ stream for the plan's whole life.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -224,6 +225,11 @@ class PlanState(BaseModel):
     def action(self, action_id: str) -> PlanAction | None:
         return next((a for a in self.actions if a.action_id == action_id), None)
 
+    def action_from(self, source: str) -> PlanAction | None:
+        """The action a finding already added (a finding adds each of its actions once)."""
+        source = source.strip()
+        return next((a for a in self.actions if source and a.source == source), None)
+
     @property
     def next_action_due(self) -> PlanAction | None:
         waiting = [a for a in self.open_actions if not a.overdue]
@@ -300,6 +306,24 @@ def evolve(state: PlanState | None, event: DomainEvent, meta: EventMeta) -> Plan
 
 
 # --- requests (one per update) ----------------------------------------------------------------
+
+
+class PlanInput(BaseModel):
+    """How a plan starts; `carried` is the state a run hands to the next at each meeting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: PlanKind
+    owner: str
+    started_by: str
+    team: str | None = None
+    first_meeting: date | None = None
+    carried: PlanState | None = None
+
+
+def team_plan_id(team: str) -> str:
+    """A team has one plan for its whole life, whoever starts it (the CLI, a spotlight's report)."""
+    return "plan-team-" + re.sub(r"[^a-z0-9]+", "-", team.casefold()).strip("-")
 
 
 class Request(BaseModel):
@@ -403,8 +427,13 @@ def check_add(state: PlanState | None, request: AddAction, today: date) -> None:
 
 
 def check_add_from_finding(state: PlanState | None, request: AddFromFinding, today: date) -> None:
-    """Anyone bringing a finding (a QA officer, the owner) may add it; the workflow checks who they are."""
-    _started(state)
+    """Anyone bringing a finding (the QA team, the owner) may add it; the workflow checks who they are.
+
+    A finding already added is accepted again and changes nothing.
+    """
+    state = _started(state)
+    if state.action_from(request.source) is not None:
+        return
     _text(request.source, "the finding the action comes from (e.g. a cycle id)")
     check_smart(request, today)
 

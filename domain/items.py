@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain import action_plan, cpr_cycle, deadline, dispute, review, staff_concern
+from domain import action_plan, cpr_cycle, deadline, dispute, review, spotlight, staff_concern
 from domain.directory import CasesSnapshotImported, StaffImported
 from domain.events import EventRegistry
 
@@ -45,9 +45,10 @@ CONCERN = ItemKind(
     restricted=True,
 )
 PLAN = ItemKind("action plan", "plan.", action_plan.PLAN_EVENTS, action_plan.evolve, "ActionPlan")
+SPOTLIGHT = ItemKind("team spotlight", "spotlight.", spotlight.SPOTLIGHT_EVENTS, spotlight.evolve, "Spotlight")
 DIRECTORY = ItemKind("directory import", "directory.", EventRegistry(StaffImported, CasesSnapshotImported), None, None)
 
-KINDS: tuple[ItemKind, ...] = (CYCLE, REVIEW, DISPUTE, DEADLINE, CONCERN, PLAN, DIRECTORY)
+KINDS: tuple[ItemKind, ...] = (CYCLE, REVIEW, DISPUTE, DEADLINE, CONCERN, PLAN, SPOTLIGHT, DIRECTORY)
 
 
 def kind_of_event(event_type: str) -> ItemKind | None:
@@ -93,6 +94,9 @@ def people(kind: ItemKind, state: Any) -> set[str]:
         return {state.owner, *(a.responsible for a in state.actions)}
     if kind is CONCERN:
         return {state.about, state.manager, state.raised_by}
+    if kind is SPOTLIGHT:
+        named = {state.started_by, state.lead, state.team_manager, *state.members, *state.practitioners}
+        return named | ({state.finaliser} if state.finaliser else set())
     return set()
 
 
@@ -104,4 +108,6 @@ def case_numbers(kind: ItemKind, state: Any) -> list[str]:
         return [state.case_number]
     if kind is CYCLE:
         return [case.case_number for case in state.cases]
+    if kind is SPOTLIGHT:
+        return list(state.case_numbers)
     return []

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import partial
-from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.action_plans import ActionPlanActivities
 from activities.audit_log import AuditLog
 from activities.deadlines import CalendarActivities
 from activities.directory import Directory, DirectoryActivities
@@ -26,6 +26,7 @@ from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.review import ReviewWorkflow
+from workflows.spotlight import SpotlightWorkflow
 from workflows.staff_concern import StaffConcernWorkflow
 
 WORKFLOWS = [
@@ -35,6 +36,7 @@ WORKFLOWS = [
     StaffConcernWorkflow,
     DisputeWorkflow,
     ActionPlanWorkflow,
+    SpotlightWorkflow,
 ]
 
 # Deterministic and side-effect free, so safe to share with the sandbox
@@ -47,17 +49,19 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def activities(
+    client: Client,
     pool: asyncpg.Pool,
+    settings: Settings,
     calendar_for: Callable[[date], WorkingDayCalendar],
-    reports_dir: Path,
     sender: Sender | None = None,
 ) -> list[Callable]:
     log = AuditLog(pool)
+    plans = ActionPlanActivities(client, settings.task_queue)
     audit = AuditActivities(log)
     calendar = CalendarActivities(calendar_for)
     directory = DirectoryActivities(Directory(pool, log))
     notifications = NotificationActivities(Outbox(pool, sender))
-    reports = ReportActivities(log, reports_dir)
+    reports = ReportActivities(log, settings.reports_dir)
     return [
         audit.append_events,
         calendar.due_at,
@@ -65,9 +69,12 @@ def activities(
         directory.management_chain,
         directory.role_holders,
         directory.draw_sample,
+        directory.team,
+        audit.streams_opened_with,
         notifications.post,
         notifications.close_tasks,
         reports.write_findings,
+        plans.add_findings,
     ]
 
 
@@ -83,9 +90,10 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities(
+            client,
             pool,
+            settings,
             calendar_for or partial(load_calendar, closure_days_path=settings.closure_days_path),
-            settings.reports_dir,
         ),
         workflow_runner=workflow_runner(),
     )

@@ -15,9 +15,8 @@ working day by the calendar activity: no holiday is ever worked out here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -33,7 +32,7 @@ from domain.action_plan import (
     ChangeAction,
     CloseAction,
     MeetingHeld,
-    PlanKind,
+    PlanInput,
     PlanMoment,
     PlanStarted,
     PlanState,
@@ -47,26 +46,13 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.working_days import LONDON
-from workflows.common import Notifier, require_role, run_activity
+from workflows.common import QA_TEAM, Notifier, first_working_day, require_role, require_senior_leader, run_activity
 from workflows.recording import EventRecorder, refused
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
-    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
-
-
-class PlanInput(BaseModel):
-    """How a plan starts; `carried` is the state a run hands to the next at each meeting."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: PlanKind
-    owner: str
-    started_by: str
-    team: str | None = None
-    first_meeting: date | None = None
-    carried: PlanState | None = None
+    from activities.deadlines import DueMoment
+    from activities.directory import DirectoryActivities, StaffLookup
 
 
 @workflow.defn(name="ActionPlan")
@@ -118,7 +104,13 @@ class ActionPlanWorkflow:
     @workflow.update
     async def add_from_finding(self, request: AddFromFinding) -> PlanState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        if request.actor != self._state().owner:
+        if workflow.patched("finding-once-by-qa-team"):
+            # A spotlight's report adds its actions through a retried activity: once each.
+            if self._state().action_from(request.source) is not None:
+                return self._state()
+            if request.actor != self._state().owner:
+                await require_role(request.actor, QA_TEAM, "add actions from findings to a plan")
+        elif request.actor != self._state().owner:
             await require_role(request.actor, Role.QA_OFFICER, "add actions from findings to a plan")
         await self._require_staff(request.responsible)
         today = self._today()
@@ -206,11 +198,13 @@ class ActionPlanWorkflow:
         if request.first_meeting is not None and request.first_meeting <= today:
             raise refused(Refusal(f"the first meeting must be after today ({today.isoformat()})"))
         if request.started_by != request.owner:
-            await require_role(request.started_by, Role.QA_OFFICER, "start a plan for someone else")
+            # The Head of QA starts a team's plan when finalising its spotlight report.
+            starters = QA_TEAM if workflow.patched("plan-started-by-qa-team") else Role.QA_OFFICER
+            await require_role(request.started_by, starters, "start a plan for someone else")
         if request.kind == "team":
             await self._require_team_manager(request.owner, request.team or "")
         else:
-            await self._require_cslt(request.owner)
+            await require_senior_leader(request.owner, "own a service-wide plan")
         first = request.first_meeting or first_nominal_meeting(request.kind, today)
         meeting = await self._meeting_on(first)
         state = await self._recorder.record(
@@ -314,9 +308,7 @@ class ActionPlanWorkflow:
 
     async def _meeting_on(self, nominal: date) -> DueMoment:
         """The end of the first working day on or after `nominal`: the calendar activity decides."""
-        return await run_activity(
-            CalendarActivities.due_at, DueRequest(start=nominal - timedelta(days=1), working_days=1)
-        )
+        return await first_working_day(nominal)
 
     async def _meeting_task(self, state: PlanState) -> None:
         where = "the team meeting" if state.kind == "team" else "the CSLT quarterly meeting"
@@ -362,17 +354,3 @@ class ActionPlanWorkflow:
             raise refused(
                 Refusal(f"{owner} cannot own the {team.strip()} team's plan: the directory lists them in {member.team}")
             )
-
-    async def _require_cslt(self, owner: str) -> None:
-        """CSLT: the heads of service and those above them (the assistant director, the director)."""
-        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=owner))
-        if member is not None and member.active:
-            if Role.HEAD_OF_SERVICE in member.roles:
-                return
-            for head in await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_SERVICE)):
-                chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=head.staff_id))
-                if owner in {m.staff_id for m in chain}:
-                    return
-        raise refused(
-            Refusal(f"{owner} cannot own a service-wide plan: CSLT is the heads of service and those they report to")
-        )

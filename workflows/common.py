@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -14,7 +14,8 @@ from domain.notifications import Notification, NotificationKind, notification_id
 from workflows.recording import refused
 
 with workflow.unsafe.imports_passed_through():
-    from activities.directory import DirectoryActivities, StaffLookup
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
+    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
     from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -33,11 +34,35 @@ async def run_activity(method: Any, argument: Any) -> Any:
     )
 
 
-async def require_role(staff_id: str, role: Role, what: str) -> None:
-    """Refuse (before anything is recorded) someone the directory does not list, active, in `role`."""
+# Who runs the framework's timetable and may act on any item's behalf.
+QA_TEAM = (Role.QA_OFFICER, Role.HEAD_OF_QA)
+
+
+async def first_working_day(day: date) -> DueMoment:
+    """The end of `day`, or of the first working day after it: the calendar activity decides."""
+    return await run_activity(CalendarActivities.due_at, DueRequest(start=day - timedelta(days=1), working_days=1))
+
+
+async def require_role(staff_id: str, role: Role | tuple[Role, ...], what: str) -> None:
+    """Refuse (before anything is recorded) someone the directory does not list, active, in `role` (or one of them)."""
+    roles = role if isinstance(role, tuple) else (role,)
     member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
-    if member is None or not member.active or role not in member.roles:
-        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {role.value}"))
+    if member is None or not member.active or not member.roles.intersection(roles):
+        named = " or ".join(r.value for r in roles)
+        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {named}"))
+
+
+async def require_senior_leader(staff_id: str, what: str) -> None:
+    """CSLT: the heads of service and those above them (the assistant director, the director)."""
+    member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
+    if member is not None and member.active:
+        if Role.HEAD_OF_SERVICE in member.roles:
+            return
+        for head in await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_SERVICE)):
+            chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=head.staff_id))
+            if staff_id in {m.staff_id for m in chain}:
+                return
+    raise refused(Refusal(f"{staff_id} cannot {what}: CSLT is the heads of service and those they report to"))
 
 
 class Notifier:

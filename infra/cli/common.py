@@ -113,6 +113,7 @@ KIND_NAMES = {
     "Dispute": "dispute",
     "StaffConcern": "staff concern",
     "ActionPlan": "action plan",
+    "Spotlight": "team spotlight",
 }
 
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")

@@ -12,7 +12,6 @@ and nothing is recorded.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import click
@@ -57,7 +56,7 @@ def plan_start(
     team: str | None, service_wide: bool, owner: str, first_meeting: str | None, actor: str, as_json: bool
 ) -> None:
     """Start a plan: --team TEAM (reviewed every 6 weeks) or --service-wide (reviewed quarterly by CSLT)."""
-    from workflows.action_plan import PlanInput
+    from domain.action_plan import PlanInput
 
     if (team is None) == (not service_wide):
         fail("say which plan: --team TEAM or --service-wide (one of them)")
@@ -207,9 +206,9 @@ def plan_close_action(plan_id: str, action_id: str, reason: str, actor: str) -> 
 
 
 def plan_id_for(request: Any, today: str) -> str:
-    if request.kind == "team":
-        return "plan-team-" + re.sub(r"[^a-z0-9]+", "-", request.team.casefold()).strip("-")
-    return f"plan-service-wide-{today}"
+    from domain.action_plan import team_plan_id
+
+    return team_plan_id(request.team) if request.kind == "team" else f"plan-service-wide-{today}"
 
 
 async def _start(request: Any) -> tuple[str, Any]:

@@ -103,3 +103,26 @@ async def eventually(probe, *, attempts: int = 200):
             return result
         await asyncio.sleep(0.05)
     raise AssertionError("the workflow never got there")
+
+
+async def refused(handle, update, request) -> str:
+    """The one line a person sees when `update` is refused (and so recorded nothing)."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await handle.execute_update(update, request)
+    return failure.value.cause.message
+
+
+async def sleep_until(env, moment) -> None:
+    """Skip the test server's clock to `moment`."""
+    await env.sleep(moment - await env.get_current_time())
+
+
+async def told(app_pool, person: str, kind: str) -> list[str]:
+    """The subjects of what `person` was told, of one notification kind."""
+    from datetime import UTC, datetime
+
+    from activities.notifications import Outbox
+
+    return [n.subject for n in (await Outbox(app_pool).inbox(person, datetime.now(UTC))).told if n.kind == kind]

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from activities.notifications import Outbox
 from domain import action_plan
-from domain.action_plan import AddAction, AddFromFinding, ChangeAction, CloseAction, RecordProgress
+from domain.action_plan import AddAction, AddFromFinding, ChangeAction, CloseAction, PlanInput, RecordProgress
 from domain.bank_holidays import calendar_for
 from domain.events import fold
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually
-from workflows.action_plan import ActionPlanWorkflow, PlanInput
+from tests.workflows.conftest import eventually, refused, sleep_until, told
+from workflows.action_plan import ActionPlanWorkflow
 
 TEAM_MEETINGS = [
     "2027-02-15",
@@ -59,20 +59,6 @@ async def start_plan(env, settings, request: PlanInput, name: str):
 
     await eventually(started)
     return latest, handle.run_id
-
-
-async def sleep_until(env, moment: datetime) -> None:
-    await env.sleep(moment - await env.get_current_time())
-
-
-async def refused(handle, update, request) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await handle.execute_update(update, request)
-    return failure.value.cause.message
-
-
-async def told(app_pool, person: str, kind: str) -> list[str]:
-    return [n.subject for n in (await Outbox(app_pool).inbox(person, datetime.now(UTC))).told if n.kind == kind]
 
 
 async def terminate(handle) -> None:
@@ -244,7 +230,7 @@ async def test_refusals_name_what_is_missing_and_record_nothing(
     )
     assert await refused(
         plan, ActionPlanWorkflow.add_from_finding, finding.model_copy(update={"actor": "sam.reviewer", "source": "x"})
-    ) == ("sam.reviewer cannot add actions from findings to a plan: the directory does not list them as a qa_officer")
+    ) == ("sam.reviewer cannot add actions from findings to a plan: the directory does not list them as a qa_officer or head_of_qa")
     progress = ActionPlanWorkflow.record_progress
     assert await refused(plan, progress, RecordProgress(actor="nadia.manager", action_id="A2", status="done")) == (
         "the evidence that the action is done cannot be empty"

@@ -6,8 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from activities.audit_log import AuditLog
 from activities.notifications import Outbox
@@ -29,7 +28,7 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, refused
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.review import ReviewWorkflow
 
@@ -78,12 +77,6 @@ async def review_of(env, state, case_number: str) -> WorkflowHandle:
 
     await eventually(opened)
     return handle
-
-
-async def refused(handle, update, request) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await handle.execute_update(update, request)
-    return failure.value.cause.message
 
 
 async def inbox(app_pool, person: str):

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from activities.audit_log import AuditLog
+from domain.action_plan import PlanInput
 from domain.working_days import LONDON
 from infra.cli.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
-from tests.workflows.test_action_plan import sleep_until, smart, start_plan, terminate
-from workflows.action_plan import ActionPlanWorkflow, PlanInput
+from tests.workflows.conftest import sleep_until
+from tests.workflows.test_action_plan import smart, start_plan, terminate
+from workflows.action_plan import ActionPlanWorkflow
 
 
 async def test_every_run_of_a_plan_is_cross_checked_and_replayed(

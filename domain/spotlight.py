@@ -1,0 +1,585 @@
+"""A Team Spotlight: events, state, reducer and the rules for each step.
+
+From the framework's Team Spotlight guidance (Appendix 3): once a year a team is
+evaluated by three or four colleagues led by a senior manager. One week (5
+working days) before the day the team manager sends the key documents; each
+practitioner names one child whose practice they are proud of and one they found
+challenging, and the team manager's collated list is due 5 working days before.
+On the day the lead allocates each member three children: one at random, one
+proud, one challenging. Each member's information record reaches the lead within
+1 working day; the lead's draft report reaches the QA team within 15 working days
+of the day; the Head of Service QA and Safeguarding finalises it within 5 working
+days of receiving it, and it is circulated to the team manager. Finalising adds
+the report's SMART actions to the team's action plan.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain import duties
+from domain.action_plan import AddAction, check_smart
+from domain.duties import Duty
+from domain.errors import Refusal
+from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.rubric import Grade
+from domain.sampling import rank
+from domain.working_days import LONDON
+
+DOCUMENTS_BEFORE = 5  # working days before the day
+CASE_LIST_BEFORE = 5
+RECORD_AFTER = 1  # working days after the day
+DRAFT_AFTER = 15
+FINALISE_AFTER = 5  # working days after the QA team receives the draft
+MEMBERS = (3, 4)
+
+# The five themes, in the document's order and words.
+SECTIONS = {
+    "culture": "Culture of the team",
+    "practice": "Quality of practice with children, young people and families",
+    "quality-assurance": "How the team quality assures their work and uses this learning to develop practice",
+    "oversight": "Management oversight, support and challenge",
+    "systemic": "Systemic issues",
+}
+# The key documents the team manager sends, "depending on what is available".
+DOCUMENT_KINDS = {
+    "team-action-plan": "Team action plan",
+    "qapm-reports": "Recent stocktake / QAPM meeting reports",
+    "performance-data": "Performance data (Power BI dashboards)",
+    "audit-outcomes": "Outcomes of audits / practice evaluations",
+}
+Phase = Literal["preparing", "on-the-day", "drafting", "finalising", "finalised"]
+
+
+def record_key(member: str) -> str:
+    return f"record-{member}"
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class SpotlightStarted(DomainEvent):
+    event_type = "spotlight.started"
+    team: str
+    day: date
+    lead: str
+    members: tuple[str, ...]
+    team_manager: str
+    practitioners: tuple[str, ...]
+    previous: str | None  # the team's last spotlight, whose progress this one looks at
+    calendar_digest: str
+
+
+class DutySet(duties.DutySet):
+    event_type = "spotlight.duty_set"
+
+
+class DutyChased(duties.DutyChased):
+    event_type = "spotlight.duty_chased"
+
+
+class DutyDone(duties.DutyDone):
+    event_type = "spotlight.duty_done"
+
+
+class KeyDocument(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    reference: str  # where it is kept: a document link or file reference, never its contents
+
+
+class DocumentsSent(DomainEvent):
+    event_type = "spotlight.documents_sent"
+    documents: tuple[KeyDocument, ...]
+
+
+class Nomination(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    practitioner: str
+    proud: str
+    challenging: str
+
+
+class CasesNominated(DomainEvent):
+    event_type = "spotlight.cases_nominated"
+    nomination: Nomination
+
+
+class CaseListSent(DomainEvent):
+    event_type = "spotlight.case_list_sent"
+    nominations: tuple[Nomination, ...]
+
+
+class Allocation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    member: str
+    random: str
+    proud: str
+    challenging: str
+
+    @property
+    def cases(self) -> tuple[str, str, str]:
+        return (self.random, self.proud, self.challenging)
+
+
+class CasesAllocated(DomainEvent):
+    event_type = "spotlight.cases_allocated"
+    seed: str
+    snapshot_id: int
+    team_cases: tuple[str, ...]  # what the random cases were drawn from
+    allocations: tuple[Allocation, ...]
+
+
+class SectionNotes(BaseModel):
+    """A member's notes on one theme: the form's two boxes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    positives: str = ""
+    development: str = ""
+
+
+class MemberRecord(BaseModel):
+    """The Spotlight Team Member Information Record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sections: dict[str, SectionNotes]
+    grade: Grade
+    other_comments: str = ""
+    focus: str  # what the team should focus on, and barriers to address
+    records_viewed: tuple[str, ...] = ()  # electronic record numbers beyond the three allocated
+
+
+class MemberRecordGiven(DomainEvent):
+    event_type = "spotlight.record_given"
+    member: str
+    record: MemberRecord
+
+
+class ReportSection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    general: str
+    strengths: str
+    development: str
+    evidence: str
+
+
+class ReportAction(BaseModel):
+    """A row of the report's SMART action plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str
+    support: str
+    responsible: str
+    by_when: date
+    evidence: str
+
+
+class SpotlightReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sections: dict[str, ReportSection]
+    grade: Grade
+    progress: str  # main areas of progress since the last spotlight
+    focus: str
+    barriers: str
+    actions: tuple[ReportAction, ...]
+
+
+class DraftReportSent(DomainEvent):
+    event_type = "spotlight.draft_sent"
+    report: SpotlightReport
+    records_viewed: tuple[str, ...]  # every electronic record number the spotlight team viewed
+    finaliser: str
+
+
+class ReportFinalised(DomainEvent):
+    event_type = "spotlight.report_finalised"
+    note: str
+    plan_id: str
+    plan_actions: tuple[str, ...]
+    circulated_to: tuple[str, ...]
+
+
+SPOTLIGHT_EVENTS = EventRegistry(
+    SpotlightStarted,
+    DutySet,
+    DutyChased,
+    DutyDone,
+    DocumentsSent,
+    CasesNominated,
+    CaseListSent,
+    CasesAllocated,
+    MemberRecordGiven,
+    DraftReportSent,
+    ReportFinalised,
+)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class SpotlightState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    team: str
+    day: date
+    lead: str
+    members: tuple[str, ...]
+    team_manager: str
+    practitioners: tuple[str, ...]
+    previous: str | None
+    started_by: str
+    phase: Phase = "preparing"
+    duties: tuple[Duty, ...] = ()
+    documents: tuple[KeyDocument, ...] = ()
+    nominations: tuple[Nomination, ...] = ()
+    case_list_sent: bool = False
+    seed: str | None = None
+    allocations: tuple[Allocation, ...] = ()
+    records: dict[str, MemberRecord] = {}
+    report: SpotlightReport | None = None
+    records_viewed: tuple[str, ...] = ()
+    finaliser: str | None = None
+    finalised_at: AwareDatetime | None = None
+    final_note: str | None = None
+    plan_id: str | None = None
+    plan_actions: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"the {self.team} team spotlight of {self.day.strftime('%d %B %Y')}"
+
+    @property
+    def day_starts_at(self) -> datetime:
+        return datetime.combine(self.day, time(0), LONDON)
+
+    def nomination_of(self, practitioner: str) -> Nomination | None:
+        return next((n for n in self.nominations if n.practitioner == practitioner), None)
+
+    def allocation_of(self, member: str) -> Allocation | None:
+        return next((a for a in self.allocations if a.member == member), None)
+
+    @property
+    def records_awaited(self) -> tuple[str, ...]:
+        return tuple(m for m in self.members if m not in self.records)
+
+    @property
+    def case_numbers(self) -> tuple[str, ...]:
+        named = [c for n in self.nominations for c in (n.proud, n.challenging)]
+        named += [c for a in self.allocations for c in a.cases]
+        return tuple(dict.fromkeys(named))
+
+
+def evolve(state: SpotlightState | None, event: DomainEvent, meta: EventMeta) -> SpotlightState:
+    if state is None:
+        if not isinstance(event, SpotlightStarted):
+            raise ValueError(f"a spotlight starts with spotlight.started, not {event.event_type}")
+        return SpotlightState(
+            version=meta.version, started_by=meta.actor, **event.model_dump(exclude={"calendar_digest"})
+        )
+    update: dict[str, object]
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        update = {"duties": changed}
+    else:
+        match event:
+            case DocumentsSent():
+                update = {"documents": event.documents}
+            case CasesNominated():
+                others = tuple(n for n in state.nominations if n.practitioner != event.nomination.practitioner)
+                update = {"nominations": (*others, event.nomination)}
+            case CaseListSent():
+                update = {"nominations": event.nominations, "case_list_sent": True}
+            case CasesAllocated():
+                update = {"allocations": event.allocations, "seed": event.seed, "phase": "on-the-day"}
+            case MemberRecordGiven():
+                update = {"records": {**state.records, event.member: event.record}}
+            case DraftReportSent():
+                update = {
+                    "report": event.report,
+                    "records_viewed": event.records_viewed,
+                    "finaliser": event.finaliser,
+                    "phase": "finalising",
+                }
+            case ReportFinalised():
+                update = {
+                    "phase": "finalised",
+                    "finalised_at": meta.business_time,
+                    "final_note": event.note,
+                    "plan_id": event.plan_id,
+                    "plan_actions": event.plan_actions,
+                }
+            case _:
+                raise ValueError(f"{event.event_type} does not belong to a spotlight")
+    if update.get("records") is not None and not state.model_copy(update=update).records_awaited:
+        update["phase"] = "drafting"
+    return state.model_copy(update={"version": meta.version, **update})
+
+
+# --- allocation -------------------------------------------------------------------------------
+
+
+def allocate(
+    members: tuple[str, ...], nominations: tuple[Nomination, ...], team_cases: tuple[str, ...], seed: str
+) -> tuple[Allocation, ...]:
+    """Three children each: one at random, one proud, one challenging; nobody sees a child twice.
+
+    Member i takes the i-th practitioner's proud case and the next practitioner's
+    challenging one, so no member's two nominated children share a practitioner
+    when there is more than one. The random children are the team's other open
+    cases with the lowest SHA-256(seed:case) ranks (domain.sampling), so anyone
+    holding the recorded seed and case list can redo the draw.
+    """
+    nominated = {c for n in nominations for c in (n.proud, n.challenging)}
+    pool = sorted((c for c in team_cases if c not in nominated), key=lambda c: rank(seed, c))
+    if len(nominations) < len(members):
+        raise Refusal(
+            f"{len(members)} members need {len(members)} practitioners' proud and challenging children;"
+            f" the list has {len(nominations)}"
+        )
+    if len(pool) < len(members):
+        raise Refusal(
+            f"the team has {len(pool)} open cases besides the nominated ones; {len(members)} members need one each"
+        )
+    count = len(members)
+    return tuple(
+        Allocation(
+            member=member,
+            random=pool[i],
+            proud=nominations[i].proud,
+            challenging=nominations[(i + 1) % count].challenging,
+        )
+        for i, member in enumerate(members)
+    )
+
+
+# --- requests (one per update) ----------------------------------------------------------------
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+
+
+class SendDocuments(Request):
+    documents: tuple[KeyDocument, ...]
+
+
+class NominateCases(Request):
+    proud: str
+    challenging: str
+
+
+class SendCaseList(Request):
+    pass
+
+
+class AllocateCases(Request):
+    pass
+
+
+class GiveRecord(Request):
+    record: MemberRecord
+
+
+class SendDraft(Request):
+    report: SpotlightReport
+
+
+class FinaliseReport(Request):
+    note: str = ""
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _started(state: SpotlightState | None) -> SpotlightState:
+    if state is None:
+        raise Refusal("the spotlight is still being set up; try again in a moment")
+    return state
+
+
+def _text(value: str, what: str) -> None:
+    if not value.strip():
+        raise Refusal(f"{what} cannot be empty")
+
+
+def _preparing(state: SpotlightState, what: str) -> None:
+    if state.phase != "preparing":
+        raise Refusal(f"{what} belongs before the day; the cases of {state.title} are allocated")
+
+
+def check_documents(state: SpotlightState | None, request: SendDocuments) -> None:
+    state = _started(state)
+    if request.actor != state.team_manager:
+        raise Refusal(f"the team manager ({state.team_manager}) sends the key documents")
+    _preparing(state, "sending the key documents")
+    if not request.documents:
+        raise Refusal("name at least one key document: " + ", ".join(DOCUMENT_KINDS))
+    for document in request.documents:
+        if document.kind not in DOCUMENT_KINDS:
+            raise Refusal(f"unknown key document {document.kind!r}: expected one of {', '.join(DOCUMENT_KINDS)}")
+        _text(document.reference, f"the reference of the {DOCUMENT_KINDS[document.kind].lower()}")
+
+
+def check_nomination(state: SpotlightState | None, request: NominateCases) -> None:
+    state = _started(state)
+    if request.actor not in state.practitioners:
+        raise Refusal(f"{request.actor} is not a practitioner of the {state.team} team; its practitioners nominate")
+    _preparing(state, "nominating children")
+    if state.case_list_sent:
+        raise Refusal("the team manager has already sent the list; ask them about a change")
+    _text(request.proud, "the child you are proud of (a case number)")
+    _text(request.challenging, "the child you found challenging (a case number)")
+    if request.proud == request.challenging:
+        raise Refusal("name two different children: one you are proud of, one you found challenging")
+
+
+def check_case_list(state: SpotlightState | None, request: SendCaseList) -> None:
+    state = _started(state)
+    if request.actor != state.team_manager:
+        raise Refusal(f"the team manager ({state.team_manager}) collates and sends the list")
+    _preparing(state, "sending the list")
+    if state.case_list_sent:
+        raise Refusal("the list was already sent")
+    if len(state.nominations) < len(state.members):
+        waiting = [p for p in state.practitioners if state.nomination_of(p) is None]
+        raise Refusal(
+            f"{len(state.members)} members need {len(state.members)} practitioners' nominations;"
+            f" {len(state.nominations)} given (still to nominate: {', '.join(waiting) or 'nobody'})"
+        )
+
+
+def check_allocation(state: SpotlightState | None, request: AllocateCases, now: datetime) -> None:
+    state = _started(state)
+    if request.actor != state.lead:
+        raise Refusal(f"the lead ({state.lead}) allocates the children")
+    if state.phase != "preparing":
+        raise Refusal("the children are already allocated")
+    if now < state.day_starts_at:
+        raise Refusal(f"the children are allocated on the day ({state.day.isoformat()})")
+    if not state.case_list_sent:
+        raise Refusal(f"the team manager ({state.team_manager}) has not sent the proud and challenging list")
+
+
+def check_record(state: SpotlightState | None, request: GiveRecord) -> None:
+    state = _started(state)
+    if request.actor not in state.members:
+        raise Refusal(f"only the spotlight team's members ({', '.join(state.members)}) give information records")
+    if state.phase == "preparing":
+        raise Refusal("information records follow the day, once the children are allocated")
+    if request.actor in state.records:
+        raise Refusal(f"{request.actor} has already given their record to the lead")
+    _check_sections(request.record.sections, ("positives", "development"), "record", every=False)
+    _text(request.record.focus, "what the team should focus on")
+
+
+def _check_sections(sections: dict[str, BaseModel], fields: tuple[str, ...], what: str, *, every: bool) -> None:
+    """All five sections, each with every one of `fields` filled (`every`) or at least one of them."""
+    unknown = sorted(set(sections) - SECTIONS.keys())
+    if unknown:
+        raise Refusal(f"unknown section {unknown[0]!r}: the {what} has {', '.join(SECTIONS)}")
+    missing = [key for key in SECTIONS if key not in sections]
+    if missing:
+        raise Refusal(f"the {what} needs all five sections; missing: {', '.join(missing)}")
+    for key, notes in sections.items():
+        filled = [bool(getattr(notes, f).strip()) for f in fields]
+        if not (all(filled) if every else any(filled)):
+            raise Refusal(f"section {key} of the {what} needs {(', ' if every else ' or ').join(fields)}")
+
+
+def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -> None:
+    state = _started(state)
+    if request.actor != state.lead:
+        raise Refusal(f"the lead ({state.lead}) sends the draft report")
+    if state.phase in ("preparing", "on-the-day"):
+        awaited = ", ".join(state.records_awaited) or "none"
+        raise Refusal(f"the draft draws on every member's information record; still awaited: {awaited}")
+    if state.phase != "drafting":
+        raise Refusal("the draft report was already sent")
+    report = request.report
+    _check_sections(report.sections, ("general", "strengths", "development", "evidence"), "report", every=True)
+    for text, what in ((report.progress, "progress since the last spotlight"), (report.focus, "the focus")):
+        _text(text, what)
+    _text(report.barriers, "the barriers to address (say 'none' if there are none)")
+    if not report.actions:
+        raise Refusal("the report needs a SMART action plan: at least one action")
+    for number, action in enumerate(report.actions, start=1):
+        try:
+            check_smart(AddAction(actor=request.actor, **action.model_dump()), today)
+        except Refusal as exc:
+            raise Refusal(f"action {number}: {exc}") from None
+
+
+def check_finalise(state: SpotlightState | None, request: FinaliseReport) -> None:
+    state = _started(state)
+    if state.phase != "finalising":
+        if state.phase == "finalised":
+            raise Refusal("the report was already finalised")
+        raise Refusal("the report is finalised once the lead has sent the draft")
+    if request.actor != state.finaliser:
+        raise Refusal(f"the Head of Service QA and Safeguarding ({state.finaliser}) finalises the report")
+
+
+def records_viewed(state: SpotlightState) -> tuple[str, ...]:
+    """Every electronic record number the spotlight team viewed: the allocated and the extra ones."""
+    viewed = [c for a in state.allocations for c in a.cases]
+    viewed += [c for r in state.records.values() for c in r.records_viewed]
+    return tuple(sorted(set(viewed)))
+
+
+def report_markdown(state: SpotlightState) -> str:
+    """The Spotlight Report in the document's template order (case numbers only)."""
+    report = state.report
+    if report is None:
+        return ""
+    lines = [
+        f"# Spotlight Report: {state.team}",
+        "",
+        f"- Date of Spotlight: {state.day.strftime('%d %B %Y')}",
+        f"- Team: {state.team}",
+        f"- Spotlight Team Lead: {state.lead}",
+        f"- Spotlight Team Members: {', '.join(state.members)}",
+        f"- Previous Spotlight: {state.previous or 'none recorded'}",
+        "",
+    ]
+    labels = ("General comments", "Areas of strength", "Ways to develop", "Summary of evidence / observations")
+    for number, (key, title) in enumerate(SECTIONS.items(), start=1):
+        section = report.sections[key]
+        lines += [f"## Section {number}: {title}", ""]
+        for label, text in zip(
+            labels, (section.general, section.strengths, section.development, section.evidence), strict=True
+        ):
+            lines += [f"**{label}:** {text}", ""]
+        if key == "practice":
+            lines += [f"**Electronic record numbers viewed:** {', '.join(state.records_viewed)}", ""]
+    lines += [
+        f"## Section 6: Overall grading: {report.grade.value}",
+        "",
+        f"**Main areas of progress since the last Spotlight:** {report.progress}",
+        "",
+        f"**What the team should focus on:** {report.focus}",
+        "",
+        f"**Barriers to address:** {report.barriers}",
+        "",
+        "## Recommended action plan for improvement",
+        "",
+        "| Action | Support needed | Person responsible | By when | Completion shown by |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {a.action} | {a.support} | {a.responsible} | {a.by_when.isoformat()} | {a.evidence} |"
+        for a in report.actions
+    ]
+    return "\n".join(lines) + "\n"

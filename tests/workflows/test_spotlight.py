@@ -1,0 +1,303 @@
+"""Team Spotlights on the time-skipping server: every deadline on its working day, chased, and the report into the plan."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from activities.audit_log import AuditLog
+from domain import spotlight
+from domain.action_plan import team_plan_id
+from domain.duties import duty
+from domain.events import fold
+from domain.rubric import Grade
+from domain.spotlight import (
+    SECTIONS,
+    AllocateCases,
+    FinaliseReport,
+    GiveRecord,
+    KeyDocument,
+    MemberRecord,
+    NominateCases,
+    ReportAction,
+    ReportSection,
+    SectionNotes,
+    SendCaseList,
+    SendDocuments,
+    SendDraft,
+    SpotlightReport,
+)
+from domain.working_days import LONDON
+from tests.workflows.conftest import eventually, refused, sleep_until, told
+from workflows.action_plan import ActionPlanWorkflow
+from workflows.spotlight import SpotlightInput, SpotlightWorkflow
+
+# Tuesday 16 March 2027: its 15-working-day draft window spans Good Friday and Easter Monday.
+DAY = date(2027, 3, 16)
+MEMBERS = ("tom.manager", "sam.reviewer", "maya.moderator")
+NOMINATIONS = {
+    "priya.practitioner": ("LCS-100701", "LCS-100716"),
+    "dan.practitioner": ("LCS-100745", "LCS-100761"),
+    "lee.reviewer": ("LCS-100809", "LCS-100851"),
+}
+
+
+def end_of(day: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T23:59:59").replace(tzinfo=LONDON)
+
+
+async def start(env, settings, **overrides):
+    fields = {
+        "team": "Children in Need",
+        "day": DAY,
+        "lead": "fatima.hos",
+        "members": MEMBERS,
+        "started_by": "qa.officer",
+    }
+    request = SpotlightInput(**(fields | overrides))
+    handle = await env.client.start_workflow(
+        SpotlightWorkflow.run, request, id=f"spotlight-{settings.task_queue}", task_queue=settings.task_queue
+    )
+
+    async def started():
+        return await handle.query(SpotlightWorkflow.state)
+
+    await eventually(started)
+    return handle
+
+
+def record() -> MemberRecord:
+    notes = SectionNotes(positives="warm, child-focused", development="plans lack timescales")
+    return MemberRecord(
+        sections={key: notes for key in SECTIONS},
+        grade=Grade.good,
+        focus="timescales in plans",
+        records_viewed=("LCS-100837",),
+    )
+
+
+def report(by_when: date = date(2027, 6, 30), responsible: str = "nadia.manager") -> SpotlightReport:
+    section = ReportSection(general="settled team", strengths="direct work", development="plans", evidence="records")
+    return SpotlightReport(
+        sections={key: section for key in SECTIONS},
+        grade=Grade.good,
+        progress="first spotlight of the team",
+        focus="timescales in plans",
+        barriers="caseloads",
+        actions=(
+            ReportAction(
+                action="every child's plan has timescales",
+                support="a planning workshop from the QA team",
+                responsible=responsible,
+                by_when=by_when,
+                evidence="the next dip audit finds timescales in 9 of 10 plans",
+            ),
+        ),
+    )
+
+
+async def prepare(handle) -> None:
+    await handle.execute_update(
+        SpotlightWorkflow.send_documents,
+        SendDocuments(
+            actor="nadia.manager",
+            documents=(
+                KeyDocument(kind="team-action-plan", reference="plan-team-children-in-need"),
+                KeyDocument(kind="performance-data", reference="Power BI: CiN dashboard, February 2027"),
+            ),
+        ),
+    )
+    for practitioner, (proud, challenging) in NOMINATIONS.items():
+        await handle.execute_update(
+            SpotlightWorkflow.nominate, NominateCases(actor=practitioner, proud=proud, challenging=challenging)
+        )
+    await handle.execute_update(SpotlightWorkflow.send_case_list, SendCaseList(actor="nadia.manager"))
+
+
+async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_team_plan(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    handle = await start(time_skipping_env, settings)
+    state = await handle.query(SpotlightWorkflow.state)
+    due = {d.key: d.due_at for d in state.duties}
+    assert due == {
+        "documents": end_of("2027-03-09"),  # 5 working days before the day
+        "case-list": end_of("2027-03-09"),
+        **{spotlight.record_key(m): end_of("2027-03-17") for m in MEMBERS},  # 1 working day after
+        "draft": end_of("2027-04-08"),  # 15 working days, not counting Good Friday and Easter Monday
+    }
+    assert state.team_manager == "nadia.manager"
+    assert state.practitioners == ("dan.practitioner", "lee.reviewer", "priya.practitioner")
+    assert state.previous is None
+
+    await prepare(handle)
+    # Nobody allocates before the day.
+    assert "allocated on the day" in await refused(
+        handle, SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos")
+    )
+    await sleep_until(time_skipping_env, datetime(2027, 3, 16, 9, tzinfo=LONDON))
+    state = await handle.execute_update(SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos"))
+
+    nominated = {c for pair in NOMINATIONS.values() for c in pair}
+    assert [a.member for a in state.allocations] == list(MEMBERS)
+    for a in state.allocations:
+        assert len(set(a.cases)) == 3
+        assert a.random not in nominated and a.random in state.case_numbers
+    assert {a.proud for a in state.allocations} == {p for p, _ in NOMINATIONS.values()}
+    assert {a.challenging for a in state.allocations} == {c for _, c in NOMINATIONS.values()}
+    assert len({a.random for a in state.allocations}) == 3
+    # The draw is redone from what was recorded.
+    team_cases = (await AuditLog(app_pool).read_stream(handle.id))[-1].payload["team_cases"]
+    assert spotlight.allocate(state.members, state.nominations, tuple(team_cases), state.seed) == state.allocations
+
+    for member in MEMBERS:
+        state = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=member, record=record()))
+    assert state.phase == "drafting"
+    assert not [d for d in state.duties if d.late]
+
+    # The draft arrives on Wednesday 31 March, inside the window despite Easter.
+    await sleep_until(time_skipping_env, datetime(2027, 3, 31, 10, tzinfo=LONDON))
+    state = await handle.execute_update(SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report()))
+    assert state.finaliser == "quinn.hoqa"
+    assert duty(state, "finalise").due_at == end_of("2027-04-07")  # 5 working days after receipt
+    assert "LCS-100837" in state.records_viewed and set(state.records_viewed) >= nominated
+    assert "finalises the report" in await refused(
+        handle, SpotlightWorkflow.finalise, FinaliseReport(actor="fatima.hos")
+    )
+
+    state = await handle.execute_update(SpotlightWorkflow.finalise, FinaliseReport(actor="quinn.hoqa", note="agreed"))
+    assert state.phase == "finalised" and state.plan_id == team_plan_id("Children in Need")
+    assert await handle.result() == state
+    assert all(not d.open and not d.late for d in state.duties)
+    assert any("is final" in s for s in await told(app_pool, "nadia.manager", "info"))
+
+    plan = time_skipping_env.client.get_workflow_handle(state.plan_id)
+    plan_state = await plan.query(ActionPlanWorkflow.state)
+    assert plan_state.owner == "nadia.manager"
+    assert [(a.action_id, a.source) for a in plan_state.actions] == [("A1", f"{handle.id} action 1")]
+
+    log = AuditLog(app_pool)
+    events = await log.read_stream(handle.id)
+    assert fold(spotlight.evolve, spotlight.SPOTLIGHT_EVENTS, events) == state
+    assert all(r.ok for r in await log.verify(handle.id))
+    assert "| every child's plan has timescales |" in spotlight.report_markdown(state)
+    await keep_history(handle, "spotlight")
+
+
+async def test_late_documents_are_chased_up_the_team_managers_line(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    handle = await start(time_skipping_env, settings)
+    # Reminded 2 working days before (Friday 5 March), overdue at the end of Tuesday 9 March,
+    # then her head of service, the assistant director (2 working days on) and the Head of QA (5).
+    await sleep_until(time_skipping_env, datetime(2027, 3, 17, 12, tzinfo=LONDON))
+    state = await handle.query(SpotlightWorkflow.state)
+    documents = duty(state, "documents")
+    assert documents.overdue and documents.escalation_level == 3
+    assert [s.at.astimezone(LONDON).date().isoformat() for s in documents.chase] == [
+        "2027-03-05",
+        "2027-03-09",
+        "2027-03-09",
+        "2027-03-11",
+        "2027-03-16",
+    ]
+    assert any("Reminder: send the key documents" in s for s in await told(app_pool, "nadia.manager", "reminder"))
+    for person in ("hana.hos", "alex.assistant", "quinn.hoqa"):
+        assert any(
+            "nadia.manager was to send the key documents" in s for s in await told(app_pool, person, "escalation")
+        ), person
+    # Sending them late stops the chase and says so.
+    await handle.execute_update(
+        SpotlightWorkflow.send_documents,
+        SendDocuments(actor="nadia.manager", documents=(KeyDocument(kind="audit-outcomes", reference="CPR 2027-01"),)),
+    )
+    state = await handle.query(SpotlightWorkflow.state)
+    assert duty(state, "documents").late
+    await handle.terminate()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"members": ("tom.manager", "sam.reviewer")}, "3 or 4 different people, not 2"),
+        ({"lead": "rosa.reviewer"}, "rosa.reviewer cannot lead a spotlight"),
+        ({"members": ("tom.manager", "sam.reviewer", "lee.reviewer")}, "lee.reviewer works in the Children in Need"),
+        ({"members": ("tom.manager", "sam.reviewer", "qa.officer")}, "qa.officer cannot be a spotlight team member"),
+        ({"day": date(2027, 3, 26)}, "2027-03-26 is not a working day"),
+        ({"team": "Nowhere"}, "no active staff in a team called 'Nowhere'"),
+        ({"started_by": "sam.reviewer"}, "sam.reviewer cannot start a spotlight"),
+    ],
+)
+async def test_a_spotlight_that_cannot_start_records_nothing(
+    time_skipping_env, worker, settings, example_authority, app_pool, overrides, message
+):
+    fields = {"team": "Children in Need", "day": DAY, "lead": "fatima.hos", "members": MEMBERS}
+    handle = await time_skipping_env.client.start_workflow(
+        SpotlightWorkflow.run,
+        SpotlightInput(**(fields | {"started_by": "qa.officer"} | overrides)),
+        id=f"spotlight-{settings.task_queue}",
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert message in failure.value.cause.message
+    assert await AuditLog(app_pool).read_stream(handle.id) == []
+
+
+async def test_each_step_refuses_the_wrong_person_order_or_value_and_records_nothing(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    handle = await start(time_skipping_env, settings)
+    version = (await handle.query(SpotlightWorkflow.state)).version
+    documents = SendDocuments(actor="nadia.manager", documents=(KeyDocument(kind="minutes", reference="x"),))
+    assert "unknown key document 'minutes'" in await refused(handle, SpotlightWorkflow.send_documents, documents)
+    wrong = SendDocuments(actor="tom.manager", documents=(KeyDocument(kind="team-action-plan", reference="x"),))
+    assert "the team manager (nadia.manager)" in await refused(handle, SpotlightWorkflow.send_documents, wrong)
+    not_theirs = NominateCases(actor="dan.practitioner", proud="LCS-100701", challenging="LCS-100745")
+    assert "LCS-100701: not among your open cases" in await refused(handle, SpotlightWorkflow.nominate, not_theirs)
+    same = NominateCases(actor="dan.practitioner", proud="LCS-100745", challenging="LCS-100745")
+    assert "two different children" in await refused(handle, SpotlightWorkflow.nominate, same)
+    outsider = NominateCases(actor="amy.practitioner", proud="LCS-1", challenging="LCS-2")
+    assert "not a practitioner of the Children in Need team" in await refused(
+        handle, SpotlightWorkflow.nominate, outsider
+    )
+    assert "still to nominate: dan.practitioner, lee.reviewer, priya.practitioner" in await refused(
+        handle, SpotlightWorkflow.send_case_list, SendCaseList(actor="nadia.manager")
+    )
+    assert "follow the day" in await refused(
+        handle, SpotlightWorkflow.give_record, GiveRecord(actor="tom.manager", record=record())
+    )
+    assert (await handle.query(SpotlightWorkflow.state)).version == version
+
+    await prepare(handle)
+    await sleep_until(time_skipping_env, datetime(2027, 3, 16, 9, tzinfo=LONDON))
+    await handle.execute_update(SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos"))
+    partial = record().model_copy(update={"sections": {"culture": SectionNotes(positives="yes")}})
+    assert "missing: practice" in await refused(
+        handle, SpotlightWorkflow.give_record, GiveRecord(actor="tom.manager", record=partial)
+    )
+    assert "give information records" in await refused(
+        handle, SpotlightWorkflow.give_record, GiveRecord(actor="hana.hos", record=record())
+    )
+    assert "still awaited: tom.manager, sam.reviewer, maya.moderator" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report())
+    )
+    for member in MEMBERS:
+        await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=member, record=record()))
+    version = (await handle.query(SpotlightWorkflow.state)).version
+    unsmart = report().model_copy(
+        update={"actions": (report().actions[0].model_copy(update={"support": " ", "evidence": ""}),)}
+    )
+    assert "action 1: the action is not SMART: it needs the support needed, how completion will be shown" in (
+        await refused(handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=unsmart))
+    )
+    assert "before the report can be finalised" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report(by_when=date(2027, 3, 19)))
+    )
+    assert "nobody.here is not an active member of staff" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report(responsible="nobody.here"))
+    )
+    assert (await handle.query(SpotlightWorkflow.state)).version == version
+    await handle.terminate()

@@ -1,0 +1,404 @@
+"""A Team Spotlight as a durable workflow, from the preparation to the finalised report.
+
+Every deadline of the spotlight is a duty (workflows.duties) computed once from
+the working-day clock and chased on its own; the people's parts are updates.
+Finalising the report carries its SMART actions into the team's action plan,
+through the plan's own update (activities.action_plans), before it is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from domain import spotlight
+from domain.action_plan import team_plan_id
+from domain.directory import Role
+from domain.errors import Refusal
+from domain.spotlight import (
+    CASE_LIST_BEFORE,
+    DOCUMENTS_BEFORE,
+    DRAFT_AFTER,
+    FINALISE_AFTER,
+    MEMBERS,
+    RECORD_AFTER,
+    AllocateCases,
+    CaseListSent,
+    CasesAllocated,
+    CasesNominated,
+    DocumentsSent,
+    DraftReportSent,
+    DutyChased,
+    DutyDone,
+    DutySet,
+    FinaliseReport,
+    GiveRecord,
+    MemberRecordGiven,
+    NominateCases,
+    ReportFinalised,
+    SendCaseList,
+    SendDocuments,
+    SendDraft,
+    SpotlightStarted,
+    SpotlightState,
+    record_key,
+)
+from domain.working_days import LONDON
+from workflows.common import QA_TEAM, Notifier, first_working_day, require_role, require_senior_leader, run_activity
+from workflows.duties import DutyKeeper
+from workflows.recording import EventRecorder, check, refused
+
+with workflow.unsafe.imports_passed_through():
+    from activities.action_plans import ActionPlanActivities, AddFindings, FindingAction
+    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup, TeamView
+    from activities.recording import AuditActivities, FindStreams
+
+
+class SpotlightInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team: str = Field(min_length=1)
+    day: date
+    lead: str = Field(min_length=1)
+    members: tuple[str, ...]
+    started_by: str = Field(min_length=1)
+
+
+@workflow.defn(name="Spotlight")
+class SpotlightWorkflow:
+    @workflow.init
+    def __init__(self, request: SpotlightInput) -> None:
+        self._id = workflow.info().workflow_id
+        self._recorder: EventRecorder[SpotlightState] = EventRecorder(self._id, spotlight.evolve)
+        self._notifier = Notifier(self._id)
+        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+
+    @workflow.run
+    async def run(self, request: SpotlightInput) -> SpotlightState:
+        await self._start(request)
+        await self._duties.chase(finished=lambda: self._state().phase == "finalised")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> SpotlightState | None:
+        return self._recorder.state
+
+    # --- before the day --------------------------------------------------------------------------
+
+    @workflow.update
+    async def send_documents(self, request: SendDocuments) -> SpotlightState:
+        state = await self._recorder.record(
+            request.actor,
+            DocumentsSent(documents=request.documents),
+            self._duties.completed("documents"),
+            rule=lambda s: spotlight.check_documents(s, request),
+        )
+        await self._duties.close_tasks("documents")
+        listed = "; ".join(f"{spotlight.DOCUMENT_KINDS[d.kind]}: {d.reference}" for d in request.documents)
+        await self._notifier.post(
+            *(
+                self._notifier.message(p, "info", "documents", f"Key documents for {state.title}", listed)
+                for p in (state.lead, *state.members)
+            )
+        )
+        return state
+
+    @send_documents.validator
+    def _validate_documents(self, request: SendDocuments) -> None:
+        self._recorder.validate(spotlight.check_documents, request)
+
+    @workflow.update
+    async def nominate(self, request: NominateCases) -> SpotlightState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_nomination, self._state(), request)
+        team = await self._team()
+        held = {c.case_number for c in team.cases if c.practitioner == request.actor}
+        unknown = [c for c in (request.proud, request.challenging) if c not in held]
+        if unknown:
+            raise refused(
+                Refusal(
+                    f"{', '.join(unknown)}: not among your open cases in the {self._state().team} team"
+                    f" ({', '.join(sorted(held)) or 'none in the newest cases import'})"
+                )
+            )
+        nomination = spotlight.Nomination(
+            practitioner=request.actor, proud=request.proud, challenging=request.challenging
+        )
+        return await self._recorder.record(
+            request.actor,
+            CasesNominated(nomination=nomination),
+            rule=lambda s: spotlight.check_nomination(s, request),
+        )
+
+    @nominate.validator
+    def _validate_nominate(self, request: NominateCases) -> None:
+        self._recorder.validate(spotlight.check_nomination, request)
+
+    @workflow.update
+    async def send_case_list(self, request: SendCaseList) -> SpotlightState:
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (CaseListSent(nominations=s.nominations), self._duties.completed("case-list")),
+            rule=lambda s: spotlight.check_case_list(s, request),
+        )
+        await self._duties.close_tasks("case-list")
+        await self._notifier.post(
+            self._notifier.message(
+                state.lead,
+                "info",
+                "case-list",
+                f"The proud and challenging list for {state.title}",
+                "; ".join(f"{n.practitioner}: proud {n.proud}, challenging {n.challenging}" for n in state.nominations),
+            )
+        )
+        return state
+
+    @send_case_list.validator
+    def _validate_case_list(self, request: SendCaseList) -> None:
+        self._recorder.validate(spotlight.check_case_list, request)
+
+    # --- the day and after -----------------------------------------------------------------------
+
+    @workflow.update
+    async def allocate(self, request: AllocateCases) -> SpotlightState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_allocation, self._state(), request, workflow.now())
+        team = await self._team()
+        if team.snapshot_id is None:
+            raise refused(Refusal("no open cases were imported yet: run `qa cases import`"))
+        seed = workflow.uuid4().hex
+        team_cases = tuple(c.case_number for c in team.cases)
+        state = self._state()
+        try:
+            allocations = spotlight.allocate(state.members, state.nominations, team_cases, seed)
+        except Refusal as exc:
+            raise refused(exc) from None
+        state = await self._recorder.record(
+            request.actor,
+            CasesAllocated(seed=seed, snapshot_id=team.snapshot_id, team_cases=team_cases, allocations=allocations),
+            rule=lambda s: spotlight.check_allocation(s, request, workflow.now()),
+        )
+        await self._notifier.post(
+            *(
+                self._notifier.message(
+                    a.member,
+                    "info",
+                    "allocation",
+                    f"Your children for {state.title}: {a.random} (random), {a.proud} (proud),"
+                    f" {a.challenging} (challenging)",
+                    "Record what you find on the Spotlight Team Member Information Record.",
+                )
+                for a in allocations
+            )
+        )
+        return state
+
+    @allocate.validator
+    def _validate_allocate(self, request: AllocateCases) -> None:
+        self._recorder.validate(spotlight.check_allocation, request, workflow.now())
+
+    @workflow.update
+    async def give_record(self, request: GiveRecord) -> SpotlightState:
+        state = await self._recorder.record(
+            request.actor,
+            MemberRecordGiven(member=request.actor, record=request.record),
+            self._duties.completed(record_key(request.actor)),
+            rule=lambda s: spotlight.check_record(s, request),
+        )
+        await self._notifier.close(record_key(request.actor))
+        return state
+
+    @give_record.validator
+    def _validate_record(self, request: GiveRecord) -> None:
+        self._recorder.validate(spotlight.check_record, request)
+
+    @workflow.update
+    async def send_draft(self, request: SendDraft) -> SpotlightState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        today = _today()
+        check(spotlight.check_draft, self._state(), request, today)
+        for action in request.report.actions:
+            member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=action.responsible))
+            if member is None or not member.active:
+                raise refused(Refusal(f"{action.responsible} is not an active member of staff: who is responsible?"))
+        heads = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
+        if not heads:
+            raise refused(Refusal("the directory names no Head of Service QA and Safeguarding to finalise the report"))
+        finaliser = heads[0].staff_id
+        due = await self._duties.due(today, FINALISE_AFTER)
+        late = [a for a in request.report.actions if a.by_when <= due.due_at.astimezone(LONDON).date()]
+        if late:
+            raise refused(
+                Refusal(
+                    f"action '{late[0].action}' is due by {late[0].by_when.isoformat()}, before the report can be"
+                    f" finalised ({due.due_at.astimezone(LONDON).date().isoformat()}): give it a later date"
+                )
+            )
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                DraftReportSent(report=request.report, records_viewed=spotlight.records_viewed(s), finaliser=finaliser),
+                self._duties.completed("draft"),
+                self._duties.given("finalise", finaliser, f"finalise the report of {s.title}", due),
+            ),
+            rule=lambda s: spotlight.check_draft(s, request, today),
+        )
+        await self._duties.close_tasks("draft")
+        await self._duties.tell_owners(state, "finalise")
+        return state
+
+    @send_draft.validator
+    def _validate_draft(self, request: SendDraft) -> None:
+        self._recorder.validate(spotlight.check_draft, request, _today())
+
+    @workflow.update
+    async def finalise(self, request: FinaliseReport) -> SpotlightState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_finalise, self._state(), request)
+        state = self._state()
+        assert state.report is not None
+        try:
+            added = await run_activity(
+                ActionPlanActivities.add_findings,
+                AddFindings(
+                    plan_id=team_plan_id(state.team),
+                    actor=request.actor,
+                    source=self._id,
+                    actions=tuple(FindingAction(**a.model_dump()) for a in state.report.actions),
+                    team=state.team,
+                    team_manager=state.team_manager,
+                ),
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
+                raise refused(
+                    Refusal(f"the team's action plan refused the report's actions: {cause.message}")
+                ) from None
+            raise
+        circulated = (state.team_manager, state.lead)
+        state = await self._recorder.record(
+            request.actor,
+            ReportFinalised(
+                note=request.note.strip(),
+                plan_id=added.plan_id,
+                plan_actions=added.action_ids,
+                circulated_to=circulated,
+            ),
+            self._duties.completed("finalise"),
+            rule=lambda s: spotlight.check_finalise(s, request),
+        )
+        await self._duties.close_tasks("finalise")
+        await self._notifier.post(
+            *(
+                self._notifier.message(
+                    person,
+                    "info",
+                    "finalised",
+                    f"The report of {state.title} is final: {state.report.grade.value if state.report else ''}",
+                    f"For wider team circulation and discussion. Its actions are in {added.plan_id}"
+                    f" ({', '.join(added.action_ids)}). Read it with `qa spotlight report {self._id}`.",
+                )
+                for person in circulated
+            )
+        )
+        return state
+
+    @finalise.validator
+    def _validate_finalise(self, request: FinaliseReport) -> None:
+        self._recorder.validate(spotlight.check_finalise, request)
+
+    # --- the engine's part -------------------------------------------------------------------------
+
+    async def _start(self, request: SpotlightInput) -> None:
+        """Check who takes part, compute every deadline from the day, and record them with the start."""
+        await require_role(request.started_by, QA_TEAM, "start a spotlight (the QA team manages the timetable)")
+        team_name = " ".join(request.team.split())
+        members = request.members
+        if not MEMBERS[0] <= len(members) <= MEMBERS[1] or len(set(members)) != len(members):
+            raise refused(Refusal(f"a spotlight team is 3 or 4 different people, not {len(members)}"))
+        if request.lead in members:
+            raise refused(Refusal(f"{request.lead} leads the spotlight and cannot also be a member"))
+        await require_senior_leader(request.lead, "lead a spotlight (the lead is a senior manager)")
+        team = await self._team(team_name)
+        if not team.staff:
+            raise refused(Refusal(f"the directory has no active staff in a team called {team_name!r}"))
+        in_team = {m.staff_id for m in team.staff}
+        for member in members:
+            await require_role(member, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
+            if member in in_team:
+                raise refused(Refusal(f"{member} works in the {team_name} team: its colleagues from elsewhere visit"))
+        managers = [m.staff_id for m in team.staff if Role.TEAM_MANAGER in m.roles]
+        if len(managers) != 1:
+            raise refused(Refusal(f"the directory lists {len(managers)} team managers in {team_name}; it needs one"))
+        today = _today()
+        day = await first_working_day(request.day)
+        if day.due_at.astimezone(LONDON).date() != request.day:
+            raise refused(Refusal(f"{request.day.isoformat()} is not a working day"))
+        if request.day <= today:
+            raise refused(Refusal(f"the spotlight day must be after today ({today.isoformat()})"))
+        previous = await run_activity(
+            AuditActivities.streams_opened_with,
+            FindStreams(event_type=SpotlightStarted.event_type, field="team", value=team_name),
+        )
+        earlier = [p for p in previous if p != self._id]
+        practitioners = tuple(m.staff_id for m in team.staff if Role.PRACTITIONER in m.roles)
+        lead, manager = request.lead, managers[0]
+        documents = await self._duties.due(request.day, -DOCUMENTS_BEFORE)
+        case_list = await self._duties.due(request.day, -CASE_LIST_BEFORE)
+        record = await self._duties.due(request.day, RECORD_AFTER)
+        draft = await self._duties.due(request.day, DRAFT_AFTER)
+        state = await self._recorder.record(
+            request.started_by,
+            SpotlightStarted(
+                team=team_name,
+                day=request.day,
+                lead=lead,
+                members=members,
+                team_manager=manager,
+                practitioners=practitioners,
+                previous=earlier[-1] if earlier else None,
+                calendar_digest=day.calendar_digest,
+            ),
+            self._duties.given("documents", manager, "send the key documents to the spotlight team", documents),
+            self._duties.given("case-list", manager, "send the collated proud and challenging list", case_list),
+            *(
+                self._duties.given(record_key(m), m, "give your information record to the lead", record)
+                for m in members
+            ),
+            self._duties.given("draft", lead, "send the draft report to the QA team", draft),
+        )
+        await self._duties.tell_owners(state, *(d.key for d in state.duties))
+        await self._notifier.post(
+            *(
+                self._notifier.message(
+                    p,
+                    "info",
+                    "nominate",
+                    f"Name the children for {state.title}: one you are proud of, one you found challenging",
+                    f"Your team manager ({manager}) sends the list by {case_list.due_at.date().isoformat()}:"
+                    f" `qa spotlight nominate {self._id} --proud CASE --challenging CASE --as {p}`.",
+                )
+                for p in practitioners
+            )
+        )
+
+    async def _team(self, name: str | None = None) -> TeamView:
+        return await run_activity(DirectoryActivities.team, TeamLookup(team=name or self._state().team))
+
+    def _state(self) -> SpotlightState:
+        state = self._recorder.state
+        assert state is not None, "read before the spotlight started"
+        return state
+
+
+def _title(state: SpotlightState) -> str:
+    return f"Spotlight: {state.title}."
+
+
+def _today() -> date:
+    return workflow.now().astimezone(LONDON).date()
