@@ -167,10 +167,11 @@ def _ended(workflow_id: str, kind: str, status) -> str:  # type: ignore[no-untyp
     return f"refused: {KIND_NAMES[kind]} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
 
 
-async def start_item(run_method, request, item_id: str, *, taken: str):  # type: ignore[no-untyped-def]
+async def start_item(run_method, request, item_id: str, *, taken: str, refusable: bool = False):  # type: ignore[no-untyped-def]
     """Start the workflow for a new item; `taken` is the one line if that id was ever used.
 
-    An item's id is also its audit stream, so it is never reused, even after the item ended.
+    An item's id is also its audit stream, so it is never reused, even after the item ended;
+    except, if `refusable`, after a start the workflow refused, which recorded nothing.
     """
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
     from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -183,10 +184,64 @@ async def start_item(run_method, request, item_id: str, *, taken: str):  # type:
             id=item_id,
             task_queue=settings().task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+            if refusable
+            else WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:
         raise CliError(taken) from None
+
+
+async def opened(handle, query, *, ready: Callable[[Any], bool] = bool, wait_seconds: float = 60.0) -> Any:  # type: ignore[no-untyped-def]
+    """An item's state once `ready` (by default: once its opening is recorded).
+
+    A start the workflow refused (a wrong person, a sample it cannot draw) ends it
+    as failed, having recorded nothing: that refusal is the one line shown.
+    """
+    import asyncio
+    from datetime import timedelta
+
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + wait_seconds
+    while True:
+        status = (await handle.describe()).status
+        if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+            raise CliError(await _why_it_ended(handle, status))
+        try:
+            state = await handle.query(query, rpc_timeout=timedelta(seconds=5))
+        except RPCError:
+            state = None  # no workflow task has run yet, or no worker answered in time
+        if state is not None and ready(state):
+            return state
+        if loop.time() > give_up:
+            raise CliError(
+                f"{handle.id} was started but is still being set up after {wait_seconds:.0f} s:"
+                " is a worker running (`qa up`)?"
+            )
+        await asyncio.sleep(0.1)
+
+
+async def _why_it_ended(handle, status) -> str:  # type: ignore[no-untyped-def]
+    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+    from temporalio.exceptions import ApplicationError
+
+    if status != WorkflowExecutionStatus.FAILED:
+        return f"{handle.id} ended while it was being set up ({status.name.lower()})"
+    try:
+        await handle.result()
+    except WorkflowFailureError as exc:
+        cause: BaseException | None = exc.cause
+        deepest: BaseException = exc
+        while cause is not None:
+            if isinstance(cause, ApplicationError) and cause.type in ("Refused", "SampleRefused"):
+                return f"refused: {cause.message}"
+            deepest = cause
+            cause = cause.__cause__ or getattr(cause, "cause", None)
+        return f"{handle.id} failed: {getattr(deepest, 'message', deepest)}"
+    return f"{handle.id} ended while it was being set up"
 
 
 async def read_state(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]

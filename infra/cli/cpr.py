@@ -25,6 +25,7 @@ from infra.cli.common import (
     emit,
     fail,
     model,
+    opened,
     parse_date,
     person,
     read_state,
@@ -39,7 +40,6 @@ from infra.cli.common import (
 
 T = TypeVar("T")
 
-SAMPLE_WAIT_SECONDS = 60.0
 REVIEW_OPEN_WAIT_SECONDS = 5.0
 
 
@@ -198,7 +198,7 @@ async def _start_cycle(cycle_id: str, request):  # type: ignore[no-untyped-def]
         taken=f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
         f" (see `qa cpr show {cycle_id}`)",
     )
-    return await _sample_recorded(handle)
+    return await opened(handle, CprCycleWorkflow.state, ready=lambda state: state.phase != "sampling")
 
 
 async def _may_start(request) -> None:  # type: ignore[no-untyped-def]
@@ -236,55 +236,6 @@ async def _may_start(request) -> None:  # type: ignore[no-untyped-def]
             raise CliError(f"refused: {request.service}: {exc}") from None
     finally:
         await pool.close()
-
-
-async def _sample_recorded(handle):  # type: ignore[no-untyped-def]
-    """The cycle's state once its sample is recorded; the draw's refusal if it failed."""
-    from datetime import timedelta
-
-    from temporalio.client import WorkflowExecutionStatus
-    from temporalio.service import RPCError
-
-    from workflows.cpr_cycle import CprCycleWorkflow
-
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + SAMPLE_WAIT_SECONDS
-    while True:
-        status = (await handle.describe()).status
-        if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-            raise CliError(await _why_it_ended(handle, status))
-        try:
-            state = await handle.query(CprCycleWorkflow.state, rpc_timeout=timedelta(seconds=5))
-        except RPCError:
-            state = None  # no workflow task has run yet, or no worker answered in time
-        if state is not None and state.phase != "sampling":
-            return state
-        if loop.time() > give_up:
-            raise CliError(
-                f"{handle.id} was started, but its sample is not recorded after {SAMPLE_WAIT_SECONDS:.0f} s:"
-                f" is a worker running? `qa cpr show {handle.id}` shows it once it is"
-            )
-        await asyncio.sleep(0.1)
-
-
-async def _why_it_ended(handle, status) -> str:  # type: ignore[no-untyped-def]
-    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-    from temporalio.exceptions import ApplicationError
-
-    if status != WorkflowExecutionStatus.FAILED:
-        return f"{handle.id} ended before its sample was recorded ({status.name.lower()})"
-    try:
-        await handle.result()
-    except WorkflowFailureError as exc:
-        cause: BaseException | None = exc.cause
-        deepest = exc
-        while cause is not None:
-            if isinstance(cause, ApplicationError) and cause.type == "SampleRefused":
-                return f"refused: {cause.message}"
-            deepest = cause
-            cause = cause.__cause__ or getattr(cause, "cause", None)
-        return f"{handle.id} failed: {getattr(deepest, 'message', deepest)}"
-    return f"{handle.id} ended before its sample was recorded"
 
 
 async def _review_opened(review_id: str) -> None:

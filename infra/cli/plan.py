@@ -11,7 +11,6 @@ and nothing is recorded.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
@@ -25,6 +24,7 @@ from infra.cli.common import (
     emit,
     fail,
     model,
+    opened,
     parse_date,
     person,
     read_state,
@@ -35,7 +35,6 @@ from infra.cli.common import (
 )
 
 PLAN = "ActionPlan"
-START_WAIT_SECONDS = 30.0
 ID_ARGUMENT = click.argument("plan_id")
 STATUSES = ("not-started", "on-track", "at-risk", "done")
 
@@ -215,7 +214,6 @@ async def _start(request: Any) -> tuple[str, Any]:
     """Start the plan and wait for its opening event; a refused start is one line and can be retried."""
     from datetime import datetime
 
-    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
     from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -226,7 +224,7 @@ async def _start(request: Any) -> tuple[str, Any]:
     client = await temporal_client()
     try:
         # A start refused (wrong owner) recorded nothing: its id may be used again.
-        handle = await client.start_workflow(
+        await client.start_workflow(
             ActionPlanWorkflow.run,
             request,
             id=plan_id,
@@ -236,20 +234,8 @@ async def _start(request: Any) -> tuple[str, Any]:
         )
     except WorkflowAlreadyStartedError:
         raise CliError(f"refused: {plan_id} already exists; see `qa plan show {plan_id}`") from None
-    latest = client.get_workflow_handle(plan_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + START_WAIT_SECONDS
-    while loop.time() < deadline:
-        if (await handle.describe()).status == WorkflowExecutionStatus.FAILED:
-            try:
-                await handle.result()
-            except WorkflowFailureError as exc:
-                raise CliError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
-        state = await latest.query(ActionPlanWorkflow.state)
-        if state is not None:
-            return plan_id, state
-        await asyncio.sleep(0.2)
-    raise CliError(f"{plan_id} was started but is still being set up: is a worker running (`qa up`)?")
+    # Queried by id alone: the plan may already have continued as new.
+    return plan_id, await opened(client.get_workflow_handle(plan_id), ActionPlanWorkflow.state)
 
 
 def _change(plan_id: str, update_name: str, request: Any) -> Any:

@@ -402,8 +402,7 @@ async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys
 
 async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, database):
     """The CLI checks the sample before starting; should the cases change in between, the cycle's own refusal shows."""
-    from infra.cli.common import CliError
-    from infra.cli.cpr import _sample_recorded
+    from infra.cli.common import CliError, opened
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     await example_authority(capsys)
@@ -414,7 +413,7 @@ async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, data
         task_queue=Settings.from_env().task_queue,
     )
     with pytest.raises(CliError) as refusal:
-        await _sample_recorded(handle)
+        await opened(handle, CprCycleWorkflow.state, ready=lambda state: state.phase != "sampling")
     assert str(refusal.value) == (
         "refused: Children in Need: only 6 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 7"
     )

@@ -1,0 +1,288 @@
+"""`qa spotlight`: a Team Spotlight from its preparation to the finalised report.
+
+A spotlight is started for a team and a day (`spotlight-2027-03-16-children-in-need`)
+by the QA team, with a lead and 3 or 4 members. The team manager sends the key
+documents and the list of children the practitioners nominate; on the day the
+lead allocates each member three children; members give their information record
+(a JSON form: `qa spotlight form record`), the lead the draft report
+(`qa spotlight form report`), and the Head of Service QA and Safeguarding
+finalises it, which adds its actions to the team's action plan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    CliError,
+    app,
+    change,
+    emit,
+    fail,
+    model,
+    opened,
+    parse_date,
+    person,
+    read_state,
+    run,
+    start_item,
+    when,
+)
+
+SPOTLIGHT = "Spotlight"
+ID_ARGUMENT = click.argument("spotlight_id")
+FILE_OPTION = click.option("--file", "path", required=True, help="The completed form, as JSON.")
+
+
+@app.group("spotlight")
+def spotlight_app() -> None:
+    """Team Spotlights: documents, nominated children, allocation, records, the report and its actions."""
+
+
+@spotlight_app.command("start")
+@click.option("--team", required=True, help="The team visited, as the staff directory names it.")
+@click.option("--day", required=True, help="The spotlight day, YYYY-MM-DD (a working day).")
+@click.option("--lead", required=True, help="The lead: a senior manager (head of service or above).")
+@click.option("--member", "members", multiple=True, help="A spotlight team member (3 or 4 of them).")
+@AS_OPTION
+@JSON_OPTION
+def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], actor: str, as_json: bool) -> None:
+    """Start a spotlight (the QA team): every deadline is worked out from the day."""
+    from workflows.spotlight import SpotlightInput, SpotlightWorkflow
+
+    team = " ".join(team.split())
+    slug = re.sub(r"[^a-z0-9]+", "-", team.casefold()).strip("-")
+    if not slug:
+        fail(f"team {team!r} needs a letter or digit")
+    request = model(
+        SpotlightInput,
+        team=team,
+        day=parse_date(day, "--day date"),
+        lead=person(lead, "--lead"),
+        members=tuple(person(m, "--member") for m in members),
+        started_by=person(actor),
+    )
+    spotlight_id = f"spotlight-{request.day.isoformat()}-{slug}"
+
+    async def start() -> Any:
+        handle = await start_item(
+            SpotlightWorkflow.run,
+            request,
+            spotlight_id,
+            taken=f"the {team} spotlight of {request.day.isoformat()} was already started: {spotlight_id}",
+            refusable=True,
+        )
+        return await opened(handle, SpotlightWorkflow.state)
+
+    state = run(start())
+    emit({"id": spotlight_id, **state.model_dump(mode="json")}, as_json, lambda: _show(spotlight_id, state))
+
+
+@spotlight_app.command("show")
+@ID_ARGUMENT
+@JSON_OPTION
+def spotlight_show(spotlight_id: str, as_json: bool) -> None:
+    """Where a spotlight stands: who, each deadline, the children, the records and the report."""
+    from workflows.spotlight import SpotlightWorkflow
+
+    state = run(read_state(spotlight_id, SPOTLIGHT, SpotlightWorkflow.state))
+    emit({"id": spotlight_id, **state.model_dump(mode="json")}, as_json, lambda: _show(spotlight_id, state))
+
+
+@spotlight_app.command("documents")
+@ID_ARGUMENT
+@click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    required=True,
+    help="KIND=REFERENCE, e.g. team-action-plan=plan-team-children-in-need (kinds: team-action-plan,"
+    " qapm-reports, performance-data, audit-outcomes).",
+)
+@AS_OPTION
+def spotlight_documents(spotlight_id: str, documents: tuple[str, ...], actor: str) -> None:
+    """The team manager sends the key documents to the spotlight team (references, not contents)."""
+    from domain.spotlight import KeyDocument, SendDocuments
+
+    sent = []
+    for pair in documents:
+        kind, sep, reference = pair.partition("=")
+        if not sep:
+            fail(f"{pair!r} is not KIND=REFERENCE (e.g. team-action-plan=plan-team-children-in-need)")
+        sent.append(model(KeyDocument, kind=kind.strip(), reference=reference.strip()))
+    _change(spotlight_id, "send_documents", model(SendDocuments, actor=person(actor), documents=tuple(sent)))
+    click.echo(f"{spotlight_id}: {len(sent)} key documents sent to the spotlight team")
+
+
+@spotlight_app.command("nominate")
+@ID_ARGUMENT
+@click.option("--proud", required=True, help="The case number of a child whose practice you are proud of.")
+@click.option("--challenging", required=True, help="The case number of a child you found challenging.")
+@AS_OPTION
+def spotlight_nominate(spotlight_id: str, proud: str, challenging: str, actor: str) -> None:
+    """A practitioner of the team names their two children (naming again replaces them)."""
+    from domain.spotlight import NominateCases
+
+    request = model(NominateCases, actor=person(actor), proud=proud.strip(), challenging=challenging.strip())
+    _change(spotlight_id, "nominate", request)
+    click.echo(
+        f"{spotlight_id}: {request.actor} nominated {request.proud} (proud), {request.challenging} (challenging)"
+    )
+
+
+@spotlight_app.command("send-list")
+@ID_ARGUMENT
+@AS_OPTION
+def spotlight_send_list(spotlight_id: str, actor: str) -> None:
+    """The team manager sends the collated list of nominated children."""
+    from domain.spotlight import SendCaseList
+
+    state = _change(spotlight_id, "send_case_list", model(SendCaseList, actor=person(actor)))
+    click.echo(f"{spotlight_id}: the list of {len(state.nominations)} practitioners' children was sent")
+
+
+@spotlight_app.command("allocate")
+@ID_ARGUMENT
+@AS_OPTION
+def spotlight_allocate(spotlight_id: str, actor: str) -> None:
+    """On the day, the lead allocates each member three children: random, proud, challenging."""
+    from domain.spotlight import AllocateCases
+
+    state = _change(spotlight_id, "allocate", model(AllocateCases, actor=person(actor)))
+    for a in state.allocations:
+        click.echo(f"{a.member}: {a.random} (random), {a.proud} (proud), {a.challenging} (challenging)")
+
+
+@spotlight_app.command("record")
+@ID_ARGUMENT
+@FILE_OPTION
+@AS_OPTION
+def spotlight_record(spotlight_id: str, path: str, actor: str) -> None:
+    """A member gives their information record to the lead (`qa spotlight form record` is a blank one)."""
+    from domain.spotlight import GiveRecord, MemberRecord
+
+    record = model(MemberRecord, **_form(path))
+    _change(spotlight_id, "give_record", model(GiveRecord, actor=person(actor), record=record))
+    click.echo(f"{spotlight_id}: {actor}'s information record is with the lead")
+
+
+@spotlight_app.command("draft")
+@ID_ARGUMENT
+@FILE_OPTION
+@AS_OPTION
+def spotlight_draft(spotlight_id: str, path: str, actor: str) -> None:
+    """The lead sends the draft report to the QA team (`qa spotlight form report` is a blank one)."""
+    from domain.duties import duty
+    from domain.spotlight import SendDraft, SpotlightReport
+
+    report = model(SpotlightReport, **_form(path))
+    state = _change(spotlight_id, "send_draft", model(SendDraft, actor=person(actor), report=report))
+    finalise = duty(state, "finalise")
+    due = when(finalise.due_at) if finalise else "-"
+    click.echo(f"{spotlight_id}: the draft report is with {state.finaliser}, to finalise by {due}")
+
+
+@spotlight_app.command("finalise")
+@ID_ARGUMENT
+@click.option("--note", default="", help="What the Head of Service QA and Safeguarding adds or changed.")
+@AS_OPTION
+def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
+    """Finalise the report: its actions go into the team's action plan; it goes to the team manager."""
+    from domain.spotlight import FinaliseReport
+
+    state = _change(spotlight_id, "finalise", model(FinaliseReport, actor=person(actor), note=note))
+    click.echo(f"{spotlight_id}: the report is final and circulated to {state.team_manager}")
+    click.echo(f"  actions {', '.join(state.plan_actions)} are in {state.plan_id}")
+
+
+@spotlight_app.command("report")
+@ID_ARGUMENT
+def spotlight_report(spotlight_id: str) -> None:
+    """The Spotlight Report in the framework's template, as Markdown (once the draft is sent)."""
+    from domain.spotlight import report_markdown
+    from workflows.spotlight import SpotlightWorkflow
+
+    state = run(read_state(spotlight_id, SPOTLIGHT, SpotlightWorkflow.state))
+    if state.report is None:
+        raise CliError(f"{spotlight_id} has no report yet: the lead sends the draft after the members' records")
+    click.echo(report_markdown(state), nl=False)
+
+
+@spotlight_app.command("form")
+@click.argument("which", type=click.Choice(["record", "report"]))
+def spotlight_form(which: str) -> None:
+    """A blank member record or report, as JSON, to fill in and give with --file."""
+    from domain.spotlight import SECTIONS
+
+    if which == "record":
+        blank: dict[str, Any] = {
+            "sections": {key: {"positives": "", "development": ""} for key in SECTIONS},
+            "grade": "Good",
+            "other_comments": "",
+            "focus": "",
+            "records_viewed": [],
+        }
+    else:
+        blank = {
+            "sections": {key: {"general": "", "strengths": "", "development": "", "evidence": ""} for key in SECTIONS},
+            "grade": "Good",
+            "progress": "",
+            "focus": "",
+            "barriers": "",
+            "actions": [{"action": "", "support": "", "responsible": "", "by_when": "YYYY-MM-DD", "evidence": ""}],
+        }
+    click.echo(json.dumps(blank, indent=2))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _form(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not JSON (line {exc.lineno}: {exc.msg})")
+    if not isinstance(data, dict):
+        fail(f"{path}: the form is a JSON object (see `qa spotlight form`)")
+    return data
+
+
+def _change(spotlight_id: str, update_name: str, request: Any) -> Any:
+    from workflows.spotlight import SpotlightWorkflow
+
+    return run(change(spotlight_id, SPOTLIGHT, getattr(SpotlightWorkflow, update_name), request))
+
+
+def _show(spotlight_id: str, s: Any) -> None:
+    def line(label: str, text: str) -> None:
+        click.echo(f"  {label:<18}{text}")
+
+    click.echo(f"{spotlight_id}: {s.title} ({s.phase})")
+    line("lead", s.lead)
+    line("members", ", ".join(s.members))
+    line("team manager", s.team_manager)
+    line("previous", s.previous or "none recorded")
+    for d in s.duties:
+        where = f"done {when(d.done_at)}" + (" (late)" if d.late else "") if d.done_at else "awaited"
+        if d.open and d.overdue:
+            where = f"OVERDUE (escalation level {d.escalation_level})"
+        line(d.key, f"{d.owner}: due {when(d.due_at)}, {where}")
+    if s.documents:
+        line("documents", "; ".join(f"{d.kind}: {d.reference}" for d in s.documents))
+    for n in s.nominations:
+        line("nominated", f"{n.practitioner}: proud {n.proud}, challenging {n.challenging}")
+    for a in s.allocations:
+        line("allocated", f"{a.member}: {a.random} (random), {a.proud} (proud), {a.challenging} (challenging)")
+    if s.records:
+        line("records from", ", ".join(s.records))
+    if s.report is not None:
+        line("grade", s.report.grade.value)
+    if s.plan_id:
+        line("actions", f"{', '.join(s.plan_actions)} in {s.plan_id}")
