@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
-from domain.audit_chain import StoredEvent, StreamHead, StreamReport, canonical_json, check_stream
+from domain.audit_chain import StoredEvent, StreamHead, StreamReport, canonical_json, check_stream, stored_time
 from domain.dispute import STAGE_TITLE
 from domain.events import NewEvent, RecordedEvent, fold
 from domain.items import ItemKind
@@ -372,6 +372,50 @@ _DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
 }
 
+
+def _case_audit_sample(p: Mapping[str, Any]) -> str:
+    if p.get("draw") is None:
+        cases = ", ".join(c["case_number"] for c in p["cases"])
+        return f"{len(p['cases'])} listed cases taken from open-cases snapshot {p['snapshot_id']}: {cases}"
+    return _sample(p)
+
+
+def _duty_chased(p: Mapping[str, Any]) -> str:
+    step, told = p["step"], _people(p["recipients"])
+    if step["kind"] == "reminder":
+        return f"{p['key']}: reminder sent to {told}"
+    if step["kind"] == "overdue":
+        return f"{p['key']} overdue: {told} told"
+    return f"{p['key']} escalated to level {step['level']}: {told} told"
+
+
+# A thematic review and a dip audit record the same events, each under its own prefix.
+_CASE_AUDIT_WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "started": lambda p: (
+        f"started on {p['focus']} from {p['start']}: {len(p['questions']['questions'])} questions from"
+        f" {p['questions']['source']}; window of {p['window']} working days, closing {_due(p['closes_at'])}"
+    ),
+    "sample_taken": _case_audit_sample,
+    "reviewer_allocated": lambda p: f"case {p['case_number']} allocated to reviewer {p['reviewer']}",
+    "answers_recorded": lambda p: (
+        f"answers for case {p['case_number']} recorded: "
+        + ", ".join(f"{a['question_id']} {a['evidence']}" for a in p["answers"])
+    ),
+    "case_submitted": lambda p: f"answers for case {p['case_number']} submitted",
+    "reviews_closed": lambda p: (
+        f"reviews closed: {p['submitted']} submitted"
+        + (f", outstanding {', '.join(p['outstanding'])}" if p["outstanding"] else ", none outstanding")
+    ),
+    "findings_published": lambda p: (
+        f"findings published: {p['figures']['submitted']} of {p['figures']['sampled']} cases answered"
+        + (f"; actions {', '.join(p['plan_actions'])} added to {p['plan_id']}" if p.get("plan_id") else "")
+    ),
+    "duty_set": lambda p: f"{p['owner']} is to {p['what']} by {_due(p['due_at'])}",
+    "duty_chased": _duty_chased,
+    "duty_done": lambda p: f"{p['key']} done",
+}
+_DESCRIBE |= {f"{kind}.{name}": words for kind in ("thematic", "dip") for name, words in _CASE_AUDIT_WORDS.items()}
+
 DESCRIBED = frozenset(_DESCRIBE)
 """The event types `describe` puts in words (any other is shown as it is)."""
 
@@ -501,14 +545,13 @@ def sha256_hex(data: bytes) -> str:
 def stored(event: RecordedEvent) -> StoredEvent:
     """An event as read back from a bundle, ready for the chain check."""
     return StoredEvent(
-        position=event.position,
         stream_id=event.stream_id,
         version=event.version,
         event_id=event.event_id,
         event_type=event.event_type,
         actor=event.actor,
-        business_time=event.business_time,
-        recorded_at=event.recorded_at,
+        business_time=stored_time(event.business_time),
+        recorded_at=stored_time(event.recorded_at),
         payload_text=canonical_json(event.payload),
         prev_hash=bytes.fromhex(event.prev_hash),
         hash=bytes.fromhex(event.hash),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -71,19 +71,20 @@ class EventRegistry:
         return event_type in self._classes
 
 
-class EventMeta(BaseModel):
-    """Who recorded an event and when it happened, as the reducer sees it."""
+class EventMeta(NamedTuple):
+    """Who recorded an event and when it happened, as the reducer sees it.
 
-    model_config = ConfigDict(frozen=True)
+    A plain tuple, not a model: a replay makes one per event, from an envelope already validated.
+    """
 
     version: int
     actor: str
-    business_time: AwareDatetime
+    business_time: datetime
 
 
 def fold(reducer: Any, registry: EventRegistry, events: Iterable[NewEvent], state: Any = None) -> Any:
     """Rebuild a state from recorded events: the same reducer the workflow runs."""
     for event in events:
-        meta = EventMeta(version=event.version, actor=event.actor, business_time=event.business_time)
+        meta = EventMeta(event.version, event.actor, event.business_time)
         state = reducer(state, registry.decode(event.event_type, event.payload), meta)
     return state

@@ -98,6 +98,32 @@ async def test_an_event_id_reused_in_another_stream_is_refused_atomically(app_po
     assert await count(admin_conn, "review-7") == 0
 
 
+async def test_verify_leaves_its_connection_reading_datetimes(database, monkeypatch):
+    """Verification reads the times as stored on the connection it borrows; whatever happens, the next user
+    of that connection gets datetimes again."""
+    pool = await asyncpg.create_pool(database.app_url, min_size=1, max_size=1)
+    try:
+        log = AuditLog(pool)
+        await log.append(events("review-11", 1, 2))
+        assert all(r.ok for r in await log.verify())
+        assert [e.business_time for e in await log.read_stream("review-11")] == [
+            T0 + timedelta(minutes=1),
+            T0 + timedelta(minutes=2),
+        ]
+
+        def failing(*args):
+            raise RuntimeError("verification failed half way")
+
+        monkeypatch.setattr("activities.audit_log.check_stream", failing)
+        with pytest.raises(RuntimeError, match="half way"):
+            await log.verify()
+        assert await pool.fetchval("SELECT business_time FROM audit_events WHERE version = 1") == T0 + timedelta(
+            minutes=1
+        )
+    finally:
+        await pool.close()
+
+
 async def test_concurrent_appends_to_one_stream_never_fork_it(app_pool):
     log = AuditLog(app_pool)
     results = await asyncio.gather(

@@ -9,7 +9,17 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.audit_chain import canonical_json, event_hash, header_text, utc_text
+from domain.audit_chain import (
+    StoredEvent,
+    StreamHead,
+    canonical_json,
+    check_stream,
+    event_hash,
+    header_text,
+    stored_time,
+    stored_time_text,
+    utc_text,
+)
 
 moments = st.datetimes(
     min_value=datetime(1, 1, 2),
@@ -36,6 +46,20 @@ def test_utc_text_is_strftime_of_the_utc_moment():
         datetime(1000, 1, 1, tzinfo=UTC),
     ):
         assert utc_text(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@given(moments)
+def test_a_stored_time_reads_as_the_moment_it_holds(moment):
+    """Verification writes the times out as PostgreSQL stores them; appends, from the datetimes."""
+    assert stored_time_text(stored_time(moment)) == utc_text(moment)
+
+
+def test_stored_times_are_postgresqls_microseconds_since_2000():
+    assert stored_time(datetime(2000, 1, 1, tzinfo=UTC)) == 0
+    assert stored_time(datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == -1
+    assert stored_time(datetime(2000, 1, 2, 1, tzinfo=timezone(timedelta(hours=1)))) == 86_400_000_000
+    assert stored_time_text(-1) == "1999-12-31T23:59:59.999999Z"
+    assert stored_time_text(stored_time(datetime(999, 1, 1, tzinfo=UTC))) == "999-01-01T00:00:00.000000Z"
 
 
 @given(
@@ -67,6 +91,48 @@ def test_event_hash_is_the_canonical_header_hashed(
     )
 
 
+@given(
+    stream_id=texts,
+    event_type=texts,
+    actors=st.lists(texts, min_size=1, max_size=4),
+    times=st.lists(moments, min_size=1, max_size=4),
+    payloads=st.lists(st.dictionaries(texts, texts | st.integers(), max_size=3), min_size=1, max_size=4),
+    altered=st.sampled_from([None, "event_type", "actor", "business_time", "recorded_at", "payload_text"]),
+)
+def test_verification_recomputes_the_hashes_appends_made(stream_id, event_type, actors, times, payloads, altered):
+    """check_stream hashes from stored times and values it keeps encoded along the stream: the same hash
+    event_hash gave each event, and an altered field in any event is found."""
+    count = max(len(actors), len(times), len(payloads))
+    prev, stored = bytes(32), []
+    for i in range(count):
+        event = dict(
+            stream_id=stream_id,
+            version=i + 1,
+            event_id=UUID(int=i),
+            event_type=event_type,
+            actor=actors[i % len(actors)],
+            business_time=times[i % len(times)],
+            recorded_at=times[(i + 1) % len(times)],
+            payload_text=canonical_json(payloads[i % len(payloads)]),
+        )
+        digest = event_hash(prev_hash=prev, **event)
+        row = StoredEvent(
+            **event | {key: stored_time(event[key]) for key in ("business_time", "recorded_at")},
+            prev_hash=prev,
+            hash=digest,
+        )
+        stored.append(row)
+        prev = digest
+    head = StreamHead(stream_id, count, prev)
+    assert check_stream(stream_id, stored, head).ok
+    if altered is not None:
+        at = count // 2
+        value = stored[at]._asdict()[altered]
+        stored[at] = stored[at]._replace(**{altered: value + 1 if isinstance(value, int) else value + "!"})
+        brk = check_stream(stream_id, stored, head).first_break
+        assert (brk.kind, brk.version) == ("altered", at + 1)
+
+
 def test_a_known_event_keeps_its_hash():
     """Pinned: a change to the encoding would break every chain already stored."""
     at = datetime(2027, 11, 1, 9, 30, tzinfo=UTC)
@@ -85,13 +151,11 @@ def test_a_known_event_keeps_its_hash():
     assert digest.hex() == "c7da57e319a1a84a842e59a0a0548bb8edc1f26fa3ae49632ca34d07970e4a97"
 
 
-def test_stored_events_line_up_with_the_hash_and_the_logs_columns():
-    """Verification passes rows and tuple slices by position: the orders must agree."""
-    import inspect
+def test_stored_events_line_up_with_the_chain_query():
+    """Verification passes the database's rows to check_stream as they come: the orders must agree."""
+    from activities.audit_log import _CHAIN_QUERY
+    from domain.audit_chain import StoredEvent
 
-    from activities.audit_log import _COLUMNS
-    from domain.audit_chain import StoredEvent, _hash
-
-    assert list(StoredEvent._fields[1:10]) == list(inspect.signature(_hash).parameters)
-    columns = [c.strip() for c in _COLUMNS.split(",")]
+    selected = _CHAIN_QUERY.removeprefix("SELECT ").partition(" FROM ")[0]
+    columns = [c.strip() for c in selected.split(",")]
     assert [("payload_text" if c == "payload" else c) for c in columns] == list(StoredEvent._fields)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain import action_plan, cpr_cycle, deadline, dispute, review, staff_concern
+from domain import action_plan, cpr_cycle, deadline, dip_audit, dispute, review, staff_concern, thematic
 from domain.audit_access import audit_refusal
 from domain.audit_views import (
     BUNDLE_FILES,
@@ -141,6 +141,8 @@ def test_every_event_type_of_every_item_has_words():
         deadline.DEADLINE_EVENTS,
         staff_concern.CONCERN_EVENTS,
         action_plan.PLAN_EVENTS,
+        thematic.THEMATIC_EVENTS,
+        dip_audit.DIP_EVENTS,
     ]
     known = {t for r in registries for t in r._classes} | {StaffImported.event_type, CasesSnapshotImported.event_type}
     assert known == DESCRIBED
