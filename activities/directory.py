@@ -16,7 +16,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.audit_log import AuditLog
-from domain import sampling
+from domain import case_audit, sampling
 from domain.cpr_cycle import SampledCase
 from domain.directory import (
     CasesSnapshotImported,
@@ -31,6 +31,7 @@ from domain.directory import (
     staff_imported,
     staff_problem,
 )
+from domain.errors import Refusal
 from domain.sampling import Candidate, SampleDraw
 
 STAFF_STREAM = "directory-staff"
@@ -62,7 +63,7 @@ class RoleLookup(BaseModel):
 class DrawSample(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    service: str
+    service: str | None  # None: every service (a thematic review may look across them all)
     on: date
     size: int
     seed: str
@@ -89,6 +90,19 @@ class DrawnSample(BaseModel):
 
     snapshot_id: int
     draw: SampleDraw
+    cases: tuple[SampledCase, ...]
+
+
+class ListCases(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_numbers: tuple[str, ...]
+
+
+class ListedCases(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    snapshot_id: int
     cases: tuple[SampledCase, ...]
 
 
@@ -308,9 +322,21 @@ class DirectoryActivities:
             ),
         )
 
+    @activity.defn(name="directory.listed_cases")
+    async def listed_cases(self, request: ListCases) -> ListedCases:
+        """Cases named one by one (a dip audit's own list), as the newest open-cases snapshot holds them."""
+        snapshot_id, cases = await self._directory.latest_cases()
+        if snapshot_id is None:
+            raise ApplicationError("no open cases were imported yet: run `qa cases import`", type="SampleRefused")
+        try:
+            listed = case_audit.listed_sample(request.case_numbers, cases, snapshot_id)
+        except Refusal as exc:
+            raise ApplicationError(str(exc), type="SampleRefused") from None
+        return ListedCases(snapshot_id=snapshot_id, cases=listed)
+
     @activity.defn(name="directory.draw_sample")
     async def draw_sample(self, request: DrawSample) -> DrawnSample:
-        """The cycle's sample from the newest open-cases snapshot of its service."""
+        """The sample from the newest open-cases snapshot, of one service or of all."""
         snapshot_id, cases = await self._directory.latest_cases(request.service)
         if snapshot_id is None:
             raise ApplicationError("no open cases were imported yet: run `qa cases import`", type="SampleRefused")
@@ -318,7 +344,7 @@ class DirectoryActivities:
         try:
             draw = sampling.draw(candidates, on=request.on, size=request.size, seed=request.seed)
         except ValueError as exc:
-            raise ApplicationError(f"{request.service}: {exc}", type="SampleRefused") from None
+            raise ApplicationError(f"{request.service or 'all services'}: {exc}", type="SampleRefused") from None
         by_number = {c.case_number: c for c in cases}
         return DrawnSample(
             snapshot_id=snapshot_id,

@@ -52,8 +52,8 @@ class ReportActivities:
         figures = findings(request.cycle_id, request.cycle, reviews)
         folder = self._reports_dir / request.cycle_id
         folder.mkdir(parents=True, exist_ok=True)
-        markdown = _write(folder / "findings.md", render_markdown(figures, request.narrative, request.published_at))
-        html = _write(folder / "findings.html", render_html(figures, request.narrative, request.published_at))
+        markdown = write_file(folder / "findings.md", render_markdown(figures, request.narrative, request.published_at))
+        html = write_file(folder / "findings.html", render_html(figures, request.narrative, request.published_at))
         return WrittenReport(
             markdown_path=str(folder / "findings.md"),
             markdown_sha256=markdown,
@@ -65,7 +65,8 @@ class ReportActivities:
         )
 
 
-def _write(path: Path, text: str) -> str:
+def write_file(path: Path, text: str) -> str:
+    """Write `text` (UTF-8) whole or not at all, and return its SHA-256 for the audit log to record."""
     data = text.encode("utf-8")
     partial = path.with_suffix(path.suffix + ".tmp")
     partial.write_bytes(data)

@@ -18,7 +18,7 @@ stream for the plan's whole life.
 from __future__ import annotations
 
 import calendar
-import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -321,15 +321,22 @@ class PlanInput(BaseModel):
     carried: PlanState | None = None
 
 
-def team_plan_id(team: str) -> str:
-    """A team has one plan for its whole life, whoever starts it (the CLI, a spotlight's report)."""
-    return "plan-team-" + re.sub(r"[^a-z0-9]+", "-", team.casefold()).strip("-")
-
-
 class Request(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     actor: str
+
+
+class SmartAction(BaseModel):
+    """A SMART action a finding or a meeting brings to a plan; any part may arrive empty to be named missing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: str = ""
+    support: str = ""
+    responsible: str = ""
+    by_when: date | None = None
+    evidence: str = ""
 
 
 class AddAction(Request):
@@ -419,6 +426,15 @@ def check_smart(request: AddAction, today: date) -> None:
         raise Refusal("the action is not SMART: it needs " + ", ".join(missing))
     assert request.by_when is not None
     _future(request.by_when, today)
+
+
+def check_smart_actions(actor: str, actions: Iterable[BaseModel], today: date) -> None:
+    """Every action (with the SMART fields) is SMART, or the refusal names the first that is not (1 is the first)."""
+    for number, action in enumerate(actions, start=1):
+        try:
+            check_smart(AddAction(actor=actor, **action.model_dump()), today)
+        except Refusal as exc:
+            raise Refusal(f"action {number}: {exc}") from None
 
 
 def check_add(state: PlanState | None, request: AddAction, today: date) -> None:

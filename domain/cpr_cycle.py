@@ -298,9 +298,14 @@ def check_allocation(state: CycleState | None, request: AllocateReviewer) -> Non
     if case is None:
         sampled = ", ".join(c.case_number for c in state.cases)
         raise Refusal(f"case {request.case_number} is not in this cycle's sample ({sampled})")
-    if case.reviewer is not None:
-        raise Refusal(f"case {request.case_number} already has a reviewer ({case.reviewer})")
-    if request.reviewer == case.practitioner:
+    check_reviewer(request, case.reviewer, case.practitioner)
+
+
+def check_reviewer(request: AllocateReviewer, reviewer: str | None, practitioner: str) -> None:
+    """A sampled case takes one reviewer, never its own practitioner (a CPR cycle's and a case audit's rule)."""
+    if reviewer is not None:
+        raise Refusal(f"case {request.case_number} already has a reviewer ({reviewer})")
+    if request.reviewer == practitioner:
         raise Refusal(
             f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
             " and cannot review their own work"
@@ -379,13 +384,18 @@ def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
         )
 
 
-def check_publication(state: CycleState | None, request: PublishReport) -> None:
-    if state is None or state.phase != "reporting":
-        raise Refusal("the findings report follows the end of moderation")
-    empty = [
+def empty_parts(request: PublishReport) -> list[str]:
+    """The parts of the QA team's analysis left empty, as a person names them."""
+    return [
         name.replace("_", " ")
         for name in ("key_findings", "strengths", "areas_for_development", "recommendations")
         if not getattr(request, name).strip()
     ]
+
+
+def check_publication(state: CycleState | None, request: PublishReport) -> None:
+    if state is None or state.phase != "reporting":
+        raise Refusal("the findings report follows the end of moderation")
+    empty = empty_parts(request)
     if empty:
         raise Refusal(f"the findings report needs {', '.join(empty)}")

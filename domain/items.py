@@ -13,7 +13,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain import action_plan, cpr_cycle, deadline, dispute, review, spotlight, staff_concern
+from domain import (
+    action_plan,
+    case_audit,
+    cpr_cycle,
+    deadline,
+    dip_audit,
+    dispute,
+    good_practice,
+    practice_week,
+    qapm,
+    review,
+    spotlight,
+    staff_concern,
+    thematic,
+)
 from domain.directory import CasesSnapshotImported, StaffImported
 from domain.events import EventRegistry
 
@@ -46,9 +60,33 @@ CONCERN = ItemKind(
 )
 PLAN = ItemKind("action plan", "plan.", action_plan.PLAN_EVENTS, action_plan.evolve, "ActionPlan")
 SPOTLIGHT = ItemKind("team spotlight", "spotlight.", spotlight.SPOTLIGHT_EVENTS, spotlight.evolve, "Spotlight")
+# Two kinds, one reducer: a thematic review and a dip audit are both case audits.
+THEMATIC = ItemKind("thematic review", "thematic.", thematic.THEMATIC_EVENTS, case_audit.evolve, "ThematicReview")
+DIP_AUDIT = ItemKind("dip audit", "dip.", dip_audit.DIP_EVENTS, case_audit.evolve, "DipAudit")
+QAPM = ItemKind("QAPM meeting", "qapm.", qapm.QAPM_EVENTS, qapm.evolve, "QapmMeeting")
+GPC = ItemKind(
+    "good practice conversation", "gpc.", good_practice.GPC_EVENTS, good_practice.evolve, "GoodPracticeConversation"
+)
+PRACTICE_WEEK = ItemKind(
+    "practice week", "practice_week.", practice_week.PRACTICE_WEEK_EVENTS, practice_week.evolve, "PracticeWeek"
+)
 DIRECTORY = ItemKind("directory import", "directory.", EventRegistry(StaffImported, CasesSnapshotImported), None, None)
 
-KINDS: tuple[ItemKind, ...] = (CYCLE, REVIEW, DISPUTE, DEADLINE, CONCERN, PLAN, SPOTLIGHT, DIRECTORY)
+KINDS: tuple[ItemKind, ...] = (
+    CYCLE,
+    REVIEW,
+    DISPUTE,
+    DEADLINE,
+    CONCERN,
+    PLAN,
+    SPOTLIGHT,
+    THEMATIC,
+    DIP_AUDIT,
+    QAPM,
+    GPC,
+    PRACTICE_WEEK,
+    DIRECTORY,
+)
 
 
 def kind_of_event(event_type: str) -> ItemKind | None:
@@ -97,6 +135,15 @@ def people(kind: ItemKind, state: Any) -> set[str]:
     if kind is SPOTLIGHT:
         named = {state.started_by, state.lead, state.team_manager, *state.members, *state.practitioners}
         return named | ({state.finaliser} if state.finaliser else set())
+    if kind in (THEMATIC, DIP_AUDIT):
+        return {state.started_by, *(p for c in state.cases for p in (c.practitioner, c.reviewer) if p)}
+    if kind is QAPM:
+        return {state.started_by, *({state.chair} if state.chair else set()), *(a.responsible for a in state.actions)}
+    if kind is GPC:
+        named = {state.started_by, *state.team_managers} | ({state.nominated_by} if state.nominated_by else set())
+        return named | set(state.record.interviewed if state.record else ())
+    if kind is PRACTICE_WEEK:
+        return {state.started_by, *state.leaders} | ({state.closed_by} if state.closed_by else set())
     return set()
 
 
@@ -106,8 +153,8 @@ def case_numbers(kind: ItemKind, state: Any) -> list[str]:
         return []
     if kind in (REVIEW, DISPUTE):
         return [state.case_number]
-    if kind is CYCLE:
+    if kind in (CYCLE, THEMATIC, DIP_AUDIT):
         return [case.case_number for case in state.cases]
-    if kind is SPOTLIGHT:
+    if kind in (SPOTLIGHT, PRACTICE_WEEK):
         return list(state.case_numbers)
     return []

@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import duties
-from domain.action_plan import AddAction, check_smart
+from domain.action_plan import check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
@@ -515,11 +515,7 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     _text(report.barriers, "the barriers to address (say 'none' if there are none)")
     if not report.actions:
         raise Refusal("the report needs a SMART action plan: at least one action")
-    for number, action in enumerate(report.actions, start=1):
-        try:
-            check_smart(AddAction(actor=request.actor, **action.model_dump()), today)
-        except Refusal as exc:
-            raise Refusal(f"action {number}: {exc}") from None
+    check_smart_actions(request.actor, report.actions, today)
 
 
 def check_finalise(state: SpotlightState | None, request: FinaliseReport) -> None:

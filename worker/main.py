@@ -16,6 +16,7 @@ from activities.audit_log import AuditLog
 from activities.deadlines import CalendarActivities
 from activities.directory import Directory, DirectoryActivities
 from activities.notifications import NotificationActivities, Outbox, Sender
+from activities.qapm import QapmActivities
 from activities.recording import AuditActivities
 from activities.reports import ReportActivities
 from domain.working_days import WorkingDayCalendar
@@ -24,10 +25,15 @@ from infra.settings import Settings
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
+from workflows.dip_audit import DipAuditWorkflow
 from workflows.dispute import DisputeWorkflow
+from workflows.good_practice import GoodPracticeWorkflow
+from workflows.practice_week import PracticeWeekWorkflow
+from workflows.qapm_meeting import QapmMeetingWorkflow
 from workflows.review import ReviewWorkflow
 from workflows.spotlight import SpotlightWorkflow
 from workflows.staff_concern import StaffConcernWorkflow
+from workflows.thematic_review import ThematicReviewWorkflow
 
 WORKFLOWS = [
     DeadlineWorkflow,
@@ -37,6 +43,11 @@ WORKFLOWS = [
     DisputeWorkflow,
     ActionPlanWorkflow,
     SpotlightWorkflow,
+    ThematicReviewWorkflow,
+    DipAuditWorkflow,
+    QapmMeetingWorkflow,
+    GoodPracticeWorkflow,
+    PracticeWeekWorkflow,
 ]
 
 # Deterministic and side-effect free, so safe to share with the sandbox
@@ -62,6 +73,7 @@ def activities(
     directory = DirectoryActivities(Directory(pool, log))
     notifications = NotificationActivities(Outbox(pool, sender))
     reports = ReportActivities(log, settings.reports_dir)
+    qapm = QapmActivities(log, pool, settings.reports_dir)
     return [
         audit.append_events,
         calendar.due_at,
@@ -69,12 +81,16 @@ def activities(
         directory.management_chain,
         directory.role_holders,
         directory.draw_sample,
+        directory.listed_cases,
         directory.team,
         audit.streams_opened_with,
         notifications.post,
         notifications.close_tasks,
         reports.write_findings,
         plans.add_findings,
+        qapm.compile_pack,
+        qapm.latest_decision,
+        qapm.unknown_items,
     ]
 
 

@@ -15,9 +15,9 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import spotlight
-from domain.action_plan import team_plan_id
 from domain.directory import Role
 from domain.errors import Refusal
+from domain.naming import team_plan_id
 from domain.spotlight import (
     CASE_LIST_BEFORE,
     DOCUMENTS_BEFORE,

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -79,6 +80,17 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+def read_form(path: str, blank: str) -> dict[str, Any]:
+    """A JSON form filled in by hand; `blank` is the command that prints an empty one."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not JSON (line {exc.lineno}: {exc.msg})")
+    if not isinstance(data, dict):
+        fail(f"{path}: the form is a JSON object (see `{blank}`)")
+    return data
+
+
 def model(cls: type[T], **values: Any) -> T:
     from pydantic import ValidationError
 
@@ -113,7 +125,12 @@ KIND_NAMES = {
     "Dispute": "dispute",
     "StaffConcern": "staff concern",
     "ActionPlan": "action plan",
+    "ThematicReview": "thematic review",
+    "DipAudit": "dip audit",
     "Spotlight": "team spotlight",
+    "QapmMeeting": "QAPM meeting",
+    "GoodPracticeConversation": "good practice conversation",
+    "PracticeWeek": "practice week",
 }
 
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
@@ -244,6 +261,36 @@ async def _why_it_ended(handle, status) -> str:  # type: ignore[no-untyped-def]
     return f"{handle.id} ended while it was being set up"
 
 
+def start_and_show(  # type: ignore[no-untyped-def]
+    workflow,
+    request: Any,
+    item_id: str,
+    as_json: bool,
+    show: Callable[[str, Any], None],
+    *,
+    taken: str,
+    refusable: bool = True,
+    ready: Callable[[Any], bool] = bool,
+) -> None:
+    """Start an item's workflow (see `start_item`), wait until it is `opened`, and show it as `show_item` does."""
+
+    async def start() -> Any:
+        handle = await start_item(workflow.run, request, item_id, taken=taken, refusable=refusable)
+        return await opened(handle, workflow.state, ready=ready)
+
+    emit_item(item_id, run(start()), as_json, show)
+
+
+def show_item(item_id: str, kind: str, workflow, as_json: bool, show: Callable[[str, Any], None]) -> None:  # type: ignore[no-untyped-def]
+    """An item by its id, read with its workflow's `state` query: `show(item_id, state)`, or JSON."""
+    emit_item(item_id, run(read_state(item_id, kind, workflow.state)), as_json, show)
+
+
+def emit_item(item_id: str, state: Any, as_json: bool, show: Callable[[str, Any], None]) -> None:
+    """An item's state: as JSON with its id, or as `show(item_id, state)` prints it."""
+    emit({"id": item_id, **state.model_dump(mode="json")}, as_json, lambda: show(item_id, state))
+
+
 async def read_state(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
     """An item's state by its query; one line while its opening event is still being recorded."""
     state = await read(workflow_id, kind, query)
@@ -282,6 +329,54 @@ async def change(workflow_id: str, kind: str, update, request) -> Any:  # type: 
         raise CliError(f"Temporal refused the request: {exc.message}") from None
 
 
+# --- samples: what a CPR cycle and a case audit check before they start -----------------------------
+
+
+async def sample_cases(started_by: str, noun: str):  # type: ignore[no-untyped-def]
+    """The newest open-cases snapshot's id and cases, for a QA officer about to start a `noun` on a sample.
+
+    Anyone the directory does not list as an active QA officer is refused in one line,
+    as is a start before any open cases were imported.
+    """
+    from activities.audit_log import AuditLog
+    from activities.directory import Directory
+    from domain.directory import Role
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        directory = Directory(pool, AuditLog(pool))
+        member = await directory.staff_member(started_by)
+        if member is None or not member.active or Role.QA_OFFICER not in member.roles:
+            raise CliError(
+                f"refused: {started_by} cannot start a {noun}:"
+                f" the directory does not list them as a {Role.QA_OFFICER.value}"
+            )
+        snapshot_id, cases = await directory.latest_cases()
+    finally:
+        await pool.close()
+    if snapshot_id is None:
+        raise CliError("refused: no open cases were imported yet: run `qa cases import`")
+    return snapshot_id, cases
+
+
+def check_seed(seed: str | None) -> None:
+    """--seed is left out (the workflow draws a random one) or given in full."""
+    if seed is not None and not seed.strip():
+        fail("--seed cannot be empty (leave it out for a random seed)")
+
+
+def check_draw(cases, start: date, size: int, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a sample the workflow's draw could not take from `cases` (only its size matters, not the seed)."""
+    from domain import sampling
+
+    candidates = [sampling.Candidate(case_number=c.case_number, support_began=c.support_began) for c in cases]
+    try:
+        sampling.draw(candidates, on=start, size=size, seed="check")
+    except ValueError as exc:
+        raise CliError(f"refused: {where}: {exc}") from None
+
+
 async def replay_streams(
     opening: str, closing: tuple[str, ...] | None, reducer: Callable[..., T], registry
 ) -> list[tuple[str, T]]:  # type: ignore[no-untyped-def]
@@ -305,6 +400,27 @@ async def replay_streams(
         return [(row["stream_id"], fold(reducer, registry, await log.read_stream(row["stream_id"]))) for row in rows]
     finally:
         await pool.close()
+
+
+def line(label: str, text: str) -> None:
+    """One labelled line of an item's details."""
+    click.echo(f"  {label:<18}{text}")
+
+
+def show_duties(duties) -> None:  # type: ignore[no-untyped-def]
+    """An item's duties (domain.duties), each with its owner, due moment and where it stands."""
+    for d in duties:
+        where = f"done {when(d.done_at)}" + (" (late)" if d.late else "") if d.done_at else "awaited"
+        if d.open and d.overdue:
+            where = f"OVERDUE (escalation level {d.escalation_level})"
+        line(d.key, f"{d.owner}: due {when(d.due_at)}, {where}")
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Rows in columns under their header, each padded to its widest cell but the last."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    for row in (header, *rows):
+        click.echo("  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + f"  {row[-1]}")
 
 
 def when(moment: datetime) -> str:

@@ -9,9 +9,7 @@ a reviewer to be allocated to each sampled child. The helpers at the bottom
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import date
-from typing import TypeVar
 
 import click
 
@@ -22,23 +20,23 @@ from infra.cli.common import (
     CliError,
     app,
     change,
+    check_draw,
+    check_seed,
     emit,
     fail,
     model,
-    opened,
     parse_date,
     person,
-    read_state,
     replay_streams,
     run,
-    settings,
-    start_item,
+    sample_cases,
+    show_item,
+    start_and_show,
+    table,
     temporal_client,
     when,
     whole_number,
 )
-
-T = TypeVar("T")
 
 REVIEW_OPEN_WAIT_SECONDS = 5.0
 
@@ -63,11 +61,10 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
 
     Only an active qa_officer may start one. Waits until the sample is recorded, then shows it.
     """
-    from workflows.cpr_cycle import CycleInput
+    from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     service = " ".join(service.split())
-    if seed is not None and not seed.strip():
-        fail("--seed cannot be empty (leave it out for a random seed)")
+    check_seed(seed)
     request = model(
         CycleInput,
         service=service,
@@ -77,8 +74,19 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
         started_by=person(actor),
     )
     cycle_id = cycle_id_for(request.service, request.start)
-    state = run(_start_cycle(cycle_id, request))
-    show_cycle(cycle_id, state, as_json)
+    run(_may_start(request))
+    # One cycle per service and start date, ever.
+    start_and_show(
+        CprCycleWorkflow,
+        request,
+        cycle_id,
+        as_json,
+        _show_cycle,
+        taken=f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
+        f" (see `qa cpr show {cycle_id}`)",
+        refusable=False,
+        ready=lambda state: state.phase != "sampling",
+    )
 
 
 @cpr_app.command("allocate")
@@ -112,8 +120,7 @@ def cpr_show(cycle_id: str, as_json: bool) -> None:
     """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    state = run(read_state(cycle_id, CYCLE, CprCycleWorkflow.state))
-    show_cycle(cycle_id, state, as_json)
+    show_item(cycle_id, CYCLE, CprCycleWorkflow, as_json, _show_cycle)
 
 
 @cpr_app.command("list")
@@ -144,98 +151,55 @@ def cpr_list(as_json: bool) -> None:
 # --- the cycle's output -------------------------------------------------------------------------
 
 
-def show_cycle(cycle_id: str, state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    def human() -> None:
-        click.echo(f"{cycle_id}: {state.service}, started by {state.started_by}")
-        click.echo(f"  phase    {state.phase.replace('_', ' ')}")
-        click.echo(f"  reviews  from {state.start.isoformat()}, due {when(state.review_due_at)}")
-        if state.draw is not None:
-            d = state.draw
-            click.echo(
-                f"  sample   {len(state.cases)} of {d.eligible_count} eligible cases ({d.too_recent_count} supported"
-                f" under 4 weeks left out), seed {d.seed}, snapshot {state.snapshot_id}"
-            )
-        if not state.cases:
-            return
-        header = ("case", "practitioner", "team", "reviewer", "grade", "review")
-        rows = [
-            (
-                c.case_number,
-                c.practitioner,
-                c.team,
-                c.reviewer or "-",
-                (c.grade.value + (" (late)" if c.late else "")) if c.grade else "-",
-                c.review_id or "-",
-            )
-            for c in state.cases
-        ]
-        widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
-        for row in (header, *rows):
-            click.echo("  " + "  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + f"  {row[-1]}")
-
-    emit({"id": cycle_id, **state.model_dump(mode="json")}, as_json, human)
+def _show_cycle(cycle_id: str, state) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"{cycle_id}: {state.service}, started by {state.started_by}")
+    click.echo(f"  phase    {state.phase.replace('_', ' ')}")
+    click.echo(f"  reviews  from {state.start.isoformat()}, due {when(state.review_due_at)}")
+    if state.draw is not None:
+        d = state.draw
+        click.echo(
+            f"  sample   {len(state.cases)} of {d.eligible_count} eligible cases ({d.too_recent_count} supported"
+            f" under 4 weeks left out), seed {d.seed}, snapshot {state.snapshot_id}"
+        )
+    if not state.cases:
+        return
+    header = ("case", "practitioner", "team", "reviewer", "grade", "review")
+    rows = [
+        (
+            c.case_number,
+            c.practitioner,
+            c.team,
+            c.reviewer or "-",
+            (c.grade.value + (" (late)" if c.late else "")) if c.grade else "-",
+            c.review_id or "-",
+        )
+        for c in state.cases
+    ]
+    table(header, rows)
 
 
 # --- starting a cycle ---------------------------------------------------------------------------
 
 
 def cycle_id_for(service: str, start: date) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", service.casefold()).strip("-")
-    if not slug:
+    from domain.naming import cycle_id, slug
+
+    if not slug(service):
         fail(f"service {service!r} needs a letter or digit")
-    return f"cpr-{start.isoformat()}-{slug}"
-
-
-async def _start_cycle(cycle_id: str, request):  # type: ignore[no-untyped-def]
-    from workflows.cpr_cycle import CprCycleWorkflow
-
-    await _may_start(request)
-    # One cycle per service and start date, ever.
-    handle = await start_item(
-        CprCycleWorkflow.run,
-        request,
-        cycle_id,
-        taken=f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
-        f" (see `qa cpr show {cycle_id}`)",
-    )
-    return await opened(handle, CprCycleWorkflow.state, ready=lambda state: state.phase != "sampling")
+    return cycle_id(service, start)
 
 
 async def _may_start(request) -> None:  # type: ignore[no-untyped-def]
     """Refuse before anything is started: the actor is no QA officer, or the sample cannot be drawn."""
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
-    from domain import sampling
-    from domain.directory import Role
-    from infra.db import create_pool
-
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
-        directory = Directory(pool, AuditLog(pool))
-        member = await directory.staff_member(request.started_by)
-        if member is None or not member.active or Role.QA_OFFICER not in member.roles:
-            raise CliError(
-                f"refused: {request.started_by} cannot start a CPR cycle:"
-                f" the directory does not list them as a {Role.QA_OFFICER.value}"
-            )
-        snapshot_id, cases = await directory.latest_cases()
-        if snapshot_id is None:
-            raise CliError("refused: no open cases were imported yet: run `qa cases import`")
-        of_service = [c for c in cases if c.service == request.service]
-        if not of_service:
-            services = ", ".join(sorted({c.service for c in cases}))
-            raise CliError(
-                f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}"
-                f" (its services: {services})"
-            )
-        candidates = [sampling.Candidate(case_number=c.case_number, support_began=c.support_began) for c in of_service]
-        try:
-            # The same rule the cycle's draw applies; only the size matters here, not the seed.
-            sampling.draw(candidates, on=request.start, size=request.sample_size, seed=request.seed or "check")
-        except ValueError as exc:
-            raise CliError(f"refused: {request.service}: {exc}") from None
-    finally:
-        await pool.close()
+    snapshot_id, cases = await sample_cases(request.started_by, "CPR cycle")
+    of_service = [c for c in cases if c.service == request.service]
+    if not of_service:
+        services = ", ".join(sorted({c.service for c in cases}))
+        raise CliError(
+            f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}"
+            f" (its services: {services})"
+        )
+    check_draw(of_service, request.start, request.sample_size, request.service)
 
 
 async def _review_opened(review_id: str) -> None:

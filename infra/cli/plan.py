@@ -18,19 +18,15 @@ import click
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
-    CliError,
     app,
     change,
-    emit,
     fail,
     model,
-    opened,
     parse_date,
     person,
-    read_state,
     run,
-    settings,
-    temporal_client,
+    show_item,
+    start_and_show,
     when,
 )
 
@@ -55,7 +51,11 @@ def plan_start(
     team: str | None, service_wide: bool, owner: str, first_meeting: str | None, actor: str, as_json: bool
 ) -> None:
     """Start a plan: --team TEAM (reviewed every 6 weeks) or --service-wide (reviewed quarterly by CSLT)."""
+    from datetime import datetime
+
     from domain.action_plan import PlanInput
+    from domain.working_days import LONDON
+    from workflows.action_plan import ActionPlanWorkflow
 
     if (team is None) == (not service_wide):
         fail("say which plan: --team TEAM or --service-wide (one of them)")
@@ -70,8 +70,17 @@ def plan_start(
         started_by=person(actor),
         first_meeting=parse_date(first_meeting, "--first-meeting date") if first_meeting else None,
     )
-    plan_id, state = run(_start(request))
-    emit({"id": plan_id, **state.model_dump(mode="json")}, as_json, lambda: _show(plan_id, state))
+    plan_id = plan_id_for(request, datetime.now(LONDON).date().isoformat())
+    # A start refused (wrong owner) recorded nothing: its id may be used again. The plan is read by
+    # its id alone (the handle names no run), so even once it has continued as new.
+    start_and_show(
+        ActionPlanWorkflow,
+        request,
+        plan_id,
+        as_json,
+        _show,
+        taken=f"refused: {plan_id} already exists; see `qa plan show {plan_id}`",
+    )
 
 
 @plan_app.command("show")
@@ -81,8 +90,7 @@ def plan_show(plan_id: str, as_json: bool) -> None:
     """A plan as it stands: owner, next meeting, meetings held, and each action with its progress."""
     from workflows.action_plan import ActionPlanWorkflow
 
-    state = run(read_state(plan_id, PLAN, ActionPlanWorkflow.state))
-    emit({"id": plan_id, **state.model_dump(mode="json")}, as_json, lambda: _show(plan_id, state))
+    show_item(plan_id, PLAN, ActionPlanWorkflow, as_json, _show)
 
 
 @plan_app.command("add")
@@ -205,37 +213,9 @@ def plan_close_action(plan_id: str, action_id: str, reason: str, actor: str) -> 
 
 
 def plan_id_for(request: Any, today: str) -> str:
-    from domain.action_plan import team_plan_id
+    from domain.naming import team_plan_id
 
     return team_plan_id(request.team) if request.kind == "team" else f"plan-service-wide-{today}"
-
-
-async def _start(request: Any) -> tuple[str, Any]:
-    """Start the plan and wait for its opening event; a refused start is one line and can be retried."""
-    from datetime import datetime
-
-    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
-    from domain.working_days import LONDON
-    from workflows.action_plan import ActionPlanWorkflow
-
-    plan_id = plan_id_for(request, datetime.now(LONDON).date().isoformat())
-    client = await temporal_client()
-    try:
-        # A start refused (wrong owner) recorded nothing: its id may be used again.
-        await client.start_workflow(
-            ActionPlanWorkflow.run,
-            request,
-            id=plan_id,
-            task_queue=settings().task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        )
-    except WorkflowAlreadyStartedError:
-        raise CliError(f"refused: {plan_id} already exists; see `qa plan show {plan_id}`") from None
-    # Queried by id alone: the plan may already have continued as new.
-    return plan_id, await opened(client.get_workflow_handle(plan_id), ActionPlanWorkflow.state)
 
 
 def _change(plan_id: str, update_name: str, request: Any) -> Any:

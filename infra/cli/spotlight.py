@@ -12,8 +12,6 @@ finalises it, which adds its actions to the team's action plan.
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,15 +22,17 @@ from infra.cli.common import (
     CliError,
     app,
     change,
-    emit,
     fail,
+    line,
     model,
-    opened,
     parse_date,
     person,
+    read_form,
     read_state,
     run,
-    start_item,
+    show_duties,
+    show_item,
+    start_and_show,
     when,
 )
 
@@ -55,11 +55,11 @@ def spotlight_app() -> None:
 @JSON_OPTION
 def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], actor: str, as_json: bool) -> None:
     """Start a spotlight (the QA team): every deadline is worked out from the day."""
+    from domain.naming import slug, spotlight_id
     from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
     team = " ".join(team.split())
-    slug = re.sub(r"[^a-z0-9]+", "-", team.casefold()).strip("-")
-    if not slug:
+    if not slug(team):
         fail(f"team {team!r} needs a letter or digit")
     request = model(
         SpotlightInput,
@@ -69,20 +69,15 @@ def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], ac
         members=tuple(person(m, "--member") for m in members),
         started_by=person(actor),
     )
-    spotlight_id = f"spotlight-{request.day.isoformat()}-{slug}"
-
-    async def start() -> Any:
-        handle = await start_item(
-            SpotlightWorkflow.run,
-            request,
-            spotlight_id,
-            taken=f"the {team} spotlight of {request.day.isoformat()} was already started: {spotlight_id}",
-            refusable=True,
-        )
-        return await opened(handle, SpotlightWorkflow.state)
-
-    state = run(start())
-    emit({"id": spotlight_id, **state.model_dump(mode="json")}, as_json, lambda: _show(spotlight_id, state))
+    item_id = spotlight_id(team, request.day)
+    start_and_show(
+        SpotlightWorkflow,
+        request,
+        item_id,
+        as_json,
+        _show,
+        taken=f"the {team} spotlight of {request.day.isoformat()} was already started: {item_id}",
+    )
 
 
 @spotlight_app.command("show")
@@ -92,8 +87,7 @@ def spotlight_show(spotlight_id: str, as_json: bool) -> None:
     """Where a spotlight stands: who, each deadline, the children, the records and the report."""
     from workflows.spotlight import SpotlightWorkflow
 
-    state = run(read_state(spotlight_id, SPOTLIGHT, SpotlightWorkflow.state))
-    emit({"id": spotlight_id, **state.model_dump(mode="json")}, as_json, lambda: _show(spotlight_id, state))
+    show_item(spotlight_id, SPOTLIGHT, SpotlightWorkflow, as_json, _show)
 
 
 @spotlight_app.command("documents")
@@ -245,13 +239,7 @@ def spotlight_form(which: str) -> None:
 
 
 def _form(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: not JSON (line {exc.lineno}: {exc.msg})")
-    if not isinstance(data, dict):
-        fail(f"{path}: the form is a JSON object (see `qa spotlight form`)")
-    return data
+    return read_form(path, "qa spotlight form")
 
 
 def _change(spotlight_id: str, update_name: str, request: Any) -> Any:
@@ -261,19 +249,12 @@ def _change(spotlight_id: str, update_name: str, request: Any) -> Any:
 
 
 def _show(spotlight_id: str, s: Any) -> None:
-    def line(label: str, text: str) -> None:
-        click.echo(f"  {label:<18}{text}")
-
     click.echo(f"{spotlight_id}: {s.title} ({s.phase})")
     line("lead", s.lead)
     line("members", ", ".join(s.members))
     line("team manager", s.team_manager)
     line("previous", s.previous or "none recorded")
-    for d in s.duties:
-        where = f"done {when(d.done_at)}" + (" (late)" if d.late else "") if d.done_at else "awaited"
-        if d.open and d.overdue:
-            where = f"OVERDUE (escalation level {d.escalation_level})"
-        line(d.key, f"{d.owner}: due {when(d.due_at)}, {where}")
+    show_duties(s.duties)
     if s.documents:
         line("documents", "; ".join(f"{d.kind}: {d.reference}" for d in s.documents))
     for n in s.nominations:

@@ -56,7 +56,14 @@ def overdue(as_json: bool) -> None:
 
 
 # What `qa status ID` shows for each kind of item: that kind's own `show` command.
-SHOW_COMMANDS = {"CprCycle": "cpr", "Review": "review", "Dispute": "dispute", "Deadline": "deadline"}
+SHOW_COMMANDS = {
+    "CprCycle": "cpr",
+    "Review": "review",
+    "Dispute": "dispute",
+    "Deadline": "deadline",
+    "ThematicReview": "thematic",
+    "DipAudit": "dip",
+}
 
 
 @app.command("status")

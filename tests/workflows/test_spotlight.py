@@ -9,9 +9,9 @@ from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import spotlight
-from domain.action_plan import team_plan_id
 from domain.duties import duty
 from domain.events import fold
+from domain.naming import team_plan_id
 from domain.rubric import Grade
 from domain.spotlight import (
     SECTIONS,

@@ -1,0 +1,170 @@
+"""What the QAPM meeting, the thematic scheduler and Practice Week read from the audit log.
+
+`compile_pack` reads the streams the performance pack needs (every CPR cycle,
+action plan and spotlight, and every item whose duties fell due in the period),
+decodes them with their own registries, computes the figures with the pure
+`domain.qapm.pack_figures` and writes the pack as Markdown; the workflow records
+the figures and the file's SHA-256. `latest_decision` finds the newest thematic
+focus or Practice Week theme a meeting decided.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from temporalio import activity
+
+from activities.audit_log import AuditLog
+from activities.reports import write_file
+from domain import qapm
+from domain.events import EventMeta
+from domain.items import kind_of_stream
+from domain.qapm import DecisionField, LoggedEvent, PackFigures
+from domain.working_days import LONDON
+
+# The items whose whole history the pack folds (a cycle opened long ago may still be open).
+_FOLDED = ("cycle.started", "plan.started", "spotlight.started")
+_DUTY_EVENTS = ("duty_set", "duty_chased", "duty_done")
+
+
+class CompilePack(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    meeting_id: str
+    meeting_on: date
+    # The workflow's time, not the clock's: the pack covers the log up to it, whenever a retry runs.
+    compiled_at: AwareDatetime
+
+
+class CompiledPack(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    figures: PackFigures
+    markdown_path: str
+    markdown_sha256: str
+
+
+class LatestDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: DecisionField
+    before: date  # meetings held on or before this day
+
+
+class DecidedValue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: str
+    meeting_id: str
+    meeting_on: date
+    decided_on: date  # London date the decisions were recorded
+
+
+class KnownItems(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_ids: tuple[str, ...]
+
+
+class QapmActivities:
+    def __init__(self, log: AuditLog, pool: asyncpg.Pool, reports_dir: Path) -> None:
+        self._log = log
+        self._pool = pool
+        self._reports_dir = reports_dir
+
+    @activity.defn(name="qapm.compile_pack")
+    async def compile_pack(self, request: CompilePack) -> CompiledPack:
+        until = request.compiled_at
+        async with self._pool.acquire() as conn:
+            previous = await conn.fetchrow(
+                "SELECT stream_id, (payload->>'meeting_on')::date AS meeting_on FROM audit_events"
+                " WHERE event_type = $1 AND stream_id <> $2 AND (payload->>'meeting_on')::date < $3"
+                " ORDER BY (payload->>'meeting_on')::date DESC, position DESC LIMIT 1",
+                qapm.MeetingStarted.event_type,
+                request.meeting_id,
+                request.meeting_on,
+            )
+            previous_until = None
+            if previous is not None:
+                previous_until = await conn.fetchval(
+                    "SELECT (payload->'figures'->>'until')::timestamptz FROM audit_events"
+                    " WHERE stream_id = $1 AND event_type = $2 ORDER BY version DESC LIMIT 1",
+                    previous["stream_id"],
+                    qapm.PackCompiled.event_type,
+                )
+            since = qapm.period_start(request.meeting_on, previous["meeting_on"] if previous else None, previous_until)
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events WHERE event_type = ANY($1::text[])"
+                " OR (split_part(event_type, '.', 2) = ANY($2::text[]) AND business_time BETWEEN $3 AND $4)"
+                " ORDER BY stream_id",
+                list(_FOLDED),
+                list(_DUTY_EVENTS),
+                since,
+                until,
+            )
+        events: list[LoggedEvent] = []
+        unread: list[str] = []
+        for row in rows:
+            stream_id = row["stream_id"]
+            recorded = await self._log.read_stream(stream_id)
+            kind = kind_of_stream(stream_id, (e.event_type for e in recorded))
+            if kind is None or kind.restricted:
+                continue
+            try:
+                decoded = [
+                    LoggedEvent(
+                        stream_id=stream_id,
+                        event=kind.registry.decode(e.event_type, e.payload),
+                        meta=EventMeta(version=e.version, actor=e.actor, business_time=e.business_time),
+                    )
+                    for e in recorded
+                ]
+            except (ValueError, ValidationError):
+                activity.logger.warning("QAPM pack: cannot decode stream %s; it is named in the pack", stream_id)
+                unread.append(stream_id)
+                continue
+            events.extend(decoded)
+        figures = qapm.pack_figures(events, since, until, previous["stream_id"] if previous else None)
+        if unread:
+            figures = figures.model_copy(update={"unread_streams": tuple(unread)})
+        folder = self._reports_dir / request.meeting_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "pack.md"
+        digest = write_file(path, qapm.pack_markdown(request.meeting_on, figures))
+        return CompiledPack(figures=figures, markdown_path=str(path), markdown_sha256=digest)
+
+    @activity.defn(name="qapm.latest_decision")
+    async def latest_decision(self, request: LatestDecision) -> DecidedValue | None:
+        """The newest non-empty value of `field` decided at a meeting held on or before `before`."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT stream_id, btrim(payload->>$2) AS value, (payload->>'meeting_on')::date AS meeting_on,"
+                " business_time FROM audit_events"
+                " WHERE event_type = $1 AND coalesce(btrim(payload->>$2), '') <> ''"
+                " AND (payload->>'meeting_on')::date <= $3"
+                " ORDER BY (payload->>'meeting_on')::date DESC, position DESC LIMIT 1",
+                qapm.DecisionsRecorded.event_type,
+                request.field,
+                request.before,
+            )
+        if row is None:
+            return None
+        return DecidedValue(
+            value=row["value"],
+            meeting_id=row["stream_id"],
+            meeting_on=row["meeting_on"],
+            decided_on=row["business_time"].astimezone(LONDON).date(),
+        )
+
+    @activity.defn(name="qapm.unknown_items")
+    async def unknown_items(self, request: KnownItems) -> list[str]:
+        """The ids among `item_ids` that name no stream in the audit log."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events WHERE stream_id = ANY($1::text[])", list(request.item_ids)
+            )
+        known = {row["stream_id"] for row in rows}
+        return [item for item in request.item_ids if item not in known]

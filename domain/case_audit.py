@@ -1,0 +1,543 @@
+"""A case audit: a sample of children's records, each answered against a question set by a reviewer.
+
+Thematic reviews and dip audits have the same shape. A QA officer starts one with
+a focus, a question set and a sample (drawn at random as a CPR's is, or, for a dip
+audit, listed case by case); allocates each case to a reviewer, never the case's
+own practitioner; each reviewer answers every question for their case, judged
+"clear", "some" or "limited" evidence as the rubric's columns are, within the
+window. When every case is in, or the window ends, the reviews close and the QA
+team publishes the findings: key findings, strengths, areas for development and
+recommendations, with figures from the answers, and SMART actions for a plan.
+
+The events here are bases: each kind (domain.thematic, domain.dip_audit) extends
+them only to give them its own event_type prefix, and this one reducer folds both.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain import duties
+from domain.action_plan import SmartAction, check_smart_actions
+from domain.chasing import ChaseStep
+from domain.cpr_cycle import AllocateReviewer, PublishReport, SampledCase, check_reviewer, empty_parts
+from domain.directory import OpenCase
+from domain.duties import Duty, DutyChased, DutyDone, DutySet
+from domain.errors import Refusal
+from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.rubric import RUBRIC, Evidence
+from domain.sampling import SampleDraw
+from domain.working_days import LONDON
+
+REPORT_WINDOW = 10  # working days from the end of the window to the findings
+REPORT_KEY = "findings"  # the QA team's duty: publishing the findings
+MAX_QUESTIONS = 100
+QUESTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+Phase = Literal["sampling", "reviewing", "reporting", "complete"]
+
+
+def case_key(case_number: str) -> str:
+    """The key of a reviewer's duty to answer for one case (and of their task)."""
+    return f"case-{case_number}"
+
+
+# --- question sets ----------------------------------------------------------------------------
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+
+
+class QuestionSet(BaseModel):
+    """The questions every case is answered against, recorded in full with the start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str  # "the CPR rubric", or the file the theme's questions came from
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+
+RUBRIC_QUESTIONS = QuestionSet(
+    source="the CPR rubric",
+    questions=tuple(Question(id=c.id, text=f"{domain.title}: {c.clear}") for domain in RUBRIC for c in domain.criteria),
+)
+"""The default: the rubric's 26 criteria, each asked as its "clear evidence throughout" descriptor."""
+
+
+class AuditFileError(ValueError):
+    """A questions or actions file that cannot be read; the message is one line naming the line."""
+
+
+def _csv_rows(text: str, source: str, header: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: value}) for each data line; blank lines and '#' comments are skipped."""
+    columns: list[str] | None = None
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            cells = [cell.strip() for cell in next(csv.reader([line], strict=True))]
+        except csv.Error as exc:
+            raise AuditFileError(f"{source} line {number}: malformed CSV ({exc})") from None
+        if columns is None:
+            if sorted(cell.lower() for cell in cells) != sorted(header):
+                raise AuditFileError(f"{source} line {number}: the header must be {','.join(header)}")
+            columns = [cell.lower() for cell in cells]
+            continue
+        if len(cells) != len(columns):
+            raise AuditFileError(
+                f"{source} line {number}: expected {len(columns)} values ({','.join(columns)}), got {len(cells)};"
+                " put a value containing commas in double quotes"
+            )
+        yield number, dict(zip(columns, cells, strict=True))
+    if columns is None:
+        raise AuditFileError(f"{source}: missing the header line '{','.join(header)}'")
+
+
+def _json_items(text: str, source: str) -> list[tuple[int, object]]:
+    """The items of a JSON list, each with the line it starts on."""
+    text = text.removeprefix("\ufeff")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AuditFileError(f"{source} line {exc.lineno}: malformed JSON ({exc.msg})") from None
+    if not isinstance(data, list):
+        raise AuditFileError(f'{source} line 1: expected a list of questions, [{{"id": ..., "text": ...}}, ...]')
+    decoder, position, items = json.JSONDecoder(), text.index("[") + 1, []
+    for _ in data:
+        while text[position] in " \t\r\n,":
+            position += 1
+        line = text.count("\n", 0, position) + 1
+        item, position = decoder.raw_decode(text, position)
+        items.append((line, item))
+    return items
+
+
+def parse_questions(text: str, source: str) -> QuestionSet:
+    """A theme's own questions: CSV with the header `id,text`, or a JSON list of {"id", "text"} objects."""
+    rows: list[tuple[int, dict[str, str]]] = []
+    if text.removeprefix("\ufeff").lstrip().startswith("["):
+        for line, item in _json_items(text, source):
+            if not isinstance(item, dict) or set(item) != {"id", "text"}:
+                raise AuditFileError(f'{source} line {line}: each question is {{"id": ..., "text": ...}} and no more')
+            if not all(isinstance(value, str) for value in item.values()):
+                raise AuditFileError(f"{source} line {line}: a question's id and text are strings")
+            rows.append((line, {"id": item["id"].strip(), "text": item["text"].strip()}))
+    else:
+        rows = list(_csv_rows(text, source, ("id", "text")))
+    seen: set[str] = set()
+    for line, row in rows:
+        if not QUESTION_ID.fullmatch(row["id"]):
+            raise AuditFileError(
+                f"{source} line {line}: question id {row['id']!r} must be letters, digits, '.', '-' or '_'"
+                " (at most 64, starting with a letter or digit)"
+            )
+        if row["id"] in seen:
+            raise AuditFileError(f"{source} line {line}: question {row['id']} is listed twice")
+        if not row["text"]:
+            raise AuditFileError(f"{source} line {line}: question {row['id']} has no text")
+        seen.add(row["id"])
+    if not rows:
+        raise AuditFileError(f"{source}: no questions")
+    if len(rows) > MAX_QUESTIONS:
+        raise AuditFileError(f"{source}: {len(rows)} questions; a question set has at most {MAX_QUESTIONS}")
+    return QuestionSet(source=source, questions=tuple(Question(**row) for _, row in rows))
+
+
+def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:
+    """SMART actions from CSV with the header `action,support,responsible,by_when,evidence`."""
+    actions = []
+    for line, row in _csv_rows(text, source, ("action", "support", "responsible", "by_when", "evidence")):
+        by_when = None
+        if row["by_when"]:
+            try:
+                by_when = date.fromisoformat(row["by_when"])
+            except ValueError:
+                raise AuditFileError(
+                    f"{source} line {line}: by_when {row['by_when']!r} is not a YYYY-MM-DD date"
+                ) from None
+        actions.append(SmartAction(**(row | {"by_when": by_when})))
+    if not actions:
+        raise AuditFileError(f"{source}: no actions")
+    return tuple(actions)
+
+
+# --- the sample -------------------------------------------------------------------------------
+
+
+def check_sampling(size: int | None, listed: Sequence[str], service: str | None) -> None:
+    """A sample is drawn at random (a size, from one service or all) or listed case by case, never both."""
+    if (size is None) == (not listed):
+        raise Refusal("give either a sample size (drawn at random) or the cases to audit, one of them")
+    if listed and service is not None:
+        raise Refusal("listed cases are audited whatever their service: leave out the service")
+    repeated = sorted({n for n in listed if list(listed).count(n) > 1})
+    if repeated:
+        raise Refusal(f"case {repeated[0]} is listed twice")
+
+
+def listed_sample(listed: Sequence[str], open_cases: Iterable[OpenCase], snapshot_id: int) -> tuple[SampledCase, ...]:
+    """The listed cases as the open-cases snapshot holds them; refuses any it does not hold, naming them."""
+    by_number = {c.case_number: c for c in open_cases}
+    unknown = [n for n in listed if n not in by_number]
+    if unknown:
+        raise Refusal(f"not open in cases snapshot {snapshot_id}: {', '.join(unknown)}")
+    return tuple(
+        SampledCase(case_number=n, team=by_number[n].team, practitioner=by_number[n].practitioner) for n in listed
+    )
+
+
+# --- events (bases: each kind gives them its event_type) ---------------------------------------
+
+
+class AuditStarted(DomainEvent):
+    focus: str
+    service: str | None  # None: the sample is from every service (or listed)
+    start: date
+    window: int  # working days from the start
+    closes_at: AwareDatetime
+    # The window's chase, worked out once: every reviewer's duty for their case follows it.
+    window_chase: tuple[ChaseStep, ...]
+    calendar_digest: str
+    questions: QuestionSet
+
+
+class SampleTaken(DomainEvent):
+    snapshot_id: int
+    draw: SampleDraw | None  # None: the cases were listed, not drawn
+    cases: tuple[SampledCase, ...]
+
+
+class ReviewerAllocated(DomainEvent):
+    case_number: str
+    reviewer: str
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    question_id: str
+    evidence: Evidence
+    comment: str | None = None
+
+
+class AnswersRecorded(DomainEvent):
+    """Some or all of a case's answers; a question answered again takes the newer answer."""
+
+    case_number: str
+    answers: tuple[Answer, ...]
+
+
+class CaseSubmitted(DomainEvent):
+    case_number: str
+
+
+class ReviewsClosed(DomainEvent):
+    submitted: int
+    outstanding: tuple[str, ...]
+
+
+class QuestionFigures(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    question_id: str
+    clear: int
+    some: int
+    limited: int
+
+
+class Figures(BaseModel):
+    """What the submitted answers say, computed from the record, never typed in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sampled: int
+    submitted: int
+    late: int
+    outstanding: tuple[str, ...]
+    questions: tuple[QuestionFigures, ...]
+
+
+class FindingsPublished(DomainEvent):
+    key_findings: str
+    strengths: str
+    areas_for_development: str
+    recommendations: str
+    figures: Figures
+    plan_id: str | None
+    plan_actions: tuple[str, ...]  # the ids the plan gave the actions
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvents:
+    """One kind's event classes: the bases above (and the duty events) under its own prefix."""
+
+    started: type[AuditStarted]
+    sample_taken: type[SampleTaken]
+    reviewer_allocated: type[ReviewerAllocated]
+    answers_recorded: type[AnswersRecorded]
+    case_submitted: type[CaseSubmitted]
+    reviews_closed: type[ReviewsClosed]
+    findings_published: type[FindingsPublished]
+    duty_set: type[DutySet]
+    duty_chased: type[DutyChased]
+    duty_done: type[DutyDone]
+
+    @property
+    def registry(self) -> EventRegistry:
+        return EventRegistry(*(getattr(self, f.name) for f in fields(self)))
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+class AuditCase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_number: str
+    team: str
+    practitioner: str
+    reviewer: str | None = None
+    answers: tuple[Answer, ...] = ()
+    submitted: bool = False
+    late: bool = False
+
+    def answer(self, question_id: str) -> Answer | None:
+        return next((a for a in self.answers if a.question_id == question_id), None)
+
+
+class CaseAuditState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    focus: str
+    service: str | None
+    start: date
+    window: int
+    closes_at: AwareDatetime
+    window_chase: tuple[ChaseStep, ...]
+    calendar_digest: str
+    questions: QuestionSet
+    started_by: str
+    started_at: AwareDatetime
+    phase: Phase = "sampling"
+    snapshot_id: int | None = None
+    draw: SampleDraw | None = None
+    cases: tuple[AuditCase, ...] = ()
+    outstanding_at_close: tuple[str, ...] = ()
+    duties: tuple[Duty, ...] = ()
+    findings: FindingsPublished | None = None
+
+    def case(self, case_number: str) -> AuditCase | None:
+        return next((c for c in self.cases if c.case_number == case_number), None)
+
+    @property
+    def outstanding(self) -> tuple[str, ...]:
+        return tuple(c.case_number for c in self.cases if not c.submitted)
+
+    def unanswered(self, case: AuditCase) -> tuple[str, ...]:
+        answered = {a.question_id for a in case.answers}
+        return tuple(q for q in self.questions.ids if q not in answered)
+
+    @property
+    def findings_due(self) -> Duty | None:
+        return duties.duty(self, REPORT_KEY)
+
+
+def _replace_case(state: CaseAuditState, case_number: str, **changes: object) -> tuple[AuditCase, ...]:
+    return tuple(c.model_copy(update=changes) if c.case_number == case_number else c for c in state.cases)
+
+
+def evolve(state: CaseAuditState | None, event: DomainEvent, meta: EventMeta) -> CaseAuditState:
+    """The one reducer of every case audit kind: it matches the base classes, whatever their prefix."""
+    if state is None:
+        if not isinstance(event, AuditStarted):
+            raise ValueError(f"a case audit starts with its started event, not {event.event_type}")
+        return CaseAuditState(version=meta.version, started_by=meta.actor, started_at=meta.business_time, **dict(event))
+    update: dict[str, object]
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        update = {"duties": changed}
+    else:
+        match event:
+            case SampleTaken():
+                update = {
+                    "snapshot_id": event.snapshot_id,
+                    "draw": event.draw,
+                    "cases": tuple(AuditCase(**dict(c)) for c in event.cases),
+                    "phase": "reviewing",
+                }
+            case ReviewerAllocated():
+                update = {"cases": _replace_case(state, event.case_number, reviewer=event.reviewer)}
+            case AnswersRecorded():
+                case = state.case(event.case_number)
+                assert case is not None
+                newer = {a.question_id for a in event.answers}
+                kept = tuple(a for a in case.answers if a.question_id not in newer)
+                update = {"cases": _replace_case(state, event.case_number, answers=(*kept, *event.answers))}
+            case CaseSubmitted():
+                late = meta.business_time > state.closes_at
+                update = {"cases": _replace_case(state, event.case_number, submitted=True, late=late)}
+            case ReviewsClosed():
+                update = {"phase": "reporting", "outstanding_at_close": event.outstanding}
+            case FindingsPublished():
+                # Kept as the base class: the state reads the same whichever kind recorded it.
+                update = {"phase": "complete", "findings": FindingsPublished(**dict(event))}
+            case _:
+                raise ValueError(f"{event.event_type} does not belong to a case audit")
+    return state.model_copy(update={"version": meta.version, **update})
+
+
+def figures(state: CaseAuditState) -> Figures:
+    submitted = [c for c in state.cases if c.submitted]
+    counts = []
+    for question_id in state.questions.ids:
+        given = [a.evidence for c in submitted if (a := c.answer(question_id)) is not None]
+        counts.append(
+            QuestionFigures(
+                question_id=question_id,
+                clear=given.count(Evidence.clear),
+                some=given.count(Evidence.some),
+                limited=given.count(Evidence.limited),
+            )
+        )
+    return Figures(
+        sampled=len(state.cases),
+        submitted=len(submitted),
+        late=sum(1 for c in submitted if c.late),
+        outstanding=state.outstanding,
+        questions=tuple(counts),
+    )
+
+
+# --- requests (one per update) ----------------------------------------------------------------
+
+# A reviewer is allocated with the very request a CPR cycle takes (domain.cpr_cycle.AllocateReviewer).
+
+
+class RecordAnswers(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    case_number: str
+    answers: tuple[Answer, ...]
+
+
+class SubmitCase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str
+    case_number: str
+
+
+class PublishFindings(PublishReport):
+    """The QA team's analysis, and the SMART actions it adds to an action plan (if any)."""
+
+    plan_id: str | None = None
+    actions: tuple[SmartAction, ...] = ()
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def _sampled(state: CaseAuditState | None) -> CaseAuditState:
+    if state is None or state.phase == "sampling":
+        raise Refusal("the sample is still being drawn; try again in a moment")
+    return state
+
+
+def _case(state: CaseAuditState, case_number: str) -> AuditCase:
+    case = state.case(case_number)
+    if case is None:
+        sampled = ", ".join(c.case_number for c in state.cases)
+        raise Refusal(f"case {case_number} is not in this sample ({sampled})")
+    return case
+
+
+def _question_ids(state: CaseAuditState) -> str:
+    ids = state.questions.ids
+    if len(ids) <= 10:
+        return ", ".join(ids)
+    return f"{ids[0]} to {ids[-1]} ({len(ids)} of them)"
+
+
+def _closing_day(state: CaseAuditState) -> str:
+    day = state.closes_at.astimezone(LONDON)
+    return f"{day.day} {day:%B %Y}"
+
+
+def check_allocation(state: CaseAuditState | None, request: AllocateReviewer) -> None:
+    state = _sampled(state)
+    if state.phase != "reviewing":
+        raise Refusal(f"the window closed on {_closing_day(state)}; no more allocations")
+    case = _case(state, request.case_number)
+    check_reviewer(request, case.reviewer, case.practitioner)
+
+
+def _reviewers_case(state: CaseAuditState, actor: str, case_number: str, what: str) -> AuditCase:
+    """A case its reviewer may still work on: until it is submitted, even after the window (then late)."""
+    if state.phase == "complete":
+        raise Refusal("the findings were published; the answers can no longer change")
+    case = _case(state, case_number)
+    if case.reviewer is None:
+        raise Refusal(f"case {case_number} has no reviewer yet: a QA officer allocates one")
+    if actor != case.reviewer:
+        raise Refusal(f"only the allocated reviewer ({case.reviewer}) can {what} case {case_number}")
+    if case.submitted:
+        raise Refusal(f"the answers for case {case_number} were already submitted")
+    return case
+
+
+def check_answers(state: CaseAuditState | None, request: RecordAnswers) -> None:
+    state = _sampled(state)
+    _reviewers_case(state, request.actor, request.case_number, "answer for")
+    if not request.answers:
+        raise Refusal("give at least one answer")
+    given = [a.question_id for a in request.answers]
+    unknown = [q for q in given if q not in state.questions.ids]
+    if unknown:
+        raise Refusal(f"unknown question {', '.join(unknown)}: the questions are {_question_ids(state)}")
+    repeated = sorted({q for q in given if given.count(q) > 1})
+    if repeated:
+        raise Refusal(f"question {repeated[0]} is answered twice")
+
+
+def check_submission(state: CaseAuditState | None, request: SubmitCase) -> None:
+    state = _sampled(state)
+    case = _reviewers_case(state, request.actor, request.case_number, "submit")
+    missing = state.unanswered(case)
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise Refusal(f"case {request.case_number} still needs an answer to {len(missing)} questions: {shown}")
+
+
+def check_publication(state: CaseAuditState | None, request: PublishFindings, today: date) -> None:
+    state = _sampled(state)
+    # With every case in, the reviews are closing: the workflow waits for that to be recorded.
+    if state.phase == "reviewing" and state.outstanding:
+        raise Refusal(
+            f"the findings follow the reviews: every case submitted, or the window closing on {_closing_day(state)}"
+        )
+    if state.phase == "complete":
+        raise Refusal("the findings were already published")
+    empty = empty_parts(request)
+    if empty:
+        raise Refusal(f"the findings need {', '.join(empty)}")
+    if request.actions and not (request.plan_id and request.plan_id.strip()):
+        raise Refusal("say which action plan the actions go to")
+    if request.plan_id and not request.actions:
+        raise Refusal(f"no actions to add to {request.plan_id}: give the actions, or leave the plan out")
+    check_smart_actions(request.actor, request.actions, today)

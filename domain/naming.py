@@ -1,0 +1,30 @@
+"""The ids of items people and the engine start alike: one spelling, wherever they are made.
+
+An item's id is its workflow id and its audit stream, and says what it is:
+`cpr-2027-11-01-children-in-need`, `spotlight-2027-03-16-children-in-need`,
+`plan-team-children-in-need`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+
+def slug(text: str) -> str:
+    """Lower case letters and digits, the rest one hyphen: 'CiC - Family Support + Safeguarding' ->
+    'cic-family-support-safeguarding'. Empty when `text` has no letter or digit."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+
+
+def cycle_id(service: str, start: date) -> str:
+    return f"cpr-{start.isoformat()}-{slug(service)}"
+
+
+def spotlight_id(team: str, day: date) -> str:
+    return f"spotlight-{day.isoformat()}-{slug(team)}"
+
+
+def team_plan_id(team: str) -> str:
+    """A team has one plan for its whole life, whoever starts it (the CLI, a spotlight's report)."""
+    return f"plan-team-{slug(team)}"

@@ -1,0 +1,343 @@
+"""What `qa thematic` and `qa dip` share: a case audit from its start to its published findings.
+
+Both kinds are the same workflow body (workflows.case_audit) under their own
+name, so their commands are too: each kind's module adds its own `start` and
+calls `add_commands` for `allocate`, `answer`, `submit`, `show` and `publish`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    CliError,
+    change,
+    check_draw,
+    emit_item,
+    fail,
+    model,
+    opened,
+    person,
+    read_state,
+    run,
+    sample_cases,
+    show_item,
+    start_item,
+    table,
+    when,
+)
+
+LEVELS = "clear, some or limited"
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditKind:
+    command: str  # "thematic"
+    workflow_type: str  # "ThematicReview"
+    noun: str  # "thematic review"
+    module: str  # where its workflow class is, imported only when a command needs it
+    cls: str
+
+    def workflow(self) -> Any:
+        return getattr(importlib.import_module(self.module), self.cls)
+
+    def item_id(self, start: date, focus: str) -> str:
+        """`<command>-<start>-<focus>`, e.g. thematic-2027-04-12-neglect: one per focus and start, ever."""
+        slug = re.sub(r"[^a-z0-9]+", "-", focus.casefold()).strip("-")
+        if not slug:
+            fail(f"--focus {focus!r} needs a letter or digit")
+        if len(slug) > 60:
+            slug = slug[:60].rsplit("-", 1)[0]
+        return f"{self.command}-{start.isoformat()}-{slug}"
+
+
+def read_questions(path: Path | None) -> Any:
+    """The theme's own questions from a CSV or JSON file; None: the CPR rubric's criteria."""
+    from domain.case_audit import AuditFileError, parse_questions
+
+    if path is None:
+        return None
+    try:
+        return parse_questions(_read(path), path.name)
+    except AuditFileError as exc:
+        fail(str(exc))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text")
+
+
+# --- starting ----------------------------------------------------------------------------------
+
+
+def start_audit(kind: AuditKind, request: Any, as_json: bool) -> None:
+    """Check what can be checked before anything starts, start, and wait until the sample is recorded."""
+    from domain.case_audit import check_sampling
+    from domain.errors import Refusal
+
+    try:
+        check_sampling(request.sample_size, request.cases, request.service)
+    except Refusal as exc:
+        fail(str(exc))
+    item_id = kind.item_id(request.start, request.focus)
+
+    async def go() -> Any:
+        await _may_start(kind, request)
+        handle = await start_item(
+            kind.workflow().run,
+            request,
+            item_id,
+            taken=f"a {kind.noun} on {request.focus} starting {request.start.isoformat()} was already started:"
+            f" {item_id} (see `qa {kind.command} show {item_id}`)",
+        )
+        return await opened(handle, kind.workflow().state)
+
+    emit_item(item_id, run(go()), as_json, partial(_show, kind))
+
+
+async def _may_start(kind: AuditKind, request: Any) -> None:
+    """Refuse before anything starts: the starter is no QA officer, or the sample cannot be taken."""
+    from domain.case_audit import listed_sample
+    from domain.errors import Refusal
+
+    snapshot_id, cases = await sample_cases(request.started_by, kind.noun)
+    if request.cases:
+        try:
+            listed_sample(request.cases, cases, snapshot_id)
+        except Refusal as exc:
+            raise CliError(f"refused: {exc}") from None
+        return
+    if request.service is not None:
+        cases = [c for c in cases if c.service == request.service]
+        if not cases:
+            raise CliError(f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}")
+    check_draw(cases, request.start, request.sample_size, request.service or "all services")
+
+
+# --- the shared commands -----------------------------------------------------------------------
+
+
+def add_commands(group: click.Group, kind: AuditKind) -> None:
+    id_argument = click.argument("item_id", metavar=f"{kind.command.upper()}_ID")
+
+    def update(item_id: str, name: str, request: Any) -> Any:
+        return run(change(item_id, kind.workflow_type, getattr(kind.workflow(), name), request))
+
+    @group.command("allocate")
+    @id_argument
+    @click.argument("case_number")
+    @click.option("--reviewer", required=True, help="Who answers the questions for the case (never its practitioner).")
+    @AS_OPTION
+    def allocate(item_id: str, case_number: str, reviewer: str, actor: str) -> None:
+        """Allocate a reviewer to one case of the sample; they have until the window closes (a QA officer)."""
+        from domain.case_audit import AllocateReviewer
+
+        request = model(
+            AllocateReviewer,
+            actor=person(actor),
+            case_number=case_number.strip(),
+            reviewer=person(reviewer, "--reviewer"),
+        )
+        state = update(item_id, "allocate", request)
+        click.echo(f"{request.case_number}: {request.reviewer} answers by {when(state.closes_at)}")
+
+    @group.command("answer")
+    @id_argument
+    @click.argument("case_number")
+    @click.option("--answer", "answers", multiple=True, metavar="QUESTION=LEVEL", help=f"An answer; LEVEL {LEVELS}.")
+    @click.option("--comment", "comments", multiple=True, metavar="QUESTION=TEXT", help="A comment on an answer.")
+    @click.option("--all", "all_level", metavar="LEVEL", help="Answer LEVEL to every question not yet answered.")
+    @AS_OPTION
+    def answer(
+        item_id: str,
+        case_number: str,
+        answers: tuple[str, ...],
+        comments: tuple[str, ...],
+        all_level: str | None,
+        actor: str,
+    ) -> None:
+        """Record answers for a case allocated to you; a question answered again takes the newer answer."""
+        from domain.case_audit import RecordAnswers
+
+        case_number = case_number.strip()
+        given = _pairs(answers, "--answer", "QUESTION=LEVEL (e.g. N1=clear)")
+        notes = _pairs(comments, "--comment", "QUESTION=TEXT")
+        levels = {question: _level(text, f"--answer {question}") for question, text in given.items()}
+        if all_level is not None:
+            rest = _level(all_level, "--all")
+            state = run(read_state(item_id, kind.workflow_type, kind.workflow().state))
+            case = state.case(case_number)
+            if case is not None:
+                levels |= {q: rest for q in state.unanswered(case) if q not in levels}
+        if not levels:
+            fail("give the answers: --answer QUESTION=LEVEL (repeated) or --all LEVEL")
+        stray = [q for q in notes if q not in levels]
+        if stray:
+            fail(f"--comment {stray[0]} needs an --answer {stray[0]} in the same command")
+        request = model(
+            RecordAnswers,
+            actor=person(actor),
+            case_number=case_number,
+            answers=tuple(
+                {"question_id": q, "evidence": level, "comment": notes.get(q)} for q, level in levels.items()
+            ),
+        )
+        state = update(item_id, "answer", request)
+        case = state.case(case_number)
+        missing = state.unanswered(case)
+        done = len(state.questions.ids) - len(missing)
+        click.echo(f"{case_number}: {done} of {len(state.questions.ids)} questions answered")
+        if missing:
+            click.echo(f"  still to answer: {', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}")
+        else:
+            click.echo(f"  submit with `qa {kind.command} submit {item_id} {case_number} --as {request.actor}`")
+
+    @group.command("submit")
+    @id_argument
+    @click.argument("case_number")
+    @AS_OPTION
+    def submit(item_id: str, case_number: str, actor: str) -> None:
+        """Submit a case's answers, every question answered (its reviewer)."""
+        from domain.case_audit import SubmitCase
+
+        request = model(SubmitCase, actor=person(actor), case_number=case_number.strip())
+        state = update(item_id, "submit", request)
+        case = state.case(request.case_number)
+        submitted = len(state.cases) - len(state.outstanding)
+        click.echo(
+            f"{request.case_number}: submitted{' late' if case.late else ''};"
+            f" {submitted} of {len(state.cases)} cases submitted"
+        )
+
+    @group.command("show")
+    @id_argument
+    @JSON_OPTION
+    def show_command(item_id: str, as_json: bool) -> None:
+        """Where it stands: the window, the questions, each case's reviewer and answers, the findings."""
+        show_item(item_id, kind.workflow_type, kind.workflow(), as_json, partial(_show, kind))
+
+    @group.command("publish")
+    @id_argument
+    @click.option("--key-findings", required=True, help="The key findings.")
+    @click.option("--strengths", required=True, help="The areas of strength.")
+    @click.option("--development", required=True, help="The areas for development.")
+    @click.option("--recommendations", required=True, help="The recommendations.")
+    @click.option(
+        "--plan", "plan_id", help="The action plan the SMART actions go to (e.g. plan-team-children-in-need)."
+    )
+    @click.option(
+        "--actions", "actions_file", type=FILE, help="SMART actions, CSV: action,support,responsible,by_when,evidence."
+    )
+    @AS_OPTION
+    def publish(
+        item_id: str,
+        key_findings: str,
+        strengths: str,
+        development: str,
+        recommendations: str,
+        plan_id: str | None,
+        actions_file: Path | None,
+        actor: str,
+    ) -> None:
+        """Publish the findings (the QA team): the words are yours, the figures come from the answers."""
+        from domain.case_audit import AuditFileError, PublishFindings, parse_actions
+
+        actions: tuple[Any, ...] = ()
+        if actions_file is not None:
+            try:
+                actions = parse_actions(_read(actions_file), str(actions_file))
+            except AuditFileError as exc:
+                fail(str(exc))
+        request = model(
+            PublishFindings,
+            actor=person(actor),
+            key_findings=key_findings,
+            strengths=strengths,
+            areas_for_development=development,
+            recommendations=recommendations,
+            plan_id=plan_id.strip() if plan_id is not None else None,
+            actions=actions,
+        )
+        state = update(item_id, "publish", request)
+        f = state.findings
+        click.echo(f"{item_id}: findings published; {f.figures.submitted} of {f.figures.sampled} cases answered")
+        if f.plan_id:
+            click.echo(f"  actions {', '.join(f.plan_actions)} added to {f.plan_id}")
+
+
+def _pairs(pairs: tuple[str, ...], option: str, shape: str) -> dict[str, str]:
+    split: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            fail(f"{option} {pair!r} is not {shape}")
+        if key.strip() in split:
+            fail(f"{option} {key.strip()} is given twice")
+        split[key.strip()] = value.strip()
+    return split
+
+
+def _level(text: str, what: str) -> Any:
+    from domain.rubric import Evidence
+
+    try:
+        return Evidence(text.strip().casefold())
+    except ValueError:
+        fail(f"{what}: unknown level {text!r}: a level is {LEVELS}")
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _show(kind: AuditKind, item_id: str, state: Any) -> None:
+    def line(label: str, text: str) -> None:
+        click.echo(f"  {label:<11}{text}")
+
+    click.echo(f"{item_id}: {kind.noun} on {state.focus}, started by {state.started_by}")
+    line("phase", state.phase)
+    line("window", f"{state.window} working days from {state.start.isoformat()}, closes {when(state.closes_at)}")
+    line("questions", f"{len(state.questions.ids)} from {state.questions.source}")
+    if state.draw is not None:
+        d = state.draw
+        line(
+            "sample",
+            f"{len(state.cases)} of {d.eligible_count} eligible cases of {state.service or 'every service'}"
+            f" ({d.too_recent_count} supported under 4 weeks left out), seed {d.seed},"
+            f" snapshot {state.snapshot_id}",
+        )
+    else:
+        line("sample", f"{len(state.cases)} listed cases, snapshot {state.snapshot_id}")
+    if state.findings is not None:
+        f = state.findings
+        plan = f"; actions {', '.join(f.plan_actions)} in {f.plan_id}" if f.plan_id else ""
+        line("findings", f"published: {f.figures.submitted} of {f.figures.sampled} cases answered{plan}")
+    elif state.findings_due is not None:
+        line("findings", f"due {when(state.findings_due.due_at)} from {state.findings_due.owner}")
+    header = ("case", "practitioner", "team", "reviewer", "answered", "submitted")
+    total = len(state.questions.ids)
+    rows = [
+        (
+            c.case_number,
+            c.practitioner,
+            c.team,
+            c.reviewer or "-",
+            f"{total - len(state.unanswered(c))}/{total}",
+            ("late" if c.late else "yes") if c.submitted else "-",
+        )
+        for c in state.cases
+    ]
+    table(header, rows)

@@ -1,0 +1,207 @@
+"""`qa qapm`: a QA and Performance Monitoring meeting, its performance pack and the chair's decisions.
+
+A meeting (`qapm-2027-03-04`) is started by the QA team, or by the calendar's
+scheduler a few working days before. The engine compiles the performance pack
+from the audit log 5 working days before the meeting (`qa qapm pack`); at the
+meeting the chair's decisions are recorded (`qa qapm decide`): the next thematic
+focus, the Practice Week theme, actions for the service-wide plan and the
+Measuring Progress answers (the longer parts as a JSON form: `qa qapm form`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    CliError,
+    app,
+    change,
+    emit_item,
+    fail,
+    line,
+    model,
+    parse_date,
+    person,
+    read_form,
+    read_state,
+    run,
+    show_duties,
+    start_and_show,
+    when,
+)
+
+QAPM = "QapmMeeting"
+ID_ARGUMENT = click.argument("meeting_id")
+
+
+@app.group("qapm")
+def qapm_app() -> None:
+    """QAPM meetings: the performance pack before, the chair's decisions after."""
+
+
+@qapm_app.command("start")
+@click.option("--on", "meeting_on", required=True, help="The meeting day, YYYY-MM-DD (a working day).")
+@AS_OPTION
+@JSON_OPTION
+def qapm_start(meeting_on: str, actor: str, as_json: bool) -> None:
+    """Start a meeting (the QA team): its pack is compiled 5 working days before it."""
+    from domain.qapm import meeting_id
+    from workflows.qapm_meeting import QapmInput, QapmMeetingWorkflow
+
+    request = model(QapmInput, meeting_on=parse_date(meeting_on, "--on date"), started_by=person(actor))
+    item_id = meeting_id(request.meeting_on)
+    start_and_show(
+        QapmMeetingWorkflow,
+        request,
+        item_id,
+        as_json,
+        _show,
+        taken=f"the QAPM meeting of {request.meeting_on.isoformat()} was already started: {item_id}",
+    )
+
+
+@qapm_app.command("show")
+@ID_ARGUMENT
+@JSON_OPTION
+def qapm_show(meeting_id: str, as_json: bool) -> None:
+    """Where a meeting stands: its pack, the decisions duty, what the chair decided."""
+    emit_item(meeting_id, _read(meeting_id), as_json, _show)
+
+
+@qapm_app.command("pack")
+@ID_ARGUMENT
+def qapm_pack(meeting_id: str) -> None:
+    """The performance pack as Markdown (refused if the file no longer matches its recorded digest)."""
+    state = _read(meeting_id)
+    if state.pack_path is None:
+        raise CliError(f"{meeting_id}: the pack is compiled at {when(state.pack_due_at)}")
+    path = Path(state.pack_path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"{path} is missing: the audit log records SHA-256 {state.pack_sha256}") from None
+    if hashlib.sha256(data).hexdigest() != state.pack_sha256:
+        raise CliError(f"{path} no longer matches the SHA-256 recorded in the audit log ({state.pack_sha256})")
+    click.echo(data.decode("utf-8"), nl=False)
+
+
+@qapm_app.command("decide")
+@ID_ARGUMENT
+@click.option("--focus", "thematic_focus", help="The next thematic review's focus.")
+@click.option("--practice-week-theme", help="The Practice Week theme agreed.")
+@click.option("--notes", default="", help="Other decisions and notes of the meeting.")
+@click.option(
+    "--file", "path", help="Actions for the service-wide plan and Measuring Progress answers, as JSON (`qa qapm form`)."
+)
+@AS_OPTION
+def qapm_decide(
+    meeting_id: str,
+    thematic_focus: str | None,
+    practice_week_theme: str | None,
+    notes: str,
+    path: str | None,
+    actor: str,
+) -> None:
+    """The chair records the meeting's decisions (once; actions go into the service-wide plan)."""
+    from domain.action_plan import SmartAction
+    from domain.qapm import ProgressReview, RecordDecisions
+    from workflows.qapm_meeting import QapmMeetingWorkflow
+
+    form = read_form(path, "qa qapm form") if path else {}
+    unknown = sorted(set(form) - {"actions", "progress"})
+    if unknown:
+        fail(f"{path}: unknown part {unknown[0]!r}: the form has actions and progress (see `qa qapm form`)")
+    actions = tuple(model(SmartAction, **_object(a, path)) for a in _list(form.get("actions", []), path))
+    progress = tuple(model(ProgressReview, **_object(p, path)) for p in _list(form.get("progress", []), path))
+    request = model(
+        RecordDecisions,
+        actor=person(actor),
+        thematic_focus=thematic_focus,
+        practice_week_theme=practice_week_theme,
+        actions=actions,
+        progress=progress,
+        notes=notes,
+    )
+    state = run(change(meeting_id, QAPM, QapmMeetingWorkflow.record_decisions, request))
+    click.echo(f"{meeting_id}: the decisions of {state.title} are recorded (chair {state.chair})")
+    if state.actions:
+        click.echo(f"  actions {', '.join(a.action_id for a in state.actions)} are in {state.plan_id}")
+    if state.repeats:
+        click.echo(f"  to repeat: {', '.join(state.repeats)}")
+
+
+@qapm_app.command("form")
+def qapm_form() -> None:
+    """A blank decisions form, as JSON, to fill in and give to `qa qapm decide --file`."""
+    blank = {
+        "actions": [{"action": "", "support": "", "responsible": "", "by_when": "YYYY-MM-DD", "evidence": ""}],
+        "progress": [
+            {
+                "item": "cpr-YYYY-MM-DD-service",
+                "repeat_cycle": False,
+                "reasons": "",
+                "time_to_impact": "",
+                "affected": "",
+                "new_pressures": "",
+                "circumstances_changed": "",
+                "revisit_next_cycle": False,
+            }
+        ],
+    }
+    click.echo(json.dumps(blank, indent=2))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _read(meeting_id: str) -> Any:
+    from workflows.qapm_meeting import QapmMeetingWorkflow
+
+    return run(read_state(meeting_id, QAPM, QapmMeetingWorkflow.state))
+
+
+def _list(value: Any, path: str | None) -> list[Any]:
+    if not isinstance(value, list):
+        fail(f"{path}: actions and progress are lists (see `qa qapm form`)")
+    return value
+
+
+def _object(value: Any, path: str | None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        fail(f"{path}: each action and answer is a JSON object (see `qa qapm form`)")
+    return value
+
+
+def _show(meeting_id: str, s: Any) -> None:
+    click.echo(f"{meeting_id}: {s.title} ({s.phase})")
+    line("started by", s.started_by)
+    if s.pack is None:
+        line("pack", f"compiled at {when(s.pack_due_at)}")
+    else:
+        line("pack", f"compiled {when(s.pack_compiled_at)}: {s.pack_path}")
+        p = s.pack
+        line("period", f"from {when(p.since)}" + (f" (since {p.previous_meeting})" if p.previous_meeting else ""))
+        line(
+            "cycles", f"{len(p.cycles_opened)} opened, {len(p.cycles_closed)} closed, {len(p.cycles_in_progress)} open"
+        )
+        agreement = f"{p.agreed} of {p.moderated} moderations agreed"
+        line("moderation", agreement)
+    show_duties(s.duties)
+    if s.chair:
+        line("chair", s.chair)
+        line("thematic focus", s.thematic_focus or "-")
+        line("practice week", s.practice_week_theme or "-")
+        if s.actions:
+            line("actions", f"{', '.join(a.action_id for a in s.actions)} in {s.plan_id}")
+        for answer in s.progress:
+            verdict = "repeat the whole cycle" if answer.repeat_cycle else "do not repeat"
+            line("progress", f"{answer.item}: {verdict}: {answer.reasons}")
+        if s.notes:
+            line("notes", s.notes)

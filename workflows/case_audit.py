@@ -1,0 +1,265 @@
+"""The body every case audit workflow runs (a thematic review, a dip audit); not a workflow itself.
+
+A case audit works out its window's end and chase once, takes its sample (drawn
+provably at random, or listed), and records both with its start: a sample that
+cannot be taken records nothing. Each reviewer's case is a duty due at the window's
+end, chased like every deadline; the reviews close once every case is submitted or
+the window ends, and publishing the findings is then the QA team's duty, due 10
+working days after the window. Publishing carries the findings' SMART actions to
+an action plan, through the plan's own update, before anything is recorded here.
+
+Each kind (workflows.thematic_review, workflows.dip_audit) subclasses this with
+its name, its event classes and its @workflow.init and @workflow.run, which
+Temporal needs on the workflow class itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from domain import case_audit
+from domain.case_audit import (
+    REPORT_KEY,
+    REPORT_WINDOW,
+    AllocateReviewer,
+    AuditEvents,
+    CaseAuditState,
+    PublishFindings,
+    QuestionSet,
+    RecordAnswers,
+    SubmitCase,
+    case_key,
+)
+from domain.directory import Role
+from domain.errors import Refusal
+from domain.events import SYSTEM_ACTOR
+from domain.working_days import LONDON
+from workflows.common import QA_TEAM, Notifier, require_role, run_activity
+from workflows.duties import DutyKeeper
+from workflows.recording import EventRecorder, check, refused
+from workflows.timing import wait_for_moment
+
+with workflow.unsafe.imports_passed_through():
+    from activities.action_plans import ActionPlanActivities, AddedFindings, AddFindings, FindingAction
+    from activities.deadlines import DueMoment
+    from activities.directory import DirectoryActivities, DrawSample, ListCases
+
+
+class CaseAuditInput(BaseModel):
+    """What every case audit starts with; each kind's input extends it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    focus: str = Field(min_length=1, max_length=200)
+    start: date
+    service: str | None = None  # a random sample's service; None: every service
+    sample_size: int | None = Field(default=None, ge=1, le=200)
+    cases: tuple[str, ...] = ()  # or the cases, listed one by one
+    seed: str | None = None
+    questions: QuestionSet | None = None  # None: the CPR rubric's criteria
+    started_by: str = Field(min_length=1)
+
+
+class CaseAuditWorkflow:
+    """The shared body; `noun` names the kind in people's words, `events` are its event classes."""
+
+    noun: ClassVar[str]
+    events: ClassVar[AuditEvents]
+
+    def __init__(self) -> None:
+        self._id = workflow.info().workflow_id
+        self._recorder: EventRecorder[CaseAuditState] = EventRecorder(self._id, case_audit.evolve)
+        self._notifier = Notifier(self._id)
+        e = self.events
+        self._duties = DutyKeeper(self._recorder, self._notifier, (e.duty_set, e.duty_chased, e.duty_done), self._title)
+
+    async def _run(self, request: CaseAuditInput, window: int) -> CaseAuditState:
+        await self._start(request, window)
+        await asyncio.gather(
+            self._close_reviews(), self._duties.chase(finished=lambda: self._state().phase == "complete")
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> CaseAuditState | None:
+        return self._recorder.state
+
+    # --- the QA officer's and the reviewers' parts --------------------------------------------------
+
+    @workflow.update
+    async def allocate(self, request: AllocateReviewer) -> CaseAuditState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(case_audit.check_allocation, self._state(), request)
+        await require_role(request.actor, Role.QA_OFFICER, "allocate reviewers")
+        await require_role(request.reviewer, Role.REVIEWER, "review")
+        key = case_key(request.case_number)
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                self.events.reviewer_allocated(case_number=request.case_number, reviewer=request.reviewer),
+                self._duties.given(
+                    key,
+                    request.reviewer,
+                    f"answer the {self.noun}'s questions for case {request.case_number}",
+                    # Every case is due when the window ends, and chased on the schedule worked out with it.
+                    DueMoment(due_at=s.closes_at, calendar_digest=s.calendar_digest, chase=s.window_chase),
+                ),
+            ),
+            rule=lambda s: case_audit.check_allocation(s, request),
+        )
+        await self._duties.tell_owners(state, key)
+        return state
+
+    @allocate.validator
+    def _validate_allocate(self, request: AllocateReviewer) -> None:
+        self._recorder.validate(case_audit.check_allocation, request)
+
+    @workflow.update
+    async def answer(self, request: RecordAnswers) -> CaseAuditState:
+        return await self._recorder.record(
+            request.actor,
+            self.events.answers_recorded(case_number=request.case_number, answers=request.answers),
+            rule=lambda s: case_audit.check_answers(s, request),
+        )
+
+    @answer.validator
+    def _validate_answer(self, request: RecordAnswers) -> None:
+        self._recorder.validate(case_audit.check_answers, request)
+
+    @workflow.update
+    async def submit(self, request: SubmitCase) -> CaseAuditState:
+        key = case_key(request.case_number)
+        state = await self._recorder.record(
+            request.actor,
+            self.events.case_submitted(case_number=request.case_number),
+            self._duties.completed(key),
+            rule=lambda s: case_audit.check_submission(s, request),
+        )
+        await self._duties.close_tasks(key)
+        return state
+
+    @submit.validator
+    def _validate_submit(self, request: SubmitCase) -> None:
+        self._recorder.validate(case_audit.check_submission, request)
+
+    @workflow.update
+    async def publish(self, request: PublishFindings) -> CaseAuditState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        today = _today()
+        check(case_audit.check_publication, self._state(), request, today)
+        # Past the check, every case is in and the reviews are closing: the findings follow that.
+        await workflow.wait_condition(lambda: self._state().phase != "reviewing")
+        await require_role(request.actor, QA_TEAM, "publish the findings")
+        added = await self._add_to_plan(request) if request.actions else None
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                self.events.findings_published(
+                    key_findings=request.key_findings.strip(),
+                    strengths=request.strengths.strip(),
+                    areas_for_development=request.areas_for_development.strip(),
+                    recommendations=request.recommendations.strip(),
+                    figures=case_audit.figures(s),
+                    plan_id=added.plan_id if added else None,
+                    plan_actions=added.action_ids if added else (),
+                ),
+                self._duties.completed(REPORT_KEY),
+            ),
+            rule=lambda s: case_audit.check_publication(s, request, today),
+        )
+        # The cases never submitted are no one's work any more: their reviewers' tasks close too.
+        await self._duties.close_tasks(REPORT_KEY, *(d.key for d in state.duties if d.open))
+        return state
+
+    @publish.validator
+    def _validate_publish(self, request: PublishFindings) -> None:
+        self._recorder.validate(case_audit.check_publication, request, _today())
+
+    async def _add_to_plan(self, request: PublishFindings) -> AddedFindings:
+        """The plan judges and records the actions (once each, however often this is retried)."""
+        assert request.plan_id is not None  # check_publication: actions name their plan
+        try:
+            return await run_activity(
+                ActionPlanActivities.add_findings,
+                AddFindings(
+                    plan_id=request.plan_id.strip(),
+                    actor=request.actor,
+                    source=self._id,
+                    actions=tuple(FindingAction(**a.model_dump()) for a in request.actions),
+                ),
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
+                raise refused(Refusal(f"the action plan refused the actions: {cause.message}")) from None
+            raise
+
+    # --- the engine's part -------------------------------------------------------------------------
+
+    async def _start(self, request: CaseAuditInput, window: int) -> None:
+        """Check the starter and the sample, then record the start and the sample together."""
+        check(case_audit.check_sampling, request.sample_size, request.cases, request.service)
+        await require_role(request.started_by, Role.QA_OFFICER, f"start a {self.noun}")
+        closes = await self._duties.due(request.start, window)
+        if request.cases:
+            listed = await run_activity(DirectoryActivities.listed_cases, ListCases(case_numbers=request.cases))
+            sample = self.events.sample_taken(snapshot_id=listed.snapshot_id, draw=None, cases=listed.cases)
+        else:
+            assert request.sample_size is not None  # check_sampling: a size or listed cases
+            # An unseeded draw still records its seed, so anyone can redo it.
+            seed = request.seed or workflow.uuid4().hex
+            drawn = await run_activity(
+                DirectoryActivities.draw_sample,
+                DrawSample(service=request.service, on=request.start, size=request.sample_size, seed=seed),
+            )
+            sample = self.events.sample_taken(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases)
+        await self._recorder.record(
+            request.started_by,
+            self.events.started(
+                focus=" ".join(request.focus.split()),
+                service=request.service,
+                start=request.start,
+                window=window,
+                closes_at=closes.due_at,
+                window_chase=closes.chase,
+                calendar_digest=closes.calendar_digest,
+                questions=request.questions or case_audit.RUBRIC_QUESTIONS,
+            ),
+            sample,
+        )
+
+    async def _close_reviews(self) -> None:
+        """Once every case is submitted or the window ends; the findings are then due after the window."""
+        await wait_for_moment(
+            lambda: self._state().closes_at if self._state().outstanding else None, lambda closes_at: closes_at
+        )
+        report = await self._duties.due(self._state().closes_at.astimezone(LONDON).date(), REPORT_WINDOW)
+        state = await self._recorder.record_built(
+            SYSTEM_ACTOR,
+            lambda s: (
+                self.events.reviews_closed(submitted=len(s.cases) - len(s.outstanding), outstanding=s.outstanding),
+                self._duties.given(
+                    REPORT_KEY, s.started_by, f"publish the findings of the {self.noun} on {s.focus}", report
+                ),
+            ),
+        )
+        await self._duties.tell_owners(state, REPORT_KEY)
+
+    def _title(self, state: CaseAuditState) -> str:
+        return f"The {self.noun} on {state.focus} ({self._id})."
+
+    def _state(self) -> CaseAuditState:
+        state = self._recorder.state
+        assert state is not None, f"read before the {self.noun} started"
+        return state
+
+
+def _today() -> date:
+    return workflow.now().astimezone(LONDON).date()
