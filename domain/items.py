@@ -15,6 +15,7 @@ from typing import Any
 
 from domain import (
     action_plan,
+    calendar_entry,
     case_audit,
     cpr_cycle,
     deadline,
@@ -59,6 +60,7 @@ CONCERN = ItemKind(
     restricted=True,
 )
 PLAN = ItemKind("action plan", "plan.", action_plan.PLAN_EVENTS, action_plan.evolve, "ActionPlan")
+ENTRY = ItemKind("calendar entry", "entry.", calendar_entry.ENTRY_EVENTS, calendar_entry.evolve, "CalendarEntry")
 SPOTLIGHT = ItemKind("team spotlight", "spotlight.", spotlight.SPOTLIGHT_EVENTS, spotlight.evolve, "Spotlight")
 # Two kinds, one reducer: a thematic review and a dip audit are both case audits.
 THEMATIC = ItemKind("thematic review", "thematic.", thematic.THEMATIC_EVENTS, case_audit.evolve, "ThematicReview")
@@ -82,6 +84,7 @@ KINDS: tuple[ItemKind, ...] = (
     SPOTLIGHT,
     THEMATIC,
     DIP_AUDIT,
+    ENTRY,
     QAPM,
     GPC,
     PRACTICE_WEEK,
@@ -132,6 +135,8 @@ def people(kind: ItemKind, state: Any) -> set[str]:
         return {state.owner, *(a.responsible for a in state.actions)}
     if kind is CONCERN:
         return {state.about, state.manager, state.raised_by}
+    if kind is ENTRY:
+        return {state.installed_by} | ({state.arranged.arranged_by} if state.arranged else set())
     if kind is SPOTLIGHT:
         named = {state.started_by, state.lead, state.team_manager, *state.members, *state.practitioners}
         return named | ({state.finaliser} if state.finaliser else set())

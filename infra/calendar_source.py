@@ -25,8 +25,20 @@ from domain.working_days import WorkingDayCalendar
 
 if TYPE_CHECKING:
     from domain.closures import ClosureDay
+    from domain.qa_calendar import QaCalendar
 
 _CACHE_FORMAT = "working-day-calendar-cache/v1"
+
+
+DEFAULT_QA_CALENDAR = Path(__file__).parent / "data" / "qa-calendar.csv"
+
+
+def read_qa_calendar(path: Path) -> QaCalendar:
+    """The QA calendar in force: the one loaded into `path`, or the framework's Appendix 1."""
+    from domain.qa_calendar import parse_calendar
+
+    source = path if path.exists() else DEFAULT_QA_CALENDAR
+    return parse_calendar(source.read_text(encoding="utf-8"), source=str(source))
 
 
 def read_closure_days(path: Path) -> tuple[ClosureDay, ...]:

@@ -32,3 +32,8 @@ def closure_days_path(environ: Mapping[str, str] | None = None) -> Path:
     """QA_CLOSURE_DAYS_FILE, or closure_days.csv in the home folder (Settings.closure_days_path)."""
     value = _env("QA_CLOSURE_DAYS_FILE", environ)
     return Path(value) if value else home(environ) / "closure_days.csv"
+
+
+def qa_calendar_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The QA calendar in force, once `qa calendar load` has put one there (else the default)."""
+    return home(environ) / "qa_calendar.csv"

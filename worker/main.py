@@ -23,6 +23,7 @@ from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
 from infra.settings import Settings
 from workflows.action_plan import ActionPlanWorkflow
+from workflows.calendar_entry import CalendarEntryWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.deadline import DeadlineWorkflow
 from workflows.dip_audit import DipAuditWorkflow
@@ -48,6 +49,7 @@ WORKFLOWS = [
     QapmMeetingWorkflow,
     GoodPracticeWorkflow,
     PracticeWeekWorkflow,
+    CalendarEntryWorkflow,
 ]
 
 # Deterministic and side-effect free, so safe to share with the sandbox

@@ -1,4 +1,4 @@
-"""`qa calendar`: due dates and the authority's closure days."""
+"""`qa calendar`: due dates, the authority's closure days, and the annual QA calendar in the engine."""
 
 from __future__ import annotations
 
@@ -6,12 +6,22 @@ from datetime import date
 
 import click
 
-from infra.cli.common import ALLOW_NEGATIVE, JSON_OPTION, app, emit, fail, parse_date, parse_working_days, settings
+from infra.cli.common import (
+    ALLOW_NEGATIVE,
+    AS_OPTION,
+    JSON_OPTION,
+    app,
+    emit,
+    fail,
+    parse_date,
+    parse_working_days,
+    settings,
+)
 
 
 @app.group("calendar")
 def calendar_app() -> None:
-    """The working-day calendar: due dates and closure days."""
+    """The working-day calendar (due dates, closure days) and the annual QA calendar (plan, install, pause)."""
 
 
 def _calendar(start: date):  # type: ignore[no-untyped-def]
@@ -82,3 +92,269 @@ def calendar_close(day: str, reason: str) -> None:
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     click.echo(f"{closed.isoformat()} is now a closure day ({path})")
+
+
+# --- the annual QA calendar ---------------------------------------------------------------------
+
+YEAR_OPTION = click.option("--year", required=True, help="The calendar year, e.g. 2027.")
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2200:
+        fail(f"--year must be a year such as 2027, not {text!r}")
+    return int(text)
+
+
+def _qa_calendar():  # type: ignore[no-untyped-def]
+    from infra import home
+    from infra.calendar_source import read_qa_calendar
+
+    return read_qa_calendar(home.qa_calendar_path())
+
+
+def _plan(year: int):  # type: ignore[no-untyped-def]
+    from domain.qa_calendar import plan_year
+
+    return plan_year(_qa_calendar(), year, _calendar(date(year, 1, 1)))
+
+
+@calendar_app.command("load")
+@click.argument("path")
+def calendar_load(path: str) -> None:
+    """Put FILE in force as the QA calendar (month,activity,subject,day); a malformed file changes nothing."""
+    from pathlib import Path
+
+    from domain.qa_calendar import CalendarFileError, parse_calendar
+    from infra import home
+
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        loaded = parse_calendar(text, source=path)
+    except CalendarFileError as exc:
+        fail(str(exc))
+    target = home.qa_calendar_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
+    click.echo(
+        f"QA calendar in force: {len(loaded.entries)} activities, {len(loaded.closed)} months without core activity"
+        f" (sha256 {loaded.digest[:12]}); `qa calendar install --year YEAR` puts a year into the engine"
+    )
+
+
+@calendar_app.command("plan")
+@YEAR_OPTION
+@JSON_OPTION
+def calendar_plan(year: str, as_json: bool) -> None:
+    """Every activity of the year: its start (a working day), its windows' due dates, who is involved."""
+    plan = _plan(_year(year))
+    emit(plan.model_dump(mode="json"), as_json, lambda: _show_plan(plan))
+
+
+def _show_plan(plan) -> None:  # type: ignore[no-untyped-def]
+    from domain.qa_calendar import MONTHS
+
+    click.echo(f"QA calendar {plan.year} (calendar sha256 {plan.calendar_digest[:12]})")
+    closed = {c.month: c.reason for c in plan.closed}
+    _show_grid(plan, closed)
+    click.echo()
+    for month in range(1, 13):
+        if month in closed:
+            click.echo(f"{MONTHS[month - 1]}  {closed[month]}")
+            continue
+        for a in (a for a in plan.activities if a.month == month):
+            windows = "; ".join(f"{w.name} {w.due.isoformat()}" for w in a.windows)
+            click.echo(f"{MONTHS[month - 1]}  {a.start.isoformat()}  {a.title}")
+            click.echo(f"     {windows}")
+            click.echo(f"     {a.involved}")
+
+
+# Appendix 1's columns: the activity each shows.
+_GRID = (
+    ("CPR (service)", "cpr"),
+    ("Team Spotlight", "spotlight"),
+    ("GPC", "gpc"),
+    ("CSLT", "cslt"),
+    ("QAPM", "qapm"),
+    ("Thematic", "thematic"),
+    ("other", "practice-week"),
+)
+
+
+def _show_grid(plan, closed: dict[int, str]) -> None:  # type: ignore[no-untyped-def]
+    """The year in Appendix 1's shape: a row a month, a column an activity."""
+    from domain.qa_calendar import ACTIVITIES, MONTHS
+
+    rows = [("month", *(title for title, _ in _GRID))]
+    for month in range(1, 13):
+        if month in closed:
+            continue
+        held = {a.activity: a for a in plan.activities if a.month == month}
+        cells = [
+            "-" if kind not in held else held[kind].subject or (ACTIVITIES[kind] if kind == "practice-week" else "yes")
+            for _, kind in _GRID
+        ]
+        rows.append((MONTHS[month - 1], *cells))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = {row[0]: "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows}
+    click.echo(lines["month"])
+    for month in range(1, 13):
+        name = MONTHS[month - 1]
+        click.echo(f"{name.ljust(widths[0])}  {closed[month]}" if month in closed else lines[name])
+
+
+@calendar_app.command("install")
+@YEAR_OPTION
+@click.option("--sample", "sample", default="6", help="Children sampled by each scheduled CPR and thematic review.")
+@AS_OPTION
+def calendar_install(year: str, sample: str, actor: str) -> None:
+    """Put the year's plan into the engine: a Temporal Schedule per activity (installing again is harmless)."""
+    from datetime import UTC, datetime
+
+    from infra.cli.common import person, run, temporal_client, whole_number
+    from infra.schedules import install
+
+    plan = _plan(_year(year))
+    size = whole_number(sample, "--sample")
+    installed_by = person(actor)
+    run(_require_qa_team(installed_by, "install the QA calendar"))
+
+    async def go():  # type: ignore[no-untyped-def]
+        client = await temporal_client()
+        return await install(
+            client,
+            plan,
+            installed_by=installed_by,
+            sample_size=size,
+            task_queue=settings().task_queue,
+            now=datetime.now(UTC),
+        )
+
+    report = run(go())
+    click.echo(
+        f"QA calendar {plan.year}: {len(report.created)} scheduled, {len(report.updated)} updated,"
+        f" {len(report.unchanged)} unchanged, {len(report.removed)} removed,"
+        f" {len(report.already_fired)} already started, {len(report.past)} past (not scheduled)"
+    )
+
+
+@calendar_app.command("schedules")
+@YEAR_OPTION
+@JSON_OPTION
+def calendar_schedules(year: str, as_json: bool) -> None:
+    """The year's schedules in the engine: what each starts, when, paused or not."""
+    from dataclasses import asdict
+
+    from infra.cli.common import run, temporal_client, when
+    from infra.schedules import list_year
+
+    async def go():  # type: ignore[no-untyped-def]
+        return await list_year(await temporal_client(), _year(year))
+
+    listed = run(go())
+
+    def human() -> None:
+        for s in listed:
+            state = "PAUSED " if s.paused else ""
+            at = "started" if s.fired else (when(s.next_at) if s.next_at else "-")
+            click.echo(f"{s.schedule_id}  {state}{at}  {s.summary}")
+
+    emit([asdict(s) | {"next_at": s.next_at.isoformat() if s.next_at else None} for s in listed], as_json, human)
+
+
+@calendar_app.command("pause")
+@YEAR_OPTION
+@click.option("--reason", required=True, help="Why (shown with every paused schedule).")
+@AS_OPTION
+def calendar_pause(year: str, reason: str, actor: str) -> None:
+    """Emergency stop: nothing of the year starts until `qa calendar resume`."""
+    _pause(year, paused=True, note=reason, actor=actor)
+
+
+@calendar_app.command("resume")
+@YEAR_OPTION
+@AS_OPTION
+def calendar_resume(year: str, actor: str) -> None:
+    """Undo `qa calendar pause`: the year's activities start on their days again."""
+    _pause(year, paused=False, note="resumed", actor=actor)
+
+
+def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
+    from infra.cli.common import person, run, temporal_client
+    from infra.schedules import set_paused
+
+    who = person(actor)
+    if not note.strip():
+        fail("--reason cannot be empty")
+    run(_require_qa_team(who, "pause or resume the QA calendar"))
+
+    async def go():  # type: ignore[no-untyped-def]
+        return await set_paused(await temporal_client(), _year(year), paused=paused, note=f"{note.strip()} ({who})")
+
+    changed = run(go())
+    click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
+
+
+@calendar_app.command("focus")
+@click.argument("entry_id")
+@click.option("--focus", required=True, help="The thematic review's focus.")
+@AS_OPTION
+def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
+    """Set the focus a scheduled thematic review waits for (when the QAPM meeting set none)."""
+    from domain.calendar_entry import SetFocus
+    from infra.cli.common import change, model, person, run
+    from workflows.calendar_entry import CalendarEntryWorkflow
+
+    request = model(SetFocus, actor=person(actor), focus=focus)
+    state = run(change(entry_id, "CalendarEntry", CalendarEntryWorkflow.set_focus, request))
+    click.echo(f"{entry_id}: focus {state.focus!r}; the thematic review starts now")
+
+
+@calendar_app.command("arrange")
+@click.argument("entry_id")
+@click.option("--lead", required=True, help="The spotlight's lead: a senior manager.")
+@click.option("--member", "members", multiple=True, help="A spotlight team member (3 or 4).")
+@click.option("--day", help="The spotlight day, YYYY-MM-DD (default: the planned day).")
+@AS_OPTION
+def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: str | None, actor: str) -> None:
+    """Arrange a scheduled spotlight: its workflow starts, or its refusal is the one line shown."""
+    from domain.calendar_entry import ArrangeSpotlight
+    from domain.naming import spotlight_id
+    from infra.cli.common import change, model, opened, person, run, temporal_client
+    from workflows.calendar_entry import CalendarEntryWorkflow
+    from workflows.spotlight import SpotlightWorkflow
+
+    request = model(
+        ArrangeSpotlight,
+        actor=person(actor),
+        lead=person(lead, "--lead"),
+        members=tuple(person(m, "--member") for m in members),
+        day=parse_date(day, "--day date") if day else None,
+    )
+
+    async def go():  # type: ignore[no-untyped-def]
+        state = await change(entry_id, "CalendarEntry", CalendarEntryWorkflow.arrange, request)
+        assert state.arranged is not None
+        item_id = spotlight_id(state.planned.subject or "", state.arranged.day)
+        client = await temporal_client()
+        return item_id, await opened(client.get_workflow_handle(item_id), SpotlightWorkflow.state)
+
+    item_id, spotlight = run(go())
+    click.echo(f"{item_id}: started for {spotlight.day.isoformat()}, led by {spotlight.lead}")
+
+
+async def _require_qa_team(staff_id: str, what: str) -> None:
+    from activities.audit_log import AuditLog
+    from activities.directory import Directory
+    from domain.directory import Role
+    from infra.cli.common import CliError
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        member = await Directory(pool, AuditLog(pool)).staff_member(staff_id)
+    finally:
+        await pool.close()
+    if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
+        raise CliError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")

@@ -131,6 +131,7 @@ KIND_NAMES = {
     "QapmMeeting": "QAPM meeting",
     "GoodPracticeConversation": "good practice conversation",
     "PracticeWeek": "practice week",
+    "CalendarEntry": "calendar entry",
 }
 
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")

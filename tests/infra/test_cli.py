@@ -95,3 +95,40 @@ def test_no_arguments_prints_help(capsys):
 
 def test_unknown_command_is_one_line(capsys):
     assert qa(capsys, "calender") == (2, "", "qa: No such command 'calender'. Did you mean 'calendar'?\n")
+
+
+def test_the_printed_year_is_appendix_1_cell_for_cell(capsys):
+    code, out, err = qa(capsys, "calendar", "plan", "--year", "2027")
+    assert (code, err) == (0, "")
+    closed = "No core QA activity due to holiday period"
+    assert [" ".join(line.split()) for line in out.splitlines()[1:14]] == [
+        "month CPR (service) Team Spotlight GPC CSLT QAPM Thematic other",
+        "Jan Family Wellbeing - yes yes yes - -",
+        "Feb - CDT - - - yes -",
+        "Mar CiC - Family Support + Safeguarding Children in Care yes - yes - -",
+        "Apr - Front Door - yes - yes -",
+        "May Care Leavers Family Support and Safeguarding yes - yes - -",
+        "Jun - Family Wellbeing - - - yes -",
+        "Jul Children with Disabilities YOS yes yes yes - -",
+        f"Aug {closed}",
+        "Sep CiC - Corporate Parenting Fostering yes - yes - -",
+        "Oct - Quality and Assurance - yes - yes -",
+        "Nov Children in Need Care Leavers yes - yes - Practice Week",
+        f"Dec {closed}",
+    ]
+
+
+def test_a_malformed_calendar_is_one_line_and_leaves_the_calendar_in_force(capsys, tmp_path):
+    before = qa(capsys, "calendar", "plan", "--year", "2027", "--json")[1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,activity,subject,day\nJan,qapm,,\n13,gpc,,\n")
+    assert qa(capsys, "calendar", "load", str(bad)) == (
+        2,
+        "",
+        f"qa: {bad} line 3: unknown month '13' (expected Jan to Dec, or 1 to 12)\n",
+    )
+    assert qa(capsys, "calendar", "plan", "--year", "2027", "--json")[1] == before
+    assert (
+        qa(capsys, "calendar", "plan", "--year", "twenty")[2]
+        == "qa: --year must be a year such as 2027, not 'twenty'\n"
+    )

@@ -1,0 +1,309 @@
+"""One activity of the installed calendar, started by its Temporal Schedule on its working day.
+
+The schedule carries the planned activity (computed from the calendar when it was
+installed); this workflow starts the activity's own workflow with an id people
+know (`cpr-2027-03-01-...`), so a scheduled cycle is the same item a QA officer
+would have started by hand. What needs a person first waits for them, chased.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+from domain import calendar_entry
+from domain.calendar_entry import (
+    ARRANGE_WITHIN,
+    FOCUS_WITHIN,
+    ArrangeSpotlight,
+    DutyChased,
+    DutyDone,
+    DutySet,
+    EntryInput,
+    EntryNoted,
+    EntryOpened,
+    EntryState,
+    FocusSet,
+    ItemRefused,
+    ItemStarted,
+    SetFocus,
+    SpotlightArranged,
+)
+from domain.events import SYSTEM_ACTOR
+from domain.good_practice import GpcInput
+from domain.naming import cycle_id, slug, spotlight_id
+from domain.practice_week import PracticeWeekInput
+from domain.qa_calendar import PlannedActivity
+from domain.qapm import QapmInput
+from domain.working_days import LONDON
+from workflows.common import QA_TEAM, Notifier, require_role, run_activity
+from workflows.cpr_cycle import CycleInput
+from workflows.duties import DutyKeeper
+from workflows.recording import EventRecorder, check
+from workflows.spotlight import SpotlightInput
+from workflows.thematic_review import ThematicInput
+
+with workflow.unsafe.imports_passed_through():
+    from activities.qapm import LatestDecision, QapmActivities
+    from activities.recording import AuditActivities, FindStreams
+
+# A refused start fails the item's workflow within its first tasks; one still
+# running after this long has recorded its opening.
+REFUSAL_WINDOW = timedelta(minutes=10)
+
+
+@workflow.defn(name="CalendarEntry")
+class CalendarEntryWorkflow:
+    @workflow.init
+    def __init__(self, request: EntryInput) -> None:
+        self._id = workflow.info().workflow_id
+        self._recorder: EventRecorder[EntryState] = EventRecorder(self._id, calendar_entry.evolve)
+        self._notifier = Notifier(self._id)
+        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+
+    @workflow.run
+    async def run(self, request: EntryInput) -> EntryState:
+        planned = request.planned
+        await self._recorder.record(
+            SYSTEM_ACTOR,
+            EntryOpened(planned=planned, installed_by=request.installed_by, calendar_digest=request.calendar_digest),
+        )
+        match planned.activity:
+            case "cpr":
+                await self._start_item(
+                    "CprCycle",
+                    cycle_id(planned.subject or "", planned.start),
+                    CycleInput,
+                    {
+                        "service": planned.subject,
+                        "start": planned.start,
+                        "sample_size": request.sample_size,
+                        "started_by": request.installed_by,
+                    },
+                )
+            case "thematic":
+                await self._thematic(request)
+            case "spotlight":
+                await self._spotlight()
+            case "cslt":
+                await self._cslt()
+            case _:
+                await self._start_item(*_meeting(planned, request))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    @workflow.query
+    def state(self) -> EntryState | None:
+        return self._recorder.state
+
+    # --- people's parts ------------------------------------------------------------------------
+
+    @workflow.update
+    async def set_focus(self, request: SetFocus) -> EntryState:
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(calendar_entry.check_focus, self._state(), request)
+        await require_role(request.actor, QA_TEAM, "set a thematic review's focus")
+        return await self._recorder.record(
+            request.actor,
+            FocusSet(focus=request.focus.strip(), source=request.actor),
+            self._duties.completed("focus"),
+            rule=lambda s: calendar_entry.check_focus(s, request),
+        )
+
+    @set_focus.validator
+    def _validate_focus(self, request: SetFocus) -> None:
+        self._recorder.validate(calendar_entry.check_focus, request)
+
+    @workflow.update
+    async def arrange(self, request: ArrangeSpotlight) -> EntryState:
+        """Name the spotlight's lead and members; its workflow then judges them, as for any spotlight."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(calendar_entry.check_arrangement, self._state(), request)
+        await require_role(request.actor, QA_TEAM, "arrange a spotlight")
+        planned = self._state().planned
+        day = request.day or next(w.due for w in planned.windows if w.name == "spotlight day")
+        await self._recorder.record(
+            request.actor,
+            SpotlightArranged(lead=request.lead, members=request.members, day=day, arranged_by=request.actor),
+            rule=lambda s: calendar_entry.check_arrangement(s, request),
+        )
+        return self._state()
+
+    @arrange.validator
+    def _validate_arrange(self, request: ArrangeSpotlight) -> None:
+        self._recorder.validate(calendar_entry.check_arrangement, request)
+
+    # --- the engine's part ---------------------------------------------------------------------
+
+    async def _thematic(self, request: EntryInput) -> None:
+        """Start with the focus the QAPM meeting set; without one, ask the QA officer and wait."""
+        planned = request.planned
+        focus = await self._qapm_focus(planned.start)
+        if focus is not None:
+            await self._recorder.record(SYSTEM_ACTOR, FocusSet(focus=focus[0], source=focus[1]))
+        else:
+            await self._ask("focus", f"get the focus of {planned.title} set (the QAPM meeting set none)", FOCUS_WITHIN)
+            await self._duties.chase(finished=lambda: self._state().focus is not None)
+            await self._duties.close_tasks("focus")
+        state = self._state()
+        await self._start_item(
+            "ThematicReview",
+            f"thematic-{planned.start.isoformat()}-{slug(state.focus or '')}",
+            ThematicInput,
+            {
+                "focus": state.focus,
+                "start": _today_or(planned.start),
+                "sample_size": request.sample_size,
+                "started_by": request.installed_by,
+            },
+        )
+
+    async def _spotlight(self) -> None:
+        """Ask the QA team to arrange it, and start each arrangement until one is not refused."""
+        planned = self._state().planned
+        await self._ask("arrangement", f"arrange {planned.title}: its lead and 3 or 4 members", ARRANGE_WITHIN)
+        chasing = asyncio.ensure_future(self._duties.chase(finished=lambda: self._state().status == "started"))
+        while self._state().status != "started":
+            await workflow.wait_condition(lambda: self._state().arranged is not None)
+            arranged = self._state().arranged
+            assert arranged is not None
+            await self._start_item(
+                "Spotlight",
+                spotlight_id(planned.subject or "", arranged.day),
+                SpotlightInput,
+                {
+                    "team": planned.subject,
+                    "day": arranged.day,
+                    "lead": arranged.lead,
+                    "members": arranged.members,
+                    "started_by": arranged.arranged_by,
+                },
+            )
+        await chasing
+        await self._recorder.record(SYSTEM_ACTOR, self._duties.completed("arrangement"))
+        await self._duties.close_tasks("arrangement")
+
+    async def _ask(self, key: str, what: str, within: int) -> None:
+        """Give the QA officer who installed the calendar a duty, chased like every other."""
+        due = await self._duties.due(_london_today(), within)
+        state = await self._recorder.record(
+            SYSTEM_ACTOR, self._duties.given(key, self._state().installed_by, what, due)
+        )
+        await self._duties.tell_owners(state, key)
+
+    async def _cslt(self) -> None:
+        plans = await run_activity(
+            AuditActivities.streams_opened_with,
+            FindStreams(event_type="plan.started", field="kind", value="service-wide"),
+        )
+        state = self._state()
+        if plans:
+            note = f"CSLT action planning this month is the quarterly review of {plans[-1]}"
+        else:
+            note = "CSLT action planning is due this month, but no service-wide plan is running: start one"
+        state = await self._recorder.record(SYSTEM_ACTOR, EntryNoted(note=note))
+        await self._notifier.post(
+            self._notifier.message(state.installed_by, "info" if plans else "escalation", "cslt", note, _title(state))
+        )
+
+    async def _start_item(
+        self, workflow_type: str, item_id: str, input_type: type[BaseModel], fields: dict[str, Any]
+    ) -> bool:
+        """Start the activity's workflow; its refusal (it then records nothing) is recorded and told."""
+        try:
+            argument = input_type(**fields)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            return await self._refused(item_id, f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}")
+        try:
+            handle = await workflow.start_child_workflow(
+                workflow_type,
+                argument,
+                id=item_id,
+                # The item lives on its own, whatever happens to this entry.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            return await self._refused(item_id, f"{item_id} was already started")
+        waiting = asyncio.ensure_future(handle)
+        try:
+            await workflow.wait_condition(lambda: waiting.done(), timeout=REFUSAL_WINDOW)
+        except TimeoutError:
+            pass
+        if waiting.done() and waiting.exception() is not None:
+            return await self._refused(item_id, _why(waiting.exception()))
+        await self._recorder.record(SYSTEM_ACTOR, ItemStarted(item_id=item_id, workflow_type=workflow_type))
+        return True
+
+    async def _refused(self, item_id: str, reason: str) -> bool:
+        state = await self._recorder.record(SYSTEM_ACTOR, ItemRefused(item_id=item_id, reason=reason))
+        await self._notifier.post(
+            self._notifier.message(
+                state.installed_by,
+                "escalation",
+                f"refused-v{state.version}",
+                f"{state.title} could not start: {reason}",
+                _title(state),
+            )
+        )
+        return False
+
+    async def _qapm_focus(self, start: date) -> tuple[str, str] | None:
+        decided = await run_activity(
+            QapmActivities.latest_decision, LatestDecision(field="thematic_focus", before=start)
+        )
+        if decided is None:
+            return None
+        used = await run_activity(
+            AuditActivities.streams_opened_with,
+            FindStreams(event_type="thematic.started", field="focus", value=decided.value),
+        )
+        return None if used else (decided.value, decided.meeting_id)
+
+    def _state(self) -> EntryState:
+        state = self._recorder.state
+        assert state is not None, "read before the entry opened"
+        return state
+
+
+def _title(state: EntryState) -> str:
+    return f"Calendar: {state.title}."
+
+
+def _london_today() -> date:
+    return workflow.now().astimezone(LONDON).date()
+
+
+def _today_or(start: date) -> date:
+    """A review waiting for its focus starts when it gets one, not on its planned day."""
+    return max(start, _london_today())
+
+
+def _meeting(planned: PlannedActivity, request: EntryInput) -> tuple[str, str, type[BaseModel], dict[str, Any]]:
+    started_by = request.installed_by
+    match planned.activity:
+        case "qapm":
+            meeting = next(w.due for w in planned.windows if w.name == "meeting")
+            fields: dict[str, Any] = {"meeting_on": meeting, "started_by": started_by}
+            return "QapmMeeting", f"qapm-{meeting.isoformat()}", QapmInput, fields
+        case "gpc":
+            fields = {"month_start": planned.start, "started_by": started_by}
+            return "GoodPracticeConversation", f"gpc-{planned.start.isoformat()}", GpcInput, fields
+        case _:
+            fields = {"week_start": planned.start, "started_by": started_by}
+            return "PracticeWeek", f"practice-week-{planned.start.isoformat()}", PracticeWeekInput, fields
+
+
+def _why(error: BaseException | None) -> str:
+    cause = error
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return cause.message.removeprefix("Refused: ")
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    return str(error) if not isinstance(error, ChildWorkflowError) else "its workflow failed"
