@@ -21,7 +21,6 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import case_audit
 from domain.case_audit import (
@@ -37,16 +36,15 @@ from domain.case_audit import (
     case_key,
 )
 from domain.directory import Role
-from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, require_role, run_activity
+from workflows.common import QA_TEAM, Notifier, add_to_plan, require_role, run_activity
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import ActionPlanActivities, AddedFindings, AddFindings, FindingAction
+    from activities.action_plans import AddedFindings, AddFindings, FindingAction
     from activities.deadlines import DueMoment
     from activities.directory import DirectoryActivities, DrawSample, ListCases
 
@@ -185,21 +183,15 @@ class CaseAuditWorkflow:
     async def _add_to_plan(self, request: PublishFindings) -> AddedFindings:
         """The plan judges and records the actions (once each, however often this is retried)."""
         assert request.plan_id is not None  # check_publication: actions name their plan
-        try:
-            return await run_activity(
-                ActionPlanActivities.add_findings,
-                AddFindings(
-                    plan_id=request.plan_id.strip(),
-                    actor=request.actor,
-                    source=self._id,
-                    actions=tuple(FindingAction(**a.model_dump()) for a in request.actions),
-                ),
-            )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
-                raise refused(Refusal(f"the action plan refused the actions: {cause.message}")) from None
-            raise
+        return await add_to_plan(
+            AddFindings(
+                plan_id=request.plan_id.strip(),
+                actor=request.actor,
+                source=self._id,
+                actions=tuple(FindingAction(**a.model_dump()) for a in request.actions),
+            ),
+            "the action plan",
+        )
 
     # --- the engine's part -------------------------------------------------------------------------
 

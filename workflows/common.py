@@ -7,6 +7,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.directory import Role
 from domain.errors import Refusal
@@ -14,6 +15,7 @@ from domain.notifications import Notification, NotificationKind, notification_id
 from workflows.recording import refused
 
 with workflow.unsafe.imports_passed_through():
+    from activities.action_plans import ActionPlanActivities, AddedFindings, AddFindings
     from activities.deadlines import CalendarActivities, DueMoment, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
     from activities.notifications import CloseTasks, NotificationActivities, PostNotifications
@@ -63,6 +65,20 @@ async def require_senior_leader(staff_id: str, what: str) -> None:
             if staff_id in {m.staff_id for m in chain}:
                 return
     raise refused(Refusal(f"{staff_id} cannot {what}: CSLT is the heads of service and those they report to"))
+
+
+async def add_to_plan(request: AddFindings, plan: str) -> AddedFindings:
+    """Carry a finding's actions into a plan through the plan's own update; its refusal is the person's.
+
+    `plan` names it in words ("the team's action plan") for the refusal.
+    """
+    try:
+        return await run_activity(ActionPlanActivities.add_findings, request)
+    except ActivityError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
+            raise refused(Refusal(f"{plan} refused the actions: {cause.message}")) from None
+        raise
 
 
 class Notifier:

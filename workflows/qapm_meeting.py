@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import qapm
 from domain.action_plan import PlanStarted
@@ -36,12 +35,20 @@ from domain.qapm import (
     RecordDecisions,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, first_working_day, require_role, require_senior_leader, run_activity
+from workflows.common import (
+    QA_TEAM,
+    Notifier,
+    add_to_plan,
+    first_working_day,
+    require_role,
+    require_senior_leader,
+    run_activity,
+)
 from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check, refused
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import ActionPlanActivities, AddFindings, FindingAction
+    from activities.action_plans import AddFindings, FindingAction
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, StaffLookup
     from activities.qapm import CompilePack, KnownItems, QapmActivities
@@ -209,16 +216,10 @@ class QapmMeetingWorkflow:
             )
         plan_id = plans[-1]
         actions = tuple(FindingAction(**a.model_dump()) for a in request.actions)
-        try:
-            result = await run_activity(
-                ActionPlanActivities.add_findings,
-                AddFindings(plan_id=plan_id, actor=self._state().started_by, source=self._id, actions=actions),
-            )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
-                raise refused(Refusal(f"the service-wide action plan refused the actions: {cause.message}")) from None
-            raise
+        result = await add_to_plan(
+            AddFindings(plan_id=plan_id, actor=self._state().started_by, source=self._id, actions=actions),
+            "the service-wide action plan",
+        )
         added = tuple(
             ActionAdded(action_id=action_id, **action.model_dump())
             for action_id, action in zip(result.action_ids, actions, strict=True)

@@ -12,7 +12,6 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import spotlight
 from domain.directory import Role
@@ -47,12 +46,20 @@ from domain.spotlight import (
     record_key,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, first_working_day, require_role, require_senior_leader, run_activity
+from workflows.common import (
+    QA_TEAM,
+    Notifier,
+    add_to_plan,
+    first_working_day,
+    require_role,
+    require_senior_leader,
+    run_activity,
+)
 from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check, refused
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import ActionPlanActivities, AddFindings, FindingAction
+    from activities.action_plans import AddFindings, FindingAction
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup, TeamView
     from activities.recording import AuditActivities, FindStreams
 
@@ -261,25 +268,17 @@ class SpotlightWorkflow:
         check(spotlight.check_finalise, self._state(), request)
         state = self._state()
         assert state.report is not None
-        try:
-            added = await run_activity(
-                ActionPlanActivities.add_findings,
-                AddFindings(
-                    plan_id=team_plan_id(state.team),
-                    actor=request.actor,
-                    source=self._id,
-                    actions=tuple(FindingAction(**a.model_dump()) for a in state.report.actions),
-                    team=state.team,
-                    team_manager=state.team_manager,
-                ),
-            )
-        except ActivityError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
-                raise refused(
-                    Refusal(f"the team's action plan refused the report's actions: {cause.message}")
-                ) from None
-            raise
+        added = await add_to_plan(
+            AddFindings(
+                plan_id=team_plan_id(state.team),
+                actor=request.actor,
+                source=self._id,
+                actions=tuple(FindingAction(**a.model_dump()) for a in state.report.actions),
+                team=state.team,
+                team_manager=state.team_manager,
+            ),
+            "the team's action plan",
+        )
         circulated = (state.team_manager, state.lead)
         state = await self._recorder.record(
             request.actor,
