@@ -10,8 +10,6 @@ its source, which the plan accepts once: a retried call adds nothing twice.
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.client import (
@@ -25,21 +23,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.action_plan import AddFromFinding, PlanInput, PlanState
+from domain.action_plan import AddFromFinding, PlanInput, PlanState, SmartAction
 
 PLAN_WORKFLOW = "ActionPlan"
-
-
-class FindingAction(BaseModel):
-    """A SMART action as a report recommends it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    action: str
-    support: str
-    responsible: str
-    by_when: date
-    evidence: str
 
 
 class AddFindings(BaseModel):
@@ -48,7 +34,7 @@ class AddFindings(BaseModel):
     plan_id: str
     actor: str
     source: str  # the finding, e.g. a spotlight's id; each action's source is "<source> action <n>"
-    actions: tuple[FindingAction, ...]
+    actions: tuple[SmartAction, ...]  # checked SMART by the item before it asks
     # A team plan to start if it does not exist yet, and its team manager.
     team: str | None = None
     team_manager: str | None = None

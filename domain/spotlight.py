@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import duties
-from domain.action_plan import check_smart_actions
+from domain.action_plan import SmartAction, check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
@@ -172,18 +172,6 @@ class ReportSection(BaseModel):
     evidence: str
 
 
-class ReportAction(BaseModel):
-    """A row of the report's SMART action plan."""
-
-    model_config = ConfigDict(frozen=True)
-
-    action: str
-    support: str
-    responsible: str
-    by_when: date
-    evidence: str
-
-
 class SpotlightReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -192,7 +180,7 @@ class SpotlightReport(BaseModel):
     progress: str  # main areas of progress since the last spotlight
     focus: str
     barriers: str
-    actions: tuple[ReportAction, ...]
+    actions: tuple[SmartAction, ...]  # the report's SMART action plan
 
 
 class DraftReportSent(DomainEvent):

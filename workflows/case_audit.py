@@ -44,7 +44,7 @@ from workflows.recording import EventRecorder, check
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import AddedFindings, AddFindings, FindingAction
+    from activities.action_plans import AddedFindings, AddFindings
     from activities.deadlines import DueMoment
     from activities.directory import DirectoryActivities, DrawSample, ListCases
 
@@ -188,7 +188,7 @@ class CaseAuditWorkflow:
                 plan_id=request.plan_id.strip(),
                 actor=request.actor,
                 source=self._id,
-                actions=tuple(FindingAction(**a.model_dump()) for a in request.actions),
+                actions=request.actions,
             ),
             "the action plan",
         )

@@ -48,7 +48,7 @@ from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check, refused
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import AddFindings, FindingAction
+    from activities.action_plans import AddFindings
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, StaffLookup
     from activities.qapm import CompilePack, KnownItems, QapmActivities
@@ -215,7 +215,7 @@ class QapmMeetingWorkflow:
                 )
             )
         plan_id = plans[-1]
-        actions = tuple(FindingAction(**a.model_dump()) for a in request.actions)
+        actions = request.actions
         result = await add_to_plan(
             AddFindings(plan_id=plan_id, actor=self._state().started_by, source=self._id, actions=actions),
             "the service-wide action plan",

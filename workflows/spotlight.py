@@ -59,7 +59,7 @@ from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check, refused
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import AddFindings, FindingAction
+    from activities.action_plans import AddFindings
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup, TeamView
     from activities.recording import AuditActivities, FindStreams
 
@@ -273,7 +273,7 @@ class SpotlightWorkflow:
                 plan_id=team_plan_id(state.team),
                 actor=request.actor,
                 source=self._id,
-                actions=tuple(FindingAction(**a.model_dump()) for a in state.report.actions),
+                actions=state.report.actions,
                 team=state.team,
                 team_manager=state.team_manager,
             ),

@@ -9,6 +9,7 @@ from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import spotlight
+from domain.action_plan import SmartAction
 from domain.duties import duty
 from domain.events import fold
 from domain.naming import team_plan_id
@@ -21,7 +22,6 @@ from domain.spotlight import (
     KeyDocument,
     MemberRecord,
     NominateCases,
-    ReportAction,
     ReportSection,
     SectionNotes,
     SendCaseList,
@@ -87,7 +87,7 @@ def report(by_when: date = date(2027, 6, 30), responsible: str = "nadia.manager"
         focus="timescales in plans",
         barriers="caseloads",
         actions=(
-            ReportAction(
+            SmartAction(
                 action="every child's plan has timescales",
                 support="a planning workshop from the QA team",
                 responsible=responsible,
