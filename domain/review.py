@@ -281,7 +281,10 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
             voice = Voice(obtained=event.obtained, summary=event.summary, recorded_at=at)
             update = {"voices": {**state.voices, event.whose: voice}}
         case ReflectionRecorded():
-            update = {"reflection": Reflection(**event.model_dump(), recorded_at=at)}
+            reflection = Reflection(
+                score=event.score, pleased_with=event.pleased_with, could_develop=event.could_develop, recorded_at=at
+            )
+            update = {"reflection": reflection}
         case ConversationRecorded():
             update = {"conversation": event.summary}
         case RubricJudged():
