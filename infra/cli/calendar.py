@@ -100,8 +100,10 @@ YEAR_OPTION = click.option("--year", required=True, help="The calendar year, e.g
 
 
 def _year(text: str) -> int:
-    if not text.isdigit() or not 2000 <= int(text) <= 2200:
+    if not text.isdigit():
         fail(f"--year must be a year such as 2027, not {text!r}")
+    if not 2000 <= int(text) <= 2200:
+        fail(f"--year must be between 2000 and 2200, not {text}")
     return int(text)
 
 
