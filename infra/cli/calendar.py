@@ -298,6 +298,36 @@ def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
     click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
 
 
+@calendar_app.command("entry")
+@click.argument("entry_id")
+@JSON_OPTION
+def calendar_entry(entry_id: str, as_json: bool) -> None:
+    """A scheduled activity's calendar entry: what it started, or what it waits for."""
+    from infra.cli.common import show_item
+    from workflows.calendar_entry import CalendarEntryWorkflow
+
+    show_item(entry_id, "CalendarEntry", CalendarEntryWorkflow, as_json, _show_entry)
+
+
+def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
+    from infra.cli.common import line, show_duties
+
+    click.echo(f"{entry_id}: {s.title} ({s.status})")
+    line("planned start", s.planned.start.isoformat())
+    line("installed by", s.installed_by)
+    if s.focus:
+        line("focus", f"{s.focus} ({s.focus_source})")
+    if s.arranged:
+        line("arranged", f"{s.arranged.day.isoformat()}, lead {s.arranged.lead}, {', '.join(s.arranged.members)}")
+    if s.item_id:
+        line("started", s.item_id)
+    for reason in s.refusals:
+        line("refused", reason)
+    if s.note:
+        line("note", s.note)
+    show_duties(s.duties)
+
+
 @calendar_app.command("focus")
 @click.argument("entry_id")
 @click.option("--focus", required=True, help="The thematic review's focus.")

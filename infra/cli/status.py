@@ -55,14 +55,20 @@ def overdue(as_json: bool) -> None:
     )
 
 
-# What `qa status ID` shows for each kind of item: that kind's own `show` command.
+# What `qa status ID` shows for each kind of item: that kind's own command.
 SHOW_COMMANDS = {
-    "CprCycle": "cpr",
-    "Review": "review",
-    "Dispute": "dispute",
-    "Deadline": "deadline",
-    "ThematicReview": "thematic",
-    "DipAudit": "dip",
+    "CprCycle": ("cpr", "show"),
+    "Review": ("review", "show"),
+    "Dispute": ("dispute", "show"),
+    "Deadline": ("deadline", "show"),
+    "ThematicReview": ("thematic", "show"),
+    "DipAudit": ("dip", "show"),
+    "ActionPlan": ("plan", "show"),
+    "Spotlight": ("spotlight", "show"),
+    "QapmMeeting": ("qapm", "show"),
+    "GoodPracticeConversation": ("gpc", "show"),
+    "PracticeWeek": ("practice-week", "show"),
+    "CalendarEntry": ("calendar", "entry"),
 }
 
 
@@ -71,15 +77,16 @@ SHOW_COMMANDS = {
 @JSON_OPTION
 @click.pass_context
 def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
-    """Where things stand: one item by its id (a cycle, review, dispute or deadline), or all open CPR work."""
+    """Where things stand: one item by its id (any kind but a staff concern), or all open CPR work."""
     if item_id is None:
         _summary(as_json)
         return
     kind = run(_kind(item_id))
     if kind == "StaffConcern":
         fail(f"{item_id} is a staff concern: it is restricted, read it with `qa concern show {item_id} --as PERSON`", 1)
-    group = app.get_command(ctx, SHOW_COMMANDS.get(kind, ""))
-    show = group.get_command(ctx, "show") if isinstance(group, click.Group) else None
+    group_name, command = SHOW_COMMANDS.get(kind, ("", ""))
+    group = app.get_command(ctx, group_name)
+    show = group.get_command(ctx, command) if isinstance(group, click.Group) else None
     if show is None:
         fail(f"{item_id} is a {kind}, which has no status view", 1)
     ctx.invoke(show, **{show.params[0].name: item_id, "as_json": as_json})

@@ -78,6 +78,11 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
         await asyncio.sleep(0.1)
     assert entry_id is not None and entry_id.startswith("calendar-2027-01-cslt-"), entry_id
     assert events[-1].payload["note"].startswith("CSLT action planning is due this month")
+    shown = (await ok(capsys, "status", entry_id)).splitlines()
+    assert shown[0] == f"{entry_id}: CSLT action planning (January 2027) (noted)"
+    assert shown[-1].split() == ["note", "CSLT", "action", "planning", "is", "due", "this", "month,", "but", "no"] + (
+        "service-wide plan is running: start one".split()
+    )
 
     listed = json.loads(await ok(capsys, "calendar", "schedules", "--year", "2027", "--json"))
     first = next(s for s in listed if s["schedule_id"] == "qa-calendar-2027-01-cpr-family-wellbeing")
