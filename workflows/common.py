@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from domain.action_plan import SmartAction
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.notifications import Notification, NotificationKind, notification_id
@@ -65,6 +67,16 @@ async def require_senior_leader(staff_id: str, what: str) -> None:
             if staff_id in {m.staff_id for m in chain}:
                 return
     raise refused(Refusal(f"{staff_id} cannot {what}: CSLT is the heads of service and those they report to"))
+
+
+async def require_responsible(actions: Sequence[SmartAction]) -> None:
+    """Refuse actions whose person responsible the directory does not list as active staff."""
+    for number, action in enumerate(actions, start=1):
+        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=action.responsible))
+        if member is None or not member.active:
+            raise refused(
+                Refusal(f"action {number}: {action.responsible} is not an active member of staff: who is responsible?")
+            )
 
 
 async def add_to_plan(request: AddFindings, plan: str) -> AddedFindings:

@@ -40,6 +40,7 @@ from workflows.common import (
     Notifier,
     add_to_plan,
     first_working_day,
+    require_responsible,
     require_role,
     require_senior_leader,
     run_activity,
@@ -50,7 +51,6 @@ from workflows.recording import EventRecorder, check, refused
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import AddFindings
     from activities.deadlines import CalendarActivities, DueRequest
-    from activities.directory import DirectoryActivities, StaffLookup
     from activities.qapm import CompilePack, KnownItems, QapmActivities
     from activities.recording import AuditActivities, FindStreams
 
@@ -88,14 +88,7 @@ class QapmMeetingWorkflow:
         await require_senior_leader(
             request.actor, "record the meeting's decisions (the Director of Children's Services chairs it)"
         )
-        for number, action in enumerate(request.actions, start=1):
-            member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=action.responsible))
-            if member is None or not member.active:
-                raise refused(
-                    Refusal(
-                        f"action {number}: {action.responsible} is not an active member of staff: who is responsible?"
-                    )
-                )
+        await require_responsible(request.actions)
         items = tuple(answer.item for answer in request.progress)
         if items:
             unknown = await run_activity(QapmActivities.unknown_items, KnownItems(item_ids=items))

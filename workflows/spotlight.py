@@ -51,6 +51,7 @@ from workflows.common import (
     Notifier,
     add_to_plan,
     first_working_day,
+    require_responsible,
     require_role,
     require_senior_leader,
     run_activity,
@@ -60,7 +61,7 @@ from workflows.recording import EventRecorder, check, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import AddFindings
-    from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup, TeamView
+    from activities.directory import DirectoryActivities, RoleLookup, TeamLookup, TeamView
     from activities.recording import AuditActivities, FindStreams
 
 
@@ -228,10 +229,7 @@ class SpotlightWorkflow:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         today = _today()
         check(spotlight.check_draft, self._state(), request, today)
-        for action in request.report.actions:
-            member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=action.responsible))
-            if member is None or not member.active:
-                raise refused(Refusal(f"{action.responsible} is not an active member of staff: who is responsible?"))
+        await require_responsible(request.report.actions)
         heads = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
         if not heads:
             raise refused(Refusal("the directory names no Head of Service QA and Safeguarding to finalise the report"))
