@@ -28,3 +28,11 @@ def spotlight_id(team: str, day: date) -> str:
 def team_plan_id(team: str) -> str:
     """A team has one plan for its whole life, whoever starts it (the CLI, a spotlight's report)."""
     return f"plan-team-{slug(team)}"
+
+
+def case_audit_id(kind: str, start: date, focus: str) -> str:
+    """`thematic-2027-04-12-neglect`, `dip-...`: one per kind, focus and start, ever (a long focus shortened)."""
+    short = slug(focus)
+    if len(short) > 60:
+        short = short[:60].rsplit("-", 1)[0]
+    return f"{kind}-{start.isoformat()}-{short}"

@@ -36,11 +36,11 @@ from domain.calendar_entry import (
     SpotlightArranged,
 )
 from domain.events import SYSTEM_ACTOR
-from domain.good_practice import GpcInput
-from domain.naming import cycle_id, slug, spotlight_id
-from domain.practice_week import PracticeWeekInput
+from domain.good_practice import GpcInput, gpc_id
+from domain.naming import case_audit_id, cycle_id, spotlight_id
+from domain.practice_week import PracticeWeekInput, week_id
 from domain.qa_calendar import PlannedActivity
-from domain.qapm import QapmInput
+from domain.qapm import QapmInput, meeting_id
 from domain.working_days import LONDON
 from workflows.common import QA_TEAM, Notifier, require_role, run_activity
 from workflows.cpr_cycle import CycleInput
@@ -154,7 +154,7 @@ class CalendarEntryWorkflow:
         state = self._state()
         await self._start_item(
             "ThematicReview",
-            f"thematic-{planned.start.isoformat()}-{slug(state.focus or '')}",
+            case_audit_id("thematic", planned.start, state.focus or ""),
             ThematicInput,
             {
                 "focus": state.focus,
@@ -202,7 +202,6 @@ class CalendarEntryWorkflow:
             AuditActivities.streams_opened_with,
             FindStreams(event_type="plan.started", field="kind", value="service-wide"),
         )
-        state = self._state()
         if plans:
             note = f"CSLT action planning this month is the quarterly review of {plans[-1]}"
         else:
@@ -214,13 +213,14 @@ class CalendarEntryWorkflow:
 
     async def _start_item(
         self, workflow_type: str, item_id: str, input_type: type[BaseModel], fields: dict[str, Any]
-    ) -> bool:
+    ) -> None:
         """Start the activity's workflow; its refusal (it then records nothing) is recorded and told."""
         try:
             argument = input_type(**fields)
         except ValidationError as exc:
             problem = exc.errors()[0]
-            return await self._refused(item_id, f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}")
+            await self._refused(item_id, f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}")
+            return
         try:
             handle = await workflow.start_child_workflow(
                 workflow_type,
@@ -230,18 +230,19 @@ class CalendarEntryWorkflow:
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:
-            return await self._refused(item_id, f"{item_id} was already started")
+            await self._refused(item_id, f"{item_id} was already started")
+            return
         waiting = asyncio.ensure_future(handle)
         try:
             await workflow.wait_condition(lambda: waiting.done(), timeout=REFUSAL_WINDOW)
         except TimeoutError:
             pass
         if waiting.done() and waiting.exception() is not None:
-            return await self._refused(item_id, _why(waiting.exception()))
-        await self._recorder.record(SYSTEM_ACTOR, ItemStarted(item_id=item_id, workflow_type=workflow_type))
-        return True
+            await self._refused(item_id, _why(waiting.exception()))
+        else:
+            await self._recorder.record(SYSTEM_ACTOR, ItemStarted(item_id=item_id, workflow_type=workflow_type))
 
-    async def _refused(self, item_id: str, reason: str) -> bool:
+    async def _refused(self, item_id: str, reason: str) -> None:
         state = await self._recorder.record(SYSTEM_ACTOR, ItemRefused(item_id=item_id, reason=reason))
         await self._notifier.post(
             self._notifier.message(
@@ -252,7 +253,6 @@ class CalendarEntryWorkflow:
                 _title(state),
             )
         )
-        return False
 
     async def _qapm_focus(self, start: date) -> tuple[str, str] | None:
         decided = await run_activity(
@@ -291,13 +291,13 @@ def _meeting(planned: PlannedActivity, request: EntryInput) -> tuple[str, str, t
         case "qapm":
             meeting = next(w.due for w in planned.windows if w.name == "meeting")
             fields: dict[str, Any] = {"meeting_on": meeting, "started_by": started_by}
-            return "QapmMeeting", f"qapm-{meeting.isoformat()}", QapmInput, fields
+            return "QapmMeeting", meeting_id(meeting), QapmInput, fields
         case "gpc":
             fields = {"month_start": planned.start, "started_by": started_by}
-            return "GoodPracticeConversation", f"gpc-{planned.start.isoformat()}", GpcInput, fields
+            return "GoodPracticeConversation", gpc_id(planned.start), GpcInput, fields
         case _:
             fields = {"week_start": planned.start, "started_by": started_by}
-            return "PracticeWeek", f"practice-week-{planned.start.isoformat()}", PracticeWeekInput, fields
+            return "PracticeWeek", week_id(planned.start), PracticeWeekInput, fields
 
 
 def _why(error: BaseException | None) -> str:

@@ -8,7 +8,6 @@ calls `add_commands` for `allocate`, `answer`, `submit`, `show` and `publish`.
 from __future__ import annotations
 
 import importlib
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -53,13 +52,11 @@ class AuditKind:
         return getattr(importlib.import_module(self.module), self.cls)
 
     def item_id(self, start: date, focus: str) -> str:
-        """`<command>-<start>-<focus>`, e.g. thematic-2027-04-12-neglect: one per focus and start, ever."""
-        slug = re.sub(r"[^a-z0-9]+", "-", focus.casefold()).strip("-")
-        if not slug:
+        from domain.naming import case_audit_id, slug
+
+        if not slug(focus):
             fail(f"--focus {focus!r} needs a letter or digit")
-        if len(slug) > 60:
-            slug = slug[:60].rsplit("-", 1)[0]
-        return f"{self.command}-{start.isoformat()}-{slug}"
+        return case_audit_id(self.command, start, focus)
 
 
 def read_questions(path: Path | None) -> Any:
