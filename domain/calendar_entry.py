@@ -118,6 +118,11 @@ class EntryState(BaseModel):
     note: str | None = None
 
     @property
+    def ended(self) -> bool:
+        """Its activity started, or was noted: nothing more is awaited (`qa overdue` stops listing)."""
+        return self.status in ("started", "noted")
+
+    @property
     def title(self) -> str:
         return f"{self.planned.title} ({self.planned.start.strftime('%B %Y')})"
 

@@ -342,6 +342,11 @@ class CaseAuditState(BaseModel):
     duties: tuple[Duty, ...] = ()
     findings: FindingsPublished | None = None
 
+    @property
+    def ended(self) -> bool:
+        """The findings are published: nothing more is chased (the workflow stops chasing; `qa overdue` stops listing)."""
+        return self.phase == "complete"
+
     def case(self, case_number: str) -> AuditCase | None:
         return next((c for c in self.cases if c.case_number == case_number), None)
 

@@ -107,6 +107,11 @@ class GpcState(BaseModel):
     recorded_at: AwareDatetime | None = None
 
     @property
+    def ended(self) -> bool:
+        """The inquiry is recorded: nothing more is awaited (the workflow stops chasing; `qa overdue` stops listing)."""
+        return self.phase == "recorded"
+
+    @property
     def title(self) -> str:
         return f"the Good Practice Conversation of {self.month_start:%B %Y}"
 

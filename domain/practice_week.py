@@ -127,6 +127,11 @@ class PracticeWeekState(BaseModel):
     closed_at: AwareDatetime | None = None
 
     @property
+    def ended(self) -> bool:
+        """The week is closed: nothing more is awaited (the workflow stops chasing; `qa overdue` stops listing)."""
+        return self.phase == "closed"
+
+    @property
     def title(self) -> str:
         return f"the Practice Week of {self.week_start.day} {self.week_start:%B %Y}"
 

@@ -487,6 +487,11 @@ class QapmState(BaseModel):
     notes: str = ""
 
     @property
+    def ended(self) -> bool:
+        """The decisions are recorded: nothing more is awaited (the workflow stops chasing; `qa overdue` stops listing)."""
+        return self.phase == "decided"
+
+    @property
     def title(self) -> str:
         return f"the QAPM meeting of {_day(self.meeting_on)}"
 

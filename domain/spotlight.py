@@ -245,6 +245,11 @@ class SpotlightState(BaseModel):
     plan_actions: tuple[str, ...] = ()
 
     @property
+    def ended(self) -> bool:
+        """Finalised: nothing more is awaited (the workflow stops chasing; `qa overdue` stops listing)."""
+        return self.phase == "finalised"
+
+    @property
     def title(self) -> str:
         return f"the {self.team} team spotlight of {self.day.strftime('%d %B %Y')}"
 

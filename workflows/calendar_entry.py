@@ -168,7 +168,7 @@ class CalendarEntryWorkflow:
         """Ask the QA team to arrange it, and start each arrangement until one is not refused."""
         planned = self._state().planned
         await self._ask("arrangement", f"arrange {planned.title}: its lead and 3 or 4 members", ARRANGE_WITHIN)
-        chasing = asyncio.ensure_future(self._duties.chase(finished=lambda: self._state().status == "started"))
+        chasing = asyncio.ensure_future(self._duties.chase(finished=lambda: self._state().ended))
         while self._state().status != "started":
             await workflow.wait_condition(lambda: self._state().arranged is not None)
             arranged = self._state().arranged

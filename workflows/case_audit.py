@@ -79,9 +79,7 @@ class CaseAuditWorkflow:
 
     async def _run(self, request: CaseAuditInput, window: int) -> CaseAuditState:
         await self._start(request, window)
-        await asyncio.gather(
-            self._close_reviews(), self._duties.chase(finished=lambda: self._state().phase == "complete")
-        )
+        await asyncio.gather(self._close_reviews(), self._duties.chase(finished=lambda: self._state().ended))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 

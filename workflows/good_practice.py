@@ -56,7 +56,7 @@ class GoodPracticeWorkflow:
     @workflow.run
     async def run(self, request: GpcInput) -> GpcState:
         await self._start(request)
-        await self._duties.chase(finished=lambda: self._state().phase == "recorded")
+        await self._duties.chase(finished=lambda: self._state().ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 

@@ -63,7 +63,7 @@ class PracticeWeekWorkflow:
     @workflow.run
     async def run(self, request: PracticeWeekInput) -> PracticeWeekState:
         await self._start(request)
-        await self._duties.chase(finished=lambda: self._state().phase == "closed")
+        await self._duties.chase(finished=lambda: self._state().ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 

@@ -71,9 +71,7 @@ class QapmMeetingWorkflow:
     @workflow.run
     async def run(self, request: QapmInput) -> QapmState:
         await self._start(request)
-        await asyncio.gather(
-            self._compile_pack(), self._duties.chase(finished=lambda: self._state().phase == "decided")
-        )
+        await asyncio.gather(self._compile_pack(), self._duties.chase(finished=lambda: self._state().ended))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 

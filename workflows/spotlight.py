@@ -87,7 +87,7 @@ class SpotlightWorkflow:
     @workflow.run
     async def run(self, request: SpotlightInput) -> SpotlightState:
         await self._start(request)
-        await self._duties.chase(finished=lambda: self._state().phase == "finalised")
+        await self._duties.chase(finished=lambda: self._state().ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 

@@ -1,6 +1,8 @@
 """`qa status` and `qa overdue`: where the work stands, read from the engine and the audit log.
 
-`qa overdue` lists the reviews past their deadline and not yet submitted.
+`qa overdue` lists the reviews past their deadline and not yet submitted, then every other
+item's overdue duties (a spotlight's documents, a thematic reviewer's case, a QAPM meeting's
+decisions, ...), while the item still runs.
 
 Each review still awaited is rebuilt from its events with the same reducer the
 workflow and the auditors use, so the list shows exactly what the log recorded:
@@ -20,6 +22,7 @@ from infra.cli.common import (
     fail,
     replay_streams,
     run,
+    settings,
     when,
 )
 
@@ -29,30 +32,77 @@ ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the H
 @app.command("overdue")
 @JSON_OPTION
 def overdue(as_json: bool) -> None:
-    """Open reviews past their deadline, longest overdue first, with how far each was escalated."""
+    """Open reviews past their deadline, then every other item's overdue duty, longest overdue first."""
     from domain import review
+    from domain.duties import LEVEL_NAMES
 
     awaited = run(
         replay_streams("review.opened", ("review.submitted", "review.closed"), review.evolve, review.REVIEW_EVENTS)
     )
     late = sorted(((i, s) for i, s in awaited if s.status == "overdue"), key=lambda item: (item[1].due_at, item[0]))
+    duties = run(_overdue_duties())
 
     def human() -> None:
         if not late:
             click.echo("no reviews are overdue")
-            return
-        click.echo(f"{len(late)} review{'s' if len(late) != 1 else ''} overdue")
+        else:
+            click.echo(f"{len(late)} review{'s' if len(late) != 1 else ''} overdue")
         for review_id, s in late:
             escalated = ESCALATED_TO.get(s.escalation_level)
             where = f"; escalated to {escalated}" if escalated else ""
             click.echo(f"  {review_id}  case {s.case_number}  reviewer {s.reviewer}  due {when(s.due_at)}{where}")
             click.echo(f"    still needed: {'; '.join(s.still_needed) or 'submission'}")
+        if duties:
+            click.echo(f"{len(duties)} other dut{'ies' if len(duties) != 1 else 'y'} overdue")
+        for item_id, kind, d in duties:
+            escalated = LEVEL_NAMES.get(d.escalation_level)
+            where = f"; escalated to {escalated}" if escalated else ""
+            click.echo(f"  {item_id}  {kind}: {d.owner} was to {d.what}, due {when(d.due_at)}{where}")
 
     emit(
-        [{"id": review_id, **s.model_dump(mode="json"), "still_needed": s.still_needed} for review_id, s in late],
+        {
+            "reviews": [
+                {"id": review_id, **s.model_dump(mode="json"), "still_needed": s.still_needed} for review_id, s in late
+            ],
+            "duties": [{"id": item_id, "kind": kind, **d.model_dump(mode="json")} for item_id, kind, d in duties],
+        },
         as_json,
         human,
     )
+
+
+async def _overdue_duties():  # type: ignore[no-untyped-def]
+    """(item id, kind, duty) for every overdue duty of an item still running, due first first.
+
+    Only streams where a duty's breach was recorded are read, each rebuilt with its kind's own
+    reducer; a staff concern is restricted and has no duties.
+    """
+    from activities.audit_log import AuditLog
+    from domain.duties import overdue
+    from domain.events import fold
+    from domain.items import kind_of_stream
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events"
+                " WHERE event_type LIKE '%.duty_chased' AND payload->'step'->>'kind' = 'overdue' ORDER BY stream_id"
+            )
+        log = AuditLog(pool)
+        found = []
+        for row in rows:
+            events = await log.read_stream(row["stream_id"])
+            kind = kind_of_stream(row["stream_id"], (e.event_type for e in events))
+            if kind is None or kind.restricted or not kind.replayable:
+                continue
+            state = fold(kind.reducer, kind.registry, events)
+            if not state.ended:
+                found += [(row["stream_id"], kind.name, d) for d in overdue(state.duties)]
+    finally:
+        await pool.close()
+    return sorted(found, key=lambda f: (f[2].due_at, f[0], f[2].key))
 
 
 # What `qa status ID` shows for each kind of item: that kind's own command.

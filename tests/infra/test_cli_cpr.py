@@ -472,7 +472,9 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
         " the collaborative conversation; rubric evidence for 26 criteria (basic-information.1, ...);"
         " the grade and rationale",
     ]
-    [data] = json.loads(await ok(capsys, "overdue", "--json"))
+    listed = json.loads(await ok(capsys, "overdue", "--json"))
+    assert listed["duties"] == []
+    [data] = listed["reviews"]
     assert (data["id"], data["status"], data["escalation_level"]) == (first, "overdue", 1)
 
     assert await refused(

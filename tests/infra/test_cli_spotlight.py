@@ -116,3 +116,24 @@ def _write(folder, name: str, data: dict) -> str:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(data))
     return str(path)
+
+
+async def test_overdue_lists_a_spotlights_late_duties_until_they_are_done(skipping_stack, capsys):
+    await example_authority(capsys)
+    await ok(capsys, *START, *[arg for m in MEMBERS for arg in ("--member", m)], "--as", "qa.officer")
+    # Thursday 11 March: both of the team manager's duties were due on the 9th, and escalated once.
+    await sleep_until(skipping_stack, datetime(2027, 3, 11, 12, tzinfo=LONDON))
+    out = (await ok(capsys, "overdue")).splitlines()
+    assert out == [
+        "no reviews are overdue",
+        "2 other duties overdue",
+        f"  {SPOTLIGHT}  team spotlight: nadia.manager was to send the collated proud and challenging list,"
+        " due Tue 9 Mar 2027 23:59 GMT; escalated to their line manager",
+        f"  {SPOTLIGHT}  team spotlight: nadia.manager was to send the key documents to the spotlight team,"
+        " due Tue 9 Mar 2027 23:59 GMT; escalated to their line manager",
+    ]
+    await ok(
+        capsys, "spotlight", "documents", SPOTLIGHT, "--document", "audit-outcomes=CPR 2027-01", "--as", "nadia.manager"
+    )
+    duties = json.loads(await ok(capsys, "overdue", "--json"))["duties"]
+    assert [(d["id"], d["key"]) for d in duties] == [(SPOTLIGHT, "case-list")]
