@@ -416,6 +416,79 @@ _CASE_AUDIT_WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 _DESCRIBE |= {f"{kind}.{name}": words for kind in ("thematic", "dip") for name, words in _CASE_AUDIT_WORDS.items()}
 
+# Every other item with duties records them the same way, under its own prefix.
+_DUTY_WORDS = {name: _CASE_AUDIT_WORDS[name] for name in ("duty_set", "duty_chased", "duty_done")}
+_DESCRIBE |= {
+    f"{kind}.{name}": words
+    for kind in ("spotlight", "entry", "qapm", "gpc", "practice_week")
+    for name, words in _DUTY_WORDS.items()
+}
+
+
+def _allocations(p: Mapping[str, Any]) -> str:
+    each = "; ".join(f"{a['member']}: {a['random']}, {a['proud']}, {a['challenging']}" for a in p["allocations"])
+    return f"children allocated (random, proud, challenging; seed {p['seed']}): {each}"
+
+
+_DESCRIBE |= {
+    "spotlight.started": lambda p: (
+        f"spotlight of the {p['team']} team on {p['day']}, led by {p['lead']}, members {_people(p['members'])};"
+        f" team manager {p['team_manager']}" + (f"; previous {p['previous']}" if p.get("previous") else "")
+    ),
+    "spotlight.documents_sent": lambda p: (
+        "key documents sent: " + "; ".join(f"{d['kind']} ({d['reference']})" for d in p["documents"])
+    ),
+    "spotlight.cases_nominated": lambda p: (
+        f"{p['nomination']['practitioner']} nominated {p['nomination']['proud']} (proud)"
+        f" and {p['nomination']['challenging']} (challenging)"
+    ),
+    "spotlight.case_list_sent": lambda p: f"the list of {len(p['nominations'])} practitioners' children sent",
+    "spotlight.cases_allocated": _allocations,
+    "spotlight.record_given": lambda p: f"{p['member']}'s information record given: {p['record']['grade']}",
+    "spotlight.draft_sent": lambda p: (
+        f"draft report sent to {p['finaliser']}: {p['report']['grade']}, {len(p['report']['actions'])} actions;"
+        f" records viewed {', '.join(p['records_viewed'])}"
+    ),
+    "spotlight.report_finalised": lambda p: (
+        f"report finalised; actions {', '.join(p['plan_actions'])} in {p['plan_id']};"
+        f" circulated to {_people(p['circulated_to'])}"
+    ),
+    "entry.opened": lambda p: f"calendar entry for {p['planned']['title']} on {p['planned']['start']}",
+    "entry.focus_set": lambda p: f"focus {p['focus']!r} (from {p['source']})",
+    "entry.spotlight_arranged": lambda p: (
+        f"spotlight arranged by {p['arranged_by']} for {p['day']}: lead {p['lead']}, members {_people(p['members'])}"
+    ),
+    "entry.item_started": lambda p: f"{p['workflow_type']} {p['item_id']} started",
+    "entry.item_refused": lambda p: f"{p['item_id']} could not start: {p['reason']}",
+    "entry.noted": lambda p: p["note"],
+    "qapm.started": lambda p: f"QAPM meeting of {p['meeting_on']}; pack due {_due(p['pack_due_at'])}",
+    "qapm.pack_compiled": lambda p: (
+        f"performance pack compiled: {p['markdown_path']} (sha256 {p['markdown_sha256'][:12]})"
+    ),
+    "qapm.decisions_recorded": lambda p: (
+        f"decisions recorded by the chair {p['chair']}"
+        + (f"; thematic focus {p['thematic_focus']!r}" if p.get("thematic_focus") else "")
+        + (f"; Practice Week theme {p['practice_week_theme']!r}" if p.get("practice_week_theme") else "")
+        + (f"; actions {', '.join(a['action_id'] for a in p['actions'])} in {p['plan_id']}" if p["actions"] else "")
+        + "".join(f"; {r['item']}: {'repeat' if r['repeat_cycle'] else 'no repeat'}" for r in p["progress"])
+    ),
+    "gpc.started": lambda p: f"Good Practice Conversation of the month from {p['month_start']}",
+    "gpc.team_nominated": lambda p: f"the {p['team']} team nominated: {p['good_practice']}",
+    "gpc.inquiry_recorded": lambda p: (
+        f"appreciative inquiry of {p['record']['held_on']} recorded; interviewed {_people(p['record']['interviewed'])}"
+    ),
+    "practice_week.started": lambda p: (
+        f"Practice Week from {p['week_start']}" + (f", theme {p['theme']!r}" if p.get("theme") else "")
+    ),
+    "practice_week.theme_agreed": lambda p: (
+        f"theme {p['theme']!r}" + (f" (decided at {p['theme_from']})" if p.get("theme_from") else "")
+    ),
+    "practice_week.observation_recorded": lambda p: (
+        f"observation {p['number']} by {p['leader']}: {p['observation']['visit']}"
+    ),
+    "practice_week.closed": lambda p: f"week closed: {p['summary']}",
+}
+
 DESCRIBED = frozenset(_DESCRIBE)
 """The event types `describe` puts in words (any other is shown as it is)."""
 

@@ -8,10 +8,12 @@ its own workflow that very working day, and nothing may start in August or Decem
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from activities.audit_log import AuditLog
 from activities.directory import Directory
+from domain.audit_views import describe
 from domain.bank_holidays import calendar_for
 from domain.calendar_entry import ArrangeSpotlight, EntryInput, SetFocus
 from domain.directory import parse_cases_csv, parse_staff_csv
@@ -96,6 +98,16 @@ async def test_a_whole_year_starts_every_activity_on_its_working_day(time_skippi
         if state.item_id is not None:
             first = (await log.read_stream(state.item_id))[0]
             started_on[key] = first.business_time.astimezone(LONDON).date()
+
+    # Every event every entry and item recorded reads in words in `qa audit history`.
+    async with app_pool.acquire() as conn:
+        recorded = await conn.fetch("SELECT event_type, payload::text AS payload FROM audit_events")
+    raw = {
+        r["event_type"]
+        for r in recorded
+        if describe(r["event_type"], json.loads(r["payload"])).startswith(r["event_type"])
+    }
+    assert not raw
 
     planned = {a.key: a.start for a in plan.activities}
     assert started_on == {k: v for k, v in planned.items() if not k.endswith("-cslt")}

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowFailureError
 from activities.audit_log import AuditLog
 from domain import spotlight
 from domain.action_plan import SmartAction
+from domain.audit_views import describe
 from domain.duties import duty
 from domain.events import fold
 from domain.naming import team_plan_id
@@ -181,6 +182,8 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
     log = AuditLog(app_pool)
     events = await log.read_stream(handle.id)
     assert fold(spotlight.evolve, spotlight.SPOTLIGHT_EVENTS, events) == state
+    # `qa audit history` puts every event in words, none shown as raw JSON.
+    assert not [e.event_type for e in events if describe(e.event_type, e.payload).startswith(e.event_type)]
     assert all(r.ok for r in await log.verify(handle.id))
     assert "| every child's plan has timescales |" in spotlight.report_markdown(state)
     await keep_history(handle, "spotlight")
