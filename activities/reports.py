@@ -21,6 +21,7 @@ class WriteFindingsReport(BaseModel):
     cycle_id: str
     cycle: CycleState
     narrative: PublishReport
+    plan_actions: tuple[str, ...] = ()  # the ids the plan gave the narrative's actions, in their order
     # The workflow's time, not the clock's: a retried write produces the very same bytes.
     published_at: AwareDatetime
 
@@ -52,8 +53,9 @@ class ReportActivities:
         figures = findings(request.cycle_id, request.cycle, reviews)
         folder = self._reports_dir / request.cycle_id
         folder.mkdir(parents=True, exist_ok=True)
-        markdown = write_file(folder / "findings.md", render_markdown(figures, request.narrative, request.published_at))
-        html = write_file(folder / "findings.html", render_html(figures, request.narrative, request.published_at))
+        report = (figures, request.narrative, request.published_at, request.plan_actions)
+        markdown = write_file(folder / "findings.md", render_markdown(*report))
+        html = write_file(folder / "findings.html", render_html(*report))
         return WrittenReport(
             markdown_path=str(folder / "findings.md"),
             markdown_sha256=markdown,

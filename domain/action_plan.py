@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.files import FileError, csv_rows
 from domain.working_days import LONDON
 
 END_OF_DAY = time(23, 59, 59)
@@ -337,6 +338,22 @@ class SmartAction(BaseModel):
     responsible: str = ""
     by_when: date | None = None
     evidence: str = ""
+
+
+def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:
+    """SMART actions from CSV with the header `action,support,responsible,by_when,evidence`."""
+    actions = []
+    for line, row in csv_rows(text, source, tuple(SMART_FIELDS)):
+        by_when = None
+        if row["by_when"]:
+            try:
+                by_when = date.fromisoformat(row["by_when"])
+            except ValueError:
+                raise FileError(f"{source} line {line}: by_when {row['by_when']!r} is not a YYYY-MM-DD date") from None
+        actions.append(SmartAction(**(row | {"by_when": by_when})))
+    if not actions:
+        raise FileError(f"{source}: no actions")
+    return tuple(actions)
 
 
 class AddAction(Request):

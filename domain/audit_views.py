@@ -233,11 +233,16 @@ def _sample(p: Mapping[str, Any]) -> str:
     )
 
 
+def _added(p: Mapping[str, Any]) -> str:
+    """The actions a report added to a plan; nothing for a report without (or recorded before they could be)."""
+    return f"; actions {', '.join(p['plan_actions'])} added to {p['plan_id']}" if p.get("plan_id") else ""
+
+
 def _report(p: Mapping[str, Any]) -> str:
     grades = ", ".join(f"{n} {g}" for g, n in p["grades"].items() if n) or "no grades"
     return (
         f"findings report published: {grades}; {p['agreed']} of {p['moderated']} moderations agreed;"
-        f" Markdown SHA-256 {p['markdown_sha256'][:12]}..., HTML SHA-256 {p['html_sha256'][:12]}..."
+        f" Markdown SHA-256 {p['markdown_sha256'][:12]}..., HTML SHA-256 {p['html_sha256'][:12]}..." + _added(p)
     )
 
 
@@ -407,8 +412,7 @@ _CASE_AUDIT_WORDS: dict[str, Callable[[Mapping[str, Any]], str]] = {
         + (f", outstanding {', '.join(p['outstanding'])}" if p["outstanding"] else ", none outstanding")
     ),
     "findings_published": lambda p: (
-        f"findings published: {p['figures']['submitted']} of {p['figures']['sampled']} cases answered"
-        + (f"; actions {', '.join(p['plan_actions'])} added to {p['plan_id']}" if p.get("plan_id") else "")
+        f"findings published: {p['figures']['submitted']} of {p['figures']['sampled']} cases answered" + _added(p)
     ),
     "duty_set": lambda p: f"{p['owner']} is to {p['what']} by {_due(p['due_at'])}",
     "duty_chased": _duty_chased,

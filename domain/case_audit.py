@@ -15,10 +15,9 @@ them only to give them its own event_type prefix, and this one reducer folds bot
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
@@ -26,13 +25,20 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain import duties
-from domain.action_plan import SmartAction, check_smart_actions
 from domain.chasing import ChaseStep
-from domain.cpr_cycle import AllocateReviewer, PublishReport, SampledCase, check_reviewer, empty_parts
+from domain.cpr_cycle import (
+    AllocateReviewer,
+    PublishReport,
+    SampledCase,
+    check_plan_actions,
+    check_reviewer,
+    empty_parts,
+)
 from domain.directory import OpenCase
 from domain.duties import Duty, DutyChased, DutyDone, DutySet
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.files import FileError, csv_rows
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
@@ -79,44 +85,15 @@ RUBRIC_QUESTIONS = QuestionSet(
 """The default: the rubric's 26 criteria, each asked as its "clear evidence throughout" descriptor."""
 
 
-class AuditFileError(ValueError):
-    """A questions or actions file that cannot be read; the message is one line naming the line."""
-
-
-def _csv_rows(text: str, source: str, header: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: value}) for each data line; blank lines and '#' comments are skipped."""
-    columns: list[str] | None = None
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            cells = [cell.strip() for cell in next(csv.reader([line], strict=True))]
-        except csv.Error as exc:
-            raise AuditFileError(f"{source} line {number}: malformed CSV ({exc})") from None
-        if columns is None:
-            if sorted(cell.lower() for cell in cells) != sorted(header):
-                raise AuditFileError(f"{source} line {number}: the header must be {','.join(header)}")
-            columns = [cell.lower() for cell in cells]
-            continue
-        if len(cells) != len(columns):
-            raise AuditFileError(
-                f"{source} line {number}: expected {len(columns)} values ({','.join(columns)}), got {len(cells)};"
-                " put a value containing commas in double quotes"
-            )
-        yield number, dict(zip(columns, cells, strict=True))
-    if columns is None:
-        raise AuditFileError(f"{source}: missing the header line '{','.join(header)}'")
-
-
 def _json_items(text: str, source: str) -> list[tuple[int, object]]:
     """The items of a JSON list, each with the line it starts on."""
     text = text.removeprefix("\ufeff")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise AuditFileError(f"{source} line {exc.lineno}: malformed JSON ({exc.msg})") from None
+        raise FileError(f"{source} line {exc.lineno}: malformed JSON ({exc.msg})") from None
     if not isinstance(data, list):
-        raise AuditFileError(f'{source} line 1: expected a list of questions, [{{"id": ..., "text": ...}}, ...]')
+        raise FileError(f'{source} line 1: expected a list of questions, [{{"id": ..., "text": ...}}, ...]')
     decoder, position, items = json.JSONDecoder(), text.index("[") + 1, []
     for _ in data:
         while text[position] in " \t\r\n,":
@@ -133,47 +110,29 @@ def parse_questions(text: str, source: str) -> QuestionSet:
     if text.removeprefix("\ufeff").lstrip().startswith("["):
         for line, item in _json_items(text, source):
             if not isinstance(item, dict) or set(item) != {"id", "text"}:
-                raise AuditFileError(f'{source} line {line}: each question is {{"id": ..., "text": ...}} and no more')
+                raise FileError(f'{source} line {line}: each question is {{"id": ..., "text": ...}} and no more')
             if not all(isinstance(value, str) for value in item.values()):
-                raise AuditFileError(f"{source} line {line}: a question's id and text are strings")
+                raise FileError(f"{source} line {line}: a question's id and text are strings")
             rows.append((line, {"id": item["id"].strip(), "text": item["text"].strip()}))
     else:
-        rows = list(_csv_rows(text, source, ("id", "text")))
+        rows = list(csv_rows(text, source, ("id", "text")))
     seen: set[str] = set()
     for line, row in rows:
         if not QUESTION_ID.fullmatch(row["id"]):
-            raise AuditFileError(
+            raise FileError(
                 f"{source} line {line}: question id {row['id']!r} must be letters, digits, '.', '-' or '_'"
                 " (at most 64, starting with a letter or digit)"
             )
         if row["id"] in seen:
-            raise AuditFileError(f"{source} line {line}: question {row['id']} is listed twice")
+            raise FileError(f"{source} line {line}: question {row['id']} is listed twice")
         if not row["text"]:
-            raise AuditFileError(f"{source} line {line}: question {row['id']} has no text")
+            raise FileError(f"{source} line {line}: question {row['id']} has no text")
         seen.add(row["id"])
     if not rows:
-        raise AuditFileError(f"{source}: no questions")
+        raise FileError(f"{source}: no questions")
     if len(rows) > MAX_QUESTIONS:
-        raise AuditFileError(f"{source}: {len(rows)} questions; a question set has at most {MAX_QUESTIONS}")
+        raise FileError(f"{source}: {len(rows)} questions; a question set has at most {MAX_QUESTIONS}")
     return QuestionSet(source=source, questions=tuple(Question(**row) for _, row in rows))
-
-
-def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:
-    """SMART actions from CSV with the header `action,support,responsible,by_when,evidence`."""
-    actions = []
-    for line, row in _csv_rows(text, source, ("action", "support", "responsible", "by_when", "evidence")):
-        by_when = None
-        if row["by_when"]:
-            try:
-                by_when = date.fromisoformat(row["by_when"])
-            except ValueError:
-                raise AuditFileError(
-                    f"{source} line {line}: by_when {row['by_when']!r} is not a YYYY-MM-DD date"
-                ) from None
-        actions.append(SmartAction(**(row | {"by_when": by_when})))
-    if not actions:
-        raise AuditFileError(f"{source}: no actions")
-    return tuple(actions)
 
 
 # --- the sample -------------------------------------------------------------------------------
@@ -448,13 +407,6 @@ class SubmitCase(BaseModel):
     case_number: str
 
 
-class PublishFindings(PublishReport):
-    """The QA team's analysis, and the SMART actions it adds to an action plan (if any)."""
-
-    plan_id: str | None = None
-    actions: tuple[SmartAction, ...] = ()
-
-
 # --- rules ------------------------------------------------------------------------------------
 
 
@@ -529,7 +481,7 @@ def check_submission(state: CaseAuditState | None, request: SubmitCase) -> None:
         raise Refusal(f"case {request.case_number} still needs an answer to {len(missing)} questions: {shown}")
 
 
-def check_publication(state: CaseAuditState | None, request: PublishFindings, today: date) -> None:
+def check_publication(state: CaseAuditState | None, request: PublishReport, today: date) -> None:
     state = _sampled(state)
     # With every case in, the reviews are closing: the workflow waits for that to be recorded.
     if state.phase == "reviewing" and state.outstanding:
@@ -541,8 +493,4 @@ def check_publication(state: CaseAuditState | None, request: PublishFindings, to
     empty = empty_parts(request)
     if empty:
         raise Refusal(f"the findings need {', '.join(empty)}")
-    if request.actions and not (request.plan_id and request.plan_id.strip()):
-        raise Refusal("say which action plan the actions go to")
-    if request.plan_id and not request.actions:
-        raise Refusal(f"no actions to add to {request.plan_id}: give the actions, or leave the plan out")
-    check_smart_actions(request.actor, request.actions, today)
+    check_plan_actions(request, today)

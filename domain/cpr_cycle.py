@@ -6,7 +6,8 @@ child, never the child's own practitioner; each allocation starts that child's
 review. Once the reviews close, each submitted review is moderated within 10
 working days of its allocation to a moderator (never its reviewer); where the
 moderator's grade differs, their conversation with the reviewer is recorded.
-The findings report is due 10 working days after moderation ends.
+The findings report is due 10 working days after moderation ends; its SMART
+actions, if any, go to an action plan, each linked back to the cycle.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.action_plan import SmartAction, check_smart_actions
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import Grade
@@ -110,6 +112,9 @@ class FindingsReportPublished(DomainEvent):
     grades: dict[str, int]
     moderated: int
     agreed: int
+    # Defaulted: the reports recorded before a report could add actions to a plan have neither.
+    plan_id: str | None = None
+    plan_actions: tuple[str, ...] = ()
 
 
 CYCLE_EVENTS = EventRegistry(
@@ -331,7 +336,11 @@ class ModerateReview(BaseModel):
 
 
 class PublishReport(BaseModel):
-    """The QA team's analysis; the figures (grades, moderation, rubric) are computed from the records."""
+    """The QA team's analysis, and the SMART actions it adds to an action plan (if any).
+
+    The figures (grades, moderation, rubric) are computed from the records. A CPR
+    cycle's report and a case audit's findings are published with the same words.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -340,6 +349,8 @@ class PublishReport(BaseModel):
     strengths: str
     areas_for_development: str
     recommendations: str
+    plan_id: str | None = None
+    actions: tuple[SmartAction, ...] = ()
 
 
 def _submitted_case(state: CycleState | None, case_number: str) -> CycleCase:
@@ -393,9 +404,19 @@ def empty_parts(request: PublishReport) -> list[str]:
     ]
 
 
-def check_publication(state: CycleState | None, request: PublishReport) -> None:
+def check_plan_actions(request: PublishReport, today: date) -> None:
+    """Actions name the plan they go to, a plan named gets actions, and every action is SMART."""
+    if request.actions and not (request.plan_id and request.plan_id.strip()):
+        raise Refusal("say which action plan the actions go to")
+    if request.plan_id and not request.actions:
+        raise Refusal(f"no actions to add to {request.plan_id}: give the actions, or leave the plan out")
+    check_smart_actions(request.actor, request.actions, today)
+
+
+def check_publication(state: CycleState | None, request: PublishReport, today: date) -> None:
     if state is None or state.phase != "reporting":
         raise Refusal("the findings report follows the end of moderation")
     empty = empty_parts(request)
     if empty:
         raise Refusal(f"the findings report needs {', '.join(empty)}")
+    check_plan_actions(request, today)

@@ -29,7 +29,7 @@ from domain.case_audit import (
     AllocateReviewer,
     AuditEvents,
     CaseAuditState,
-    PublishFindings,
+    PublishReport,
     QuestionSet,
     RecordAnswers,
     SubmitCase,
@@ -38,13 +38,12 @@ from domain.case_audit import (
 from domain.directory import Role
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, add_to_plan, require_role, run_activity
+from workflows.common import QA_TEAM, Notifier, add_report_actions, require_role, run_activity
 from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.action_plans import AddedFindings, AddFindings
     from activities.deadlines import DueMoment
     from activities.directory import DirectoryActivities, DrawSample, ListCases
 
@@ -146,14 +145,14 @@ class CaseAuditWorkflow:
         self._recorder.validate(case_audit.check_submission, request)
 
     @workflow.update
-    async def publish(self, request: PublishFindings) -> CaseAuditState:
+    async def publish(self, request: PublishReport) -> CaseAuditState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         today = _today()
         check(case_audit.check_publication, self._state(), request, today)
         # Past the check, every case is in and the reviews are closing: the findings follow that.
         await workflow.wait_condition(lambda: self._state().phase != "reviewing")
         await require_role(request.actor, QA_TEAM, "publish the findings")
-        added = await self._add_to_plan(request) if request.actions else None
+        added = await add_report_actions(request, self._id) if request.actions else None
         state = await self._recorder.record_built(
             request.actor,
             lambda s: (
@@ -175,21 +174,8 @@ class CaseAuditWorkflow:
         return state
 
     @publish.validator
-    def _validate_publish(self, request: PublishFindings) -> None:
+    def _validate_publish(self, request: PublishReport) -> None:
         self._recorder.validate(case_audit.check_publication, request, _today())
-
-    async def _add_to_plan(self, request: PublishFindings) -> AddedFindings:
-        """The plan judges and records the actions (once each, however often this is retried)."""
-        assert request.plan_id is not None  # check_publication: actions name their plan
-        return await add_to_plan(
-            AddFindings(
-                plan_id=request.plan_id.strip(),
-                actor=request.actor,
-                source=self._id,
-                actions=request.actions,
-            ),
-            "the action plan",
-        )
 
     # --- the engine's part -------------------------------------------------------------------------
 

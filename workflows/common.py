@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.action_plan import SmartAction
+from domain.cpr_cycle import PublishReport
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.notifications import Notification, NotificationKind, notification_id
@@ -91,6 +92,15 @@ async def add_to_plan(request: AddFindings, plan: str) -> AddedFindings:
         if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
             raise refused(Refusal(f"{plan} refused the actions: {cause.message}")) from None
         raise
+
+
+async def add_report_actions(request: PublishReport, source: str) -> AddedFindings:
+    """A published report's actions (a CPR cycle's, a case audit's), carried into the plan it names."""
+    assert request.plan_id is not None  # check_plan_actions: actions name their plan
+    return await add_to_plan(
+        AddFindings(plan_id=request.plan_id.strip(), actor=request.actor, source=source, actions=request.actions),
+        "the action plan",
+    )
 
 
 class Notifier:

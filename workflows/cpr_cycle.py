@@ -4,6 +4,8 @@ It computes the 20-working-day review window once, draws the sample provably at
 random, and waits for a QA officer to allocate a reviewer to each child; each
 allocation starts that child's Review workflow. Reviews report their submission
 back; the reviews close when all are in or the window ends, whichever is first.
+Publishing the findings report carries its SMART actions, if any, to an action
+plan, through the plan's own update, before the report is written and recorded.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import LONDON
-from workflows.common import Notifier, require_role, run_activity
+from workflows.common import Notifier, add_report_actions, require_role, run_activity
 from workflows.recording import EventRecorder, check, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import wait_for_moment
@@ -303,23 +305,40 @@ class CprCycleWorkflow:
     @workflow.update
     async def publish_report(self, request: PublishReport) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        check(cpr_cycle.check_publication, self._state(), request)
+        today = _london_day(workflow.now())
+        check(cpr_cycle.check_publication, self._state(), request, today)
         await require_role(request.actor, Role.QA_OFFICER, "publish the findings report")
+        # Only a report with actions reaches the patch: none published before it had any, so their histories
+        # replay unmarked. The plan judges and records the actions (once each, however often this is retried).
+        added = (
+            await add_report_actions(request, self._id)
+            if request.actions and workflow.patched("cpr-report-actions")
+            else None
+        )
+        plan_actions = added.action_ids if added else ()
         written = await run_activity(
             ReportActivities.write_findings,
-            WriteFindingsReport(cycle_id=self._id, cycle=self._state(), narrative=request, published_at=workflow.now()),
+            WriteFindingsReport(
+                cycle_id=self._id,
+                cycle=self._state(),
+                narrative=request,
+                plan_actions=plan_actions,
+                published_at=workflow.now(),
+            ),
         )
         state = await self._recorder.record(
             request.actor,
-            FindingsReportPublished(**written.model_dump()),
-            rule=lambda s: cpr_cycle.check_publication(s, request),
+            FindingsReportPublished(
+                **written.model_dump(), plan_id=added.plan_id if added else None, plan_actions=plan_actions
+            ),
+            rule=lambda s: cpr_cycle.check_publication(s, request, today),
         )
         await self._notifier.close("findings-report")
         return state
 
     @publish_report.validator
     def _validate_publish(self, request: PublishReport) -> None:
-        self._recorder.validate(cpr_cycle.check_publication, request)
+        self._recorder.validate(cpr_cycle.check_publication, request, _london_day(workflow.now()))
 
 
 def _london_day(moment: datetime) -> date:

@@ -22,12 +22,16 @@ from infra.cli.common import (
     CliError,
     change,
     check_draw,
+    echo_added,
     emit_item,
     fail,
     model,
     opened,
     person,
+    plan_actions,
+    plan_options,
     read_state,
+    read_text,
     run,
     sample_cases,
     show_item,
@@ -37,7 +41,6 @@ from infra.cli.common import (
 )
 
 LEVELS = "clear, some or limited"
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +64,15 @@ class AuditKind:
 
 def read_questions(path: Path | None) -> Any:
     """The theme's own questions from a CSV or JSON file; None: the CPR rubric's criteria."""
-    from domain.case_audit import AuditFileError, parse_questions
+    from domain.case_audit import parse_questions
+    from domain.files import FileError
 
     if path is None:
         return None
     try:
-        return parse_questions(_read(path), path.name)
-    except AuditFileError as exc:
+        return parse_questions(read_text(path), path.name)
+    except FileError as exc:
         fail(str(exc))
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{path}: not UTF-8 text")
 
 
 # --- starting ----------------------------------------------------------------------------------
@@ -233,12 +230,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @click.option("--strengths", required=True, help="The areas of strength.")
     @click.option("--development", required=True, help="The areas for development.")
     @click.option("--recommendations", required=True, help="The recommendations.")
-    @click.option(
-        "--plan", "plan_id", help="The action plan the SMART actions go to (e.g. plan-team-children-in-need)."
-    )
-    @click.option(
-        "--actions", "actions_file", type=FILE, help="SMART actions, CSV: action,support,responsible,by_when,evidence."
-    )
+    @plan_options
     @AS_OPTION
     def publish(
         item_id: str,
@@ -251,29 +243,21 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         actor: str,
     ) -> None:
         """Publish the findings (the QA team): the words are yours, the figures come from the answers."""
-        from domain.case_audit import AuditFileError, PublishFindings, parse_actions
+        from domain.cpr_cycle import PublishReport
 
-        actions: tuple[Any, ...] = ()
-        if actions_file is not None:
-            try:
-                actions = parse_actions(_read(actions_file), str(actions_file))
-            except AuditFileError as exc:
-                fail(str(exc))
         request = model(
-            PublishFindings,
+            PublishReport,
             actor=person(actor),
             key_findings=key_findings,
             strengths=strengths,
             areas_for_development=development,
             recommendations=recommendations,
-            plan_id=plan_id.strip() if plan_id is not None else None,
-            actions=actions,
+            **plan_actions(plan_id, actions_file),
         )
         state = update(item_id, "publish", request)
         f = state.findings
         click.echo(f"{item_id}: findings published; {f.figures.submitted} of {f.figures.sampled} cases answered")
-        if f.plan_id:
-            click.echo(f"  actions {', '.join(f.plan_actions)} added to {f.plan_id}")
+        echo_added(f.plan_id, f.plan_actions)
 
 
 def _pairs(pairs: tuple[str, ...], option: str, shape: str) -> dict[str, str]:

@@ -63,6 +63,14 @@ def parse_working_days(text: str) -> int:
     return n
 
 
+def read_text(path: Path) -> str:
+    """A file a person wrote (questions, actions), which must be UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text")
+
+
 def settings():  # type: ignore[no-untyped-def]
     from infra.settings import Settings
 
@@ -135,6 +143,40 @@ KIND_NAMES = {
 }
 
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--plan PLAN_ID --actions FILE`: the SMART actions a published report adds to an action plan."""
+    command = click.option(
+        "--actions",
+        "actions_file",
+        type=FILE,
+        help="SMART actions, CSV: action,support,responsible,by_when,evidence.",
+    )(command)
+    return click.option(
+        "--plan", "plan_id", help="The action plan the SMART actions go to (e.g. plan-team-children-in-need)."
+    )(command)
+
+
+def plan_actions(plan_id: str | None, actions_file: Path | None) -> dict[str, Any]:
+    """The request's `plan_id` and `actions` from `plan_options`; a file that cannot be read is one line."""
+    from domain.action_plan import parse_actions
+    from domain.files import FileError
+
+    actions: tuple[Any, ...] = ()
+    if actions_file is not None:
+        try:
+            actions = parse_actions(read_text(actions_file), str(actions_file))
+        except FileError as exc:
+            fail(str(exc))
+    return {"plan_id": plan_id.strip() if plan_id is not None else None, "actions": actions}
+
+
+def echo_added(plan_id: str | None, action_ids: tuple[str, ...]) -> None:
+    """The actions a publication added to a plan, as the ids the plan gave them (nothing if none)."""
+    if plan_id:
+        click.echo(f"  actions {', '.join(action_ids)} added to {plan_id}")
 
 
 def person(actor: str, option: str = "--as") -> str:

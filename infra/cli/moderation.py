@@ -2,7 +2,8 @@
 
 Each submitted review is moderated by a moderator who is not its reviewer, within
 10 working days of their allocation; the findings report follows, due 10 working
-days after moderation ends, written from the records and published by a QA officer.
+days after moderation ends, written from the records and published by a QA officer,
+with the SMART actions it adds to an action plan (`--plan --actions`, as a case audit's).
 """
 
 from __future__ import annotations
@@ -11,7 +12,23 @@ from pathlib import Path
 
 import click
 
-from infra.cli.common import AS_OPTION, CYCLE, JSON_OPTION, app, change, emit, fail, model, person, read, run, when
+from infra.cli.common import (
+    AS_OPTION,
+    CYCLE,
+    JSON_OPTION,
+    app,
+    change,
+    echo_added,
+    emit,
+    fail,
+    model,
+    person,
+    plan_actions,
+    plan_options,
+    read,
+    run,
+    when,
+)
 
 
 @app.group("moderation")
@@ -86,11 +103,22 @@ def report_app() -> None:
 @click.option("--strengths", required=True, help="Areas of strength.")
 @click.option("--development", "areas_for_development", required=True, help="Areas for development.")
 @click.option("--recommendations", required=True)
+@plan_options
 @AS_OPTION
 def report_publish(
-    cycle_id: str, key_findings: str, strengths: str, areas_for_development: str, recommendations: str, actor: str
+    cycle_id: str,
+    key_findings: str,
+    strengths: str,
+    areas_for_development: str,
+    recommendations: str,
+    plan_id: str | None,
+    actions_file: Path | None,
+    actor: str,
 ) -> None:
-    """Publish the findings report: your words, with figures computed from the records (Markdown and HTML)."""
+    """Publish the findings report: your words, with figures computed from the records (Markdown and HTML).
+
+    Its SMART actions, if any, go to the action plan first, each linked back to the cycle.
+    """
     from domain.cpr_cycle import PublishReport
     from workflows.cpr_cycle import CprCycleWorkflow
 
@@ -101,11 +129,14 @@ def report_publish(
         strengths=strengths,
         areas_for_development=areas_for_development,
         recommendations=recommendations,
+        **plan_actions(plan_id, actions_file),
     )
     state = run(change(cycle_id, CYCLE, CprCycleWorkflow.publish_report, request))
-    assert state.report is not None
-    click.echo(state.report.markdown_path)
-    click.echo(state.report.html_path)
+    report = state.report
+    assert report is not None
+    click.echo(report.markdown_path)
+    click.echo(report.html_path)
+    echo_added(report.plan_id, report.plan_actions)
 
 
 @report_app.command("show")

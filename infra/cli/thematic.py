@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from infra.cli.case_audit import FILE, AuditKind, add_commands, read_questions, start_audit
-from infra.cli.common import AS_OPTION, JSON_OPTION, app, check_seed, model, parse_date, person, whole_number
+from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
+from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, model, parse_date, person, whole_number
 
 THEMATIC = AuditKind(
     "thematic", "ThematicReview", "thematic review", "workflows.thematic_review", "ThematicReviewWorkflow"

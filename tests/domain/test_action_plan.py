@@ -15,6 +15,7 @@ from domain.action_plan import (
     PlanStarted,
     ProgressRecorded,
     RecordProgress,
+    SmartAction,
     check_add,
     check_add_from_finding,
     check_close,
@@ -22,9 +23,11 @@ from domain.action_plan import (
     evolve,
     first_nominal_meeting,
     nominal_meeting,
+    parse_actions,
 )
 from domain.errors import Refusal
 from domain.events import EventMeta
+from domain.files import FileError
 
 TODAY = date(2027, 1, 11)
 AT = datetime(2027, 1, 11, 10, tzinfo=UTC)
@@ -140,3 +143,14 @@ def test_a_meeting_closes_the_cycle_and_sets_the_next():
     )
     assert (state.cycle, state.next_meeting_on, state.not_reviewed_this_cycle) == (2, date(2027, 3, 30), ("A1",))
     assert (state.next_moment.kind, state.next_moment.action_id) == ("action", "A1")  # due 1 March, first
+
+
+def test_actions_from_csv_and_a_bad_date_named_by_its_line():
+    [action] = parse_actions("action,support,responsible,by_when,evidence\nA,S,priya.practitioner,2027-09-30,E\n", "a")
+    assert action == SmartAction(
+        action="A", support="S", responsible="priya.practitioner", by_when=date(2027, 9, 30), evidence="E"
+    )
+    with pytest.raises(FileError, match=r"^a line 2: by_when '30/09/2027' is not a YYYY-MM-DD date$"):
+        parse_actions("action,support,responsible,by_when,evidence\nA,S,R,30/09/2027,E\n", "a")
+    with pytest.raises(FileError, match=r"^a: no actions$"):
+        parse_actions("action,support,responsible,by_when,evidence\n", "a")

@@ -153,6 +153,11 @@ def test_events_in_words_and_a_payload_this_code_does_not_know():
         "passed from stage 2 (independent moderation and a three-way conversation) to stage 3 (decision of the"
         " Head of QA): window passed"
     )
+    report = {"grades": {"Good": 1}, "agreed": 1, "moderated": 1, "markdown_sha256": "a" * 64, "html_sha256": "b" * 64}
+    assert describe("cycle.report_published", report).endswith("HTML SHA-256 bbbbbbbbbbbb...")  # recorded before plans
+    assert describe("cycle.report_published", report | {"plan_id": "plan-x", "plan_actions": ["A1", "A2"]}).endswith(
+        "...; actions A1, A2 added to plan-x"
+    )
     assert describe("review.graded", {"softened": True}) == 'review.graded: {"softened":true}'
     assert describe("something.else", {"n": 1}) == 'something.else: {"n":1}'
     assert describe("review.conversation_recorded", {"summary": "a\nlong " * 50}, limit=40).endswith("...")

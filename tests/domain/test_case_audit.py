@@ -7,14 +7,12 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from domain import case_audit, dip_audit, items, thematic
+from domain.action_plan import SmartAction
 from domain.case_audit import (
     RUBRIC_QUESTIONS,
     AllocateReviewer,
     Answer,
-    AuditFileError,
-    PublishFindings,
     RecordAnswers,
-    SmartAction,
     SubmitCase,
     check_allocation,
     check_answers,
@@ -24,15 +22,15 @@ from domain.case_audit import (
     evolve,
     figures,
     listed_sample,
-    parse_actions,
     parse_questions,
 )
 from domain.chasing import ChaseStep
-from domain.cpr_cycle import SampledCase
+from domain.cpr_cycle import PublishReport, SampledCase
 from domain.directory import OpenCase
 from domain.duties import duty
 from domain.errors import Refusal
 from domain.events import EventMeta, fold
+from domain.files import FileError
 from domain.rubric import CRITERION_IDS, Evidence
 from domain.working_days import LONDON
 
@@ -148,18 +146,9 @@ def test_a_themes_own_questions_from_csv_or_json():
     ],
 )
 def test_a_malformed_questions_file_is_one_line_naming_the_line(text, message):
-    with pytest.raises(AuditFileError) as refused:
+    with pytest.raises(FileError) as refused:
         parse_questions(text, "q")
     assert str(refused.value) == message
-
-
-def test_actions_from_csv_and_a_bad_date_named_by_its_line():
-    [action] = parse_actions("action,support,responsible,by_when,evidence\nA,S,priya.practitioner,2027-09-30,E\n", "a")
-    assert action == SmartAction(
-        action="A", support="S", responsible="priya.practitioner", by_when=date(2027, 9, 30), evidence="E"
-    )
-    with pytest.raises(AuditFileError, match=r"^a line 2: by_when '30/09/2027' is not a YYYY-MM-DD date$"):
-        parse_actions("action,support,responsible,by_when,evidence\nA,S,R,30/09/2027,E\n", "a")
 
 
 # --- the sample ---------------------------------------------------------------------------------
@@ -325,32 +314,32 @@ def test_answers_are_the_allocated_reviewers_to_known_questions():
 def test_the_findings_follow_the_reviews_and_their_actions_are_smart():
     state = allocated()
     today = date(2027, 6, 2)
-    assert refusal(check_publication, state, PublishFindings(**NARRATIVE), today) == (
+    assert refusal(check_publication, state, PublishReport(**NARRATIVE), today) == (
         "the findings follow the reviews: every case submitted, or the window closing on 1 June 2027"
     )
     state = apply([dip_audit.EVENTS.reviews_closed(submitted=0, outstanding=state.outstanding)], state, first_version=5)
     assert state.phase == "reporting"
-    check_publication(state, PublishFindings(**NARRATIVE), today)
-    assert refusal(check_publication, state, PublishFindings(**NARRATIVE | {"strengths": " "}), today) == (
+    check_publication(state, PublishReport(**NARRATIVE), today)
+    assert refusal(check_publication, state, PublishReport(**NARRATIVE | {"strengths": " "}), today) == (
         "the findings need strengths"
     )
     smart = SmartAction(
         action="a", support="s", responsible="priya.practitioner", by_when=date(2027, 9, 30), evidence="e"
     )
-    assert refusal(check_publication, state, PublishFindings(**NARRATIVE, actions=(smart,)), today) == (
+    assert refusal(check_publication, state, PublishReport(**NARRATIVE, actions=(smart,)), today) == (
         "say which action plan the actions go to"
     )
-    assert refusal(check_publication, state, PublishFindings(**NARRATIVE, plan_id="plan-x"), today) == (
+    assert refusal(check_publication, state, PublishReport(**NARRATIVE, plan_id="plan-x"), today) == (
         "no actions to add to plan-x: give the actions, or leave the plan out"
     )
     vague = SmartAction(action="do better")
     assert refusal(
-        check_publication, state, PublishFindings(**NARRATIVE, plan_id="plan-x", actions=(smart, vague)), today
+        check_publication, state, PublishReport(**NARRATIVE, plan_id="plan-x", actions=(smart, vague)), today
     ) == (
         "action 2: the action is not SMART: it needs the support needed, the person responsible, by when,"
         " how completion will be shown"
     )
-    check_publication(state, PublishFindings(**NARRATIVE, plan_id="plan-x", actions=(smart,)), today)
+    check_publication(state, PublishReport(**NARRATIVE, plan_id="plan-x", actions=(smart,)), today)
 
 
 def test_the_people_and_cases_an_audit_names():

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from domain.cpr_cycle import CycleCase, CycleState, Moderation, PublishReport
+import pytest
+
+from domain.action_plan import SmartAction
+from domain.cpr_cycle import CycleCase, CycleState, Moderation, PublishReport, check_publication
+from domain.errors import Refusal
 from domain.findings import findings, render_html, render_markdown
 from domain.review import ReviewState, SafeguardingAlert
 from domain.rubric import CRITERION_IDS, Evidence, Grade
@@ -99,3 +103,20 @@ def test_markdown_and_html_carry_the_same_content_and_html_is_escaped():
     assert "k <b>" in markdown and "k &lt;b&gt;" in html and "k <b>" not in html
     assert "names no child" in markdown and "names no child" in html
     assert render_markdown(f, NARRATIVE, AT) == markdown  # the same records give the same bytes
+
+
+def test_a_report_lists_the_actions_it_added_and_its_plan_checks_are_the_case_audits():
+    f = findings("cpr-x", CYCLE, REVIEWS)
+    action = SmartAction(
+        action="chronologies kept", support="a workshop", responsible="t", by_when=date(2028, 3, 31), evidence="audit"
+    )
+    with_actions = NARRATIVE.model_copy(update={"plan_id": "plan-team-cin", "actions": (action,)})
+    markdown = render_markdown(f, with_actions, AT, ("A3",))
+    assert "## Actions added to plan-team-cin\n\nA3: chronologies kept (t, by 2028-03-31)\n" in markdown
+    assert "<h2>Actions added to plan-team-cin</h2>" in render_html(f, with_actions, AT, ("A3",))
+    assert "Actions added" not in render_markdown(f, NARRATIVE, AT)  # a report without actions keeps its bytes
+    check_publication(CYCLE, with_actions, date(2027, 12, 1))
+    with pytest.raises(Refusal, match="^say which action plan the actions go to$"):
+        check_publication(CYCLE, with_actions.model_copy(update={"plan_id": " "}), date(2027, 12, 1))
+    with pytest.raises(Refusal, match="^action 1: by when must be a date in the future"):
+        check_publication(CYCLE, with_actions, date(2028, 3, 31))

@@ -628,17 +628,38 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert await refused(capsys, *publish, "--as", "sam.reviewer") == (
         "refused: sam.reviewer cannot publish the findings report: the directory does not list them as a qa_officer"
     )
-    paths = (await ok(capsys, *publish, "--as", "qa.officer")).split()
-    assert paths == [
+    plan = "plan-team-children-in-need"
+    await ok(capsys, "plan", "start", "--team", "Children in Need", "--owner", "nadia.manager", "--as", "nadia.manager")
+    actions = tmp_path / "actions.csv"
+    actions.write_text(
+        "action,support,responsible,by_when,evidence\n"
+        "Every plan has timescales,a planning workshop,priya.practitioner,31/03/2028,the next cycle finds them\n"
+    )
+    with_actions = (*publish, "--plan", plan, "--actions", str(actions), "--as", "qa.officer")
+    assert await refused(capsys, *with_actions, code=2) == (
+        f"{actions} line 2: by_when '31/03/2028' is not a YYYY-MM-DD date"
+    )
+    actions.write_text(actions.read_text().replace("31/03/2028", "2028-03-31"))
+    assert await refused(capsys, *publish, "--actions", str(actions), "--as", "qa.officer") == (
+        "refused: say which action plan the actions go to"
+    )
+    out = (await ok(capsys, *with_actions)).splitlines()
+    paths = out[:2]
+    assert out == [
         str(tmp_path / "reports" / CYCLE / "findings.md"),
         str(tmp_path / "reports" / CYCLE / "findings.html"),
+        f"  actions A1 added to {plan}",
     ]
+    plan_actions = json.loads(await ok(capsys, "plan", "show", plan, "--json"))["actions"]
+    assert [(a["action_id"], a["source"]) for a in plan_actions] == [("A1", f"{CYCLE} action 1")]
     assert await ok(capsys, "status", CYCLE, "--json") == await ok(capsys, "cpr", "show", CYCLE, "--json")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
+    assert "A1: Every plan has timescales (priya.practitioner, by 2028-03-31)" in shown
     Path(paths[0]).write_text(shown.replace("Plan workshop.", "No action needed."))
     assert (await refused(capsys, "report", "show", CYCLE)).endswith(
         "differs from the report recorded (sha256 "
         + json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["report"]["markdown_sha256"]
         + ")"
     )
+    await stack.client.get_workflow_handle(plan).terminate()

@@ -9,18 +9,17 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import case_audit, dip_audit, thematic
-from domain.action_plan import PlanInput
+from domain.action_plan import PlanInput, SmartAction
 from domain.case_audit import (
     RUBRIC_QUESTIONS,
     AllocateReviewer,
     Answer,
-    PublishFindings,
     Question,
     QuestionSet,
     RecordAnswers,
-    SmartAction,
     SubmitCase,
 )
+from domain.cpr_cycle import PublishReport
 from domain.duties import duty
 from domain.events import fold
 from domain.rubric import CRITERION_IDS, Evidence
@@ -170,7 +169,7 @@ async def test_a_thematic_review_closes_on_the_twentieth_working_day_and_chases_
         ThematicReviewWorkflow.submit, SubmitCase(actor="sam.reviewer", case_number=first.case_number)
     )
     assert state.case(first.case_number).late and duty(state, key).late
-    published = await review.execute_update(ThematicReviewWorkflow.publish, PublishFindings(**NARRATIVE))
+    published = await review.execute_update(ThematicReviewWorkflow.publish, PublishReport(**NARRATIVE))
     figures = published.findings.figures
     assert (published.phase, figures.sampled, figures.submitted, figures.late) == ("complete", 2, 1, 1)
     assert figures.outstanding == (second.case_number,)
@@ -220,7 +219,7 @@ async def test_refusals_name_the_reason_and_record_nothing(
     assert await refused(audit, DipAuditWorkflow.submit, SubmitCase(actor="sam.reviewer", case_number=JO_CASE)) == (
         f"case {JO_CASE} still needs an answer to 2 questions: N1, N2"
     )
-    assert await refused(audit, DipAuditWorkflow.publish, PublishFindings(**NARRATIVE)) == (
+    assert await refused(audit, DipAuditWorkflow.publish, PublishReport(**NARRATIVE)) == (
         "the findings follow the reviews: every case submitted, or the window closing on 1 June 2027"
     )
     assert await log.read_stream(audit.id) == before
@@ -308,7 +307,7 @@ async def test_a_dip_audit_of_listed_cases_publishes_its_findings_into_a_team_pl
         by_when=date(2027, 9, 30),
         evidence="the next dip audit finds it in 9 of 10 cases",
     )
-    findings = PublishFindings(**NARRATIVE, plan_id=plan.id, actions=(action,))
+    findings = PublishReport(**NARRATIVE, plan_id=plan.id, actions=(action,))
     before = await AuditLog(app_pool).read_stream(audit.id)
     assert await refused(
         audit,

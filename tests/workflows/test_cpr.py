@@ -11,6 +11,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from activities.audit_log import AuditLog
 from activities.notifications import Outbox
 from domain import cpr_cycle, review
+from domain.action_plan import PlanInput, SmartAction
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
 from domain.events import fold
 from domain.review import (
@@ -28,13 +29,22 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused
+from tests.workflows.conftest import eventually, refused, sleep_until
+from tests.workflows.test_action_plan import start_plan
+from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.review import ReviewWorkflow
 
 START = date(2027, 11, 1)  # Children in Need, November in Appendix 1
 DUE = datetime(2027, 11, 29, 23, 59, 59, tzinfo=LONDON)  # 20 working days after Mon 1 Nov 2027
 TOO_RECENT = {"LCS-100823", "LCS-100837", "LCS-100851"}
+NARRATIVE = PublishReport(
+    actor="qa.officer",
+    key_findings="Plans lack timescales.",
+    strengths="Children's voices are heard.",
+    areas_for_development="Chronologies.",
+    recommendations="Chronology workshop for all teams.",
+)
 
 
 async def start_cycle(env, settings, size: int = 3) -> WorkflowHandle:
@@ -392,17 +402,10 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
 
     state = await eventually(reporting)
     assert "findings-report" in {t.task_key for t in (await inbox(app_pool, "qa.officer")).to_do}
-    narrative = PublishReport(
-        actor="qa.officer",
-        key_findings="Plans lack timescales.",
-        strengths="Children's voices are heard.",
-        areas_for_development="Chronologies.",
-        recommendations="Chronology workshop for all teams.",
-    )
-    assert await refused(cycle, CprCycleWorkflow.publish_report, narrative.model_copy(update={"strengths": " "})) == (
+    assert await refused(cycle, CprCycleWorkflow.publish_report, NARRATIVE.model_copy(update={"strengths": " "})) == (
         "the findings report needs strengths"
     )
-    published = await cycle.execute_update(CprCycleWorkflow.publish_report, narrative)
+    published = await cycle.execute_update(CprCycleWorkflow.publish_report, NARRATIVE)
     report = published.report
     assert published.phase == "complete"
     assert report.grades == {"Outstanding": 1, "Good": 3, "Requires Improvement": 1, "Inadequate": 1}
@@ -421,6 +424,62 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     assert all(r.ok for r in await log.verify())
     await keep_history(cycle, "cpr_cycle_six_reviews_moderated_and_reported")
     assert all([(await h.describe()).status == WorkflowExecutionStatus.COMPLETED for h in handles])
+
+
+async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_the_cycle(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    cycle = await start_cycle(time_skipping_env, settings, size=1)
+    # Its one case never allocated: the window ends with it outstanding, and no review awaits moderation.
+    await sleep_until(time_skipping_env, DUE + timedelta(minutes=1))
+
+    async def reporting():
+        s = await cycle.query(CprCycleWorkflow.state)
+        return s if s.phase == "reporting" else None
+
+    await eventually(reporting)
+    plan, _ = await start_plan(
+        time_skipping_env,
+        settings,
+        PlanInput(kind="team", team="Children in Need", owner="nadia.manager", started_by="nadia.manager"),
+        "team",
+    )
+    action = SmartAction(
+        action="every plan has timescales",
+        support="a planning workshop",
+        responsible="priya.practitioner",
+        by_when=date(2028, 3, 31),
+        evidence="the next cycle finds timescales in 9 of 10 plans",
+    )
+    narrative = NARRATIVE.model_copy(update={"plan_id": plan.id, "actions": (action,)})
+    before = await AuditLog(app_pool).read_stream(cycle.id)
+    vague = action.model_copy(update={"evidence": " "})
+    assert await refused(
+        cycle, CprCycleWorkflow.publish_report, narrative.model_copy(update={"actions": (vague,)})
+    ) == ("action 1: the action is not SMART: it needs how completion will be shown")
+    assert await refused(
+        cycle, CprCycleWorkflow.publish_report, narrative.model_copy(update={"plan_id": "plan-team-nowhere"})
+    ) == ("the action plan refused the actions: plan-team-nowhere: no such running plan")
+    assert await AuditLog(app_pool).read_stream(cycle.id) == before
+    assert (await plan.query(ActionPlanWorkflow.state)).actions == ()
+
+    published = await cycle.execute_update(CprCycleWorkflow.publish_report, narrative)
+    assert (published.report.plan_id, published.report.plan_actions) == (plan.id, ("A1",))
+    plan_state = await plan.query(ActionPlanWorkflow.state)
+    assert [(a.action_id, a.source, a.responsible) for a in plan_state.actions] == [
+        ("A1", f"{cycle.id} action 1", "priya.practitioner")
+    ]
+    markdown = Path(published.report.markdown_path).read_text()
+    assert f"## Actions added to {plan.id}\n\nA1: every plan has timescales (priya.practitioner, by 2028-03-31)\n" in (
+        markdown
+    )
+
+    final = await cycle.result()
+    log = AuditLog(app_pool)
+    assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
+    assert all(r.ok for r in await log.verify())
+    await keep_history(cycle, "cpr_cycle_report_adds_actions_to_a_plan")
+    await plan.terminate()
 
 
 async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
