@@ -126,3 +126,16 @@ async def told(app_pool, person: str, kind: str) -> list[str]:
     from activities.notifications import Outbox
 
     return [n.subject for n in (await Outbox(app_pool).inbox(person, datetime.now(UTC))).told if n.kind == kind]
+
+
+async def refused_start(env, settings, app_pool, run_method, request, workflow_id: str) -> str:
+    """Start a workflow its own checks must refuse: its one-line refusal, once it is clear it recorded nothing."""
+    from temporalio.client import WorkflowFailureError
+
+    from activities.audit_log import AuditLog
+
+    handle = await env.client.start_workflow(run_method, request, id=workflow_id, task_queue=settings.task_queue)
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert await AuditLog(app_pool).read_stream(workflow_id) == []
+    return failure.value.cause.message

@@ -230,7 +230,9 @@ async def test_refusals_name_what_is_missing_and_record_nothing(
     )
     assert await refused(
         plan, ActionPlanWorkflow.add_from_finding, finding.model_copy(update={"actor": "sam.reviewer", "source": "x"})
-    ) == ("sam.reviewer cannot add actions from findings to a plan: the directory does not list them as a qa_officer or head_of_qa")
+    ) == (
+        "sam.reviewer cannot add actions from findings to a plan: the directory does not list them as a qa_officer or head_of_qa"
+    )
     progress = ActionPlanWorkflow.record_progress
     assert await refused(plan, progress, RecordProgress(actor="nadia.manager", action_id="A2", status="done")) == (
         "the evidence that the action is done cannot be empty"

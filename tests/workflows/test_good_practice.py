@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import good_practice
@@ -13,7 +12,7 @@ from domain.duties import duty
 from domain.events import fold
 from domain.good_practice import InquiryRecord, NominateTeam, RecordInquiry
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
 from workflows.good_practice import GoodPracticeWorkflow, GpcInput
 
 MONTH = date(2027, 3, 1)
@@ -167,13 +166,11 @@ async def test_a_late_nomination_is_chased_up_the_qa_officers_line(
 async def test_a_conversation_that_cannot_start_records_nothing(
     time_skipping_env, worker, settings, example_authority, app_pool, month_start, started_by, message
 ):
-    handle = await time_skipping_env.client.start_workflow(
+    assert message in await refused_start(
+        time_skipping_env,
+        settings,
+        app_pool,
         GoodPracticeWorkflow.run,
         GpcInput(month_start=month_start, started_by=started_by),
-        id=good_practice.gpc_id(month_start),
-        task_queue=settings.task_queue,
+        good_practice.gpc_id(month_start),
     )
-    with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
-    assert message in failure.value.cause.message
-    assert await AuditLog(app_pool).read_stream(handle.id) == []

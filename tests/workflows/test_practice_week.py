@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import practice_week
@@ -13,7 +12,7 @@ from domain.duties import duty
 from domain.events import fold
 from domain.practice_week import AgreeTheme, CloseWeek, Observation, RecordObservation
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
 from tests.workflows.test_qapm import earlier_meeting
 from workflows.practice_week import PracticeWeekInput, PracticeWeekWorkflow
 
@@ -170,10 +169,11 @@ async def test_a_week_that_cannot_start_records_nothing(
     time_skipping_env, worker, settings, example_authority, app_pool, overrides, message
 ):
     request = PracticeWeekInput(**({"week_start": WEEK, "started_by": "qa.officer"} | overrides))
-    handle = await time_skipping_env.client.start_workflow(
-        PracticeWeekWorkflow.run, request, id=practice_week.week_id(request.week_start), task_queue=settings.task_queue
+    assert message in await refused_start(
+        time_skipping_env,
+        settings,
+        app_pool,
+        PracticeWeekWorkflow.run,
+        request,
+        practice_week.week_id(request.week_start),
     )
-    with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
-    assert message in failure.value.cause.message
-    assert await AuditLog(app_pool).read_stream(handle.id) == []

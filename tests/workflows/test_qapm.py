@@ -8,7 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from activities.qapm import LatestDecision, QapmActivities
@@ -20,7 +19,7 @@ from domain.qapm import DecisionsRecorded, MeetingStarted, ProgressReview, Recor
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.qapm_meeting import QapmInput, QapmMeetingWorkflow
 
@@ -328,13 +327,11 @@ async def test_late_decisions_are_chased_and_actions_need_a_service_wide_plan(
 async def test_a_meeting_that_cannot_start_records_nothing(
     time_skipping_env, worker, settings, example_authority, app_pool, meeting_on, started_by, message
 ):
-    handle = await time_skipping_env.client.start_workflow(
+    assert message in await refused_start(
+        time_skipping_env,
+        settings,
+        app_pool,
         QapmMeetingWorkflow.run,
         QapmInput(meeting_on=meeting_on, started_by=started_by),
-        id=qapm.meeting_id(meeting_on),
-        task_queue=settings.task_queue,
+        qapm.meeting_id(meeting_on),
     )
-    with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
-    assert message in failure.value.cause.message
-    assert await AuditLog(app_pool).read_stream(handle.id) == []

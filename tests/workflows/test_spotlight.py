@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from activities.audit_log import AuditLog
 from domain import spotlight
@@ -31,7 +30,7 @@ from domain.spotlight import (
     SpotlightReport,
 )
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
@@ -237,16 +236,10 @@ async def test_a_spotlight_that_cannot_start_records_nothing(
     time_skipping_env, worker, settings, example_authority, app_pool, overrides, message
 ):
     fields = {"team": "Children in Need", "day": DAY, "lead": "fatima.hos", "members": MEMBERS}
-    handle = await time_skipping_env.client.start_workflow(
-        SpotlightWorkflow.run,
-        SpotlightInput(**(fields | {"started_by": "qa.officer"} | overrides)),
-        id=f"spotlight-{settings.task_queue}",
-        task_queue=settings.task_queue,
+    request = SpotlightInput(**(fields | {"started_by": "qa.officer"} | overrides))
+    assert message in await refused_start(
+        time_skipping_env, settings, app_pool, SpotlightWorkflow.run, request, f"spotlight-{settings.task_queue}"
     )
-    with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
-    assert message in failure.value.cause.message
-    assert await AuditLog(app_pool).read_stream(handle.id) == []
 
 
 async def test_each_step_refuses_the_wrong_person_order_or_value_and_records_nothing(
