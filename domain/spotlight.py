@@ -15,6 +15,8 @@ the report's SMART actions to the team's action plan.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Literal
 
@@ -22,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
+from domain.directory import Role, StaffMember
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
@@ -317,6 +320,22 @@ def evolve(state: SpotlightState | None, event: DomainEvent, meta: EventMeta) ->
     if update.get("records") is not None and not state.model_copy(update=update).records_awaited:
         update["phase"] = "drafting"
     return state.model_copy(update={"version": meta.version, **update})
+
+
+# --- who manages the team ------------------------------------------------------------------------
+
+
+def team_managers(staff: Sequence[StaffMember]) -> tuple[str, ...]:
+    """Who sends a team's documents and list: its team manager; or, for a team with none (the QA
+    team, led by the Head of QA), the one most of its staff report to."""
+    managers = tuple(m.staff_id for m in staff if Role.TEAM_MANAGER in m.roles)
+    if managers:
+        return managers
+    reporting = Counter(m.line_manager for m in staff if m.line_manager)
+    if not reporting:
+        return ()
+    most = max(reporting.values())
+    return tuple(sorted(head for head, count in reporting.items() if count == most))
 
 
 # --- allocation -------------------------------------------------------------------------------

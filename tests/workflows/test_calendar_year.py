@@ -24,7 +24,7 @@ from tests.workflows.conftest import EXAMPLES, eventually, sleep_until
 from workflows.calendar_entry import CalendarEntryWorkflow
 
 # The example authority's staff, with managers for the teams Appendix 1 visits that it lacks.
-EXTRA_TEAMS = ("CDT", "Front Door", "YOS", "Fostering", "Quality and Assurance")
+EXTRA_TEAMS = ("CDT", "Front Door", "YOS", "Fostering")
 MEMBER_POOL = ("tom.manager", "sam.reviewer", "maya.moderator", "jo.reviewer", "kofi.manager")
 CPR_SERVICES = (
     "Family Wellbeing",
