@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain import action_plan, cpr_cycle, duties, spotlight
+from domain import action_plan, case_audit, cpr_cycle, duties, spotlight
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
@@ -79,6 +79,18 @@ class CycleLine(BaseModel):
     phase: str
 
 
+class AuditLine(BaseModel):
+    """A thematic review or a dip audit: the QA activity besides the CPR cycles."""
+
+    model_config = ConfigDict(frozen=True)
+
+    audit_id: str
+    kind: str  # "thematic review" or "dip audit"
+    focus: str
+    start: date
+    phase: str
+
+
 class DeadlineRow(BaseModel):
     """Deadlines of one kind of work that fell in the period: met, met late, and missed (gone overdue)."""
 
@@ -120,6 +132,9 @@ class PackFigures(BaseModel):
     cycles_opened: tuple[CycleLine, ...] = ()
     cycles_closed: tuple[CycleLine, ...] = ()  # findings report published
     cycles_in_progress: tuple[CycleLine, ...] = ()  # open at `until`
+    audits_opened: tuple[AuditLine, ...] = ()  # thematic reviews and dip audits, as the cycles
+    audits_closed: tuple[AuditLine, ...] = ()  # findings published
+    audits_in_progress: tuple[AuditLine, ...] = ()
     deadlines: tuple[DeadlineRow, ...] = ()
     grades: dict[str, dict[str, int]] = {}  # service -> grade -> reviews submitted in the period
     moderated: int = 0
@@ -157,6 +172,7 @@ class _Tally:
         self.opened: list[CycleLine] = []
         self.closed: list[CycleLine] = []
         self.in_progress: list[CycleLine] = []
+        self.audits: dict[str, list[AuditLine]] = {"opened": [], "closed": [], "in_progress": []}
         self.moderated = 0
         self.agreed = 0
         self.plans: list[PlanLine] = []
@@ -198,6 +214,8 @@ def pack_figures(
             _plan(tally, stream_id, logged, within)
         elif isinstance(first, spotlight.SpotlightStarted):
             _spotlight(tally, stream_id, logged, within)
+        elif isinstance(first, case_audit.AuditStarted):
+            _case_audit(tally, stream_id, logged, within)
         _duties(tally, logged, within)
 
     order = [REVIEWS, MODERATIONS, *DUTY_KINDS.values(), PLAN_ACTIONS]
@@ -211,6 +229,9 @@ def pack_figures(
         cycles_opened=tuple(tally.opened),
         cycles_closed=tuple(tally.closed),
         cycles_in_progress=tuple(tally.in_progress),
+        audits_opened=tuple(tally.audits["opened"]),
+        audits_closed=tuple(tally.audits["closed"]),
+        audits_in_progress=tuple(tally.audits["in_progress"]),
         deadlines=tuple(DeadlineRow(what=what, **counts) for what, counts in rows),
         grades=dict(sorted(tally.grades.items())),
         moderated=tally.moderated,
@@ -252,6 +273,23 @@ def _cycle(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> 
 
 def _cycle_line(stream_id: str, state: cpr_cycle.CycleState) -> CycleLine:
     return CycleLine(cycle_id=stream_id, service=state.service, start=state.start, phase=state.phase)
+
+
+def _case_audit(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
+    kind = "thematic review" if logged[0].event.event_type.startswith("thematic.") else "dip audit"
+    state: case_audit.CaseAuditState | None = None
+    for item in logged:
+        state = case_audit.evolve(state, item.event, item.meta)
+        if within(item.meta) and isinstance(item.event, case_audit.AuditStarted | case_audit.FindingsPublished):
+            tally.audits["opened" if isinstance(item.event, case_audit.AuditStarted) else "closed"].append(
+                _audit_line(stream_id, kind, state)
+            )
+    if state is not None and state.phase != "complete":
+        tally.audits["in_progress"].append(_audit_line(stream_id, kind, state))
+
+
+def _audit_line(stream_id: str, kind: str, state: case_audit.CaseAuditState) -> AuditLine:
+    return AuditLine(audit_id=stream_id, kind=kind, focus=state.focus, start=state.start, phase=state.phase)
 
 
 def _plan(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
@@ -334,6 +372,14 @@ def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
     ):
         listed = "; ".join(f"{c.cycle_id} ({c.service}, {c.phase})" for c in cycles) or "none"
         lines.append(f"- {label}: {len(cycles)}: {listed}")
+    lines += ["", "## Thematic reviews and dip audits", ""]
+    for label, audits in (
+        ("Opened", figures.audits_opened),
+        ("Closed (findings published)", figures.audits_closed),
+        ("In progress", figures.audits_in_progress),
+    ):
+        listed = "; ".join(f"{a.audit_id} ({a.kind} on {a.focus}, {a.phase})" for a in audits) or "none"
+        lines.append(f"- {label}: {len(audits)}: {listed}")
     lines += [
         "",
         "## Deadlines met and missed",

@@ -359,3 +359,65 @@ def test_decisions_wait_for_the_pack_and_are_recorded_once():
     )
     with pytest.raises(Refusal, match="already recorded"):
         check_decisions(meeting(compiled(), decided), request, at("2027-03-05"))
+
+
+def audit_started(focus: str, start: str) -> dict:
+    from domain.case_audit import RUBRIC_QUESTIONS
+
+    return {
+        "focus": focus,
+        "service": None,
+        "start": date.fromisoformat(start),
+        "window": 20,
+        "closes_at": end_of(start),
+        "window_chase": (),
+        "calendar_digest": "c",
+        "questions": RUBRIC_QUESTIONS,
+    }
+
+
+def test_the_pack_lists_the_thematic_reviews_and_dip_audits_opened_closed_and_in_progress():
+    from domain import case_audit, dip_audit, thematic
+
+    opened = thematic.ThematicStarted(**audit_started("Neglect", "2027-01-11"))
+    sample = thematic.SampleTaken(snapshot_id=1, draw=None, cases=())
+    closed = thematic.ReviewsClosed(submitted=0, outstanding=())
+    state = None
+    for n, event in enumerate((opened, sample, closed), start=1):
+        state = case_audit.evolve(state, event, EventMeta(n, "qa.officer", at("2027-01-11")))
+    published = thematic.FindingsPublished(
+        key_findings="k",
+        strengths="s",
+        areas_for_development="a",
+        recommendations="r",
+        figures=case_audit.figures(state),
+        plan_id=None,
+        plan_actions=(),
+    )
+    figures = pack_figures(
+        [
+            *stream(
+                "thematic-2027-01-11-neglect",
+                ("2027-01-11", opened),
+                ("2027-01-11", sample),
+                ("2027-02-08", closed),
+                ("2027-02-22", published),
+            ),
+            *stream(
+                "dip-2027-02-15-plans",
+                ("2027-02-15", dip_audit.DipAuditStarted(**audit_started("Plans", "2027-02-15"))),
+            ),
+        ],
+        SINCE,
+        UNTIL,
+    )
+    assert [(a.audit_id, a.kind, a.phase) for a in figures.audits_opened] == [
+        ("dip-2027-02-15-plans", "dip audit", "sampling"),
+        ("thematic-2027-01-11-neglect", "thematic review", "sampling"),
+    ]
+    assert [(a.audit_id, a.phase) for a in figures.audits_closed] == [("thematic-2027-01-11-neglect", "complete")]
+    assert [(a.audit_id, a.focus) for a in figures.audits_in_progress] == [("dip-2027-02-15-plans", "Plans")]
+    markdown = pack_markdown(date(2027, 3, 8), figures)
+    assert "- Closed (findings published): 1: thematic-2027-01-11-neglect (thematic review on Neglect, complete)" in (
+        markdown
+    )
