@@ -25,6 +25,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleDescription,
     ScheduleRange,
     ScheduleSpec,
     ScheduleState,
@@ -107,9 +108,10 @@ async def install(
             planned=activity, installed_by=installed_by, sample_size=sample_size, calendar_digest=plan.calendar_digest
         )
         wanted[schedule_id(activity)] = entry
-    for sid in sorted(await _existing(client, plan.year) - wanted.keys()):
+    existing = await _existing(client, plan.year)
+    for sid in sorted(existing - wanted.keys()):
         handle = client.get_schedule_handle(sid)
-        if await _fired(handle, now):
+        if _fired(await handle.describe(), now):
             report.already_fired.append(sid)
         else:
             await handle.delete()
@@ -117,8 +119,7 @@ async def install(
     for sid, entry in wanted.items():
         schedule = _schedule(entry, task_queue)
         if starts_at(entry.planned) <= now:
-            exists = sid in await _existing(client, plan.year)
-            (report.already_fired if exists else report.past).append(sid)
+            (report.already_fired if sid in existing else report.past).append(sid)
             continue
         try:
             await client.create_schedule(sid, schedule)
@@ -133,7 +134,7 @@ async def install(
             entry
         ):
             report.unchanged.append(sid)
-        elif await _fired(handle, now):
+        elif _fired(described, now):
             report.already_fired.append(sid)
         else:
             # Paused stays paused: an emergency pause outlives a re-install.
@@ -147,9 +148,8 @@ async def install(
     return report
 
 
-async def _fired(handle, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+def _fired(described: ScheduleDescription, now: datetime) -> bool:
     """Started its activity already, or its moment has passed (a paused schedule then never fires)."""
-    described = await handle.describe()
     if described.info.recent_actions or described.schedule.state.remaining_actions == 0:
         return True
     calendars = described.schedule.spec.calendars
