@@ -26,11 +26,11 @@ from infra.cli.common import (
     JSON_OPTION,
     CliError,
     app,
+    database,
     emit,
     fail,
     person,
     run,
-    settings,
     temporal_client,
 )
 
@@ -88,10 +88,8 @@ def audit_verify(stream: str | None, all_streams: bool, chains_only: bool, as_js
 
 async def _verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyped-def]
     from activities.audit_log import AuditLog
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=4)
-    try:
+    async with database(max_size=4) as pool:
         log = AuditLog(pool)
         reports = await log.verify(stream)
         if stream and not reports:
@@ -100,8 +98,6 @@ async def _verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyp
             return reports, [], None
         differences, checked = await _cross_check(pool, log, stream, reports)
         return reports, differences, checked
-    finally:
-        await pool.close()
 
 
 async def _workflow_streams(pool, stream: str | None, reports) -> list[str]:  # type: ignore[no-untyped-def]
@@ -230,12 +226,6 @@ class Item:
     state: Any  # the full fold, or None
 
 
-async def _pool():  # type: ignore[no-untyped-def]
-    from infra.db import create_pool
-
-    return await create_pool(settings().require_database_url(), max_size=2)
-
-
 def _full_state(kind, events) -> Any:  # type: ignore[no-untyped-def]
     from domain.audit_views import rebuild
 
@@ -312,11 +302,8 @@ def audit_history(item_id: str, actor: str, as_json: bool) -> None:
 
 
 async def _history(item_id: str, reader: str) -> Item:
-    pool = await _pool()
-    try:
+    async with database(max_size=2) as pool:
         return await read_item(pool, item_id, reader, "history")
-    finally:
-        await pool.close()
 
 
 # --- replay -----------------------------------------------------------------------------------
@@ -372,13 +359,10 @@ async def _replay(item_id: str, reader: str, moment):  # type: ignore[no-untyped
     from domain.audit_views import as_of, moment_problem, rebuild
 
     detail = f"as of {moment.end.isoformat()} (given {moment.text!r})" if moment else "current state"
-    pool = await _pool()
-    try:
+    async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "replay", detail)
         async with pool.acquire() as conn:
             now = await conn.fetchval("SELECT now()")
-    finally:
-        await pool.close()
     if item.kind is None or not item.kind.replayable:
         raise CliError(
             f"{item_id} is a {_kind_name(item.kind)}: it has no state to rebuild; see `qa audit history {item_id}`", 1
@@ -500,8 +484,7 @@ async def _export(item_id: str, reader: str, out: Path):  # type: ignore[no-unty
     from domain.items import case_numbers
     from infra.engine_history import NoHistory, runs_json
 
-    pool = await _pool()
-    try:
+    async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "export", f"to {out}")
         kind = item.kind
         runs = None
@@ -523,8 +506,6 @@ async def _export(item_id: str, reader: str, out: Path):  # type: ignore[no-unty
                 break
         async with pool.acquire() as conn:
             exported_at = await conn.fetchval("SELECT now()")
-    finally:
-        await pool.close()
 
     chain = chain_of(item_id, events, head if head["hash"] else None)
     state = _full_state(kind, as_of(events, None))
@@ -752,8 +733,7 @@ async def _access_log(item_id: str | None, reader: str):  # type: ignore[no-unty
     from activities.directory import Directory
     from domain.directory import Role
 
-    pool = await _pool()
-    try:
+    async with database(max_size=2) as pool:
         access = AccessLog(pool)
         member = await Directory(pool, AuditLog(pool)).staff_member(reader)
         allowed = member is not None and member.active and member.has(Role.AUDITOR)
@@ -762,5 +742,3 @@ async def _access_log(item_id: str | None, reader: str):  # type: ignore[no-unty
         if not allowed:
             raise CliError(f"refused: {refusal}", 1)
         return await access.entries(item_id)
-    finally:
-        await pool.close()

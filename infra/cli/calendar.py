@@ -380,13 +380,9 @@ async def _require_qa_team(staff_id: str, what: str) -> None:
     from activities.audit_log import AuditLog
     from activities.directory import Directory
     from domain.directory import Role
-    from infra.cli.common import CliError
-    from infra.db import create_pool
+    from infra.cli.common import CliError, database
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         member = await Directory(pool, AuditLog(pool)).staff_member(staff_id)
-    finally:
-        await pool.close()
     if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
         raise CliError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")

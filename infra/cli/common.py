@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -75,6 +76,18 @@ def settings():  # type: ignore[no-untyped-def]
     from infra.settings import Settings
 
     return Settings.from_env()
+
+
+@asynccontextmanager
+async def database(max_size: int = 1) -> AsyncIterator[Any]:
+    """A pool on the stack's PostgreSQL for one command, closed once the command is done with it."""
+    from infra.db import create_pool
+
+    pool = await create_pool(settings().require_database_url(), max_size=max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
@@ -384,10 +397,8 @@ async def sample_cases(started_by: str, noun: str):  # type: ignore[no-untyped-d
     from activities.audit_log import AuditLog
     from activities.directory import Directory
     from domain.directory import Role
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         directory = Directory(pool, AuditLog(pool))
         member = await directory.staff_member(started_by)
         if member is None or not member.active or Role.QA_OFFICER not in member.roles:
@@ -396,8 +407,6 @@ async def sample_cases(started_by: str, noun: str):  # type: ignore[no-untyped-d
                 f" the directory does not list them as a {Role.QA_OFFICER.value}"
             )
         snapshot_id, cases = await directory.latest_cases()
-    finally:
-        await pool.close()
     if snapshot_id is None:
         raise CliError("refused: no open cases were imported yet: run `qa cases import`")
     return snapshot_id, cases
@@ -427,10 +436,8 @@ async def replay_streams(
     rebuilt with the same reducer the workflows and auditors use."""
     from activities.audit_log import AuditLog
     from domain.events import fold
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT stream_id FROM audit_events WHERE event_type = $1"
@@ -441,8 +448,6 @@ async def replay_streams(
             )
         log = AuditLog(pool)
         return [(row["stream_id"], fold(reducer, registry, await log.read_stream(row["stream_id"]))) for row in rows]
-    finally:
-        await pool.close()
 
 
 def line(label: str, text: str) -> None:

@@ -13,7 +13,19 @@ from typing import Any, TypeVar
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, change, emit, fail, model, run, settings, temporal_client
+from infra.cli.common import (
+    JSON_OPTION,
+    CliError,
+    app,
+    change,
+    database,
+    emit,
+    fail,
+    model,
+    run,
+    settings,
+    temporal_client,
+)
 
 T = TypeVar("T")
 
@@ -182,11 +194,7 @@ async def _recorded(log, concern_id: str):  # type: ignore[no-untyped-def]
 async def _with_directory(use: Callable[[Any, Any], Awaitable[T]]) -> T:
     from activities.audit_log import AuditLog
     from activities.directory import Directory
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         log = AuditLog(pool)
         return await use(Directory(pool, log), log)
-    finally:
-        await pool.close()

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, emit, fail, run, settings
+from infra.cli.common import JSON_OPTION, CliError, app, database, emit, fail, run
 
 T = TypeVar("T")
 
@@ -45,15 +45,12 @@ def _parse(parser: Callable[[str, str], T], path: Path) -> T:
 async def _with_directory(use: Callable[[Any], Awaitable[T]]) -> T:
     from activities.audit_log import AuditLog
     from activities.directory import Directory, DirectoryRefusal
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
-        return await use(Directory(pool, AuditLog(pool)))
-    except DirectoryRefusal as exc:
-        raise CliError(f"refused: {exc}") from None
-    finally:
-        await pool.close()
+    async with database() as pool:
+        try:
+            return await use(Directory(pool, AuditLog(pool)))
+        except DirectoryRefusal as exc:
+            raise CliError(f"refused: {exc}") from None
 
 
 def _now():  # type: ignore[no-untyped-def]

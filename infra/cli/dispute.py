@@ -28,12 +28,12 @@ from infra.cli.common import (
     CliError,
     app,
     change,
+    database,
     emit,
     fail,
     model,
     person,
     run,
-    settings,
     start_item,
     temporal_client,
     when,
@@ -355,28 +355,16 @@ async def _opened(handle) -> None:  # type: ignore[no-untyped-def]
 
 async def _read_stream(stream_id: str) -> list:  # type: ignore[type-arg]
     from activities.audit_log import AuditLog
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         return await AuditLog(pool).read_stream(stream_id)
-    finally:
-        await pool.close()
 
 
 async def _disputes_of(review_id: str) -> int:
     """How many disputes the audit log holds about `review_id` (streams `<review_id>-dispute-<n>`)."""
-    from infra.db import create_pool
-
     prefix = f"{review_id}-dispute-"
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT stream_id FROM audit_streams WHERE left(stream_id, length($1)) = $1", prefix
-            )
-    finally:
-        await pool.close()
+    async with database() as pool, pool.acquire() as conn:
+        rows = await conn.fetch("SELECT stream_id FROM audit_streams WHERE left(stream_id, length($1)) = $1", prefix)
     return sum(1 for row in rows if row["stream_id"].removeprefix(prefix).isdigit())
 
 

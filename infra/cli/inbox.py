@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from infra.cli.common import JSON_OPTION, app, emit, fail, run, settings
+from infra.cli.common import JSON_OPTION, app, database, emit, fail, run
 
 
 @app.command("inbox")
@@ -60,10 +60,6 @@ async def _inbox(person: str):  # type: ignore[no-untyped-def]
     from datetime import UTC
 
     from activities.notifications import Outbox
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         return await Outbox(pool).inbox(person, datetime.now(UTC))
-    finally:
-        await pool.close()

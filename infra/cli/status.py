@@ -17,12 +17,12 @@ import click
 from infra.cli.common import (
     JSON_OPTION,
     app,
+    database,
     describe_item,
     emit,
     fail,
     replay_streams,
     run,
-    settings,
     when,
 )
 
@@ -81,10 +81,8 @@ async def _overdue_duties():  # type: ignore[no-untyped-def]
     from domain.duties import overdue
     from domain.events import fold
     from domain.items import kind_of_stream
-    from infra.db import create_pool
 
-    pool = await create_pool(settings().require_database_url(), max_size=1)
-    try:
+    async with database() as pool:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT DISTINCT stream_id FROM audit_events"
@@ -100,8 +98,6 @@ async def _overdue_duties():  # type: ignore[no-untyped-def]
             state = fold(kind.reducer, kind.registry, events)
             if not state.ended:
                 found += [(row["stream_id"], kind.name, d) for d in overdue(state.duties)]
-    finally:
-        await pool.close()
     return sorted(found, key=lambda f: (f[2].due_at, f[0], f[2].key))
 
 
