@@ -326,11 +326,12 @@ def evolve(state: SpotlightState | None, event: DomainEvent, meta: EventMeta) ->
 
 
 def team_managers(staff: Sequence[StaffMember]) -> tuple[str, ...]:
-    """Who sends a team's documents and list: its team manager; or, for a team with none (the QA
-    team, led by the Head of QA), the one most of its staff report to."""
-    managers = tuple(m.staff_id for m in staff if Role.TEAM_MANAGER in m.roles)
-    if managers:
-        return managers
+    """Who sends a team's documents and list: its team manager."""
+    return tuple(m.staff_id for m in staff if Role.TEAM_MANAGER in m.roles)
+
+
+def most_reported_to(staff: Sequence[StaffMember]) -> tuple[str, ...]:
+    """For a team with no team manager (the QA team, led by the Head of QA): whom most of its staff report to."""
     reporting = Counter(m.line_manager for m in staff if m.line_manager)
     if not reporting:
         return ()

@@ -329,9 +329,9 @@ class SpotlightWorkflow:
             await require_role(member, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
             if member in in_team:
                 raise refused(Refusal(f"{member} works in the {team_name} team: its colleagues from elsewhere visit"))
-        managers = [m.staff_id for m in team.staff if Role.TEAM_MANAGER in m.roles]
+        managers = spotlight.team_managers(team.staff)
         if not managers and workflow.patched("spotlight-team-without-a-team-manager"):
-            managers = list(spotlight.team_managers(team.staff))
+            managers = spotlight.most_reported_to(team.staff)
         if len(managers) != 1:
             raise refused(Refusal(f"the directory lists {len(managers)} team managers in {team_name}; it needs one"))
         today = _today()
