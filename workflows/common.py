@@ -43,6 +43,17 @@ async def run_activity(method: Any, argument: Any) -> Any:
 QA_TEAM = (Role.QA_OFFICER, Role.HEAD_OF_QA)
 
 
+async def run_activity_or_refuse(method: Any, argument: Any, error_type: str, why: str) -> Any:
+    """An activity whose domain error of `error_type` is the person's one-line refusal ("why: ...")."""
+    try:
+        return await run_activity(method, argument)
+    except ActivityError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == error_type:
+            raise refused(Refusal(f"{why}: {cause.message}")) from None
+        raise
+
+
 async def first_working_day(day: date) -> DueMoment:
     """The end of `day`, or of the first working day after it: the calendar activity decides."""
     return await run_activity(CalendarActivities.due_at, DueRequest(start=day - timedelta(days=1), working_days=1))
@@ -85,13 +96,9 @@ async def add_to_plan(request: AddFindings, plan: str) -> AddedFindings:
 
     `plan` names it in words ("the team's action plan") for the refusal.
     """
-    try:
-        return await run_activity(ActionPlanActivities.add_findings, request)
-    except ActivityError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == "PlanRefused":
-            raise refused(Refusal(f"{plan} refused the actions: {cause.message}")) from None
-        raise
+    return await run_activity_or_refuse(
+        ActionPlanActivities.add_findings, request, "PlanRefused", f"{plan} refused the actions"
+    )
 
 
 async def add_report_actions(request: PublishReport, source: str) -> AddedFindings:

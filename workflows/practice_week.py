@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain import practice_week
 from domain.directory import Role
@@ -37,7 +36,14 @@ from domain.practice_week import (
     WeekStarted,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, require_role, require_senior_leader, run_activity
+from workflows.common import (
+    QA_TEAM,
+    Notifier,
+    require_role,
+    require_senior_leader,
+    run_activity,
+    run_activity_or_refuse,
+)
 from workflows.duties import DutyKeeper
 from workflows.recording import EventRecorder, check, refused
 
@@ -111,13 +117,12 @@ class PracticeWeekWorkflow:
         )
         numbers = request.observation.case_numbers
         if numbers:
-            try:
-                await run_activity(DirectoryActivities.listed_cases, ListCases(case_numbers=numbers))
-            except ActivityError as exc:
-                cause = exc.cause
-                if isinstance(cause, ApplicationError) and cause.type == "SampleRefused":
-                    raise refused(Refusal(f"name children by their open case numbers only: {cause.message}")) from None
-                raise
+            await run_activity_or_refuse(
+                DirectoryActivities.listed_cases,
+                ListCases(case_numbers=numbers),
+                "SampleRefused",
+                "name children by their open case numbers only",
+            )
         return await self._recorder.record_built(
             request.actor,
             lambda s: (
