@@ -119,13 +119,18 @@ async def sleep_until(env, moment) -> None:
     await env.sleep(moment - await env.get_current_time())
 
 
-async def told(app_pool, person: str, kind: str) -> list[str]:
-    """The subjects of what `person` was told, of one notification kind."""
+async def inbox(app_pool, person: str):
+    """What `person` has to do and was told, as `qa inbox` shows it."""
     from datetime import UTC, datetime
 
     from activities.notifications import Outbox
 
-    return [n.subject for n in (await Outbox(app_pool).inbox(person, datetime.now(UTC))).told if n.kind == kind]
+    return await Outbox(app_pool).inbox(person, datetime.now(UTC))
+
+
+async def told(app_pool, person: str, kind: str = "info") -> list[str]:
+    """The subjects of what `person` was told, of one notification kind."""
+    return [n.subject for n in (await inbox(app_pool, person)).told if n.kind == kind]
 
 
 async def refused_start(env, settings, app_pool, run_method, request, workflow_id: str) -> str:

@@ -24,7 +24,7 @@ from domain.duties import duty
 from domain.events import fold
 from domain.rubric import CRITERION_IDS, Evidence
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.workflows.conftest import eventually, inbox, refused, sleep_until, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.dip_audit import DipAuditInput, DipAuditWorkflow
 from workflows.thematic_review import ThematicInput, ThematicReviewWorkflow
@@ -101,14 +101,6 @@ async def stop(handle) -> None:
         await handle.terminate()
 
 
-async def inbox(app_pool, person: str):
-    from datetime import UTC
-
-    from activities.notifications import Outbox
-
-    return (await Outbox(app_pool).inbox(person, datetime.now(UTC))).to_do
-
-
 async def test_a_thematic_review_closes_on_the_twentieth_working_day_and_chases_a_late_reviewer(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
@@ -174,7 +166,7 @@ async def test_a_thematic_review_closes_on_the_twentieth_working_day_and_chases_
     assert (published.phase, figures.sampled, figures.submitted, figures.late) == ("complete", 2, 1, 1)
     assert figures.outstanding == (second.case_number,)
     assert {(q.question_id, q.some) for q in figures.questions} == {(q, 1) for q in CRITERION_IDS}
-    assert "findings" not in {t.task_key for t in (await inbox(app_pool, "qa.officer"))}
+    assert "findings" not in {t.task_key for t in (await inbox(app_pool, "qa.officer")).to_do}
 
     final = await review.result()
     log = AuditLog(app_pool)
@@ -360,6 +352,6 @@ async def test_a_random_dip_audit_closes_when_its_own_window_ends(
     assert (state.phase, len(state.outstanding_at_close)) == ("reporting", 2)
     assert state.findings_due.due_at == DIP_FINDINGS_DUE
     assert "Publish the findings of the dip audit on Neglect plans" in {
-        t.subject for t in await inbox(app_pool, "qa.officer")
+        t.subject for t in (await inbox(app_pool, "qa.officer")).to_do
     }
     await stop(audit)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from activities.audit_log import AuditLog
-from activities.notifications import Outbox
 from domain import cpr_cycle, review
 from domain.action_plan import PlanInput, SmartAction
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
@@ -29,7 +28,7 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until
+from tests.workflows.conftest import eventually, inbox, refused, sleep_until
 from tests.workflows.test_action_plan import start_plan
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
@@ -87,10 +86,6 @@ async def review_of(env, state, case_number: str) -> WorkflowHandle:
 
     await eventually(opened)
     return handle
-
-
-async def inbox(app_pool, person: str):
-    return await Outbox(app_pool).inbox(person, datetime.now(UTC))
 
 
 async def test_the_sample_is_random_among_children_supported_four_weeks_and_provable(

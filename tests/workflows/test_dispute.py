@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from activities.audit_log import AuditLog
-from activities.notifications import Outbox
 from domain import dispute
 from domain.dispute import (
     AllocateModerator,
@@ -21,7 +20,7 @@ from domain.dispute import (
 )
 from domain.events import fold
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, inbox, refused, sleep_until, told
 from workflows.dispute import DisputeInput, DisputeWorkflow
 
 CASE = "LCS-100701"  # priya.practitioner's
@@ -64,27 +63,9 @@ async def at_stage(handle: WorkflowHandle, stage: str):
     return await eventually(there)
 
 
-async def sleep_until(env, moment: datetime) -> None:
-    await env.sleep(moment - await env.get_current_time())
-
-
 async def stop(handle: WorkflowHandle) -> None:
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         await handle.terminate()
-
-
-async def refused(handle, update, request) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await handle.execute_update(update, request)
-    return failure.value.cause.message
-
-
-async def inbox(app_pool, person: str):
-    return await Outbox(app_pool).inbox(person, datetime.now(UTC))
-
-
-async def told(app_pool, person: str, kind: str = "info") -> list[str]:
-    return [n.subject for n in (await inbox(app_pool, person)).told if n.kind == kind]
 
 
 async def tasks(app_pool, person: str) -> list[tuple[str, datetime]]:

@@ -6,13 +6,12 @@ import asyncio
 import base64
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.audit_log import AuditLog
-from activities.notifications import Outbox
 from domain import staff_concern
 from domain.cpr_cycle import AllocateReviewer
 from domain.events import fold
@@ -20,7 +19,7 @@ from domain.staff_concern import CONCERN_EVENTS, RESPONSE_WORKING_DAYS, RaiseCon
 from domain.working_days import LONDON
 from infra.calendar_source import load_calendar
 from infra.cli.main import main
-from tests.workflows.conftest import eventually
+from tests.workflows.conftest import eventually, inbox
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.review import ReviewWorkflow
 from workflows.staff_concern import StaffConcernWorkflow
@@ -46,10 +45,6 @@ async def refused(handle: WorkflowHandle, request: RespondToConcern) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as failure:
         await handle.execute_update(StaffConcernWorkflow.respond, request)
     return failure.value.cause.message
-
-
-async def inbox(app_pool, person: str):
-    return await Outbox(app_pool).inbox(person, datetime.now(UTC))
 
 
 def history_text(history) -> str:
