@@ -144,3 +144,20 @@ async def refused_start(env, settings, app_pool, run_method, request, workflow_i
         await handle.result()
     assert await AuditLog(app_pool).read_stream(workflow_id) == []
     return failure.value.cause.message
+
+
+async def audited(app_pool, stream_id: str, state) -> list:
+    """An item's audit stream folds, through its kind's own reducer, to the workflow's state; every
+    event reads in words (`qa audit history`); every chain in the log is intact. Returns the events."""
+    from activities.audit_log import AuditLog
+    from domain.audit_views import describe
+    from domain.events import fold
+    from domain.items import kind_of_stream
+
+    log = AuditLog(app_pool)
+    events = await log.read_stream(stream_id)
+    kind = kind_of_stream(stream_id, (e.event_type for e in events))
+    assert kind is not None and fold(kind.reducer, kind.registry, events) == state
+    assert not [e.event_type for e in events if describe(e.event_type, e.payload).startswith(e.event_type)]
+    assert all(report.ok for report in await log.verify())
+    return events

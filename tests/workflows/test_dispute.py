@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from activities.audit_log import AuditLog
-from domain import dispute
 from domain.dispute import (
     AllocateModerator,
     RecordConversation,
@@ -18,9 +17,8 @@ from domain.dispute import (
     RecordThreeWay,
     dispute_id,
 )
-from domain.events import fold
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, inbox, refused, sleep_until, told
+from tests.workflows.conftest import audited, eventually, inbox, refused, sleep_until, told
 from workflows.dispute import DisputeInput, DisputeWorkflow
 
 CASE = "LCS-100701"  # priya.practitioner's
@@ -70,15 +68,6 @@ async def stop(handle: WorkflowHandle) -> None:
 
 async def tasks(app_pool, person: str) -> list[tuple[str, datetime]]:
     return [(t.task_key, t.due_at) for t in (await inbox(app_pool, person)).to_do]
-
-
-async def audited(app_pool, handle: WorkflowHandle, state) -> list:
-    """The audit stream folds to the workflow's own state, and every chain is intact."""
-    log = AuditLog(app_pool)
-    events = await log.read_stream(handle.id)
-    assert fold(dispute.evolve, dispute.DISPUTE_EVENTS, events) == state
-    assert all(report.ok for report in await log.verify())
-    return events
 
 
 def conversation(actor: str, decision: str, issues: str = "the grade and the weight given to direct work"):
@@ -142,7 +131,7 @@ async def test_a_dispute_resolved_in_the_reviewer_and_practitioner_conversation(
             f"The dispute about the review of case {CASE} was resolved at stage 1"
             " (conversation between the reviewer and the practitioner)"
         )
-    events = await audited(app_pool, handle, final)
+    events = await audited(app_pool, handle.id, final)
     assert [(e.event_type, e.actor) for e in events] == [
         ("dispute.raised", "priya.practitioner"),
         ("dispute.stage_opened", "priya.practitioner"),
@@ -223,7 +212,7 @@ async def test_a_dispute_escalated_stage_by_stage_to_the_head_of_qa(
             f"Final decision on the dispute about the review of case {CASE}, by quinn.hoqa at stage 3"
             " (decision of the Head of QA)"
         )
-    events = await audited(app_pool, handle, final)
+    events = await audited(app_pool, handle.id, final)
     assert [e.event_type for e in events] == [
         "dispute.raised",
         "dispute.stage_opened",
@@ -293,7 +282,7 @@ async def test_stage_windows_passing_escalate_on_their_own(
     )
     final = await handle.result()
     assert final.status == "decided"
-    events = await audited(app_pool, handle, final)
+    events = await audited(app_pool, handle.id, final)
     assert [(e.event_type, e.actor) for e in events if e.actor == "qa-engine"] == [
         ("dispute.reminded", "qa-engine"),
         ("dispute.escalated", "qa-engine"),
@@ -351,7 +340,7 @@ async def test_the_head_of_qa_as_moderator_passes_the_dispute_to_the_principal_s
         "principal_social_worker",
         "paula.psw",
     )
-    await audited(app_pool, handle, final)
+    await audited(app_pool, handle.id, final)
     await keep_history(handle, "dispute_head_of_qa_involved_decided_by_psw")
 
 
@@ -382,7 +371,7 @@ async def test_the_head_of_qa_as_reviewer_passes_the_dispute_to_the_principal_so
     await handle.execute_update(
         DisputeWorkflow.record_decision, RecordDecision(actor="paula.psw", issues="the grade", decision="stands")
     )
-    await audited(app_pool, handle, await handle.result())
+    await audited(app_pool, handle.id, await handle.result())
 
 
 async def test_every_refusal_records_nothing(time_skipping_env, worker, settings, example_authority, app_pool):
@@ -505,7 +494,7 @@ async def test_with_nobody_independent_to_decide_the_qa_officers_are_alerted_unt
     assert await told(app_pool, "qa.officer", "alert") == [
         f"The dispute about the review of case {CASE} has nobody to decide it"
     ]
-    await audited(app_pool, handle, state)
+    await audited(app_pool, handle.id, state)
     await stop(handle)
 
 
@@ -537,4 +526,4 @@ async def test_a_dispute_waiting_for_someone_to_decide_can_still_be_settled_at_i
     )
     final = await handle.result()
     assert (final.status, final.stage) == ("resolved", "moderator")
-    await audited(app_pool, handle, final)
+    await audited(app_pool, handle.id, final)

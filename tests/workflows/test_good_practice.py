@@ -6,13 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from activities.audit_log import AuditLog
 from domain import good_practice
 from domain.duties import duty
-from domain.events import fold
 from domain.good_practice import InquiryRecord, NominateTeam, RecordInquiry
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
+from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
 from workflows.good_practice import GoodPracticeWorkflow, GpcInput
 
 MONTH = date(2027, 3, 1)
@@ -121,10 +119,7 @@ async def test_a_nominated_team_shares_its_good_practice_in_an_appreciative_inqu
             "Good practice recognised: the Children in Need team" in s for s in await told(app_pool, person, "info")
         )
 
-    log = AuditLog(app_pool)
-    events = await log.read_stream(handle.id)
-    assert fold(good_practice.evolve, good_practice.GPC_EVENTS, events) == state
-    assert all(r.ok for r in await log.verify(handle.id))
+    await audited(app_pool, handle.id, state)
     await keep_history(handle, "good_practice_conversation")
 
 

@@ -6,13 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from activities.audit_log import AuditLog
 from domain import practice_week
 from domain.duties import duty
-from domain.events import fold
 from domain.practice_week import AgreeTheme, CloseWeek, Observation, RecordObservation
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
+from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
 from tests.workflows.test_qapm import earlier_meeting
 from workflows.practice_week import PracticeWeekInput, PracticeWeekWorkflow
 
@@ -120,10 +118,7 @@ async def test_leaders_observe_a_week_themed_by_the_qapm_and_the_qa_officer_clos
     assert await handle.result() == state
     assert any("is closed: its summary and learning" in s for s in await told(app_pool, "alex.assistant", "info"))
 
-    log = AuditLog(app_pool)
-    events = await log.read_stream(handle.id)
-    assert fold(practice_week.evolve, practice_week.PRACTICE_WEEK_EVENTS, events) == state
-    assert all(r.ok for r in await log.verify(handle.id))
+    await audited(app_pool, handle.id, state)
     await keep_history(handle, "practice_week")
 
 

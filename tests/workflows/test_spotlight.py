@@ -9,9 +9,7 @@ import pytest
 from activities.audit_log import AuditLog
 from domain import spotlight
 from domain.action_plan import SmartAction
-from domain.audit_views import describe
 from domain.duties import duty
-from domain.events import fold
 from domain.naming import team_plan_id
 from domain.rubric import Grade
 from domain.spotlight import (
@@ -30,7 +28,7 @@ from domain.spotlight import (
     SpotlightReport,
 )
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, refused_start, sleep_until, told
+from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
@@ -178,12 +176,7 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
     assert plan_state.owner == "nadia.manager"
     assert [(a.action_id, a.source) for a in plan_state.actions] == [("A1", f"{handle.id} action 1")]
 
-    log = AuditLog(app_pool)
-    events = await log.read_stream(handle.id)
-    assert fold(spotlight.evolve, spotlight.SPOTLIGHT_EVENTS, events) == state
-    # `qa audit history` puts every event in words, none shown as raw JSON.
-    assert not [e.event_type for e in events if describe(e.event_type, e.payload).startswith(e.event_type)]
-    assert all(r.ok for r in await log.verify(handle.id))
+    await audited(app_pool, handle.id, state)
     assert "| every child's plan has timescales |" in spotlight.report_markdown(state)
     await keep_history(handle, "spotlight")
 
