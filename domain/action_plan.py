@@ -356,14 +356,8 @@ def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:
     return tuple(actions)
 
 
-class AddAction(Request):
-    """A SMART action. Every field may arrive empty so the refusal can name all that is missing."""
-
-    action: str = ""
-    support: str = ""
-    responsible: str = ""
-    by_when: date | None = None
-    evidence: str = ""
+class AddAction(Request, SmartAction):
+    """The owner's SMART action. Every field may arrive empty so the refusal can name all that is missing."""
 
 
 class AddFromFinding(AddAction):
@@ -432,7 +426,7 @@ def _future(by_when: date, today: date) -> None:
         raise Refusal(f"by when must be a date in the future (after {today.isoformat()}), not {by_when.isoformat()}")
 
 
-def check_smart(request: AddAction, today: date) -> None:
+def check_smart(request: SmartAction, today: date) -> None:
     """An action is SMART or refused, naming every part it lacks."""
     missing = [
         label
@@ -445,11 +439,11 @@ def check_smart(request: AddAction, today: date) -> None:
     _future(request.by_when, today)
 
 
-def check_smart_actions(actor: str, actions: Iterable[BaseModel], today: date) -> None:
-    """Every action (with the SMART fields) is SMART, or the refusal names the first that is not (1 is the first)."""
+def check_smart_actions(actions: Iterable[SmartAction], today: date) -> None:
+    """Every action is SMART, or the refusal names the first that is not (1 is the first)."""
     for number, action in enumerate(actions, start=1):
         try:
-            check_smart(AddAction(actor=actor, **action.model_dump()), today)
+            check_smart(action, today)
         except Refusal as exc:
             raise Refusal(f"action {number}: {exc}") from None
 

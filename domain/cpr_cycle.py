@@ -410,7 +410,7 @@ def check_plan_actions(request: PublishReport, today: date) -> None:
         raise Refusal("say which action plan the actions go to")
     if request.plan_id and not request.actions:
         raise Refusal(f"no actions to add to {request.plan_id}: give the actions, or leave the plan out")
-    check_smart_actions(request.actor, request.actions, today)
+    check_smart_actions(request.actions, today)
 
 
 def check_publication(state: CycleState | None, request: PublishReport, today: date) -> None:

@@ -641,7 +641,7 @@ def check_decisions(state: QapmState | None, request: RecordDecisions, now: date
             "record at least one decision: the next thematic focus, the Practice Week theme, actions for the"
             " service-wide plan, a Measuring Progress answer, or notes"
         )
-    check_smart_actions(request.actor, request.actions, now.astimezone(LONDON).date())
+    check_smart_actions(request.actions, now.astimezone(LONDON).date())
     seen: set[str] = set()
     for answer in request.progress:
         if not answer.item.strip():

@@ -528,7 +528,7 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     _text(report.barriers, "the barriers to address (say 'none' if there are none)")
     if not report.actions:
         raise Refusal("the report needs a SMART action plan: at least one action")
-    check_smart_actions(request.actor, report.actions, today)
+    check_smart_actions(report.actions, today)
 
 
 def check_finalise(state: SpotlightState | None, request: FinaliseReport) -> None:
