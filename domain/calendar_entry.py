@@ -13,13 +13,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.qa_calendar import PlannedActivity
+from domain.sampling import MAX_SAMPLE
 
 FOCUS_WITHIN = 5  # working days for the QA officer to get a thematic focus agreed
 ARRANGE_WITHIN = 2  # working days to name a spotlight's lead and members
@@ -31,7 +32,7 @@ class EntryInput(BaseModel):
 
     planned: PlannedActivity
     installed_by: str  # the QA officer who installed the calendar: the activities' starter
-    sample_size: int  # children sampled by a scheduled CPR cycle or thematic review
+    sample_size: int = Field(ge=1, le=MAX_SAMPLE)  # children sampled by a scheduled CPR cycle or thematic review
     calendar_digest: str
 
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.audit_chain import canonical_json
 
 METHOD = "sha256-rank/v1"
+MAX_SAMPLE = 200  # children one cycle, review or audit samples at most
 MIN_SUPPORT = timedelta(weeks=4)
 
 

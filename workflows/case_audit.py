@@ -37,6 +37,7 @@ from domain.case_audit import (
 )
 from domain.directory import Role
 from domain.events import SYSTEM_ACTOR
+from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
 from workflows.common import QA_TEAM, Notifier, add_report_actions, require_role, run_activity
 from workflows.duties import DutyKeeper
@@ -56,7 +57,7 @@ class CaseAuditInput(BaseModel):
     focus: str = Field(min_length=1, max_length=200)
     start: date
     service: str | None = None  # a random sample's service; None: every service
-    sample_size: int | None = Field(default=None, ge=1, le=200)
+    sample_size: int | None = Field(default=None, ge=1, le=MAX_SAMPLE)
     cases: tuple[str, ...] = ()  # or the cases, listed one by one
     seed: str | None = None
     questions: QuestionSet | None = None  # None: the CPR rubric's criteria

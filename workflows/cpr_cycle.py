@@ -44,6 +44,7 @@ from domain.cpr_cycle import (
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
+from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
 from workflows.common import Notifier, add_report_actions, require_role, run_activity
 from workflows.recording import EventRecorder, check, refused
@@ -61,7 +62,7 @@ class CycleInput(BaseModel):
 
     service: str = Field(min_length=1)
     start: date
-    sample_size: int = Field(ge=1, le=200)
+    sample_size: int = Field(ge=1, le=MAX_SAMPLE)
     seed: str | None = None
     started_by: str = Field(min_length=1)
 

@@ -218,7 +218,11 @@ def calendar_install(year: str, sample: str, actor: str) -> None:
     from infra.schedules import install
 
     plan = _plan(_year(year))
+    from domain.sampling import MAX_SAMPLE
+
     size = whole_number(sample, "--sample")
+    if not 1 <= size <= MAX_SAMPLE:
+        fail(f"--sample is 1 to {MAX_SAMPLE} children, not {size}")
     installed_by = person(actor)
     run(_require_qa_team(installed_by, "install the QA calendar"))
 

@@ -132,3 +132,11 @@ def test_a_malformed_calendar_is_one_line_and_leaves_the_calendar_in_force(capsy
         qa(capsys, "calendar", "plan", "--year", "twenty")[2]
         == "qa: --year must be a year such as 2027, not 'twenty'\n"
     )
+
+
+def test_a_calendar_install_with_no_children_to_sample_is_refused_before_anything_is_asked(capsys):
+    assert qa(capsys, "calendar", "install", "--year", "2027", "--sample", "0", "--as", "qa.officer") == (
+        2,
+        "",
+        "qa: --sample is 1 to 200 children, not 0\n",
+    )
