@@ -26,6 +26,7 @@ from domain.events import fold
 from domain.working_days import LONDON
 from infra.cli.main import main
 from infra.settings import Settings
+from tests.clock import sleep_until, time_skipping
 from tests.conftest import binary
 from worker.main import build_worker
 
@@ -52,31 +53,27 @@ async def _stack(env: WorkflowEnvironment, database, app_pool, tmp_path: Path, m
         "QA_TASK_QUEUE": settings.task_queue,
     }.items():
         monkeypatch.setenv(name, value)
-    try:
-        async with build_worker(env.client, app_pool, settings):
-            yield
-    finally:
-        await env.shutdown()
+    async with build_worker(env.client, app_pool, settings):
+        yield
 
 
 @pytest.fixture
 async def stack(database, app_pool, tmp_path, monkeypatch) -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server and the production worker, with the CLI pointed at both."""
-    env = await WorkflowEnvironment.start_local(
+    async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter, ui=False
-    )
-    async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
-        yield env
+    ) as env:
+        async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
+            yield env
 
 
 @pytest.fixture
 async def skipping_stack(database, app_pool, tmp_path, monkeypatch) -> AsyncIterator[WorkflowEnvironment]:
-    """The same on the time-skipping test server, whose clock moves only when the test sleeps."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
-        yield env
+    """The same on the time-skipping test server, whose clock starts at tests.clock.EPOCH and moves only
+    when the test sleeps."""
+    async with time_skipping(tmp_path) as env:
+        async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
+            yield env
 
 
 async def qa(capsys, *args: str) -> tuple[int, str, str]:
@@ -461,8 +458,7 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
     assert await ok(capsys, "overdue") == "no reviews are overdue\n"
 
     # Two working days after the due date: the breach and the first escalation are recorded.
-    now = await skipping_stack.get_current_time()
-    await skipping_stack.sleep(datetime(2027, 12, 1, 9, tzinfo=LONDON) - now)
+    await sleep_until(skipping_stack, datetime(2027, 12, 1, 9, tzinfo=LONDON))
     out = await ok(capsys, "overdue")
     assert out.splitlines() == [
         "1 review overdue",

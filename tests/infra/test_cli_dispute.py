@@ -18,6 +18,7 @@ from activities.audit_log import AuditLog
 from domain import dispute
 from domain.events import fold
 from infra.cli.common import when
+from tests.clock import sleep_until
 from tests.infra.test_cli_cpr import (  # noqa: F401 - `stack` and `skipping_stack` are fixtures
     CASE,
     CYCLE,
@@ -294,7 +295,7 @@ async def test_a_stage_whose_window_passes_moves_on_by_itself(skipping_stack, ca
     due_1 = dispute.StageRecord.model_validate((await shown(capsys, DISPUTE))["stages"][0]).due_at
 
     # Nobody records stage 1 in its 3 working days: the engine passes it to stage 2.
-    await skipping_stack.sleep(due_1 - await skipping_stack.get_current_time() + timedelta(hours=1))
+    await sleep_until(skipping_stack, due_1 + timedelta(hours=1))
     for _ in range(100):
         state = await shown(capsys, DISPUTE)
         if len(state["stages"]) == 2:

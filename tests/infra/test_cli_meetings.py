@@ -11,9 +11,9 @@ from activities.audit_log import AuditLog
 from domain import good_practice, practice_week, qapm
 from domain.events import fold
 from domain.working_days import LONDON
+from tests.clock import sleep_until
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused
-from tests.workflows.conftest import sleep_until
 
 MEETING = "qapm-2027-03-04"
 GPC = "gpc-2027-03-01"

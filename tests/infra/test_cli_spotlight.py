@@ -9,9 +9,9 @@ from activities.audit_log import AuditLog
 from domain import spotlight
 from domain.events import fold
 from domain.working_days import LONDON
+from tests.clock import sleep_until
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused
-from tests.workflows.conftest import sleep_until
 
 SPOTLIGHT = "spotlight-2027-03-16-children-in-need"
 START = ("spotlight", "start", "--team", "Children in Need", "--day", "2027-03-16", "--lead", "fatima.hos")

@@ -12,20 +12,17 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.settings import Settings
+from tests.clock import current, time_skipping
 from tests.conftest import binary
 from worker.main import build_worker
 
 
 @pytest.fixture
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A test server per test: one test's leftovers (an activity cut off by its worker's
-    shutdown) would otherwise hold the next test's skipped clock."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    yield env
-    await env.shutdown()
+async def time_skipping_env(tmp_path: Path) -> AsyncIterator[WorkflowEnvironment]:
+    """A test server per test, its clock at tests.clock.EPOCH: one test's leftovers (an activity
+    cut off by its worker's shutdown) would otherwise hold the next test's skipped clock."""
+    async with time_skipping(tmp_path) as env:
+        yield env
 
 
 @pytest.fixture
@@ -81,14 +78,13 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
 @pytest.fixture
 async def example_authority(app_pool):
     """The example authority's staff and open cases, imported as a QA officer would."""
-    from datetime import UTC, datetime
 
     from activities.audit_log import AuditLog
     from activities.directory import Directory
     from domain.directory import parse_cases_csv, parse_staff_csv
 
     directory = Directory(app_pool, AuditLog(app_pool))
-    now = datetime.now(UTC)
+    now = await current()
     await directory.import_staff(parse_staff_csv((EXAMPLES / "staff.csv").read_text()), "qa.officer", now)
     await directory.import_cases(parse_cases_csv((EXAMPLES / "cases.csv").read_text()), "qa.officer", now)
     return directory
@@ -114,13 +110,9 @@ async def refused(handle, update, request) -> str:
     return failure.value.cause.message
 
 
-async def sleep_until(env, moment) -> None:
-    """Skip the test server's clock to `moment`."""
-    await env.sleep(moment - await env.get_current_time())
-
-
 async def inbox(app_pool, person: str):
-    """What `person` has to do and was told, as `qa inbox` shows it."""
+    """What `person` has to do and was told, as `qa inbox` shows it: as of the wall clock, which is the
+    database's, whose `now()` stamps each notification."""
     from datetime import UTC, datetime
 
     from activities.notifications import Outbox

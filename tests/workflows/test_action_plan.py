@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from activities.audit_log import AuditLog
-from activities.notifications import Outbox
 from domain import action_plan
 from domain.action_plan import AddAction, AddFromFinding, ChangeAction, CloseAction, PlanInput, RecordProgress
 from domain.bank_holidays import calendar_for
 from domain.events import fold
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import eventually, inbox, refused, told
 from workflows.action_plan import ActionPlanWorkflow
 
 TEAM_MEETINGS = [
@@ -184,7 +184,7 @@ async def test_a_service_wide_plan_meets_quarterly_on_working_days_for_two_years
     assert [m.held_on.isoformat() for m in state.meetings] == QUARTERLY_MEETINGS
     assert [m.number for m in state.meetings] == list(range(1, 9))
     assert state.next_meeting_on == date(2029, 1, 2)
-    tasks = [t.subject for t in (await Outbox(app_pool).inbox("alex.assistant", datetime.now(UTC))).to_do]
+    tasks = [t.subject for t in (await inbox(app_pool, "alex.assistant")).to_do]
     assert tasks == ["Review the service-wide action plan at the CSLT quarterly meeting on 02 January 2029"]
     await assert_stream_continuous(app_pool, plan, state)
     await terminate(plan)
@@ -254,12 +254,8 @@ async def test_refusals_name_what_is_missing_and_record_nothing(
         ChangeAction(actor="nadia.manager", action_id="A2", responsible="dan.practitioner", reason="Priya on leave"),
     )
     assert changed.action("A2").responsible == "dan.practitioner"
-    assert [t.task_key for t in (await Outbox(app_pool).inbox("dan.practitioner", datetime.now(UTC))).to_do] == [
-        "action-A2"
-    ]
-    assert "action-A2" not in {
-        t.task_key for t in (await Outbox(app_pool).inbox("priya.practitioner", datetime.now(UTC))).to_do
-    }
+    assert [t.task_key for t in (await inbox(app_pool, "dan.practitioner")).to_do] == ["action-A2"]
+    assert "action-A2" not in {t.task_key for t in (await inbox(app_pool, "priya.practitioner")).to_do}
     await assert_stream_continuous(app_pool, plan, await plan.query(ActionPlanWorkflow.state))
     await terminate(plan)
     await keep_history(plan, "action_plan_actions_added_changed_closed")

@@ -18,7 +18,8 @@ from domain.events import fold
 from domain.qa_calendar import parse_calendar, plan_year, starts_at
 from domain.working_days import LONDON
 from infra.calendar_source import DEFAULT_QA_CALENDAR
-from tests.workflows.conftest import eventually, refused, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import eventually, refused, told
 from workflows.calendar_entry import CalendarEntryWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.spotlight import SpotlightWorkflow

@@ -23,7 +23,8 @@ from domain.cpr_cycle import PublishReport
 from domain.duties import duty
 from domain.rubric import CRITERION_IDS, Evidence
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, inbox, refused, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import audited, eventually, inbox, refused, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.dip_audit import DipAuditInput, DipAuditWorkflow
 from workflows.thematic_review import ThematicInput, ThematicReviewWorkflow

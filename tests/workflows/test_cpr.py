@@ -28,7 +28,8 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
-from tests.workflows.conftest import eventually, inbox, refused, sleep_until
+from tests.clock import sleep_until
+from tests.workflows.conftest import eventually, inbox, refused
 from tests.workflows.test_action_plan import start_plan
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
@@ -251,8 +252,7 @@ async def test_an_overdue_review_is_escalated_step_by_step(
     handle = await review_of(time_skipping_env, await allocate(cycle, case.case_number), case.case_number)
 
     async def chased_to(moment: datetime):
-        now = await time_skipping_env.get_current_time()
-        await time_skipping_env.sleep(moment - now)
+        await sleep_until(time_skipping_env, moment)
         return await handle.query(ReviewWorkflow.state)
 
     state = await chased_to(datetime(2027, 11, 25, 10, tzinfo=LONDON))
@@ -304,8 +304,7 @@ async def test_a_qa_officer_extension_moves_the_chase(time_skipping_env, worker,
         ExtendReview(actor="qa.officer", extra_working_days=5, reason="family unavailable until December"),
     )
     assert extended.due_at == datetime(2027, 12, 6, 23, 59, 59, tzinfo=LONDON)
-    now = await time_skipping_env.get_current_time()
-    await time_skipping_env.sleep(datetime(2027, 11, 30, 9, tzinfo=LONDON) - now)
+    await sleep_until(time_skipping_env, datetime(2027, 11, 30, 9, tzinfo=LONDON))
     state = await handle.query(ReviewWorkflow.state)
     assert (state.status, state.chased, state.extensions) == ("open", 0, ("family unavailable until December",))
     await stop(time_skipping_env, cycle)
@@ -541,8 +540,7 @@ async def test_an_action_past_its_date_is_flagged_to_the_team_manager_and_head_o
     )
     await drive_review(handle, case.practitioner, Grade.good)
 
-    now = await time_skipping_env.get_current_time()
-    await time_skipping_env.sleep(datetime(2027, 12, 17, 22, tzinfo=LONDON) - now)
+    await sleep_until(time_skipping_env, datetime(2027, 12, 17, 22, tzinfo=LONDON))
     assert not (await handle.query(ReviewWorkflow.state)).actions[0].overdue
     await time_skipping_env.sleep(timedelta(hours=3))
     state = await handle.query(ReviewWorkflow.state)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
@@ -18,7 +18,8 @@ from domain.dispute import (
     dispute_id,
 )
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, inbox, refused, sleep_until, told
+from tests.clock import current, sleep_until
+from tests.workflows.conftest import audited, eventually, inbox, refused, told
 from workflows.dispute import DisputeInput, DisputeWorkflow
 
 CASE = "LCS-100701"  # priya.practitioner's
@@ -33,7 +34,7 @@ async def raise_dispute(
     practitioner: str = "priya.practitioner",
     raised_by: str = "priya.practitioner",
 ) -> WorkflowHandle:
-    await env.sleep(RAISED - await env.get_current_time())
+    await sleep_until(env, RAISED)
     review_id = f"cpr-2027-11-{settings.task_queue}-review-{CASE}"
     handle = await env.client.start_workflow(
         DisputeWorkflow.run,
@@ -486,7 +487,7 @@ async def test_with_nobody_independent_to_decide_the_qa_officers_are_alerted_unt
         "pat.psw,Pat Jones (Principal Social Worker),principal_social_worker;reviewer,"
         "Quality and Assurance,alex.assistant\n"
     )
-    await example_authority.import_staff(parse_staff_csv(staff), "qa.officer", datetime.now(UTC))
+    await example_authority.import_staff(parse_staff_csv(staff), "qa.officer", await current())
     await sleep_until(time_skipping_env, RAISED.replace(day=3))
     state = await at_stage(handle, "principal_social_worker")
     assert state.current.owners == ("pat.psw",)

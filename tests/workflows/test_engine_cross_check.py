@@ -14,7 +14,7 @@ from domain.action_plan import PlanInput
 from domain.working_days import LONDON
 from infra.cli.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
-from tests.workflows.conftest import sleep_until
+from tests.clock import sleep_until
 from tests.workflows.test_action_plan import smart, start_plan, terminate
 from workflows.action_plan import ActionPlanWorkflow
 

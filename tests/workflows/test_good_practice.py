@@ -10,7 +10,8 @@ from domain import good_practice
 from domain.duties import duty
 from domain.good_practice import InquiryRecord, NominateTeam, RecordInquiry
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.good_practice import GoodPracticeWorkflow, GpcInput
 
 MONTH = date(2027, 3, 1)

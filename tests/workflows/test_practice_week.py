@@ -10,7 +10,8 @@ from domain import practice_week
 from domain.duties import duty
 from domain.practice_week import AgreeTheme, CloseWeek, Observation, RecordObservation
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from tests.workflows.test_qapm import earlier_meeting
 from workflows.practice_week import PracticeWeekInput, PracticeWeekWorkflow
 

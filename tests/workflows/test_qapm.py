@@ -19,7 +19,8 @@ from domain.qapm import DecisionsRecorded, MeetingStarted, ProgressReview, Recor
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.qapm_meeting import QapmInput, QapmMeetingWorkflow
 

@@ -28,7 +28,8 @@ from domain.spotlight import (
     SpotlightReport,
 )
 from domain.working_days import LONDON
-from tests.workflows.conftest import audited, eventually, refused, refused_start, sleep_until, told
+from tests.clock import sleep_until
+from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
