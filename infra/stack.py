@@ -8,10 +8,12 @@ import signal
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date, datetime, timedelta
 
 import asyncpg
 from temporalio.client import Client
 
+from domain.working_days import LONDON
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedError, ensure_port_free, prepare_database, start_postgres, temporal_cli
 from infra.logging import configure_logging, get_logger
@@ -72,7 +74,8 @@ async def run_stack(settings: Settings) -> None:
             f"  start a first cycle, in another terminal:\n"
             f"    qa staff import examples/authority/staff.csv --as qa.officer\n"
             f"    qa cases import examples/authority/cases.csv --as qa.officer\n"
-            f"    qa cpr start --service 'Children in Need' --start 2027-11-01 --sample 3 --as qa.officer\n"
+            f"    qa cpr start --service 'Children in Need' --start {example_cycle_start(datetime.now(LONDON).date())}"
+            " --sample 3 --as qa.officer\n"
             f"    qa status\n"
             f"  Ctrl-C stops everything.",
             flush=True,
@@ -80,6 +83,18 @@ async def run_stack(settings: Settings) -> None:
         await _serve(client, pool, stack_settings)
         log.info("stopping")
     print("qa-engine stopped", flush=True)
+
+
+# The example authority's open cases (examples/authority/cases.csv) are written for a Children in Need
+# cycle on Monday 1 November 2027; on any later day at least as many of them have been supported for
+# the 4 weeks a sample needs.
+EXAMPLE_CYCLE_START = date(2027, 11, 1)
+
+
+def example_cycle_start(today: date) -> date:
+    """The start of the first cycle the banner suggests: the example's, or once that is past, the next Monday."""
+    start = max(today, EXAMPLE_CYCLE_START)
+    return start + timedelta(days=-start.weekday() % 7)
 
 
 async def _serve(client: Client, pool: asyncpg.Pool, settings: Settings) -> None:

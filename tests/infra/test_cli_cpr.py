@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -26,13 +27,13 @@ from domain.events import fold
 from domain.working_days import LONDON
 from infra.cli.main import main
 from infra.settings import Settings
-from tests.clock import sleep_until, time_skipping
+from tests.clock import EXAMPLES, cycle_year, example_cases, sleep_until, time_skipping
 from tests.conftest import binary
 from worker.main import build_worker
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
-CYCLE = "cpr-2027-11-01-children-in-need"
-START = ("cpr", "start", "--service", "Children in Need", "--start", "2027-11-01", "--seed", "cpr-2027-11")
+YEAR = cycle_year()  # 2027 until its November is a week away: the cycle runs on the dev server's wall clock
+CYCLE = f"cpr-{YEAR}-11-01-children-in-need"
+START = ("cpr", "start", "--service", "Children in Need", "--start", f"{YEAR}-11-01", "--seed", "cpr-2027-11")
 # The seed draws, in rank order: LCS-100809 (lee.reviewer's case), LCS-100701 and LCS-100716 (priya.practitioner's).
 OWN_CASE, CASE = "LCS-100809", "LCS-100701"
 REVIEW = f"{CYCLE}-review-{CASE}"
@@ -105,13 +106,18 @@ async def event_count(database) -> int:
         await conn.close()
 
 
-async def example_authority(capsys) -> None:
+async def example_authority(capsys, cases: Path = EXAMPLES / "cases.csv") -> None:
     await ok(capsys, "staff", "import", str(EXAMPLES / "staff.csv"), "--as", "qa.officer")
-    await ok(capsys, "cases", "import", str(EXAMPLES / "cases.csv"), "--as", "qa.officer")
+    await ok(capsys, "cases", "import", str(cases), "--as", "qa.officer")
+
+
+async def cycle_authority(capsys) -> None:
+    """The example authority, its cases moved to YEAR's November cycle."""
+    await example_authority(capsys, example_cases(Path(os.environ["QA_HOME"])))
 
 
 async def started_cycle(capsys, sample: int = 3) -> str:
-    await example_authority(capsys)
+    await cycle_authority(capsys)
     return await ok(capsys, *START, "--sample", str(sample), "--as", "qa.officer")
 
 
@@ -120,7 +126,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     assert out.splitlines() == [
         f"{CYCLE}: Children in Need, started by qa.officer",
         "  phase    reviewing",
-        "  reviews  from 2027-11-01, due Mon 29 Nov 2027 23:59 GMT",
+        f"  reviews  from {YEAR}-11-01, due Mon 29 Nov {YEAR} 23:59 GMT",
         "  sample   3 of 6 eligible cases (3 supported under 4 weeks left out), seed cpr-2027-11, snapshot 1",
         "  case        practitioner        team              reviewer  grade  review",
         "  LCS-100809  lee.reviewer        Children in Need  -         -      -",
@@ -128,7 +134,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         "  LCS-100716  priya.practitioner  Children in Need  -         -      -",
     ]
     assert await refused(capsys, *START, "--sample", "3", "--as", "qa.officer") == (
-        f"a Children in Need cycle starting 2027-11-01 was already started: {CYCLE} (see `qa cpr show {CYCLE}`)"
+        f"a Children in Need cycle starting {YEAR}-11-01 was already started: {CYCLE} (see `qa cpr show {CYCLE}`)"
     )
 
     # Allocation: never the child's own practitioner; only a QA officer allocates.
@@ -242,11 +248,11 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         "--action",
         "add timescales to the plan",
         "--by",
-        "2027-12-17",
+        f"{YEAR}-12-17",
         "--as",
         "sam.reviewer",
     )
-    assert out.splitlines()[0] == f"{REVIEW}: action A1 was recommended, due by 2027-12-17"
+    assert out.splitlines()[0] == f"{REVIEW}: action A1 was recommended, due by {YEAR}-12-17"
     assert await refused(
         capsys, "review", "complete-action", REVIEW, "A1", "--note", "done", "--as", "nadia.manager"
     ) == ("refused: actions are completed through supervision after the review is submitted")
@@ -273,7 +279,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     assert (shown["judgements"]["assessment.3"], shown["judgements"]["planning-and-review.1"]) == ("clear", "limited")
     assert list(shown["judgements"].values()).count("some") == 24
     assert shown["voices"]["family"]["obtained"] is False
-    assert shown["reflection"]["score"] == 7 and shown["due_at"] == "2027-11-29T23:59:59Z"
+    assert shown["reflection"]["score"] == 7 and shown["due_at"] == f"{YEAR}-11-29T23:59:59Z"
     human = await ok(capsys, "review", "show", REVIEW)
     assert "  rubric          26 of 26 criteria judged: 1 clear, 24 some, 1 limited\n" in human
     assert "  family's voice  not obtained: mum declined to talk\n" in human
@@ -310,7 +316,7 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         await ok(capsys, "cpr", "show", CYCLE)
     )
     listed = await ok(capsys, "cpr", "list")
-    assert listed == f"{CYCLE}  reviewing       reviews due 2027-11-29  3 sampled, 1 allocated, 1 submitted\n"
+    assert listed == f"{CYCLE}  reviewing       reviews due {YEAR}-11-29  3 sampled, 1 allocated, 1 submitted\n"
 
     # Supervision: the team manager closes the action, and with it the review.
     out = await ok(
@@ -329,14 +335,14 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
 
 
 async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys, database):
-    await example_authority(capsys)
+    await cycle_authority(capsys)
     before = await event_count(database)
     start = (*START, "--sample")
     assert await refused(capsys, *start, "3", "--as", "sam.reviewer") == (
         "refused: sam.reviewer cannot start a CPR cycle: the directory does not list them as a qa_officer"
     )
     assert await refused(capsys, *start, "7", "--as", "qa.officer") == (
-        "refused: Children in Need: only 6 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 7"
+        f"refused: Children in Need: only 6 cases were supported for at least 4 weeks on {YEAR}-11-01; cannot sample 7"
     )
     assert (
         await refused(
@@ -346,7 +352,7 @@ async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys
             "--service",
             "Children in Nede",
             "--start",
-            "2027-11-01",
+            f"{YEAR}-11-01",
             "--sample",
             "1",
             "--as",
@@ -402,17 +408,17 @@ async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, data
     from infra.cli.common import CliError, opened
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
-    await example_authority(capsys)
+    await cycle_authority(capsys)
     handle = await stack.client.start_workflow(
         CprCycleWorkflow.run,
-        CycleInput(service="Children in Need", start="2027-11-01", sample_size=7, started_by="qa.officer"),
+        CycleInput(service="Children in Need", start=f"{YEAR}-11-01", sample_size=7, started_by="qa.officer"),
         id="cpr-race",
         task_queue=Settings.from_env().task_queue,
     )
     with pytest.raises(CliError) as refusal:
         await opened(handle, CprCycleWorkflow.state, ready=lambda state: state.phase != "sampling")
     assert str(refusal.value) == (
-        "refused: Children in Need: only 6 cases were supported for at least 4 weeks on 2027-11-01; cannot sample 7"
+        f"refused: Children in Need: only 6 cases were supported for at least 4 weeks on {YEAR}-11-01; cannot sample 7"
     )
 
 
@@ -458,11 +464,11 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
     assert await ok(capsys, "overdue") == "no reviews are overdue\n"
 
     # Two working days after the due date: the breach and the first escalation are recorded.
-    await sleep_until(skipping_stack, datetime(2027, 12, 1, 9, tzinfo=LONDON))
+    await sleep_until(skipping_stack, datetime(YEAR, 12, 1, 9, tzinfo=LONDON))
     out = await ok(capsys, "overdue")
     assert out.splitlines() == [
         "1 review overdue",
-        f"  {first}  case LCS-100809  reviewer sam.reviewer  due Mon 29 Nov 2027 23:59 GMT;"
+        f"  {first}  case LCS-100809  reviewer sam.reviewer  due Mon 29 Nov {YEAR} 23:59 GMT;"
         " escalated to the reviewer's manager",
         "    still needed: the child's voice; the family's voice; the reflection of lee.reviewer;"
         " the collaborative conversation; rubric evidence for 26 criteria (basic-information.1, ...);"
@@ -479,7 +485,7 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
     out = await ok(
         capsys, "review", "extend", first, "--days", "10", "--reason", "family unavailable", "--as", "qa.officer"
     )
-    assert out.splitlines()[0] == f"{first}: extended by 10 working days; now due Mon 13 Dec 2027 23:59 GMT"
+    assert out.splitlines()[0] == f"{first}: extended by 10 working days; now due Mon 13 Dec {YEAR} 23:59 GMT"
     assert await ok(capsys, "overdue") == "no reviews are overdue\n"
 
 
@@ -521,7 +527,7 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         await ok(capsys, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer", "--as", "qa.officer")
     await submit_by_cli(capsys, cases[0][0], cases[0][1], "Good")
     summary = await ok(capsys, "status")
-    assert f"{CYCLE}  Children in Need  reviewing  reviews due Mon 29 Nov 2027 23:59 GMT" in summary
+    assert f"{CYCLE}  Children in Need  reviewing  reviews due Mon 29 Nov {YEAR} 23:59 GMT" in summary
     assert "reviews: 1 in progress, 0 overdue, 0 submitted with 0 actions still open" in summary  # no actions: closed
     assert await ok(capsys, "status", review_of(cases[1][0]), "--json") == await ok(
         capsys, "review", "show", review_of(cases[1][0]), "--json"
@@ -629,13 +635,13 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     actions = tmp_path / "actions.csv"
     actions.write_text(
         "action,support,responsible,by_when,evidence\n"
-        "Every plan has timescales,a planning workshop,priya.practitioner,31/03/2028,the next cycle finds them\n"
+        f"Every plan has timescales,a planning workshop,priya.practitioner,31/03/{YEAR + 1},the next cycle finds them\n"
     )
     with_actions = (*publish, "--plan", plan, "--actions", str(actions), "--as", "qa.officer")
     assert await refused(capsys, *with_actions, code=2) == (
-        f"{actions} line 2: by_when '31/03/2028' is not a YYYY-MM-DD date"
+        f"{actions} line 2: by_when '31/03/{YEAR + 1}' is not a YYYY-MM-DD date"
     )
-    actions.write_text(actions.read_text().replace("31/03/2028", "2028-03-31"))
+    actions.write_text(actions.read_text().replace(f"31/03/{YEAR + 1}", f"{YEAR + 1}-03-31"))
     assert await refused(capsys, *publish, "--actions", str(actions), "--as", "qa.officer") == (
         "refused: say which action plan the actions go to"
     )
@@ -651,7 +657,7 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert await ok(capsys, "status", CYCLE, "--json") == await ok(capsys, "cpr", "show", CYCLE, "--json")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
-    assert "A1: Every plan has timescales (priya.practitioner, by 2028-03-31)" in shown
+    assert f"A1: Every plan has timescales (priya.practitioner, by {YEAR + 1}-03-31)" in shown
     Path(paths[0]).write_text(shown.replace("Plan workshop.", "No action needed."))
     assert (await refused(capsys, "report", "show", CYCLE)).endswith(
         "differs from the report recorded (sha256 "

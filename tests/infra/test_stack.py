@@ -10,11 +10,16 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
+from domain.working_days import LONDON
+from tests.clock import laid_out_as
+
 QA = str(Path(sys.executable).parent / "qa")
+YEAR = laid_out_as(2027)  # the deadline's hand-checked window, in a year still ahead of the wall clock
 
 
 def free_port() -> int:
@@ -88,7 +93,7 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
             "--owner",
             "sam.reviewer",
             "--start",
-            "2027-03-22",
+            f"{YEAR}-03-22",
             "--days",
             "20",
             "--as",
@@ -99,7 +104,7 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
             if shown.returncode == 0:
                 break
             time.sleep(0.1)
-        assert json.loads(shown.stdout)["due_at"] == "2027-04-21T23:59:59+01:00"
+        assert json.loads(shown.stdout)["due_at"] == f"{YEAR}-04-21T23:59:59+01:00"  # Easter and BST on the way
 
         refused = stack.qa("deadline", "done", deadline_id, "--as", "not.the.owner", ok=False)
         assert refused.returncode == 1
@@ -111,11 +116,16 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         verified = json.loads(stack.qa("audit", "verify", "--json").stdout)
         assert verified == {"ok": True, "streams": 1, "events": 2, "breaks": []}
 
-        # The first cycle, as the banner suggests.
+        # The first cycle, as the banner suggests: the example's November 2027, or a Monday after it.
         for line in stack.banner.splitlines():
             if line.startswith("    qa ") and "calendar due" not in line:
-                stack.qa(*shlex.split(line.strip())[1:])
-        cycle = json.loads(stack.qa("cpr", "show", "cpr-2027-11-01-children-in-need", "--json").stdout)
+                command = shlex.split(line.strip())[1:]
+                stack.qa(*command)
+                if command[:2] == ["cpr", "start"]:
+                    start = date.fromisoformat(command[command.index("--start") + 1])
+        assert start.weekday() == 0 and start >= max(date(2027, 11, 1), datetime.now(LONDON).date())
+        cycle_id = f"cpr-{start}-children-in-need"
+        cycle = json.loads(stack.qa("cpr", "show", cycle_id, "--json").stdout)
         assert (cycle["phase"], len(cycle["cases"])) == ("reviewing", 3)
     finally:
         out = stack.stop()
@@ -130,7 +140,7 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         state = json.loads(stack.qa("deadline", "show", deadline_id, "--json").stdout)
         assert (state["status"], state["met_by"]) == ("met", "sam.reviewer")
         assert json.loads(stack.qa("audit", "verify", deadline_id, "--json").stdout)["events"] == 2
-        assert json.loads(stack.qa("status", "cpr-2027-11-01-children-in-need", "--json").stdout) == cycle
+        assert json.loads(stack.qa("status", cycle_id, "--json").stdout) == cycle
     finally:
         stack.stop()
 
@@ -141,3 +151,19 @@ def test_commands_that_need_the_stack_say_so_when_it_is_down(stack_env):
     assert done.stderr.strip() == (
         "qa: no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL"
     )
+
+
+@pytest.mark.parametrize(
+    ("today", "start"),
+    [
+        (date(2026, 12, 2), date(2027, 11, 1)),  # before the example's cycle: the example's own
+        (date(2027, 11, 1), date(2027, 11, 1)),
+        (date(2027, 11, 2), date(2027, 11, 8)),  # once it is past: the next Monday
+        (date(2029, 2, 9), date(2029, 2, 12)),
+        (date(2029, 2, 12), date(2029, 2, 12)),
+    ],
+)
+def test_the_banner_suggests_a_first_cycle_the_example_cases_can_fill(today, start):
+    from infra.stack import example_cycle_start
+
+    assert example_cycle_start(today) == start

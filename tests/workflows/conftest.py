@@ -78,7 +78,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
 @pytest.fixture
 async def example_authority(app_pool):
     """The example authority's staff and open cases, imported as a QA officer would."""
+    return await import_authority(app_pool, EXAMPLES / "cases.csv")
 
+
+async def import_authority(app_pool, cases: Path):
+    """The example authority's staff and the open cases of `cases`, imported as a QA officer would."""
     from activities.audit_log import AuditLog
     from activities.directory import Directory
     from domain.directory import parse_cases_csv, parse_staff_csv
@@ -86,7 +90,7 @@ async def example_authority(app_pool):
     directory = Directory(app_pool, AuditLog(app_pool))
     now = await current()
     await directory.import_staff(parse_staff_csv((EXAMPLES / "staff.csv").read_text()), "qa.officer", now)
-    await directory.import_cases(parse_cases_csv((EXAMPLES / "cases.csv").read_text()), "qa.officer", now)
+    await directory.import_cases(parse_cases_csv(cases.read_text()), "qa.officer", now)
     return directory
 
 

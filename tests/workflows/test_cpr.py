@@ -28,8 +28,8 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
-from tests.clock import sleep_until
-from tests.workflows.conftest import eventually, inbox, refused
+from tests.clock import cycle_year, example_cases, sleep_until
+from tests.workflows.conftest import eventually, import_authority, inbox, refused
 from tests.workflows.test_action_plan import start_plan
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
@@ -47,11 +47,11 @@ NARRATIVE = PublishReport(
 )
 
 
-async def start_cycle(env, settings, size: int = 3) -> WorkflowHandle:
+async def start_cycle(env, settings, size: int = 3, start: date = START) -> WorkflowHandle:
     handle = await env.client.start_workflow(
         CprCycleWorkflow.run,
         CycleInput(
-            service="Children in Need", start=START, sample_size=size, seed="cpr-2027-11", started_by="qa.officer"
+            service="Children in Need", start=start, sample_size=size, seed="cpr-2027-11", started_by="qa.officer"
         ),
         id=f"cpr-2027-11-{settings.task_queue}",
         task_queue=settings.task_queue,
@@ -476,13 +476,13 @@ async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_th
     await plan.terminate()
 
 
-async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
-    dev_env, settings, example_authority, app_pool
-):
+async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(dev_env, settings, app_pool, tmp_path):
     from worker.main import build_worker
 
+    # The dev server runs on the wall clock: the cycle is the example's, in a November still ahead.
+    await import_authority(app_pool, example_cases(tmp_path))
     async with build_worker(dev_env.client, app_pool, settings):
-        cycle = await start_cycle(dev_env, settings, size=2)
+        cycle = await start_cycle(dev_env, settings, size=2, start=date(cycle_year(), 11, 1))
         cases = (await cycle.query(CprCycleWorkflow.state)).cases
         handles = [await review_of(dev_env, await allocate(cycle, c.case_number), c.case_number) for c in cases]
         await handles[0].execute_update(
