@@ -27,6 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
+from domain.text import MAX_SHORT, check_text, required_text
 from domain.working_days import LONDON
 
 END_OF_DAY = time(23, 59, 59)
@@ -416,11 +417,6 @@ def _open_action(state: PlanState, action_id: str) -> PlanAction:
     return action
 
 
-def _text(value: str | None, what: str) -> None:
-    if value is None or not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def _future(by_when: date, today: date) -> None:
     if by_when <= today:
         raise Refusal(f"by when must be a date in the future (after {today.isoformat()}), not {by_when.isoformat()}")
@@ -435,6 +431,9 @@ def check_smart(request: SmartAction, today: date) -> None:
     ]
     if missing:
         raise Refusal("the action is not SMART: it needs " + ", ".join(missing))
+    for name, label in SMART_FIELDS.items():
+        if isinstance(value := getattr(request, name), str):
+            check_text(label, value, MAX_SHORT)
     assert request.by_when is not None
     _future(request.by_when, today)
 
@@ -461,7 +460,7 @@ def check_add_from_finding(state: PlanState | None, request: AddFromFinding, tod
     state = _started(state)
     if state.action_from(request.source) is not None:
         return
-    _text(request.source, "the finding the action comes from (e.g. a cycle id)")
+    required_text(request.source, "the finding the action comes from (e.g. a cycle id)")
     check_smart(request, today)
 
 
@@ -473,23 +472,23 @@ def check_change(state: PlanState | None, request: ChangeAction, today: date) ->
         raise Refusal("say what changes: the action, support, responsible, by when or evidence")
     for name, value in changed.items():
         if isinstance(value, str):
-            _text(value, SMART_FIELDS[name])
+            required_text(value, SMART_FIELDS[name], MAX_SHORT)
     if request.by_when is not None:
         _future(request.by_when, today)
-    _text(request.reason, "the reason for the change")
+    required_text(request.reason, "the reason for the change")
 
 
 def check_progress(state: PlanState | None, request: RecordProgress) -> None:
     state = _owner(state, request, "record progress")
     _open_action(state, request.action_id)
     if request.status == "done":
-        _text(request.evidence, "the evidence that the action is done")
+        required_text(request.evidence, "the evidence that the action is done")
 
 
 def check_close(state: PlanState | None, request: CloseAction) -> None:
     state = _owner(state, request, "close actions")
     _open_action(state, request.action_id)
-    _text(request.reason, "the reason for closing the action")
+    required_text(request.reason, "the reason for closing the action")
 
 
 def check_action_overdue(state: PlanState | None, action_id: str, at: datetime) -> None:

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.text import required_text
 
 About = Literal["actions", "judgement", "opinion"]
 Stage = Literal["reviewer_practitioner", "moderator", "head_of_qa", "principal_social_worker"]
@@ -452,11 +453,6 @@ def _open_at(state: DisputeState | None, stages: Sequence[Stage], what: str) -> 
     return current
 
 
-def _text(value: str, what: str) -> None:
-    if not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def check_conversation(state: DisputeState | None, request: RecordConversation) -> None:
     _open_at(state, ("reviewer_practitioner",), "the reviewer and practitioner's conversation")
     assert state is not None
@@ -465,8 +461,8 @@ def check_conversation(state: DisputeState | None, request: RecordConversation) 
             f"only the reviewer ({state.reviewer}) or the practitioner ({state.practitioner})"
             " can record their conversation"
         )
-    _text(request.issues, "the issues discussed")
-    _text(request.outcome, "what was agreed (or where you still disagree)")
+    required_text(request.issues, "the issues discussed")
+    required_text(request.outcome, "what was agreed (or where you still disagree)")
 
 
 def check_allocation(state: DisputeState | None, request: AllocateModerator) -> None:
@@ -497,15 +493,15 @@ def check_moderation(state: DisputeState | None, request: RecordModeration) -> N
     current = _moderator(state, request, "the independent moderation")
     if current.moderation is not None:
         raise Refusal("the independent moderation is already recorded; record the three-way conversation next")
-    _text(request.moderation, "the independent moderation")
+    required_text(request.moderation, "the independent moderation")
 
 
 def check_three_way(state: DisputeState | None, request: RecordThreeWay) -> None:
     current = _moderator(state, request, "the three-way conversation")
     if current.moderation is None:
         raise Refusal("the moderator moderates independently before the three-way conversation: record that first")
-    _text(request.issues, "the issues of disagreement")
-    _text(request.outcome, "what was agreed (or where disagreement continues)")
+    required_text(request.issues, "the issues of disagreement")
+    required_text(request.outcome, "what was agreed (or where disagreement continues)")
 
 
 def check_decision(state: DisputeState | None, request: RecordDecision) -> None:
@@ -513,8 +509,8 @@ def check_decision(state: DisputeState | None, request: RecordDecision) -> None:
     if request.actor not in current.owners:
         who = "the Head of QA" if current.stage == "head_of_qa" else "the principal social worker"
         raise Refusal(f"only {who} ({', '.join(current.owners)}) can decide at {stage_label(current.stage)}")
-    _text(request.issues, "the issues")
-    _text(request.decision, "the decision")
+    required_text(request.issues, "the issues")
+    required_text(request.decision, "the decision")
 
 
 def check_moment(state: DisputeState | None, moment: Moment) -> None:

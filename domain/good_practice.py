@@ -22,6 +22,7 @@ from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.text import required_text
 from domain.working_days import LONDON
 
 NOMINATE_AFTER = 10  # working days after the month's start
@@ -179,17 +180,12 @@ def _started(state: GpcState | None) -> GpcState:
     return state
 
 
-def _text(value: str, what: str) -> None:
-    if not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def check_nomination(state: GpcState | None, request: NominateTeam) -> None:
     state = _started(state)
     if state.phase != "nominating":
         raise Refusal(f"{state.team} was already nominated by {state.nominated_by} for {state.title}")
-    _text(request.team, "the team nominated")
-    _text(request.good_practice, "the good practice the team is to share")
+    required_text(request.team, "the team nominated")
+    required_text(request.good_practice, "the good practice the team is to share")
 
 
 def check_record(state: GpcState | None, request: RecordInquiry, now: datetime) -> None:
@@ -210,7 +206,7 @@ def check_record(state: GpcState | None, request: RecordInquiry, now: datetime) 
         (record.insight, "the insight drawn out"),
         (record.shared, "how the good practice is recognised and shared"),
     ):
-        _text(value, what)
+        required_text(value, what)
     if not record.interviewed:
         raise Refusal("name the staff interviewed (their staff ids)")
     if len(set(record.interviewed)) != len(record.interviewed):

@@ -9,6 +9,7 @@ child: notifications may be delivered beyond the case record (e-mail, chat).
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -35,6 +36,27 @@ def notification_id(item_id: str, *parts: str) -> UUID:
     return uuid.uuid5(_NAMESPACE, "\x1f".join((item_id, *parts)))
 
 
+MAX_SUBJECT = 300
+MAX_BODY = 10_000
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def fit_subject(subject: str) -> str:
+    """A subject built from recorded text, made to fit: one line, at most MAX_SUBJECT characters
+    (shortened with an ellipsis). A subject that already fits is returned as it is, so a
+    notification a workflow recomputes on replay is the one it stored."""
+    line = _LINE_BREAKS.sub(" ", subject).strip() if "\n" in subject or "\r" in subject else subject
+    return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1].rstrip() + "…"
+
+
+def fit_body(body: str, item_id: str) -> str:
+    """A body built from recorded text, made to fit MAX_BODY; shortened, it says where the whole text is."""
+    if len(body) <= MAX_BODY:
+        return body
+    note = f"\n\n[shortened: the whole text is in the record of {item_id}]"
+    return body[: MAX_BODY - len(note) - 1].rstrip() + "…" + note
+
+
 class Notification(BaseModel):
     """One thing told to one person; a task also asks them to do something by `due_at`."""
 
@@ -44,8 +66,8 @@ class Notification(BaseModel):
     recipient: str = Field(min_length=1, max_length=200)
     kind: NotificationKind
     item_id: str = Field(min_length=1, max_length=200)
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(default="", max_length=10_000)
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
+    body: str = Field(default="", max_length=MAX_BODY)
     due_at: AwareDatetime | None = None
     task_key: str | None = Field(default=None, min_length=1, max_length=100)
 

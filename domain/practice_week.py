@@ -25,6 +25,7 @@ from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.text import MAX_SHORT, required_text
 from domain.working_days import LONDON
 
 WEEK = 5  # working days, from the week's start
@@ -228,18 +229,13 @@ def _open(state: PracticeWeekState) -> None:
         raise Refusal(f"{state.title} is closed")
 
 
-def _text(value: str, what: str) -> None:
-    if not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def check_theme(state: PracticeWeekState | None, request: AgreeTheme) -> None:
     state = _started(state)
     _open(state)
     if state.theme is not None:
         raise Refusal(f"the theme of {state.title} is already agreed: {state.theme}")
     if request.theme is not None:
-        _text(request.theme, "the theme (leave it out to take the QAPM meeting's)")
+        required_text(request.theme, "the theme (leave it out to take the QAPM meeting's)", MAX_SHORT)
 
 
 def check_observation(state: PracticeWeekState | None, request: RecordObservation, now: datetime) -> None:
@@ -251,9 +247,9 @@ def check_observation(state: PracticeWeekState | None, request: RecordObservatio
         ended = state.week_ends_at.astimezone(LONDON).date().isoformat()
         raise Refusal(f"the week ended on {ended}: observations are recorded during it")
     observation = request.observation
-    _text(observation.visit, "the visit (the team, service or setting)")
-    _text(observation.observed, "what was observed")
-    _text(observation.feedback, "the feedback from children and families (say 'none sought' if none)")
+    required_text(observation.visit, "the visit (the team, service or setting)")
+    required_text(observation.observed, "what was observed")
+    required_text(observation.feedback, "the feedback from children and families (say 'none sought' if none)")
     if len(set(observation.case_numbers)) != len(observation.case_numbers):
         raise Refusal("each case number is named once")
 
@@ -266,6 +262,6 @@ def check_close(state: PracticeWeekState | None, request: CloseWeek, now: dateti
         raise Refusal(f"the week is closed once it has ended ({ended})")
     if state.theme is None:
         raise Refusal("the week has no theme agreed yet: agree it first (`qa practice-week theme`)")
-    _text(request.summary, "the summary")
+    required_text(request.summary, "the summary")
     if not [item for item in request.learning if item.strip()]:
         raise Refusal("name at least one learning and development opportunity")

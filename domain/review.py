@@ -22,6 +22,7 @@ from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
+from domain.text import MAX_SHORT, required_text
 from domain.working_days import LONDON
 
 END_OF_DAY = time(23, 59, 59)
@@ -418,14 +419,9 @@ def _reviewer_while_open(state: ReviewState | None, request: Request, what: str)
     return state
 
 
-def _text(value: str, what: str) -> None:
-    if not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def check_voice(state: ReviewState | None, request: RecordVoice) -> None:
     _reviewer_while_open(state, request, f"record the {request.whose}'s voice")
-    _text(request.summary, "what was heard (or why it could not be)")
+    required_text(request.summary, "what was heard (or why it could not be)")
 
 
 def check_reflection(state: ReviewState | None, request: RecordReflection) -> None:
@@ -436,8 +432,8 @@ def check_reflection(state: ReviewState | None, request: RecordReflection) -> No
         raise Refusal(f"the review of case {state.case_number} was submitted; it can no longer change")
     if not 0 <= request.score <= 10:
         raise Refusal(f"the scaling score is 0 to 10, not {request.score}")
-    _text(request.pleased_with, "what you are pleased with")
-    _text(request.could_develop, "what you could develop")
+    required_text(request.pleased_with, "what you are pleased with")
+    required_text(request.could_develop, "what you could develop")
 
 
 def check_conversation(state: ReviewState | None, request: RecordConversation) -> None:
@@ -447,7 +443,7 @@ def check_conversation(state: ReviewState | None, request: RecordConversation) -
     missing = [w for w in ("child", "family") if w not in state.voices]
     if missing:
         raise Refusal(f"the voice of the {' and '.join(missing)} informs the conversation: record it first")
-    _text(request.summary, "the conversation summary")
+    required_text(request.summary, "the conversation summary")
 
 
 def check_rubric(state: ReviewState | None, request: JudgeRubric) -> None:
@@ -468,12 +464,12 @@ def check_grade(state: ReviewState | None, request: GiveGrade) -> None:
         raise Refusal(f"grade after the practitioner's reflection; {state.practitioner} has not given it yet")
     if state.conversation is None:
         raise Refusal("grade after the collaborative conversation; it is not recorded yet")
-    _text(request.rationale, "the rationale for the grade")
+    required_text(request.rationale, "the rationale for the grade")
 
 
 def check_recommend(state: ReviewState | None, request: RecommendAction) -> None:
     state = _reviewer_while_open(state, request, "recommend actions")
-    _text(request.action, "the action")
+    required_text(request.action, "the action", MAX_SHORT)
     if request.due_by < state.opened_at.date():
         raise Refusal(f"an action cannot be due before the review opened ({state.opened_at.date().isoformat()})")
 
@@ -490,14 +486,14 @@ def check_complete_action(state: ReviewState | None, request: CompleteAction) ->
         raise Refusal(f"the review has no action {request.action_id} (its actions: {known})")
     if action.completed_at is not None:
         raise Refusal(f"action {request.action_id} was already recorded complete by {action.completed_by}")
-    _text(request.oversight_note, "the management oversight note")
+    required_text(request.oversight_note, "the management oversight note")
 
 
 def check_safeguarding(state: ReviewState | None, request: RaiseSafeguarding) -> None:
     state = _opened(state)
     if request.actor != state.reviewer:
         raise Refusal(f"the reviewer ({state.reviewer}) raises safeguarding alerts on this review")
-    _text(request.concern, "the safeguarding concern")
+    required_text(request.concern, "the safeguarding concern")
 
 
 def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
@@ -512,7 +508,7 @@ def check_extend(state: ReviewState | None, request: ExtendReview) -> None:
         raise Refusal(f"the review of case {state.case_number} was submitted; there is nothing to extend")
     if not 1 <= request.extra_working_days <= 20:
         raise Refusal(f"an extension is 1 to 20 working days, not {request.extra_working_days}")
-    _text(request.reason, "the reason for the extension")
+    required_text(request.reason, "the reason for the extension", MAX_SHORT)
 
 
 def check_chase(state: ReviewState | None, step: ChaseStep) -> None:

@@ -30,6 +30,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import Grade
 from domain.sampling import rank
+from domain.text import required_text
 from domain.working_days import LONDON
 
 DOCUMENTS_BEFORE = 5  # working days before the day
@@ -423,11 +424,6 @@ def _started(state: SpotlightState | None) -> SpotlightState:
     return state
 
 
-def _text(value: str, what: str) -> None:
-    if not value.strip():
-        raise Refusal(f"{what} cannot be empty")
-
-
 def _preparing(state: SpotlightState, what: str) -> None:
     if state.phase != "preparing":
         raise Refusal(f"{what} belongs before the day; the cases of {state.title} are allocated")
@@ -443,7 +439,7 @@ def check_documents(state: SpotlightState | None, request: SendDocuments) -> Non
     for document in request.documents:
         if document.kind not in DOCUMENT_KINDS:
             raise Refusal(f"unknown key document {document.kind!r}: expected one of {', '.join(DOCUMENT_KINDS)}")
-        _text(document.reference, f"the reference of the {DOCUMENT_KINDS[document.kind].lower()}")
+        required_text(document.reference, f"the reference of the {DOCUMENT_KINDS[document.kind].lower()}")
 
 
 def check_nomination(state: SpotlightState | None, request: NominateCases) -> None:
@@ -453,8 +449,8 @@ def check_nomination(state: SpotlightState | None, request: NominateCases) -> No
     _preparing(state, "nominating children")
     if state.case_list_sent:
         raise Refusal("the team manager has already sent the list; ask them about a change")
-    _text(request.proud, "the child you are proud of (a case number)")
-    _text(request.challenging, "the child you found challenging (a case number)")
+    required_text(request.proud, "the child you are proud of (a case number)")
+    required_text(request.challenging, "the child you found challenging (a case number)")
     if request.proud == request.challenging:
         raise Refusal("name two different children: one you are proud of, one you found challenging")
 
@@ -495,7 +491,7 @@ def check_record(state: SpotlightState | None, request: GiveRecord) -> None:
     if request.actor in state.records:
         raise Refusal(f"{request.actor} has already given their record to the lead")
     _check_sections(request.record.sections, ("positives", "development"), "record", every=False)
-    _text(request.record.focus, "what the team should focus on")
+    required_text(request.record.focus, "what the team should focus on")
 
 
 def _check_sections(sections: dict[str, BaseModel], fields: tuple[str, ...], what: str, *, every: bool) -> None:
@@ -524,8 +520,8 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     report = request.report
     _check_sections(report.sections, ("general", "strengths", "development", "evidence"), "report", every=True)
     for text, what in ((report.progress, "progress since the last spotlight"), (report.focus, "the focus")):
-        _text(text, what)
-    _text(report.barriers, "the barriers to address (say 'none' if there are none)")
+        required_text(text, what)
+    required_text(report.barriers, "the barriers to address (say 'none' if there are none)")
     if not report.actions:
         raise Refusal("the report needs a SMART action plan: at least one action")
     check_smart_actions(report.actions, today)

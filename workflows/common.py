@@ -14,7 +14,7 @@ from domain.action_plan import SmartAction
 from domain.cpr_cycle import PublishReport
 from domain.directory import Role
 from domain.errors import Refusal
-from domain.notifications import Notification, NotificationKind, notification_id
+from domain.notifications import Notification, NotificationKind, fit_body, fit_subject, notification_id
 from workflows.recording import refused
 
 with workflow.unsafe.imports_passed_through():
@@ -111,7 +111,10 @@ async def add_report_actions(request: PublishReport, source: str) -> AddedFindin
 
 
 class Notifier:
-    """Tasks and messages about one item, with ids a replay recomputes identically."""
+    """Tasks and messages about one item, with ids a replay recomputes identically. Their subjects
+    and bodies quote recorded text (an action, a concern), so they are made to fit the outbox: a
+    notification that could not be built would fail the workflow task after its event was recorded,
+    and every later command on the item with it."""
 
     def __init__(self, item_id: str) -> None:
         self.item_id = item_id
@@ -124,8 +127,8 @@ class Notifier:
             kind="task",
             item_id=self.item_id,
             task_key=key,
-            subject=subject,
-            body=body,
+            subject=fit_subject(subject),
+            body=fit_body(body, self.item_id),
             due_at=due_at,
         )
 
@@ -135,8 +138,8 @@ class Notifier:
             recipient=recipient,
             kind=kind,
             item_id=self.item_id,
-            subject=subject,
-            body=body,
+            subject=fit_subject(subject),
+            body=fit_body(body, self.item_id),
         )
 
     async def post(self, *notifications: Notification) -> None:

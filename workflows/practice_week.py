@@ -35,6 +35,7 @@ from domain.practice_week import (
     WeekClosed,
     WeekStarted,
 )
+from domain.text import MAX_SHORT, check_text
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
@@ -171,6 +172,10 @@ class PracticeWeekWorkflow:
         if request.theme is not None:
             if not request.theme.strip():
                 raise refused(Refusal("the theme cannot be empty: leave it out to take the QAPM meeting's"))
+            try:
+                check_text("the theme", request.theme, MAX_SHORT)
+            except Refusal as refusal:
+                raise refused(refusal) from None
             theme, source = request.theme.strip(), None
         else:
             decided = await _decided_theme(request.week_start)

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from domain.notifications import Inbox, Notification, is_overdue, notification_id
+from domain.notifications import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    Inbox,
+    Notification,
+    fit_body,
+    fit_subject,
+    is_overdue,
+    notification_id,
+)
 
 DUE = datetime(2027, 4, 21, 22, 59, 59, tzinfo=UTC)
 
@@ -79,3 +88,26 @@ def test_a_task_due_at_the_end_of_the_day_is_overdue_only_after_it():
 
 def test_an_inbox_with_nothing_is_empty():
     assert Inbox(recipient="sam", as_of=DUE, to_do=(), told=()).empty
+
+
+def test_a_subject_that_fits_is_left_exactly_as_it_is():
+    # A replayed workflow recomputes its notifications: one already stored must come out the same.
+    for subject in ("Record your reflection for review 1234567", "a\ttab  and  spaces", "x" * MAX_SUBJECT):
+        assert fit_subject(subject) == subject
+
+
+def test_a_subject_from_long_or_multiline_recorded_text_is_one_shortened_line():
+    assert fit_subject("Action: visit\r\n  weekly\nand record") == "Action: visit weekly and record"
+    long = fit_subject("Overdue: action A1 " + "plan " * 100)
+    assert len(long) <= MAX_SUBJECT and long.endswith("…") and long.startswith("Overdue: action A1 plan")
+    make(subject=long)  # the outbox takes it
+
+
+def test_a_body_over_the_limit_is_shortened_and_says_where_the_whole_text_is():
+    assert fit_body("short", "review-1") == "short"
+    assert fit_body("y" * MAX_BODY, "review-1") == "y" * MAX_BODY
+    body = fit_body("concern " * 2000, "cpr-2027-11-01-children-in-need-review-LCS-100701")
+    assert len(body) <= MAX_BODY
+    assert body.startswith("concern concern") and "…\n\n[shortened: the whole text is in the record of " in body
+    assert body.endswith("cpr-2027-11-01-children-in-need-review-LCS-100701]")
+    make(body=body)
