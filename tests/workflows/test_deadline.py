@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -14,6 +14,7 @@ from domain import deadline
 from domain.bank_holidays import calendar_for
 from domain.deadline import CompleteDeadline, DeadlineState, ExtendDeadline
 from domain.events import fold
+from domain.working_days import LONDON
 from workflows.deadline import DeadlineInput, DeadlineWorkflow
 
 
@@ -145,8 +146,62 @@ async def test_refusals_record_nothing(time_skipping_env, worker, settings, app_
     await handle.terminate()
 
 
+async def outcomes(handle, update, *requests) -> list[str]:
+    """Send `requests` to `update` at once: what each sender is told, "recorded" or the refusal's message."""
+    answers = await asyncio.gather(*(handle.execute_update(update, r) for r in requests), return_exceptions=True)
+    told = []
+    for answer in answers:
+        if isinstance(answer, WorkflowUpdateFailedError):
+            told.append(answer.cause.message)
+        else:
+            assert isinstance(answer, DeadlineState), answer
+            told.append("recorded")
+    return sorted(told)
+
+
 async def test_completing_twice_is_refused(time_skipping_env, worker, settings, app_pool):
     handle = await start(time_skipping_env, settings, working_days=3)
-    await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer"))
-    await handle.result()
-    assert len(await recorded(app_pool, handle)) == 2
+    done = CompleteDeadline(actor="sam.reviewer", note="uploaded")
+    # Both arrive while the deadline is open, so both pass the validator; the rule checked again under
+    # the recorder's lock refuses the second.
+    assert await outcomes(handle, DeadlineWorkflow.complete, done, done) == [
+        "'CPR review 1234567' was already met by sam.reviewer",
+        "recorded",
+    ]
+    final = await handle.result()
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.met"]
+    assert (final.status, final.version) == ("met", 2)
+
+
+async def test_concurrent_extensions_cannot_take_a_deadline_past_its_cap(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=250)
+    six = ExtendDeadline(actor="qa.officer", extra_working_days=6, reason="family unavailable")
+    # Each alone is within the cap of 260 working days; both would make 262.
+    assert await outcomes(handle, DeadlineWorkflow.extend, six, six) == [
+        "'CPR review 1234567' changed while the extension was being worked out; try again",
+        "recorded",
+    ]
+    extended = await state(handle)
+    assert (extended.working_days, extended.version) == (256, 2)
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.extended"]
+    await handle.terminate()
+
+
+async def test_the_workers_closure_days_move_new_deadlines_and_leave_set_ones_as_they_were(
+    time_skipping_env, worker, settings, app_pool
+):
+    # The server starts on Tuesday 1 December 2026 (tests.clock.EPOCH): 3 working days would end on Friday 4th.
+    closures = settings.closure_days_path
+    closures.write_text("date,reason\n2026-12-03,Council closure day\n")
+    first = await start(time_skipping_env, settings, working_days=3)
+    assert (await state(first)).due_at == datetime(2026, 12, 7, 23, 59, 59, tzinfo=LONDON)  # Thursday closed
+
+    closures.write_text("date,reason\n2026-12-02,Staff training day\n2026-12-03,Council closure day\n")
+    second = await start(time_skipping_env, settings, working_days=3)
+    assert (await state(second)).due_at == datetime(2026, 12, 8, 23, 59, 59, tzinfo=LONDON)  # Wednesday too
+    set_first = (await recorded(app_pool, first))[0]
+    assert set_first.payload["due_at"] == "2026-12-07T23:59:59Z"  # recorded once, with its calendar's digest
+    assert (await state(first)).due_at == datetime(2026, 12, 7, 23, 59, 59, tzinfo=LONDON)
+    assert set_first.payload["calendar_digest"] != (await recorded(app_pool, second))[0].payload["calendar_digest"]
+    for handle in (first, second):
+        await handle.terminate()
