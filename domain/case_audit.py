@@ -41,6 +41,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
+from domain.text import check_text
 from domain.working_days import LONDON
 
 REPORT_WINDOW = 10  # working days from the end of the window to the findings
@@ -470,6 +471,8 @@ def check_answers(state: CaseAuditState | None, request: RecordAnswers) -> None:
     repeated = sorted({q for q in given if given.count(q) > 1})
     if repeated:
         raise Refusal(f"question {repeated[0]} is answered twice")
+    for answer in request.answers:
+        check_text(f"the comment on question {answer.question_id}", answer.comment)
 
 
 def check_submission(state: CaseAuditState | None, request: SubmitCase) -> None:

@@ -22,6 +22,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
+from domain.text import check_text
 
 REVIEW_WINDOW = 20  # working days, from the cycle's start
 MODERATION_WINDOW = 10  # working days, from a moderator's allocation
@@ -388,6 +389,8 @@ def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
         raise Refusal(f"the review of case {request.case_number} was already moderated")
     if not request.rationale.strip():
         raise Refusal("the moderation needs a rationale")
+    check_text("the moderation's rationale", request.rationale)
+    check_text("the conversation with the reviewer", request.conversation)
     if request.grade != case.grade and not (request.conversation and request.conversation.strip()):
         raise Refusal(
             f"your grade ({request.grade.value}) differs from the reviewer's ({case.grade.value if case.grade else '-'}):"
@@ -396,12 +399,15 @@ def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
 
 
 def empty_parts(request: PublishReport) -> list[str]:
-    """The parts of the QA team's analysis left empty, as a person names them."""
-    return [
-        name.replace("_", " ")
-        for name in ("key_findings", "strengths", "areas_for_development", "recommendations")
-        if not getattr(request, name).strip()
-    ]
+    """The parts of the QA team's analysis left empty, as a person names them (a part over its limit
+    is refused)."""
+    parts = {name.replace("_", " "): getattr(request, name) for name in REPORT_PARTS}
+    for name, text in parts.items():
+        check_text(f"the {name}", text)
+    return [name for name, text in parts.items() if not text.strip()]
+
+
+REPORT_PARTS = ("key_findings", "strengths", "areas_for_development", "recommendations")
 
 
 def check_plan_actions(request: PublishReport, today: date) -> None:

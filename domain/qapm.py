@@ -31,6 +31,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.rubric import Grade
 from domain.staff_concern import is_concern_stream
+from domain.text import MAX_SHORT, check_text
 from domain.working_days import LONDON
 
 PACK_BEFORE = 5  # working days before the meeting: the pack is compiled then (or at once, if started later)
@@ -621,6 +622,7 @@ def _started(state: QapmState | None) -> QapmState:
 def _optional_text(value: str | None, what: str) -> None:
     if value is not None and not value.strip():
         raise Refusal(f"{what} cannot be empty: leave it out if the meeting did not decide one")
+    check_text(what, value, MAX_SHORT)
 
 
 def check_decisions(state: QapmState | None, request: RecordDecisions, now: datetime) -> None:
@@ -641,6 +643,7 @@ def check_decisions(state: QapmState | None, request: RecordDecisions, now: date
             "record at least one decision: the next thematic focus, the Practice Week theme, actions for the"
             " service-wide plan, a Measuring Progress answer, or notes"
         )
+    check_text("the notes", request.notes)
     check_smart_actions(request.actions, now.astimezone(LONDON).date())
     seen: set[str] = set()
     for answer in request.progress:
@@ -654,6 +657,7 @@ def check_decisions(state: QapmState | None, request: RecordDecisions, now: date
         if not answer.reasons.strip():
             verdict = "repeat" if answer.repeat_cycle else "not repeat"
             raise Refusal(f"{answer.item}: give the reasons to {verdict} the whole cycle")
+        check_text(f"{answer.item}: the reasons", answer.reasons)
 
 
 def pack_due(day_before: date) -> datetime:
