@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 
 from activities.audit_log import AuditConflict, AuditLog
-from domain.audit_chain import canonical_json, event_hash
+from domain.audit_chain import ChainBreak, canonical_json, event_hash
 from domain.events import DomainEvent, NewEvent
 
 T0 = datetime(2027, 3, 22, 9, 0, tzinfo=UTC)
@@ -75,6 +75,54 @@ async def test_different_event_at_a_stored_version_is_a_conflict(app_pool, admin
     with pytest.raises(AuditConflict, match="different event at version 2"):
         await log.append(events("review-3", 2, 2, tag="other"))
     assert await count(admin_conn, "review-3") == 2
+
+
+async def test_the_very_same_event_appended_again_is_recorded_once(app_pool, admin_conn):
+    log = AuditLog(app_pool)
+    await log.append(events("review-12", 1, 2))
+    before = await log.read_stream("review-12")
+    [stored] = events("review-12", 2, 1)
+    # The same event as a retry may rebuild it: its payload's keys in another order, its business time
+    # the same moment at another offset. Both are what was hashed, so both are the event already recorded.
+    retry = stored.model_copy(
+        update={
+            "payload": dict(reversed(stored.payload.items())),
+            "business_time": stored.business_time.astimezone(timezone(timedelta(hours=-5))),
+        }
+    )
+    for again in (stored, retry):
+        outcome = await log.append([again])
+        assert (outcome.appended, outcome.already_recorded) == (0, 1)
+    assert await log.read_stream("review-12") == before
+    assert await count(admin_conn, "review-12") == 2
+    [report] = await log.verify("review-12")
+    assert report.ok and report.events == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"payload": {"n": 2, "text": "step 2 amended"}},
+        {"actor": "someone.else"},
+        {"business_time": T0 + timedelta(minutes=2, microseconds=1)},
+    ],
+    ids=["payload", "actor", "business_time"],
+)
+async def test_a_retry_with_the_same_event_id_and_type_but_other_content_is_a_conflict(app_pool, admin_conn, change):
+    """An event id and type are not the event: a retry carrying another payload, actor or business time
+    would leave the log holding something other than what the workflow now believes it recorded."""
+    log = AuditLog(app_pool)
+    await log.append(events("review-13", 1, 2))
+    before = await log.read_stream("review-13")
+    [stored] = events("review-13", 2, 1)
+    altered = stored.model_copy(update=change)
+    assert (altered.event_id, altered.event_type) == (stored.event_id, stored.event_type)
+    # with a fresh event after it, which must not be appended either
+    with pytest.raises(AuditConflict, match="already holds a different event at version 2"):
+        await log.append([altered, *events("review-13", 3, 1)])
+    assert await log.read_stream("review-13") == before
+    [report] = await log.verify("review-13")
+    assert report.ok and report.events == 2
 
 
 async def test_gap_and_non_consecutive_versions_are_refused(app_pool, admin_conn):
@@ -266,6 +314,34 @@ async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_
     )
     brk = await break_of(chained, "target")
     assert (brk.kind, brk.version) == ("broken_link", 4)
+
+
+async def test_verify_finds_the_newest_event_rewritten_with_a_consistent_hash(chained, admin_conn):
+    # The forger rewrites v6 and recomputes its hash from v5's: every event verifies on its own and links
+    # to the one before. Only the head, left as the log kept it, still holds the hash of what was recorded.
+    row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=6")
+    text = canonical_json({"n": 6, "text": "rewritten"})
+    forged = event_hash(
+        prev_hash=bytes(row["prev_hash"]),
+        stream_id="target",
+        version=6,
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        actor=row["actor"],
+        business_time=row["business_time"],
+        recorded_at=row["recorded_at"],
+        payload_text=text,
+    )
+    await tamper(
+        admin_conn,
+        f"""UPDATE audit_events SET payload = '{text}', hash = '\\x{forged.hex()}'
+            WHERE stream_id='target' AND version=6""",
+    )
+    head = await admin_conn.fetchrow("SELECT version, hash FROM audit_streams WHERE stream_id='target'")
+    assert head["version"] == 6 and bytes(head["hash"]) == bytes(row["hash"]) != forged
+    assert await break_of(chained, "target") == ChainBreak(
+        "target", 6, "broken_link", "the head's hash does not match the last event"
+    )
 
 
 async def test_verify_finds_an_event_appended_behind_the_logs_back(chained, admin_conn):

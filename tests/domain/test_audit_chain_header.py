@@ -159,3 +159,38 @@ def test_stored_events_line_up_with_the_chain_query():
     selected = _CHAIN_QUERY.removeprefix("SELECT ").partition(" FROM ")[0]
     columns = [c.strip() for c in selected.split(",")]
     assert [("payload_text" if c == "payload" else c) for c in columns] == list(StoredEvent._fields)
+
+
+def test_a_worked_example_hashes_the_header_bytes_written_out_by_hand():
+    """The definition (README, "The audit log"), applied by hand rather than through the module's own
+    encoders: SHA-256(prev_hash || canonical(header) || "\\n" || payload), the header canonical JSON with
+    sorted keys, no spaces, non-ASCII kept as UTF-8 and both times in UTC to the microsecond."""
+    prev_hash = bytes.fromhex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+    # Written out by hand, not produced by the implementation: keys in sorted order, the stream's quotes
+    # escaped and its "é" as the two UTF-8 bytes c3 a9 (not \u00e9), the business time (10:30:00.000250
+    # at +01:00) moved to UTC, the version a bare integer.
+    header = (
+        b'{"actor":"sam.reviewer",'
+        b'"business_time":"2027-11-01T09:30:00.000250Z",'
+        b'"event_id":"0f8e2c4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b",'
+        b'"recorded_at":"2027-11-02T08:00:01.123456Z",'
+        b'"stream":"cpr-2027-11 \\"An\xc3\xa9\\"",'
+        b'"type":"review.graded",'
+        b'"version":12}'
+    )
+    payload = b'{"grade":"good","notes":"line one\\nline two"}'
+    expected = hashlib.sha256(prev_hash + header + b"\n" + payload).digest()
+    event = dict(
+        stream_id='cpr-2027-11 "Ané"',
+        version=12,
+        event_id=UUID("0f8e2c4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b"),
+        event_type="review.graded",
+        actor="sam.reviewer",
+        business_time=datetime(2027, 11, 1, 10, 30, 0, 250, tzinfo=timezone(timedelta(hours=1))),
+        recorded_at=datetime(2027, 11, 2, 8, 0, 1, 123456, tzinfo=UTC),
+    )
+
+    assert header_text(**event).encode("utf-8") == header
+    assert event_hash(prev_hash=prev_hash, payload_text=payload.decode("utf-8"), **event) == expected
+    # The digest itself, pinned: neither the example nor the definition can drift without this failing.
+    assert expected.hex() == "07618d81983756bd6838a6e4eece59d6f62eb483c2efa8c5fba8c1f15302e68f"
