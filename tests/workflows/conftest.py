@@ -57,7 +57,9 @@ def keep_history():
     """Save a finished workflow's history for the replay test, when QA_RECORD_HISTORIES=1.
 
     Recorded histories are committed: replaying them against today's code is
-    what tells us a change would break workflows already running.
+    what tells us a change would break workflows already running. So one is never
+    overwritten: a history recorded on older code must keep replaying, and a new
+    recording under its name would hide the old code's history.
     """
 
     async def keep(handle, name: str) -> None:
@@ -67,7 +69,15 @@ def keep_history():
         HISTORIES.mkdir(exist_ok=True)
         # The id matters on replay: a cycle derives its reviews' ids from its own.
         recorded = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
-        (HISTORIES / f"{name}.json").write_text(json.dumps(recorded, indent=1))
+        path, text = HISTORIES / f"{name}.json", json.dumps(recorded, indent=1)
+        if path.exists():
+            if path.read_text() != text:
+                pytest.fail(
+                    f"{path} is already recorded: choose a new name for this history (old histories must keep replaying)",
+                    pytrace=False,
+                )
+            return
+        path.write_text(text)
 
     return keep
 
