@@ -7,6 +7,7 @@ from the implementation's output; the comments show the counting.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import subprocess
 import sys
@@ -511,3 +512,29 @@ def test_working_days_between_matches_a_day_by_day_count(start: date, end: date)
 def test_closure_days_never_bring_a_deadline_forward(start: date, n: int, closures: frozenset[date]) -> None:
     cal = england_and_wales_calendar(range(2026, 2031), closures)
     assert cal.add_working_days(start, n) >= CAL.add_working_days(start, n)
+
+
+def test_a_wrong_type_names_the_argument_and_what_it_got() -> None:
+    def message(call) -> str:
+        with pytest.raises(TypeError) as refused:
+            call()
+        return str(refused.value)
+
+    assert message(lambda: WorkingDayCalendar(frozenset({datetime(2026, 12, 29)}), 2026, 2026)) == (
+        "closed day must be a datetime.date, got datetime"
+    )
+    assert message(lambda: CAL.is_working_day("2027-03-26")) == "d must be a datetime.date, got str"
+    assert message(lambda: CAL.add_working_days(None, 1)) == "d must be a datetime.date, got NoneType"
+    assert message(lambda: CAL.working_days_between(20270326, date(2027, 3, 29))) == (
+        "start must be a datetime.date, got int"
+    )
+    assert message(lambda: CAL.working_days_between(date(2027, 3, 29), datetime(2027, 4, 1))) == (
+        "end must be a datetime.date, got datetime"
+    )
+
+
+def test_the_calendar_digest_is_sha256_of_its_lines_written_out() -> None:
+    # Recorded beside every deadline: its definition may never change.
+    calendar = WorkingDayCalendar(frozenset({date(2027, 12, 29), date(2027, 12, 24)}), 2027, 2028)
+    text = b"working-day-calendar/v1\nyears 2027-2028\n2027-12-24\n2027-12-29"
+    assert calendar.digest() == hashlib.sha256(text).hexdigest()
