@@ -396,3 +396,14 @@ async def test_append_next_commits_with_the_callers_change_or_not_at_all(app_poo
     stored = await log.read_stream("directory")
     assert [e.payload["rows"] for e in stored] == [3, 4, 5]
     assert all(r.ok for r in await log.verify())
+
+
+async def test_the_streams_opened_about_an_item_are_found_by_their_event_oldest_first(app_pool):
+    # How a review's disputes are found after the review has closed: by the event that opened each.
+    log = AuditLog(app_pool)
+    for stream, text in (("dispute-2", "step 1 about"), ("other-1", "step 1 elsewhere"), ("dispute-1", "step 1 about")):
+        await log.append(events(stream, 1, 2, tag=text.removeprefix("step 1 ")))
+    assert await log.streams_opened_with("test.happened", "text", "step 1 about") == ["dispute-2", "dispute-1"]
+    assert await log.streams_opened_with("test.happened", "text", "step 2 about") == ["dispute-2", "dispute-1"]
+    assert await log.streams_opened_with("test.other", "text", "step 1 about") == []
+    assert await log.streams_opened_with("test.happened", "n", "1") == ["dispute-2", "other-1", "dispute-1"]

@@ -31,6 +31,7 @@ SOURCE_DOCUMENT = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000
 def source_section(text: str) -> str:
     return text[text.index("Guidance for overall grading") : text.index("Guidance on completing a Team Spotlight")]
 
+
 # Recorded events refer to these forever: this list may only ever grow at the end of a domain.
 EXPECTED_IDS = [
     *(f"basic-information.{n}" for n in range(1, 7)),
