@@ -605,14 +605,16 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
 
     # The engine's history replays on today's code; a deliberately non-deterministic change is caught.
     import worker.main
-    from tests.workflows.nondeterministic import ChangedDeadlineWorkflow
+    from tests.workflows.nondeterministic import ACTIVITY, changed
 
     assert (await ok(capsys, "audit", "determinism", stream)) == (
         f"{stream}: its {len((await stack.client.get_workflow_handle(stream).fetch_history()).events)} history events"
         " replay on the current workflow code: deterministic\n"
     )
-    changed = [ChangedDeadlineWorkflow if w is DeadlineWorkflow else w for w in worker.main.WORKFLOWS]
-    monkeypatch.setattr(worker.main, "WORKFLOWS", changed)
+    timer_first = changed("Deadline", ACTIVITY)  # a timer in front of the deadline's first activity
+    monkeypatch.setattr(
+        worker.main, "WORKFLOWS", [timer_first if w is DeadlineWorkflow else w for w in worker.main.WORKFLOWS]
+    )
     line = await refused(capsys, "audit", "determinism", stream)
     assert line.startswith(f"{stream} is NOT deterministic on the current workflow code: "), line
     assert line.endswith(

@@ -19,7 +19,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from worker.main import WORKFLOWS
+# The sandbox imports this module again for each replay: the worker's wiring (asyncpg, the
+# activities) must come through from outside it, never be imported again inside it, where a
+# native extension imported twice corrupts the process (it crashed the next test).
+with workflow.unsafe.imports_passed_through():
+    from worker.main import WORKFLOWS
 
 TIMER = "EVENT_TYPE_TIMER_STARTED"
 ACTIVITY = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
@@ -59,9 +63,13 @@ def _changed(genuine: type, suffix: str, add_command) -> type:
     return workflow.defn(name=workflow_type(genuine))(cls)
 
 
+# A test may have swapped a changed version into the worker's list (to replay an engine history on
+# it), and the sandbox then imports this module again against that list: build from the genuine one.
+GENUINE = tuple(w.__mro__[1] if w.__module__ == __name__ else w for w in WORKFLOWS)
+
 CHANGED: dict[tuple[str, str], type] = {
     (workflow_type(genuine), first): _changed(genuine, suffix, add_command)
-    for genuine in WORKFLOWS
+    for genuine in GENUINE
     for first, (suffix, add_command) in ADDED.items()
 }
 globals().update({cls.__name__: cls for cls in CHANGED.values()})
