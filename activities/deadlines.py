@@ -11,6 +11,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain.chasing import ChaseStep, chase_schedule, working_days_before
 from domain.closures import ClosureFileError
+from domain.dates import check_date
+from domain.errors import Refusal
 from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
 
 
@@ -40,6 +42,11 @@ class CalendarActivities:
 
     @activity.defn(name="calendar.due_at")
     async def due_at(self, request: DueRequest) -> DueMoment:
+        try:
+            check_date(request.start, "the start")
+        except Refusal as refusal:
+            # No retry can make such a date work: the person's error, at once.
+            raise ApplicationError(str(refusal), type="Refused", non_retryable=True) from None
         try:
             calendar = self._calendar_for(request.start)
         except ClosureFileError as exc:

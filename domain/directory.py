@@ -29,6 +29,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
+from domain.dates import check_date
+from domain.errors import Refusal
 from domain.events import DomainEvent
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -39,7 +41,7 @@ SYSTEMS = ("LCS", "EHM")
 
 _STAFF_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{3,20}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: it takes other scripts' digits
 _MAX_TEXT = 200
 _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
 
@@ -398,9 +400,14 @@ def _parse_date(text: str, what: str) -> date:
     if not _ISO_DATE.fullmatch(text):
         raise ValueError(f"{what} {text!r} is not a date (expected YYYY-MM-DD)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{what} {text!r} is not a real date (expected YYYY-MM-DD)") from None
+    try:
+        check_date(day, what)
+    except Refusal as refusal:
+        raise ValueError(str(refusal)) from None
+    return day
 
 
 # --- rules over a whole directory ----------------------------------------------------------------

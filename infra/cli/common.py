@@ -45,12 +45,21 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def parse_date(text: str, what: str = "date") -> date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    from domain.dates import check_date
+    from domain.errors import Refusal
+
+    # [0-9], not \d: \d also takes other scripts' digits, which are no date a person typed here.
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         fail(f"{what} {text!r} is not a date: expected YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{what} {text!r} is not a real date")
+    try:
+        check_date(day, what)
+    except Refusal as refusal:
+        fail(str(refusal))
+    return day
 
 
 def parse_working_days(text: str) -> int:

@@ -311,6 +311,14 @@ def test_any_other_extra_column_is_refused():
         ("LCS-100234,SWIFT,S,T,p.q,2027-01-01", "system 'SWIFT' is not LCS or EHM"),
         ("LCS-100234,LCS,S,T,p.q,2027-02-30", "support_began '2027-02-30' is not a real date (expected YYYY-MM-DD)"),
         ("LCS-100234,LCS,S,T,p.q,01/02/2027", "support_began '01/02/2027' is not a date (expected YYYY-MM-DD)"),
+        (
+            "LCS-100234,LCS,S,T,p.q,1800-01-01",
+            "support_began 1800-01-01 is outside the dates the engine works with (2000-01-01 to 2200-12-31)",
+        ),
+        (
+            "LCS-100234,LCS,S,T,p.q,\u0662\u0660\u0662\u0667-01-01",
+            "support_began '\u0662\u0660\u0662\u0667-01-01' is not a date (expected YYYY-MM-DD)",
+        ),
         ("LCS-100234,LCS,S,T,p.q,", "missing value for 'support_began'"),
         ("LCS-100234,,S,T,p.q,2027-01-01", "missing value for 'system'"),
         ("LCS-100234,LCS,,T,p.q,2027-01-01", "missing value for 'service'"),

@@ -50,6 +50,18 @@ def test_due_json_is_machine_readable(capsys):
         (("2027-03-22", "261"), "working days must be between 0 and 260, got 261"),
         (("2027-03-22", "2.5"), "working days '2.5' is not a whole number"),
         (("2027-03-22",), "Missing argument 'WORKING_DAYS'."),
+        (
+            ("9999-12-31", "5"),
+            "start date 9999-12-31 is outside the dates the engine works with (2000-01-01 to 2200-12-31)",
+        ),
+        (
+            ("1800-01-01", "5"),
+            "start date 1800-01-01 is outside the dates the engine works with (2000-01-01 to 2200-12-31)",
+        ),
+        (
+            ("\u0662\u0660\u0662\u0667-03-22", "5"),
+            "start date '\u0662\u0660\u0662\u0667-03-22' is not a date: expected YYYY-MM-DD",
+        ),
     ],
 )
 def test_due_refuses_bad_input_in_one_line(capsys, args, message):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.audit_log import AuditLog
 from domain import deadline
@@ -205,3 +205,30 @@ async def test_the_workers_closure_days_move_new_deadlines_and_leave_set_ones_as
     assert set_first.payload["calendar_digest"] != (await recorded(app_pool, second))[0].payload["calendar_digest"]
     for handle in (first, second):
         await handle.terminate()
+
+
+async def test_a_start_outside_the_engines_dates_fails_at_once_and_records_nothing(
+    time_skipping_env, worker, settings, app_pool
+):
+    # From another client than the CLI (which refuses it first): the calendar activity would
+    # otherwise overflow the date and be retried for ever, using up the deadline's id.
+    handle = await time_skipping_env.client.start_workflow(
+        DeadlineWorkflow.run,
+        DeadlineInput(
+            title="CPR review 1234567",
+            owner="sam.reviewer",
+            start=date(9999, 12, 31),
+            working_days=5,
+            set_by="qa.officer",
+        ),
+        id=f"deadline-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), timeout=60)
+    refusal = failed.value.cause.cause
+    assert (refusal.type, refusal.non_retryable) == ("Refused", True)
+    assert refusal.message == (
+        "the start 9999-12-31 is outside the dates the engine works with (2000-01-01 to 2200-12-31)"
+    )
+    assert await recorded(app_pool, handle) == []
