@@ -21,6 +21,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from domain.files import csv_records
+
 HEADER = ("date", "reason")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Anything str.splitlines() would break on, plus other controls: the format is
@@ -62,12 +64,6 @@ def _parse_date(text: str) -> date:
         raise ValueError(f"{text!r} is not a real date (expected YYYY-MM-DD)") from None
 
 
-def _split(line: str) -> list[str]:
-    # csv rather than str.split so a quoted reason may contain commas.
-    row = next(csv.reader([line], skipinitialspace=True, strict=True), [])
-    return [cell.strip() for cell in row]
-
-
 def _parse_row(cells: list[str]) -> ClosureDay:
     """One closure from a data row; ValueError says what is wrong with it."""
     if len(cells) > 2:
@@ -89,13 +85,8 @@ def parse_closure_days(text: str, source: str = "closure days") -> tuple[Closure
     line_of: dict[date, int] = {}
     days: list[ClosureDay] = []
     header_seen = False
-    # Spreadsheet programs often save CSV with a byte order mark.
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for number, cells, stripped in csv_records(text, source, ClosureFileError):
         try:
-            cells = _split(stripped)
             if not header_seen:
                 if tuple(cell.lower() for cell in cells) != HEADER:
                     raise ValueError(f"expected the header 'date,reason', got {stripped!r}")
@@ -106,8 +97,6 @@ def parse_closure_days(text: str, source: str = "closure days") -> tuple[Closure
                 raise ValueError(
                     f"{closure.day.isoformat()} is listed twice (lines {line_of[closure.day]} and {number})"
                 )
-        except csv.Error as exc:
-            raise ClosureFileError(f"{source} line {number}: malformed CSV ({exc})") from None
         except ValueError as exc:
             raise ClosureFileError(f"{source} line {number}: {exc}") from None
         line_of[closure.day] = number

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 from domain.dates import check_date
 from domain.errors import Refusal
 from domain.events import DomainEvent
+from domain.files import csv_records
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -221,12 +222,6 @@ class CasesSnapshotImported(DomainEvent):
 # --- parsing -------------------------------------------------------------------------------------
 
 
-def _split(line: str) -> list[str]:
-    # csv rather than str.split so a quoted value may contain commas.
-    row = next(csv.reader([line], skipinitialspace=True, strict=True), [])
-    return [cell.strip() for cell in row]
-
-
 def _is_personal(column: str) -> bool:
     lowered = column.lower()
     compact = re.sub(r"[^a-z0-9]", "", lowered)
@@ -259,14 +254,7 @@ def _rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) for each data line; the header is checked first."""
     positions: dict[str, int] | None = None
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            cells = _split(stripped)
-        except csv.Error as exc:
-            raise DirectoryFileError(f"{source} line {number}: malformed CSV ({exc})") from None
+    for number, cells, _ in csv_records(text, source, DirectoryFileError):
         if positions is None:
             try:
                 positions = _columns(cells, header, refuse_personal=refuse_personal)

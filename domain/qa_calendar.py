@@ -20,7 +20,6 @@ calendar, so the CLI, the scheduler and the tests all see the same plan.
 from __future__ import annotations
 
 import calendar as months_calendar
-import csv
 import hashlib
 from datetime import date, datetime, time
 from typing import Literal
@@ -28,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain.chasing import working_days_before
+from domain.files import csv_records
 from domain.naming import slug
 from domain.working_days import LONDON, WorkingDayCalendar
 
@@ -132,12 +132,8 @@ def parse_calendar(text: str, source: str = "calendar") -> QaCalendar:
     closed: dict[int, ClosedMonth] = {}
     seen: dict[str, int] = {}
     header_seen = False
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    for number, cells, stripped in csv_records(text, source, CalendarFileError):
         try:
-            cells = [c.strip() for c in next(csv.reader([stripped], strict=True), [])]
             if not header_seen:
                 if tuple(c.casefold() for c in cells) != HEADER:
                     raise ValueError(f"expected the header '{','.join(HEADER)}', got {stripped!r}")
@@ -154,8 +150,6 @@ def parse_calendar(text: str, source: str = "calendar") -> QaCalendar:
                 raise ValueError(f"repeats line {seen[entry.key]}")
             seen[entry.key] = number
             entries.append(entry)
-        except csv.Error as exc:
-            raise CalendarFileError(f"{source} line {number}: malformed CSV ({exc})") from None
         except ValueError as exc:
             raise CalendarFileError(f"{source} line {number}: {exc}") from None
     if not header_seen:
