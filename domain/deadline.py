@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.text import MAX_SHORT, check_text
 from domain.working_days import MAX_WORKING_DAYS
 
 Status = Literal["open", "overdue", "met"]
@@ -132,6 +133,7 @@ def check_complete(state: DeadlineState | None, request: CompleteDeadline) -> No
         raise Refusal(f"'{state.title}' was already met by {state.met_by}")
     if request.actor != state.owner:
         raise Refusal(f"only the owner ({state.owner}) can mark '{state.title}' as done, not {request.actor}")
+    check_text("the note", request.note, MAX_SHORT)
 
 
 def check_extend(state: DeadlineState | None, request: ExtendDeadline, version: int | None = None) -> None:
@@ -143,6 +145,7 @@ def check_extend(state: DeadlineState | None, request: ExtendDeadline, version: 
         raise Refusal(f"'{state.title}' is already met; there is nothing to extend")
     if not request.reason.strip():
         raise Refusal("an extension needs a reason")
+    check_text("the reason", request.reason, MAX_SHORT)
     if request.actor == state.owner:
         raise Refusal(f"{request.actor} owns '{state.title}' and cannot extend their own deadline")
     if state.working_days + request.extra_working_days > MAX_WORKING_DAYS:

@@ -132,6 +132,16 @@ async def test_an_extension_moves_the_running_timer(time_skipping_env, worker, s
             ExtendDeadline(actor="qa.officer", extra_working_days=60, reason="x"),
             "cannot run past 260",
         ),
+        (
+            DeadlineWorkflow.extend,
+            ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="ill\x1b[2K\nforged line"),
+            "the reason has a control character (0x1b) at 4",
+        ),
+        (
+            DeadlineWorkflow.complete,
+            CompleteDeadline(actor="sam.reviewer", note="x" * 1_001),
+            "the note is 1,001 characters long; at most 1,000 can be recorded",
+        ),
     ],
 )
 async def test_refusals_record_nothing(time_skipping_env, worker, settings, app_pool, update, request_, message):
