@@ -68,6 +68,13 @@ async def require_role(staff_id: str, role: Role | tuple[Role, ...], what: str) 
         raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {named}"))
 
 
+async def require_staff(staff_id: str, what: str) -> None:
+    """Refuse (before anything is recorded) someone the directory does not list as active staff."""
+    member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
+    if member is None or not member.active:
+        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as active staff"))
+
+
 async def require_senior_leader(staff_id: str, what: str) -> None:
     """CSLT: the heads of service and those above them (the assistant director, the director)."""
     member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))

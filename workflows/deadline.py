@@ -22,6 +22,7 @@ from domain.deadline import (
 )
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import MAX_WORKING_DAYS
+from workflows.common import require_staff
 from workflows.recording import EventRecorder
 from workflows.timing import wait_for_moment
 
@@ -50,6 +51,10 @@ class DeadlineWorkflow:
 
     @workflow.run
     async def run(self, request: DeadlineInput) -> DeadlineState:
+        if workflow.patched("deadline-people-in-directory"):
+            # "Who" in the audit log is a person the authority lists, and so is the owner chased.
+            await require_staff(request.set_by, "set a deadline")
+            await require_staff(request.owner, "own a deadline")
         due = await self._due(request.start, request.working_days)
         await self._recorder.record(
             request.set_by,

@@ -85,6 +85,8 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         again = stack.qa("up", ok=False)
         assert again.returncode == 1 and "already running" in again.stderr
 
+        # A deadline's owner and setter are people the directory lists.
+        stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")
         deadline_id = stack.qa(
             "deadline",
             "start",
@@ -114,7 +116,7 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         stack.qa("deadline", "done", deadline_id, "--as", "sam.reviewer", "--note", "review uploaded")
         assert stack.qa("db", "migrate").stdout.strip() == "database is up to date"
         verified = json.loads(stack.qa("audit", "verify", "--json").stdout)
-        assert verified == {"ok": True, "streams": 1, "events": 2, "breaks": []}
+        assert verified == {"ok": True, "streams": 2, "events": 3, "breaks": []}  # the staff import, the deadline
 
         # The first cycle, as the banner suggests: the example's November 2027, or a Monday after it.
         for line in stack.banner.splitlines():

@@ -15,7 +15,13 @@ from domain.bank_holidays import calendar_for
 from domain.deadline import CompleteDeadline, DeadlineState, ExtendDeadline
 from domain.events import fold
 from domain.working_days import LONDON
+from tests.workflows.conftest import refused_start
 from workflows.deadline import DeadlineInput, DeadlineWorkflow
+
+
+@pytest.fixture(autouse=True)
+def directory(example_authority):
+    """A deadline's setter and owner are people the directory lists."""
 
 
 async def start(env, settings, *, working_days: int, owner: str = "sam.reviewer") -> WorkflowHandle:
@@ -68,7 +74,7 @@ async def test_completion_before_the_due_moment_is_recorded_as_met(
     # one reducer, two users: the log alone rebuilds what the workflow holds
     assert fold(deadline.evolve, deadline.DEADLINE_EVENTS, events) == result
     assert all(r.ok for r in await AuditLog(app_pool).verify())
-    await keep_history(handle, "deadline_extended_then_met")
+    await keep_history(handle, "deadline_extended_then_met_people_checked")
 
 
 async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env, worker, settings, app_pool):
@@ -242,3 +248,27 @@ async def test_a_start_outside_the_engines_dates_fails_at_once_and_records_nothi
         "the start 9999-12-31 is outside the dates the engine works with (2000-01-01 to 2200-12-31)"
     )
     assert await recorded(app_pool, handle) == []
+
+
+@pytest.mark.parametrize(
+    ("people", "message"),
+    [
+        (
+            {"owner": "nobody.here"},
+            "nobody.here cannot own a deadline: the directory does not list them as active staff",
+        ),
+        ({"set_by": "mallory"}, "mallory cannot set a deadline: the directory does not list them as active staff"),
+    ],
+)
+async def test_a_deadline_for_or_by_someone_the_directory_does_not_list_never_starts(
+    time_skipping_env, worker, settings, app_pool, people, message
+):
+    request = DeadlineInput(
+        **{"title": "CPR review 1234567", "owner": "sam.reviewer", "start": date(2027, 3, 22), "working_days": 5}
+        | {"set_by": "qa.officer"}
+        | people
+    )
+    deadline_id = f"deadline-{uuid.uuid4().hex[:8]}"
+    assert await refused_start(time_skipping_env, settings, app_pool, DeadlineWorkflow.run, request, deadline_id) == (
+        message
+    )
