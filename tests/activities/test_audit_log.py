@@ -289,21 +289,25 @@ async def test_verify_finds_reordered_events(chained, admin_conn):
     assert (brk.kind, brk.version) == ("altered", 2)
 
 
-async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_conn):
-    # The forger recomputes the forged event's own hash correctly, but cannot fix its successors.
-    row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=3")
-    text = canonical_json({"n": 3, "text": "forged"})
+async def forged_event(admin_conn, version: int, payload: dict) -> tuple[asyncpg.Record, str, bytes]:
+    """The stored row at `version` of 'target', another payload's text, and the hash a forger would
+    give it: correct for the row's own fields and its link to the event before."""
+    row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=$1", version)
+    text = canonical_json(payload)
+    fields = ("event_id", "event_type", "actor", "business_time", "recorded_at")
     forged = event_hash(
         prev_hash=bytes(row["prev_hash"]),
         stream_id="target",
-        version=3,
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        actor=row["actor"],
-        business_time=row["business_time"],
-        recorded_at=row["recorded_at"],
+        version=version,
         payload_text=text,
+        **{name: row[name] for name in fields},
     )
+    return row, text, forged
+
+
+async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_conn):
+    # The forger recomputes the forged event's own hash correctly, but cannot fix its successors.
+    row, text, forged = await forged_event(admin_conn, 3, {"n": 3, "text": "forged"})
     await tamper(
         admin_conn,
         "DELETE FROM audit_events WHERE stream_id='target' AND version=3",
@@ -319,19 +323,7 @@ async def test_verify_finds_a_forged_insert_in_place_of_an_event(chained, admin_
 async def test_verify_finds_the_newest_event_rewritten_with_a_consistent_hash(chained, admin_conn):
     # The forger rewrites v6 and recomputes its hash from v5's: every event verifies on its own and links
     # to the one before. Only the head, left as the log kept it, still holds the hash of what was recorded.
-    row = await admin_conn.fetchrow("SELECT * FROM audit_events WHERE stream_id='target' AND version=6")
-    text = canonical_json({"n": 6, "text": "rewritten"})
-    forged = event_hash(
-        prev_hash=bytes(row["prev_hash"]),
-        stream_id="target",
-        version=6,
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        actor=row["actor"],
-        business_time=row["business_time"],
-        recorded_at=row["recorded_at"],
-        payload_text=text,
-    )
+    row, text, forged = await forged_event(admin_conn, 6, {"n": 6, "text": "rewritten"})
     await tamper(
         admin_conn,
         f"""UPDATE audit_events SET payload = '{text}', hash = '\\x{forged.hex()}'

@@ -61,6 +61,20 @@ async def start_plan(env, settings, request: PlanInput, name: str):
     return latest, handle.run_id
 
 
+# The Children in Need team's plan, first meeting Monday 15 February 2027 (every 6 weeks after).
+TEAM_PLAN = PlanInput(
+    kind="team",
+    team="Children in Need",
+    owner="nadia.manager",
+    started_by="nadia.manager",
+    first_meeting=date(2027, 2, 15),
+)
+
+
+async def start_team_plan(env, settings, name: str):
+    return await start_plan(env, settings, TEAM_PLAN, name)
+
+
 async def terminate(handle) -> None:
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         await handle.terminate()
@@ -90,18 +104,7 @@ def smart(**overrides) -> AddAction:
 async def test_a_team_plan_meets_every_six_weeks_for_two_years_with_one_continuous_stream(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
-    plan, first_run = await start_plan(
-        time_skipping_env,
-        settings,
-        PlanInput(
-            kind="team",
-            team="Children in Need",
-            owner="nadia.manager",
-            started_by="nadia.manager",
-            first_meeting=date(2027, 2, 15),
-        ),
-        "team",
-    )
+    plan, first_run = await start_team_plan(time_skipping_env, settings, "team")
     await plan.execute_update(ActionPlanWorkflow.add_action, smart())
     state = await plan.execute_update(
         ActionPlanWorkflow.add_from_finding,

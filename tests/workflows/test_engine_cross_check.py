@@ -7,33 +7,21 @@ found in the engine's history, and replaying every run finds the code determinis
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from activities.audit_log import AuditLog
-from domain.action_plan import PlanInput
 from domain.working_days import LONDON
 from infra.cli.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
 from tests.clock import sleep_until
-from tests.workflows.test_action_plan import smart, start_plan, terminate
+from tests.workflows.test_action_plan import smart, start_team_plan, terminate
 from workflows.action_plan import ActionPlanWorkflow
 
 
 async def test_every_run_of_a_plan_is_cross_checked_and_replayed(
     time_skipping_env, worker, settings, example_authority, app_pool
 ):
-    plan, _ = await start_plan(
-        time_skipping_env,
-        settings,
-        PlanInput(
-            kind="team",
-            team="Children in Need",
-            owner="nadia.manager",
-            started_by="nadia.manager",
-            first_meeting=date(2027, 2, 15),
-        ),
-        "audited",
-    )
+    plan, _ = await start_team_plan(time_skipping_env, settings, "audited")
     await plan.execute_update(ActionPlanWorkflow.add_action, smart())
     await sleep_until(time_skipping_env, datetime(2027, 5, 11, 9, tzinfo=LONDON))  # three meetings on
     state = await plan.query(ActionPlanWorkflow.state)

@@ -9,9 +9,9 @@ command on the item failed.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import datetime
 
-from domain.action_plan import PlanInput, RecordProgress
+from domain.action_plan import RecordProgress
 from domain.notifications import MAX_BODY, MAX_SUBJECT
 from domain.practice_week import CloseWeek, RecordObservation
 from domain.review import RaiseSafeguarding, RecordVoice
@@ -19,7 +19,7 @@ from domain.text import MAX_LONG, MAX_SHORT
 from domain.working_days import LONDON
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, inbox, refused, told
-from tests.workflows.test_action_plan import smart, start_plan
+from tests.workflows.test_action_plan import smart, start_team_plan
 from tests.workflows.test_cpr import allocate, review_of, start_cycle, stop
 from tests.workflows.test_practice_week import at, visit
 from tests.workflows.test_practice_week import start as start_week
@@ -76,18 +76,7 @@ async def test_the_longest_safeguarding_concern_reaches_both_managers_and_the_re
 async def test_the_longest_plan_action_is_chased_when_overdue_and_the_plan_goes_on(
     time_skipping_env, worker, settings, example_authority, app_pool
 ):
-    plan, _ = await start_plan(
-        time_skipping_env,
-        settings,
-        PlanInput(
-            kind="team",
-            team="Children in Need",
-            owner="nadia.manager",
-            started_by="nadia.manager",
-            first_meeting=date(2027, 2, 15),
-        ),
-        "longest",
-    )
+    plan, _ = await start_team_plan(time_skipping_env, settings, "longest")
     action = longest("every child's plan names who does what by when; ", MAX_SHORT)
     assert await refused(plan, ActionPlanWorkflow.add_action, smart(action=action + "x")) == (
         f"the action is {MAX_SHORT + 1:,} characters long; at most {MAX_SHORT:,} can be recorded"
