@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from domain.dates import ISO_DATE, check_date
 from domain.files import csv_records
 
 HEADER = ("date", "reason")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Anything str.splitlines() would break on, plus other controls: the format is
 # one closure per line, so a reason must not span lines.
 _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
@@ -54,14 +53,14 @@ class ClosureFileError(ValueError):
 
 
 def _parse_date(text: str) -> date:
-    # date.fromisoformat also takes "20271229" and "2027-W52-3"; only the
-    # dashed form is unambiguous to a person reading the file.
-    if not _ISO_DATE.fullmatch(text):
+    if not ISO_DATE.fullmatch(text):
         raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a real date (expected YYYY-MM-DD)") from None
+    check_date(day, "the closure day")  # a Refusal: the file's line names it
+    return day
 
 
 def _parse_row(cells: list[str]) -> ClosureDay:

@@ -6,9 +6,14 @@ clock would walk centuries of days for it, or overflow at the end of the calenda
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from domain.errors import Refusal
+
+# How a date is written in every file and argument: date.fromisoformat also takes "20271229" and
+# "2027-W52-3", and \d also takes other scripts' digits; only this form is unambiguous to a person.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2200, 12, 31)

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
-from domain.dates import check_date
+from domain.dates import ISO_DATE, check_date
 from domain.errors import Refusal
 from domain.events import DomainEvent
 from domain.files import csv_records
@@ -42,7 +42,6 @@ SYSTEMS = ("LCS", "EHM")
 
 _STAFF_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{3,20}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # not \d: it takes other scripts' digits
 _MAX_TEXT = 200
 _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
 
@@ -384,8 +383,7 @@ def _build(cls: type[_Model], **values: Any) -> _Model:
 
 
 def _parse_date(text: str, what: str) -> date:
-    # date.fromisoformat also takes "20271229" and "2027-W52-3"; only the dashed form is unambiguous.
-    if not _ISO_DATE.fullmatch(text):
+    if not ISO_DATE.fullmatch(text):
         raise ValueError(f"{what} {text!r} is not a date (expected YYYY-MM-DD)")
     try:
         day = date.fromisoformat(text)

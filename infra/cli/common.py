@@ -45,11 +45,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def parse_date(text: str, what: str = "date") -> date:
-    from domain.dates import check_date
+    from domain.dates import ISO_DATE, check_date
     from domain.errors import Refusal
 
-    # [0-9], not \d: \d also takes other scripts' digits, which are no date a person typed here.
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    if not ISO_DATE.fullmatch(text):
         fail(f"{what} {text!r} is not a date: expected YYYY-MM-DD")
     try:
         day = date.fromisoformat(text)
@@ -65,9 +64,7 @@ def parse_date(text: str, what: str = "date") -> date:
 def parse_working_days(text: str) -> int:
     from domain.working_days import MAX_WORKING_DAYS
 
-    if not re.fullmatch(r"[+-]?\d+", text.strip()):
-        fail(f"working days {text!r} is not a whole number")
-    n = int(text)
+    n = whole_number(text, "working days")
     if not 0 <= n <= MAX_WORKING_DAYS:
         fail(f"working days must be between 0 and {MAX_WORKING_DAYS}, got {n}")
     return n
@@ -209,7 +206,8 @@ def person(actor: str, option: str = "--as") -> str:
 
 
 def whole_number(text: str, what: str) -> int:
-    if not re.fullmatch(r"[+-]?\d+", text.strip()):
+    # [0-9], not \d: int() also reads other scripts' digits, which nobody typed here as a number.
+    if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):
         fail(f"{what} {text!r} is not a whole number")
     return int(text)
 

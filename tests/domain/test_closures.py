@@ -220,3 +220,19 @@ def test_render_then_parse_round_trips(days: list[ClosureDay]) -> None:
 def test_parse_then_render_is_stable(days: list[ClosureDay]) -> None:
     text = render_closure_days(days)
     assert render_closure_days(parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        (
+            "9999-12-31",
+            "the closure day 9999-12-31 is outside the dates the engine works with (2000-01-01 to 2200-12-31)",
+        ),
+        ("\u0662\u0660\u0662\u0667-12-29", "'\u0662\u0660\u0662\u0667-12-29' is not a date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_a_closure_day_is_written_in_ascii_digits_within_the_engines_dates(day, message) -> None:
+    with pytest.raises(ClosureFileError) as refused:
+        parse(f"date,reason\n{day},Closure\n")
+    assert str(refused.value) == f"closures.csv line 2: {message}"

@@ -49,6 +49,7 @@ def test_due_json_is_machine_readable(capsys):
         (("2027-03-22", "-1"), "working days must be between 0 and 260, got -1"),
         (("2027-03-22", "261"), "working days must be between 0 and 260, got 261"),
         (("2027-03-22", "2.5"), "working days '2.5' is not a whole number"),
+        (("2027-03-22", "\u0665"), "working days '\u0665' is not a whole number"),
         (("2027-03-22",), "Missing argument 'WORKING_DAYS'."),
         (
             ("9999-12-31", "5"),
