@@ -21,7 +21,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.qa_calendar import PlannedActivity
 from domain.sampling import MAX_SAMPLE
-from domain.text import MAX_SHORT, check_text
+from domain.text import MAX_SHORT, required_text
 
 FOCUS_WITHIN = 5  # working days for the QA officer to get a thematic focus agreed
 ARRANGE_WITHIN = 2  # working days to name a spotlight's lead and members
@@ -188,9 +188,7 @@ def check_focus(state: EntryState | None, request: SetFocus) -> None:
         raise Refusal(f"{state.title} is not a thematic review; it takes no focus")
     if state.focus is not None:
         raise Refusal(f"the focus is already set: {state.focus!r} ({state.focus_source})")
-    if not request.focus.strip():
-        raise Refusal("the focus cannot be empty")
-    check_text("the focus", request.focus, MAX_SHORT)
+    required_text(request.focus, "the focus", MAX_SHORT)
 
 
 def check_arrangement(state: EntryState | None, request: ArrangeSpotlight) -> None:

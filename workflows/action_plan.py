@@ -46,7 +46,15 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, first_working_day, require_role, require_senior_leader, run_activity
+from workflows.common import (
+    QA_TEAM,
+    Notifier,
+    first_working_day,
+    require_role,
+    require_senior_leader,
+    require_staff,
+    run_activity,
+)
 from workflows.recording import EventRecorder, refused
 from workflows.timing import wait_for_moment
 
@@ -341,11 +349,7 @@ class ActionPlanWorkflow:
     async def _require_staff(self, staff_id: str) -> None:
         if not staff_id.strip():
             return  # the SMART rule names it
-        member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id.strip()))
-        if member is None or not member.active:
-            raise refused(
-                Refusal(f"{staff_id} cannot be responsible for an action: the directory does not list them as active")
-            )
+        await require_staff(staff_id.strip(), "be responsible for an action")
 
     async def _require_team_manager(self, owner: str, team: str) -> None:
         await require_role(owner, Role.TEAM_MANAGER, "own a team action plan")

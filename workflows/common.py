@@ -72,7 +72,7 @@ async def require_staff(staff_id: str, what: str) -> None:
     """Refuse (before anything is recorded) someone the directory does not list as active staff."""
     member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
     if member is None or not member.active:
-        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as active staff"))
+        raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as active"))
 
 
 async def require_senior_leader(staff_id: str, what: str) -> None:

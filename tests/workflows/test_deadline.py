@@ -255,9 +255,9 @@ async def test_a_start_outside_the_engines_dates_fails_at_once_and_records_nothi
     [
         (
             {"owner": "nobody.here"},
-            "nobody.here cannot own a deadline: the directory does not list them as active staff",
+            "nobody.here cannot own a deadline: the directory does not list them as active",
         ),
-        ({"set_by": "mallory"}, "mallory cannot set a deadline: the directory does not list them as active staff"),
+        ({"set_by": "mallory"}, "mallory cannot set a deadline: the directory does not list them as active"),
     ],
 )
 async def test_a_deadline_for_or_by_someone_the_directory_does_not_list_never_starts(
