@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.bank_holidays import england_and_wales_calendar
 from domain.working_days import LONDON
+from infra.stack import EXAMPLE_CYCLE_START  # the cycle the example authority's cases are written for
 from tests.conftest import binary
 
 # Before every moment the hand-checked tests name; a Tuesday, as the day the suite was made to
@@ -68,9 +69,6 @@ def today() -> date:
     return now().astimezone(LONDON).date()
 
 
-# The example authority's open cases (examples/authority/cases.csv) are written for a Children in
-# Need cycle starting on Monday 1 November 2027: three of them began support under 4 weeks before.
-EXAMPLE_CYCLE_START = date(2027, 11, 1)
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "authority"
 
 
