@@ -23,9 +23,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain import action_plan
 from domain.action_plan import AddFromFinding, PlanInput, PlanState, SmartAction
-
-PLAN_WORKFLOW = "ActionPlan"
 
 
 class AddFindings(BaseModel):
@@ -56,7 +55,7 @@ class ActionPlanActivities:
     async def add_findings(self, request: AddFindings) -> AddedFindings:
         if request.team is not None and request.team_manager is not None:
             handle = await self._client.start_workflow(
-                PLAN_WORKFLOW,
+                action_plan.KIND.workflow_type,
                 PlanInput(kind="team", team=request.team, owner=request.team_manager, started_by=request.actor),
                 id=request.plan_id,
                 task_queue=self._task_queue,

@@ -3,7 +3,7 @@
 `compile_pack` reads the streams the performance pack needs (every CPR cycle,
 action plan and spotlight, and every item whose duties fell due in the period),
 decodes them with their own registries, computes the figures with the pure
-`domain.qapm.pack_figures` and writes the pack as Markdown; the workflow records
+`domain.qapm_pack.pack_figures` and writes the pack as Markdown; the workflow records
 the figures and the file's SHA-256. `latest_decision` finds the newest thematic
 focus or Practice Week theme a meeting decided.
 """
@@ -19,10 +19,11 @@ from temporalio import activity
 
 from activities.audit_log import AuditLog
 from activities.reports import write_file
-from domain import qapm
+from domain import qapm, qapm_pack
 from domain.events import EventMeta
 from domain.items import kind_of_stream
-from domain.qapm import DecisionField, LoggedEvent, PackFigures
+from domain.qapm import DecisionField, PackFigures
+from domain.qapm_pack import LoggedEvent
 from domain.working_days import LONDON
 
 # The items whose whole history the pack folds (a cycle opened long ago may still be open).
@@ -95,7 +96,9 @@ class QapmActivities:
                     previous["stream_id"],
                     qapm.PackCompiled.event_type,
                 )
-            since = qapm.period_start(request.meeting_on, previous["meeting_on"] if previous else None, previous_until)
+            since = qapm_pack.period_start(
+                request.meeting_on, previous["meeting_on"] if previous else None, previous_until
+            )
             rows = await conn.fetch(
                 "SELECT DISTINCT stream_id FROM audit_events WHERE event_type = ANY($1::text[])"
                 " OR (split_part(event_type, '.', 2) = ANY($2::text[]) AND business_time BETWEEN $3 AND $4)"
@@ -117,7 +120,7 @@ class QapmActivities:
                 decoded = [
                     LoggedEvent(
                         stream_id=stream_id,
-                        event=kind.registry.decode(e.event_type, e.payload),
+                        event=kind.events.decode(e.event_type, e.payload),
                         meta=EventMeta(version=e.version, actor=e.actor, business_time=e.business_time),
                     )
                     for e in recorded
@@ -127,13 +130,13 @@ class QapmActivities:
                 unread.append(stream_id)
                 continue
             events.extend(decoded)
-        figures = qapm.pack_figures(events, since, until, previous["stream_id"] if previous else None)
+        figures = qapm_pack.pack_figures(events, since, until, previous["stream_id"] if previous else None)
         if unread:
             figures = figures.model_copy(update={"unread_streams": tuple(unread)})
         folder = self._reports_dir / request.meeting_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "pack.md"
-        digest = write_file(path, qapm.pack_markdown(request.meeting_on, figures))
+        digest = write_file(path, qapm_pack.pack_markdown(request.meeting_on, figures))
         return CompiledPack(figures=figures, markdown_path=str(path), markdown_sha256=digest)
 
     @activity.defn(name="qapm.latest_decision")

@@ -27,6 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
+from domain.kinds import Kind
 from domain.text import MAX_SHORT, check_text, required_text
 from domain.working_days import LONDON
 
@@ -497,3 +498,45 @@ def check_action_overdue(state: PlanState | None, action_id: str, at: datetime) 
     action = state.next_action_due
     if action is None or action.action_id != action_id or action.due_at > at:
         raise Refusal(f"action {action_id} of {state.title} is no longer awaited")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="action plan",
+    prefix="plan.",
+    events=PLAN_EVENTS,
+    evolve=evolve,
+    workflow_type="ActionPlan",
+    show=("plan", "show"),
+    people=lambda s: {s.owner, *(a.responsible for a in s.actions)},
+    words={
+        "plan.started": lambda p: (
+            f"{p['kind']} action plan started{' for ' + p['team'] if p.get('team') else ''}, owned by {p['owner']};"
+            f" first review meeting {p['next_meeting_on']}"
+        ),
+        "plan.action_added": lambda p: (
+            f"action {p['action_id']} added for {p['responsible']}, by {p['by_when']}: {p['action']}"
+            f" (support: {p['support']}; shown by: {p['evidence']})"
+            + (f"; from {p['source']}" if p.get("source") else "")
+        ),
+        "plan.action_changed": lambda p: (
+            f"action {p['action_id']} changed ("
+            + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.items() if k not in ("action_id", "reason") and v)
+            + f"): {p['reason']}"
+        ),
+        "plan.progress_recorded": lambda p: (
+            f"progress on action {p['action_id']}: {p['status']}"
+            + (f"; {p['note']}" if p.get("note") else "")
+            + (f"; evidence: {p['evidence']}" if p.get("evidence") else "")
+        ),
+        "plan.action_closed": lambda p: f"action {p['action_id']} closed: {p['reason']}",
+        "plan.action_overdue": lambda p: (
+            f"action {p['action_id']} past its by-when date: {p['reminded']} reminded, {p['escalated_to']} told"
+        ),
+        "plan.meeting_held": lambda p: (
+            f"review meeting {p['number']} held on {p['held_on']}: {len(p['reviewed'])} actions reviewed,"
+            f" {len(p['not_reviewed'])} not; next meeting {p['next_meeting_on']}"
+        ),
+    },
+)

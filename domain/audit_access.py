@@ -25,7 +25,8 @@ from typing import Any
 
 from domain import staff_concern
 from domain.directory import Role, StaffMember, management_chain
-from domain.items import ItemKind, people
+from domain.items import people
+from domain.kinds import Kind
 
 QA_TEAM = frozenset({Role.QA_OFFICER, Role.HEAD_OF_QA})
 MANAGERS = frozenset({Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE})
@@ -37,7 +38,7 @@ RULE = (
 
 
 def audit_refusal(
-    reader_id: str, item_id: str, kind: ItemKind | None, state: Any, staff: Mapping[str, StaffMember]
+    reader_id: str, item_id: str, kind: Kind | None, state: Any, staff: Mapping[str, StaffMember]
 ) -> str | None:
     """Why `reader_id` may not read `item_id`'s audit record, or None if they may.
 

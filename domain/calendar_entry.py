@@ -19,9 +19,11 @@ from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.qa_calendar import PlannedActivity
 from domain.sampling import MAX_SAMPLE
 from domain.text import MAX_SHORT, required_text
+from domain.wording import people
 
 FOCUS_WITHIN = 5  # working days for the QA officer to get a thematic focus agreed
 ARRANGE_WITHIN = 2  # working days to name a spotlight's lead and members
@@ -44,16 +46,7 @@ class EntryOpened(DomainEvent):
     calendar_digest: str
 
 
-class DutySet(duties.DutySet):
-    event_type = "entry.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "entry.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "entry.duty_done"
+DUTIES = duties.family("entry")
 
 
 class FocusSet(DomainEvent):
@@ -93,9 +86,7 @@ class EntryNoted(DomainEvent):
 
 ENTRY_EVENTS = EventRegistry(
     EntryOpened,
-    DutySet,
-    DutyChased,
-    DutyDone,
+    *DUTIES,
     FocusSet,
     SpotlightArranged,
     ItemStarted,
@@ -197,3 +188,28 @@ def check_arrangement(state: EntryState | None, request: ArrangeSpotlight) -> No
         raise Refusal(f"{state.title} is not a team spotlight; there is nothing to arrange")
     if state.status == "started" or state.arranged is not None:
         raise Refusal(f"the spotlight is already arranged: {state.item_id or 'starting'}")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="calendar entry",
+    prefix="entry.",
+    events=ENTRY_EVENTS,
+    evolve=evolve,
+    workflow_type="CalendarEntry",
+    show=("calendar", "entry"),
+    people=lambda s: {s.installed_by} | ({s.arranged.arranged_by} if s.arranged else set()),
+    duty_title="Calendar entry duties",
+    words=DUTIES.words
+    | {
+        "entry.opened": lambda p: f"calendar entry for {p['planned']['title']} on {p['planned']['start']}",
+        "entry.focus_set": lambda p: f"focus {p['focus']!r} (from {p['source']})",
+        "entry.spotlight_arranged": lambda p: (
+            f"spotlight arranged by {p['arranged_by']} for {p['day']}: lead {p['lead']}, members {people(p['members'])}"
+        ),
+        "entry.item_started": lambda p: f"{p['workflow_type']} {p['item_id']} started",
+        "entry.item_refused": lambda p: f"{p['item_id']} could not start: {p['reason']}",
+        "entry.noted": lambda p: p["note"],
+    },
+)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -35,13 +35,15 @@ from domain.cpr_cycle import (
     empty_parts,
 )
 from domain.directory import OpenCase
-from domain.duties import Duty, DutyChased, DutyDone, DutySet
+from domain.duties import Duty, DutyEvents
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.events import DomainEvent, EventMeta, EventRegistry, member
 from domain.files import FileError, csv_rows
+from domain.kinds import Kind
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
 from domain.text import check_text
+from domain.wording import actions_added, due, reviews_closed, sample_drawn
 from domain.working_days import LONDON
 
 REPORT_WINDOW = 10  # working days from the end of the window to the findings
@@ -253,13 +255,25 @@ class AuditEvents:
     case_submitted: type[CaseSubmitted]
     reviews_closed: type[ReviewsClosed]
     findings_published: type[FindingsPublished]
-    duty_set: type[DutySet]
-    duty_chased: type[DutyChased]
-    duty_done: type[DutyDone]
+    duties: DutyEvents
+
+    @classmethod
+    def family(cls, name: str) -> AuditEvents:
+        """The events of the case audit whose event types start with `name` and a dot."""
+        return cls(
+            started=member(AuditStarted, f"{name}.started"),
+            sample_taken=member(SampleTaken, f"{name}.sample_taken"),
+            reviewer_allocated=member(ReviewerAllocated, f"{name}.reviewer_allocated"),
+            answers_recorded=member(AnswersRecorded, f"{name}.answers_recorded"),
+            case_submitted=member(CaseSubmitted, f"{name}.case_submitted"),
+            reviews_closed=member(ReviewsClosed, f"{name}.reviews_closed"),
+            findings_published=member(FindingsPublished, f"{name}.findings_published"),
+            duties=duties.family(name),
+        )
 
     @property
     def registry(self) -> EventRegistry:
-        return EventRegistry(*(getattr(self, f.name) for f in fields(self)))
+        return EventRegistry(*(getattr(self, f.name) for f in fields(self) if f.name != "duties"), *self.duties)
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -497,3 +511,47 @@ def check_publication(state: CaseAuditState | None, request: PublishReport, toda
     if empty:
         raise Refusal(f"the findings need {', '.join(empty)}")
     check_plan_actions(request, today)
+
+
+# --- the kinds --------------------------------------------------------------------------------
+
+
+def _sample(p: Mapping[str, Any]) -> str:
+    if p.get("draw") is None:
+        cases = ", ".join(c["case_number"] for c in p["cases"])
+        return f"{len(p['cases'])} listed cases taken from open-cases snapshot {p['snapshot_id']}: {cases}"
+    return sample_drawn(p)
+
+
+def kind(name: str, events: AuditEvents, workflow_type: str, show: tuple[str, ...], duty_title: str) -> Kind:
+    """A kind of case audit: its events (`AuditEvents.family`) in the words every case audit shares."""
+    said = {
+        events.started: lambda p: (
+            f"started on {p['focus']} from {p['start']}: {len(p['questions']['questions'])} questions from"
+            f" {p['questions']['source']}; window of {p['window']} working days, closing {due(p['closes_at'])}"
+        ),
+        events.sample_taken: _sample,
+        events.reviewer_allocated: lambda p: f"case {p['case_number']} allocated to reviewer {p['reviewer']}",
+        events.answers_recorded: lambda p: (
+            f"answers for case {p['case_number']} recorded: "
+            + ", ".join(f"{a['question_id']} {a['evidence']}" for a in p["answers"])
+        ),
+        events.case_submitted: lambda p: f"answers for case {p['case_number']} submitted",
+        events.reviews_closed: reviews_closed,
+        events.findings_published: lambda p: (
+            f"findings published: {p['figures']['submitted']} of {p['figures']['sampled']} cases answered"
+            + actions_added(p)
+        ),
+    }
+    return Kind(
+        name=name,
+        prefix=events.started.event_type.removesuffix("started"),
+        events=events.registry,
+        evolve=evolve,
+        workflow_type=workflow_type,
+        show=show,
+        people=lambda s: {s.started_by, *(p for c in s.cases for p in (c.practitioner, c.reviewer) if p)},
+        case_numbers=lambda s: [c.case_number for c in s.cases],
+        duty_title=duty_title,
+        words={cls.event_type: words for cls, words in said.items()} | events.duties.words,
+    )

@@ -12,17 +12,20 @@ actions, if any, go to an action plan, each linked back to the cycle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.text import check_text
+from domain.wording import actions_added, due, reviews_closed, sample_drawn
 
 REVIEW_WINDOW = 20  # working days, from the cycle's start
 MODERATION_WINDOW = 10  # working days, from a moderator's allocation
@@ -426,3 +429,61 @@ def check_publication(state: CycleState | None, request: PublishReport, today: d
     if empty:
         raise Refusal(f"the findings report needs {', '.join(empty)}")
     check_plan_actions(request, today)
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+
+def _named(state: CycleState) -> set[str]:
+    named = {state.started_by}
+    for case in state.cases:
+        named.update(p for p in (case.practitioner, case.reviewer) if p)
+        if case.moderation is not None:
+            named.add(case.moderation.moderator)
+    return named
+
+
+def _report(p: Mapping[str, Any]) -> str:
+    grades = ", ".join(f"{n} {g}" for g, n in p["grades"].items() if n) or "no grades"
+    return (
+        f"findings report published: {grades}; {p['agreed']} of {p['moderated']} moderations agreed;"
+        f" Markdown SHA-256 {p['markdown_sha256'][:12]}..., HTML SHA-256 {p['html_sha256'][:12]}..." + actions_added(p)
+    )
+
+
+KIND = Kind(
+    name="CPR cycle",
+    prefix="cycle.",
+    events=CYCLE_EVENTS,
+    evolve=evolve,
+    workflow_type="CprCycle",
+    show=("cpr", "show"),
+    people=_named,
+    case_numbers=lambda s: [case.case_number for case in s.cases],
+    words={
+        "cycle.started": lambda p: (
+            f"CPR cycle of {p['service']} started on {p['start']}: sample of {p['sample_size']},"
+            f" reviews due {due(p['review_due_at'])}"
+        ),
+        "cycle.sample_drawn": sample_drawn,
+        "cycle.reviewer_allocated": lambda p: (
+            f"case {p['case_number']} allocated to reviewer {p['reviewer']} (review {p['review_id']})"
+        ),
+        "cycle.review_submitted": lambda p: (
+            f"review of case {p['case_number']} submitted{' late' if p['late'] else ''}, graded {p['grade']}"
+        ),
+        "cycle.reviews_closed": reviews_closed,
+        "cycle.moderator_allocated": lambda p: (
+            f"review of case {p['case_number']} allocated to moderator {p['moderator']}, due {due(p['due_at'])}"
+        ),
+        "cycle.review_moderated": lambda p: (
+            f"review of case {p['case_number']} moderated: {p['grade']}: {p['rationale']}"
+            + (f"; conversation with the reviewer: {p['conversation']}" if p.get("conversation") else "")
+        ),
+        "cycle.moderation_overdue": lambda p: (
+            f"moderation of case {p['case_number']} overdue (was due {due(p['due_at'])})"
+        ),
+        "cycle.moderation_closed": lambda p: f"moderation closed; findings report due {due(p['report_due_at'])}",
+        "cycle.report_published": _report,
+    },
+)

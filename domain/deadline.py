@@ -14,7 +14,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.text import MAX_SHORT, check_text
+from domain.wording import due
 from domain.working_days import MAX_WORKING_DAYS
 
 Status = Literal["open", "overdue", "met"]
@@ -157,3 +159,27 @@ def check_passing(state: DeadlineState | None, due_at: datetime) -> None:
     state = _opened(state)
     if state.status != "open" or state.due_at != due_at:
         raise Refusal(f"'{state.title}' is no longer due at {due_at.isoformat()}")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="deadline",
+    prefix="deadline.",
+    events=DEADLINE_EVENTS,
+    evolve=evolve,
+    workflow_type="Deadline",
+    show=("deadline", "show"),
+    people=lambda s: {s.owner, s.set_by},
+    words={
+        "deadline.set": lambda p: (
+            f"deadline '{p['title']}' set for {p['owner']}: {p['working_days']} working days from {p['start']},"
+            f" due {due(p['due_at'])}"
+        ),
+        "deadline.extended": lambda p: (
+            f"extended by {p['extra_working_days']} working days to {due(p['due_at'])}: {p['reason']}"
+        ),
+        "deadline.passed": lambda p: f"deadline passed (was due {due(p['due_at'])})",
+        "deadline.met": lambda p: "marked done" + (f": {p['note']}" if p.get("note") else ""),
+    },
+)

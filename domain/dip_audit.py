@@ -8,7 +8,7 @@ due 10 working days after the window, as a thematic review's are.
 
 from __future__ import annotations
 
-from domain import case_audit, duties
+from domain import case_audit
 from domain.errors import Refusal
 
 MIN_WINDOW, MAX_WINDOW = 1, 60  # working days
@@ -19,56 +19,5 @@ def check_window(window: int) -> None:
         raise Refusal(f"a dip audit's window is {MIN_WINDOW} to {MAX_WINDOW} working days, not {window}")
 
 
-class DipAuditStarted(case_audit.AuditStarted):
-    event_type = "dip.started"
-
-
-class SampleTaken(case_audit.SampleTaken):
-    event_type = "dip.sample_taken"
-
-
-class ReviewerAllocated(case_audit.ReviewerAllocated):
-    event_type = "dip.reviewer_allocated"
-
-
-class AnswersRecorded(case_audit.AnswersRecorded):
-    event_type = "dip.answers_recorded"
-
-
-class CaseSubmitted(case_audit.CaseSubmitted):
-    event_type = "dip.case_submitted"
-
-
-class ReviewsClosed(case_audit.ReviewsClosed):
-    event_type = "dip.reviews_closed"
-
-
-class FindingsPublished(case_audit.FindingsPublished):
-    event_type = "dip.findings_published"
-
-
-class DutySet(duties.DutySet):
-    event_type = "dip.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "dip.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "dip.duty_done"
-
-
-EVENTS = case_audit.AuditEvents(
-    started=DipAuditStarted,
-    sample_taken=SampleTaken,
-    reviewer_allocated=ReviewerAllocated,
-    answers_recorded=AnswersRecorded,
-    case_submitted=CaseSubmitted,
-    reviews_closed=ReviewsClosed,
-    findings_published=FindingsPublished,
-    duty_set=DutySet,
-    duty_chased=DutyChased,
-    duty_done=DutyDone,
-)
-DIP_EVENTS = EVENTS.registry
+EVENTS = case_audit.AuditEvents.family("dip")
+KIND = case_audit.kind("dip audit", EVENTS, "DipAudit", ("dip", "show"), "Dip audit duties")

@@ -31,8 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from domain.dates import ISO_DATE, check_date
 from domain.errors import Refusal
-from domain.events import DomainEvent
+from domain.events import DomainEvent, EventRegistry
 from domain.files import csv_records
+from domain.kinds import Kind
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -565,3 +566,22 @@ def staff_digest(members: Iterable[StaffMember]) -> str:
 def cases_digest(cases: Iterable[OpenCase]) -> str:
     """SHA-256 of the canonical cases file; recomputable from a stored snapshot to prove a sample."""
     return hashlib.sha256(render_cases_csv(cases).encode("utf-8")).hexdigest()
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+# The directory's streams are imports from the CLI: no workflow, no state to rebuild.
+KIND = Kind(
+    name="directory import",
+    prefix="directory.",
+    events=EventRegistry(StaffImported, CasesSnapshotImported),
+    words={
+        "directory.staff_imported": lambda p: (
+            f"staff directory imported ({p['rows']} staff): {len(p['added'])} added, {len(p['changed'])} changed,"
+            f" {len(p['deactivated'])} made inactive"
+        ),
+        "directory.cases_imported": lambda p: (
+            f"open cases imported as snapshot {p['snapshot_id']} ({p['rows']} cases, digest {p['digest'][:12]}...)"
+        ),
+    },
+)

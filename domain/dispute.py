@@ -24,7 +24,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.text import required_text
+from domain.wording import due, people
 
 About = Literal["actions", "judgement", "opinion"]
 Stage = Literal["reviewer_practitioner", "moderator", "head_of_qa", "principal_social_worker"]
@@ -535,3 +537,55 @@ def next_stage(stage: Stage) -> Literal["moderator", "final"]:
     if stage == "moderator":
         return "final"
     raise ValueError(f"{stage_label(stage)} is the last stage")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+
+def _named(state: DisputeState) -> set[str]:
+    named = {state.reviewer, state.practitioner, state.raised_by}
+    for stage in state.stages:
+        named.update(stage.owners)
+        named.update(p for p in (stage.moderator, stage.decided_by) if p)
+    return named
+
+
+def _stage(stage: str) -> str:
+    number = {"reviewer_practitioner": 1, "moderator": 2}.get(stage, 3)
+    return f"stage {number} ({STAGE_TITLE.get(stage, stage)})"  # type: ignore[call-overload]
+
+
+KIND = Kind(
+    name="dispute",
+    prefix="dispute.",
+    events=DISPUTE_EVENTS,
+    evolve=evolve,
+    workflow_type="Dispute",
+    show=("dispute", "show"),
+    people=_named,
+    case_numbers=lambda s: [s.case_number],
+    words={
+        "dispute.raised": lambda p: (
+            f"dispute about the reviewer's {p['about']} raised by {p['raised_by']} on review {p['review_id']}"
+            f" (case {p['case_number']}): {p['issues']}"
+        ),
+        "dispute.stage_opened": lambda p: (
+            f"{_stage(p['stage'])} opened for {people(p['owners'])}, due {due(p['due_at'])}"
+            + (f"; {p['note']}" if p.get("note") else "")
+        ),
+        "dispute.conversation_recorded": lambda p: (
+            f"reviewer and practitioner's conversation recorded, {p['decision'].replace('_', ' ')}: {p['outcome']}"
+        ),
+        "dispute.moderator_allocated": lambda p: f"moderator {p['moderator']} allocated, due {due(p['due_at'])}",
+        "dispute.moderation_recorded": lambda p: f"independent moderation recorded: {p['moderation']}",
+        "dispute.three_way_recorded": lambda p: (
+            f"three-way conversation recorded, {p['decision'].replace('_', ' ')}: {p['outcome']}"
+        ),
+        "dispute.decided": lambda p: f"final decision recorded: {p['decision']}",
+        "dispute.reminded": lambda p: f"{_stage(p['stage'])}: reminder sent to {people(p['recipients'])}",
+        "dispute.escalated": lambda p: (
+            f"passed from {_stage(p['from_stage'])} to {_stage(p['to_stage'])}: {p['reason']}"
+        ),
+        "dispute.overdue": lambda p: f"{_stage(p['stage'])} overdue: {people(p['recipients'])} told",
+    },
+)

@@ -3,20 +3,23 @@
 A spotlight's key documents, a member's information record, a thematic
 reviewer's cases: each is a duty with an owner, a due moment from the working-day
 clock and the chase schedule worked out with it (domain.chasing). An item keeps
-its duties in its state; its own event types (e.g. "spotlight.duty_set") extend
-the bases here, so every item records duties the same way, under its own prefix,
+its duties in its state; its own event types (e.g. "spotlight.duty_set", from
+`family`) extend the bases here, so every item records duties the same way, under its own prefix,
 and one reducer step and one chasing loop (workflows.duties) serve them all.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta
+from domain.events import DomainEvent, EventMeta, member
+from domain.kinds import Words
+from domain.wording import due, people
 
 LEVEL_NAMES = {1: "their line manager", 2: "the next manager up", 3: "the Head of QA"}
 
@@ -50,7 +53,7 @@ class Duty(BaseModel):
 class DutySet(DomainEvent):
     """A duty given (or given again: a new due moment replaces the old, with a new chase).
 
-    A base: each item extends it with its own event_type.
+    A base: each kind records it under its own event type (`family`).
     """
 
     key: str
@@ -70,6 +73,40 @@ class DutyChased(DomainEvent):
 
 class DutyDone(DomainEvent):
     key: str
+
+
+class DutyEvents(NamedTuple):
+    """One kind's duty events: the three bases above under its own prefix."""
+
+    given: type[DutySet]
+    chased: type[DutyChased]
+    done: type[DutyDone]
+
+    @property
+    def words(self) -> dict[str, Words]:
+        return {
+            self.given.event_type: lambda p: f"{p['owner']} is to {p['what']} by {due(p['due_at'])}",
+            self.chased.event_type: _chase_words,
+            self.done.event_type: lambda p: f"{p['key']} done",
+        }
+
+
+def family(name: str) -> DutyEvents:
+    """The duty events of the kind whose event types start with `name` and a dot."""
+    return DutyEvents(
+        member(DutySet, f"{name}.duty_set"),
+        member(DutyChased, f"{name}.duty_chased"),
+        member(DutyDone, f"{name}.duty_done"),
+    )
+
+
+def _chase_words(p: Mapping[str, Any]) -> str:
+    step, told = p["step"], people(p["recipients"])
+    if step["kind"] == "reminder":
+        return f"{p['key']}: reminder sent to {told}"
+    if step["kind"] == "overdue":
+        return f"{p['key']} overdue: {told} told"
+    return f"{p['key']} escalated to level {step['level']}: {told} told"
 
 
 class HasDuties(Protocol):

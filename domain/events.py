@@ -8,9 +8,9 @@ reducer folds domain events in the workflow and, from the log, for auditors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -27,6 +27,20 @@ class DomainEvent(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+def member(base: type[E], event_type: str) -> type[E]:
+    """`base` recorded as `event_type`: one kind's member of an event family several kinds share.
+
+    E.g. every item with duties records `DutySet` under its own prefix ("spotlight.duty_set"),
+    so its stream holds its own kind's events only. The class is named from the type
+    (`SpotlightDutySet`); only `event_type` is recorded.
+    """
+    name = "".join(word.capitalize() for word in event_type.replace(".", "_").split("_"))
+    return type(name, (base,), {"event_type": event_type, "__module__": base.__module__, "__qualname__": name})
 
 
 class NewEvent(BaseModel):
@@ -70,6 +84,10 @@ class EventRegistry:
 
     def __contains__(self, event_type: str) -> bool:
         return event_type in self._classes
+
+    def __iter__(self) -> Iterator[str]:
+        """The event types it decodes."""
+        return iter(self._classes)
 
 
 class EventMeta(NamedTuple):

@@ -22,7 +22,9 @@ from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.text import required_text
+from domain.wording import people
 from domain.working_days import LONDON
 
 NOMINATE_AFTER = 10  # working days after the month's start
@@ -47,16 +49,7 @@ class GpcStarted(DomainEvent):
     calendar_digest: str
 
 
-class DutySet(duties.DutySet):
-    event_type = "gpc.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "gpc.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "gpc.duty_done"
+DUTIES = duties.family("gpc")
 
 
 class TeamNominated(DomainEvent):
@@ -85,7 +78,7 @@ class InquiryRecorded(DomainEvent):
     record: InquiryRecord
 
 
-GPC_EVENTS = EventRegistry(GpcStarted, DutySet, DutyChased, DutyDone, TeamNominated, InquiryRecorded)
+GPC_EVENTS = EventRegistry(GpcStarted, *DUTIES, TeamNominated, InquiryRecorded)
 
 
 # --- state --------------------------------------------------------------------------------------
@@ -211,3 +204,32 @@ def check_record(state: GpcState | None, request: RecordInquiry, now: datetime) 
         raise Refusal("name the staff interviewed (their staff ids)")
     if len(set(record.interviewed)) != len(record.interviewed):
         raise Refusal("each person interviewed is named once")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+
+def _named(state: GpcState) -> set[str]:
+    named = {state.started_by, *state.team_managers} | ({state.nominated_by} if state.nominated_by else set())
+    return named | set(state.record.interviewed if state.record else ())
+
+
+KIND = Kind(
+    name="good practice conversation",
+    prefix="gpc.",
+    events=GPC_EVENTS,
+    evolve=evolve,
+    workflow_type="GoodPracticeConversation",
+    show=("gpc", "show"),
+    people=_named,
+    duty_title="Good Practice Conversation duties",
+    words=DUTIES.words
+    | {
+        "gpc.started": lambda p: f"Good Practice Conversation of the month from {p['month_start']}",
+        "gpc.team_nominated": lambda p: f"the {p['team']} team nominated: {p['good_practice']}",
+        "gpc.inquiry_recorded": lambda p: (
+            f"appreciative inquiry of {p['record']['held_on']} recorded;"
+            f" interviewed {people(p['record']['interviewed'])}"
+        ),
+    },
+)

@@ -25,6 +25,7 @@ from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.text import MAX_SHORT, required_text
 from domain.working_days import LONDON
 
@@ -51,16 +52,7 @@ class WeekStarted(DomainEvent):
     calendar_digest: str
 
 
-class DutySet(duties.DutySet):
-    event_type = "practice_week.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "practice_week.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "practice_week.duty_done"
+DUTIES = duties.family("practice_week")
 
 
 class ThemeAgreed(DomainEvent):
@@ -93,9 +85,7 @@ class WeekClosed(DomainEvent):
     learning: tuple[str, ...]  # learning and development opportunities
 
 
-PRACTICE_WEEK_EVENTS = EventRegistry(
-    WeekStarted, DutySet, DutyChased, DutyDone, ThemeAgreed, ObservationRecorded, WeekClosed
-)
+PRACTICE_WEEK_EVENTS = EventRegistry(WeekStarted, *DUTIES, ThemeAgreed, ObservationRecorded, WeekClosed)
 
 
 # --- state --------------------------------------------------------------------------------------
@@ -265,3 +255,31 @@ def check_close(state: PracticeWeekState | None, request: CloseWeek, now: dateti
     required_text(request.summary, "the summary")
     if not [item for item in request.learning if item.strip()]:
         raise Refusal("name at least one learning and development opportunity")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="practice week",
+    prefix="practice_week.",
+    events=PRACTICE_WEEK_EVENTS,
+    evolve=evolve,
+    workflow_type="PracticeWeek",
+    show=("practice-week", "show"),
+    people=lambda s: {s.started_by, *s.leaders} | ({s.closed_by} if s.closed_by else set()),
+    case_numbers=lambda s: list(s.case_numbers),
+    duty_title="Practice Week duties",
+    words=DUTIES.words
+    | {
+        "practice_week.started": lambda p: (
+            f"Practice Week from {p['week_start']}" + (f", theme {p['theme']!r}" if p.get("theme") else "")
+        ),
+        "practice_week.theme_agreed": lambda p: (
+            f"theme {p['theme']!r}" + (f" (decided at {p['theme_from']})" if p.get("theme_from") else "")
+        ),
+        "practice_week.observation_recorded": lambda p: (
+            f"observation {p['number']} by {p['leader']}: {p['observation']['visit']}"
+        ),
+        "practice_week.closed": lambda p: f"week closed: {p['summary']}",
+    },
+)

@@ -9,66 +9,50 @@ questions of the cycles it discusses (is there enough concern about a lack of
 progress that the whole cycle should be repeated?).
 
 Before the meeting the engine compiles the performance pack from the audit log
-(`pack_figures`, a pure function of decoded events); at the meeting the chair's
+(domain.qapm_pack, a pure function of decoded events); at the meeting the chair's
 decisions are recorded, and the actions decided are carried into the
 service-wide action plan.
 """
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain import action_plan, case_audit, cpr_cycle, duties, spotlight
+from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
-from domain.rubric import Grade
+from domain.kinds import Kind
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
+from domain.wording import due
 from domain.working_days import LONDON
 
 PACK_BEFORE = 5  # working days before the meeting: the pack is compiled then (or at once, if started later)
 PACK_AT = time(7, 0)  # London time, before anyone is at work
 DECISIONS_AFTER = 2  # working days after the meeting day: the chair's decisions are recorded by then
-LOOKBACK_MONTHS = 3  # the pack's period when no earlier meeting is recorded
 Phase = Literal["preparing", "pack-ready", "decided"]
 DecisionField = Literal["thematic_focus", "practice_week_theme"]
-
-# How each kind with duties is named in the pack (their event types' prefixes).
-DUTY_KINDS = {
-    "spotlight": "Team spotlight duties",
-    "thematic": "Thematic review duties",
-    "dip": "Dip audit duties",
-    "qapm": "QAPM decisions",
-    "gpc": "Good Practice Conversation duties",
-    "practice_week": "Practice Week duties",
-}
 
 
 def meeting_id(meeting_on: date) -> str:
     return f"qapm-{meeting_on.isoformat()}"
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day `months` calendar months earlier (the month's last day when it is shorter)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+def long_day(day: date) -> str:
+    """'4 March 2027': a day as the meeting's papers write it."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), LONDON)
 
 
-# --- the performance pack -----------------------------------------------------------------------
+# --- the performance pack's figures (computed by domain.qapm_pack) ------------------------------
 
 
 class CycleLine(BaseModel):
@@ -152,287 +136,6 @@ class PackFigures(BaseModel):
         return next((d for d in self.deadlines if d.what == what), None)
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """A decoded event of the audit log and the stream it belongs to: what `pack_figures` reads."""
-
-    stream_id: str
-    event: DomainEvent
-    meta: EventMeta
-
-
-REVIEWS = "CPR reviews submitted"
-MODERATIONS = "CPR moderations"
-PLAN_ACTIONS = "Action plan actions"
-
-
-class _Tally:
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, int]] = {}
-        self.grades: dict[str, dict[str, int]] = {}
-        self.opened: list[CycleLine] = []
-        self.closed: list[CycleLine] = []
-        self.in_progress: list[CycleLine] = []
-        self.audits: dict[str, list[AuditLine]] = {"opened": [], "closed": [], "in_progress": []}
-        self.moderated = 0
-        self.agreed = 0
-        self.plans: list[PlanLine] = []
-        self.spotlights: list[SpotlightLine] = []
-
-    def count(self, what: str, column: Literal["met", "late", "missed"], n: int = 1) -> None:
-        row = self.rows.setdefault(what, {"met": 0, "late": 0, "missed": 0})
-        row[column] += n
-
-    def grade(self, service: str, grade: Grade) -> None:
-        by_grade = self.grades.setdefault(service, {g.value: 0 for g in Grade})
-        by_grade[grade.value] += 1
-
-
-def pack_figures(
-    events: Iterable[LoggedEvent], since: datetime, until: datetime, previous_meeting: str | None = None
-) -> PackFigures:
-    """The pack's figures from whole streams of decoded events; only what happened in [since, until] counts.
-
-    Streams must be whole (from their opening event): an item's state before an
-    event (a review's grade, an action's date) is folded with its own reducer.
-    Events after `until` are ignored, so the same log always gives the same pack.
-    """
-    streams: dict[str, list[LoggedEvent]] = {}
-    for logged in events:
-        if logged.meta.business_time <= until:
-            streams.setdefault(logged.stream_id, []).append(logged)
-    tally = _Tally()
-
-    def within(meta: EventMeta) -> bool:
-        return since <= meta.business_time <= until
-
-    for stream_id in sorted(streams):
-        logged = sorted(streams[stream_id], key=lambda e: e.meta.version)
-        first = logged[0].event
-        if isinstance(first, cpr_cycle.CycleStarted):
-            _cycle(tally, stream_id, logged, within)
-        elif isinstance(first, action_plan.PlanStarted):
-            _plan(tally, stream_id, logged, within)
-        elif isinstance(first, spotlight.SpotlightStarted):
-            _spotlight(tally, stream_id, logged, within)
-        elif isinstance(first, case_audit.AuditStarted):
-            _case_audit(tally, stream_id, logged, within)
-        _duties(tally, logged, within)
-
-    order = [REVIEWS, MODERATIONS, *DUTY_KINDS.values(), PLAN_ACTIONS]
-    rows = sorted(
-        tally.rows.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])
-    )
-    return PackFigures(
-        since=since,
-        until=until,
-        previous_meeting=previous_meeting,
-        cycles_opened=tuple(tally.opened),
-        cycles_closed=tuple(tally.closed),
-        cycles_in_progress=tuple(tally.in_progress),
-        audits_opened=tuple(tally.audits["opened"]),
-        audits_closed=tuple(tally.audits["closed"]),
-        audits_in_progress=tuple(tally.audits["in_progress"]),
-        deadlines=tuple(DeadlineRow(what=what, **counts) for what, counts in rows),
-        grades=dict(sorted(tally.grades.items())),
-        moderated=tally.moderated,
-        agreed=tally.agreed,
-        plans_with_overdue=tuple(tally.plans),
-        spotlights_finalised=tuple(tally.spotlights),
-    )
-
-
-def _cycle(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
-    state: cpr_cycle.CycleState | None = None
-    for item in logged:
-        before, event, meta = state, item.event, item.meta
-        state = cpr_cycle.evolve(state, event, meta)
-        if not within(meta):
-            continue
-        match event:
-            case cpr_cycle.CycleStarted():
-                tally.opened.append(_cycle_line(stream_id, state))
-            case cpr_cycle.ReviewSubmitted():
-                tally.count(REVIEWS, "late" if event.late else "met")
-                tally.grade(state.service, event.grade)
-            case cpr_cycle.ReviewsClosed():
-                if event.outstanding:
-                    tally.count(REVIEWS, "missed", len(event.outstanding))
-            case cpr_cycle.ReviewModerated():
-                case = before.case(event.case_number) if before else None
-                assert case is not None and case.moderation is not None
-                tally.moderated += 1
-                tally.agreed += int(event.grade == case.grade)
-                tally.count(MODERATIONS, "late" if meta.business_time > case.moderation.due_at else "met")
-            case cpr_cycle.ModerationOverdue():
-                tally.count(MODERATIONS, "missed")
-            case cpr_cycle.FindingsReportPublished():
-                tally.closed.append(_cycle_line(stream_id, state))
-    if state is not None and state.phase != "complete":
-        tally.in_progress.append(_cycle_line(stream_id, state))
-
-
-def _cycle_line(stream_id: str, state: cpr_cycle.CycleState) -> CycleLine:
-    return CycleLine(cycle_id=stream_id, service=state.service, start=state.start, phase=state.phase)
-
-
-def _case_audit(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
-    kind = "thematic review" if logged[0].event.event_type.startswith("thematic.") else "dip audit"
-    state: case_audit.CaseAuditState | None = None
-    for item in logged:
-        state = case_audit.evolve(state, item.event, item.meta)
-        if within(item.meta) and isinstance(item.event, case_audit.AuditStarted | case_audit.FindingsPublished):
-            tally.audits["opened" if isinstance(item.event, case_audit.AuditStarted) else "closed"].append(
-                _audit_line(stream_id, kind, state)
-            )
-    if state is not None and state.phase != "complete":
-        tally.audits["in_progress"].append(_audit_line(stream_id, kind, state))
-
-
-def _audit_line(stream_id: str, kind: str, state: case_audit.CaseAuditState) -> AuditLine:
-    return AuditLine(audit_id=stream_id, kind=kind, focus=state.focus, start=state.start, phase=state.phase)
-
-
-def _plan(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
-    state: action_plan.PlanState | None = None
-    for item in logged:
-        before, event, meta = state, item.event, item.meta
-        state = action_plan.evolve(state, event, meta)
-        if not within(meta):
-            continue
-        match event:
-            case action_plan.ActionOverdue():
-                tally.count(PLAN_ACTIONS, "missed")
-            case action_plan.ProgressRecorded(status="done"):
-                action = before.action(event.action_id) if before else None
-                assert action is not None
-                tally.count(PLAN_ACTIONS, "late" if meta.business_time > action.due_at else "met")
-    if state is not None:
-        overdue = tuple(a.action_id for a in state.open_actions if a.overdue)
-        if overdue:
-            tally.plans.append(
-                PlanLine(plan_id=stream_id, title=state.title, owner=state.owner, overdue_actions=overdue)
-            )
-
-
-def _spotlight(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
-    state: spotlight.SpotlightState | None = None
-    for item in logged:
-        state = spotlight.evolve(state, item.event, item.meta)
-        if within(item.meta) and isinstance(item.event, spotlight.ReportFinalised):
-            tally.spotlights.append(
-                SpotlightLine(
-                    spotlight_id=stream_id,
-                    team=state.team,
-                    day=state.day,
-                    grade=state.report.grade.value if state.report else None,
-                    plan_id=state.plan_id,
-                )
-            )
-
-
-def _duties(tally: _Tally, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
-    """Any item's duties (domain.duties): done by their due moment, done late, or gone overdue."""
-    due: dict[str, datetime] = {}
-    for item in logged:
-        event, meta = item.event, item.meta
-        prefix = event.event_type.split(".", 1)[0]
-        what = DUTY_KINDS.get(prefix, f"{prefix} duties")
-        match event:
-            case duties.DutySet():
-                due[event.key] = event.due_at
-            case duties.DutyDone() if within(meta):
-                due_at = due.get(event.key)
-                tally.count(what, "late" if due_at is not None and meta.business_time > due_at else "met")
-            case duties.DutyChased() if within(meta) and event.step.kind == "overdue":
-                tally.count(what, "missed")
-
-
-def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
-    """The pack as the meeting reads it (case numbers only: it names no child)."""
-    since = figures.since.astimezone(LONDON)
-    until = figures.until.astimezone(LONDON)
-    basis = (
-        f"since the previous meeting ({figures.previous_meeting})"
-        if figures.previous_meeting
-        else f"the {LOOKBACK_MONTHS} months before the meeting (no earlier meeting is recorded)"
-    )
-    lines = [
-        f"# QA and Performance Monitoring meeting: {_day(meeting_on)}",
-        "",
-        f"Performance pack for the period {since:%d %B %Y %H:%M} to {until:%d %B %Y %H:%M} ({until.tzname()}),"
-        f" {basis}. Every figure is computed from the audit log.",
-        "",
-        "## CPR cycles",
-        "",
-    ]
-    for label, cycles in (
-        ("Opened", figures.cycles_opened),
-        ("Closed (findings report published)", figures.cycles_closed),
-        ("In progress", figures.cycles_in_progress),
-    ):
-        listed = "; ".join(f"{c.cycle_id} ({c.service}, {c.phase})" for c in cycles) or "none"
-        lines.append(f"- {label}: {len(cycles)}: {listed}")
-    lines += ["", "## Thematic reviews and dip audits", ""]
-    for label, audits in (
-        ("Opened", figures.audits_opened),
-        ("Closed (findings published)", figures.audits_closed),
-        ("In progress", figures.audits_in_progress),
-    ):
-        listed = "; ".join(f"{a.audit_id} ({a.kind} on {a.focus}, {a.phase})" for a in audits) or "none"
-        lines.append(f"- {label}: {len(audits)}: {listed}")
-    lines += [
-        "",
-        "## Deadlines met and missed",
-        "",
-        "| Work | Met | Met late | Missed (gone overdue) |",
-        "| --- | --- | --- | --- |",
-    ]
-    lines += [f"| {d.what} | {d.met} | {d.late} | {d.missed} |" for d in figures.deadlines]
-    if not figures.deadlines:
-        lines.append("| none fell due | 0 | 0 | 0 |")
-    grades = [g.value for g in Grade]
-    lines += [
-        "",
-        "## Grades by service (CPR reviews submitted)",
-        "",
-        "| Service | " + " | ".join(grades) + " | Total |",
-        "| --- |" + " --- |" * (len(grades) + 1),
-    ]
-    for service, counts in figures.grades.items():
-        cells = [str(counts.get(g, 0)) for g in grades]
-        lines.append(f"| {service} | " + " | ".join(cells) + f" | {sum(counts.values())} |")
-    if not figures.grades:
-        lines.append("| none submitted |" + " 0 |" * (len(grades) + 1))
-    agreement = f" ({figures.agreement:.0%})" if figures.agreement is not None else ""
-    lines += [
-        "",
-        "## Moderation agreement",
-        "",
-        f"{figures.agreed} of {figures.moderated} moderated reviews agreed with the reviewer's grade{agreement}.",
-        "",
-        "## Action plans with overdue actions",
-        "",
-    ]
-    lines += [
-        f"- {p.plan_id} ({p.title}, owner {p.owner}): {', '.join(p.overdue_actions)}"
-        for p in figures.plans_with_overdue
-    ] or ["- none"]
-    lines += ["", "## Team spotlights finalised", ""]
-    lines += [
-        f"- {s.spotlight_id}: {s.team}, {_day(s.day)}, graded {s.grade or '-'}; actions in {s.plan_id or '-'}"
-        for s in figures.spotlights_finalised
-    ] or ["- none"]
-    if figures.unread_streams:
-        lines += ["", f"Not read (could not be decoded): {', '.join(figures.unread_streams)}"]
-    lines += ["", "Case numbers only: this pack names no child."]
-    return "\n".join(lines) + "\n"
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 # --- decisions ----------------------------------------------------------------------------------
 
 
@@ -474,16 +177,7 @@ class MeetingStarted(DomainEvent):
     calendar_digest: str
 
 
-class DutySet(duties.DutySet):
-    event_type = "qapm.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "qapm.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "qapm.duty_done"
+DUTIES = duties.family("qapm")
 
 
 class PackCompiled(DomainEvent):
@@ -505,7 +199,7 @@ class DecisionsRecorded(DomainEvent):
     notes: str
 
 
-QAPM_EVENTS = EventRegistry(MeetingStarted, DutySet, DutyChased, DutyDone, PackCompiled, DecisionsRecorded)
+QAPM_EVENTS = EventRegistry(MeetingStarted, *DUTIES, PackCompiled, DecisionsRecorded)
 
 
 # --- state --------------------------------------------------------------------------------------
@@ -540,7 +234,7 @@ class QapmState(BaseModel):
 
     @property
     def title(self) -> str:
-        return f"the QAPM meeting of {_day(self.meeting_on)}"
+        return f"the QAPM meeting of {long_day(self.meeting_on)}"
 
     @property
     def repeats(self) -> tuple[str, ...]:
@@ -665,11 +359,29 @@ def pack_due(day_before: date) -> datetime:
     return datetime.combine(day_before, PACK_AT, LONDON)
 
 
-def period_start(meeting_on: date, previous_on: date | None, previous_until: datetime | None) -> datetime:
-    """Since the previous meeting (or its pack, if that was compiled earlier), else 3 months before."""
-    if previous_on is None:
-        return start_of(months_before(meeting_on, LOOKBACK_MONTHS))
-    since = start_of(previous_on)
-    if previous_until is not None and previous_until < since:
-        since = previous_until
-    return since
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="QAPM meeting",
+    prefix="qapm.",
+    events=QAPM_EVENTS,
+    evolve=evolve,
+    workflow_type="QapmMeeting",
+    show=("qapm", "show"),
+    people=lambda s: {s.started_by, *({s.chair} if s.chair else set()), *(a.responsible for a in s.actions)},
+    duty_title="QAPM decisions",
+    words=DUTIES.words
+    | {
+        "qapm.started": lambda p: f"QAPM meeting of {p['meeting_on']}; pack due {due(p['pack_due_at'])}",
+        "qapm.pack_compiled": lambda p: (
+            f"performance pack compiled: {p['markdown_path']} (sha256 {p['markdown_sha256'][:12]})"
+        ),
+        "qapm.decisions_recorded": lambda p: (
+            f"decisions recorded by the chair {p['chair']}"
+            + (f"; thematic focus {p['thematic_focus']!r}" if p.get("thematic_focus") else "")
+            + (f"; Practice Week theme {p['practice_week_theme']!r}" if p.get("practice_week_theme") else "")
+            + (f"; actions {', '.join(a['action_id'] for a in p['actions'])} in {p['plan_id']}" if p["actions"] else "")
+            + "".join(f"; {r['item']}: {'repeat' if r['repeat_cycle'] else 'no repeat'}" for r in p["progress"])
+        ),
+    },
+)

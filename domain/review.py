@@ -13,16 +13,19 @@ review record (see domain.staff_concern).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
 from domain.text import MAX_SHORT, required_text
+from domain.wording import due, people
 from domain.working_days import LONDON
 
 END_OF_DAY = time(23, 59, 59)
@@ -523,3 +526,67 @@ def check_action_overdue(state: ReviewState | None, action: RecommendedAction) -
     state = _opened(state)
     if state.next_action_due != action:
         raise Refusal(f"action {action.action_id} of case {state.case_number} is no longer awaited")
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+
+def _chased(p: Mapping[str, Any]) -> str:
+    step = p["step"]
+    told = people(p["recipients"])
+    if step["kind"] == "reminder":
+        return f"reminder sent to {told}: the review is due soon"
+    if step["kind"] == "overdue":
+        return f"deadline passed without submission: {told} told"
+    return f"escalated to level {step['level']}: {told} told the review is overdue"
+
+
+def _judged(p: Mapping[str, Any]) -> str:
+    levels = list(p["judgements"].values())
+    counts = ", ".join(f"{levels.count(level)} {level}" for level in ("clear", "some", "limited") if level in levels)
+    return f"rubric evidence recorded for {len(levels)} criteria ({counts})"
+
+
+KIND = Kind(
+    name="review",
+    prefix="review.",
+    events=REVIEW_EVENTS,
+    evolve=evolve,
+    workflow_type="Review",
+    show=("review", "show"),
+    people=lambda s: {s.practitioner, s.reviewer, s.team_manager, s.head_of_service},
+    case_numbers=lambda s: [s.case_number],
+    words={
+        "review.opened": lambda p: (
+            f"review of case {p['case_number']} opened ({p['service']}, team {p['team']}): reviewer {p['reviewer']},"
+            f" practitioner {p['practitioner']}, team manager {p['team_manager']}, head of service"
+            f" {p['head_of_service']}; due {due(p['due_at'])}"
+        ),
+        "review.voice_recorded": lambda p: (
+            f"the {p['whose']}'s voice recorded{'' if p['obtained'] else ' as not obtained'}: {p['summary']}"
+        ),
+        "review.reflection_recorded": lambda p: (
+            f"the practitioner's reflection recorded: {p['score']}/10; pleased with: {p['pleased_with']};"
+            f" could develop: {p['could_develop']}"
+        ),
+        "review.conversation_recorded": lambda p: f"the collaborative conversation recorded: {p['summary']}",
+        "review.rubric_judged": _judged,
+        "review.graded": lambda p: f"graded {p['grade']}: {p['rationale']}",
+        "review.action_recommended": lambda p: (
+            f"action {p['action_id']} recommended, due by {p['due_by']}: {p['action']}"
+        ),
+        "review.action_completed": lambda p: f"action {p['action_id']} recorded complete: {p['oversight_note']}",
+        "review.safeguarding_alert_raised": lambda p: (
+            f"SAFEGUARDING alert {p['alert_id']} raised, {people(p['notified'])} told at once: {p['concern']}"
+        ),
+        "review.submitted": lambda p: "review submitted",
+        "review.extended": lambda p: (
+            f"deadline extended by {p['extra_working_days']} working days to {due(p['due_at'])}: {p['reason']}"
+        ),
+        "review.chased": _chased,
+        "review.action_overdue": lambda p: (
+            f"action {p['action_id']} not done by its date: {people(p['notified'])} told"
+        ),
+        "review.closed": lambda p: "review closed: submitted and every action done",
+    },
+)

@@ -16,9 +16,9 @@ the report's SMART actions to the team's action plan.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -28,9 +28,11 @@ from domain.directory import Role, StaffMember
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
 from domain.rubric import Grade
 from domain.sampling import rank
 from domain.text import required_text
+from domain.wording import people
 from domain.working_days import LONDON
 
 DOCUMENTS_BEFORE = 5  # working days before the day
@@ -77,16 +79,7 @@ class SpotlightStarted(DomainEvent):
     calendar_digest: str
 
 
-class DutySet(duties.DutySet):
-    event_type = "spotlight.duty_set"
-
-
-class DutyChased(duties.DutyChased):
-    event_type = "spotlight.duty_chased"
-
-
-class DutyDone(duties.DutyDone):
-    event_type = "spotlight.duty_done"
+DUTIES = duties.family("spotlight")
 
 
 class KeyDocument(BaseModel):
@@ -204,9 +197,7 @@ class ReportFinalised(DomainEvent):
 
 SPOTLIGHT_EVENTS = EventRegistry(
     SpotlightStarted,
-    DutySet,
-    DutyChased,
-    DutyDone,
+    *DUTIES,
     DocumentsSent,
     CasesNominated,
     CaseListSent,
@@ -588,3 +579,54 @@ def report_markdown(state: SpotlightState) -> str:
         for a in report.actions
     ]
     return "\n".join(lines) + "\n"
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+
+def _named(state: SpotlightState) -> set[str]:
+    named = {state.started_by, state.lead, state.team_manager, *state.members, *state.practitioners}
+    return named | ({state.finaliser} if state.finaliser else set())
+
+
+def _allocations(p: Mapping[str, Any]) -> str:
+    each = "; ".join(f"{a['member']}: {a['random']}, {a['proud']}, {a['challenging']}" for a in p["allocations"])
+    return f"children allocated (random, proud, challenging; seed {p['seed']}): {each}"
+
+
+KIND = Kind(
+    name="team spotlight",
+    prefix="spotlight.",
+    events=SPOTLIGHT_EVENTS,
+    evolve=evolve,
+    workflow_type="Spotlight",
+    show=("spotlight", "show"),
+    people=_named,
+    case_numbers=lambda s: list(s.case_numbers),
+    duty_title="Team spotlight duties",
+    words=DUTIES.words
+    | {
+        "spotlight.started": lambda p: (
+            f"spotlight of the {p['team']} team on {p['day']}, led by {p['lead']}, members {people(p['members'])};"
+            f" team manager {p['team_manager']}" + (f"; previous {p['previous']}" if p.get("previous") else "")
+        ),
+        "spotlight.documents_sent": lambda p: (
+            "key documents sent: " + "; ".join(f"{d['kind']} ({d['reference']})" for d in p["documents"])
+        ),
+        "spotlight.cases_nominated": lambda p: (
+            f"{p['nomination']['practitioner']} nominated {p['nomination']['proud']} (proud)"
+            f" and {p['nomination']['challenging']} (challenging)"
+        ),
+        "spotlight.case_list_sent": lambda p: f"the list of {len(p['nominations'])} practitioners' children sent",
+        "spotlight.cases_allocated": _allocations,
+        "spotlight.record_given": lambda p: f"{p['member']}'s information record given: {p['record']['grade']}",
+        "spotlight.draft_sent": lambda p: (
+            f"draft report sent to {p['finaliser']}: {p['report']['grade']}, {len(p['report']['actions'])} actions;"
+            f" records viewed {', '.join(p['records_viewed'])}"
+        ),
+        "spotlight.report_finalised": lambda p: (
+            f"report finalised; actions {', '.join(p['plan_actions'])} in {p['plan_id']};"
+            f" circulated to {people(p['circulated_to'])}"
+        ),
+    },
+)

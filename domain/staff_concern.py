@@ -23,6 +23,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain.directory import Role, StaffMember
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.kinds import Kind
+from domain.wording import due
 
 STREAM_PREFIX = "concern-"
 """Every concern's stream (and workflow) id starts with this; nothing else's does."""
@@ -213,3 +215,24 @@ def reading_refused(concern_id: str) -> str:
         f"{concern_id} is restricted: only the manager it was raised with, those above them,"
         " the person who raised it and auditors may read it"
     )
+
+
+# --- the kind ---------------------------------------------------------------------------------
+
+KIND = Kind(
+    name="staff concern",
+    prefix="concern.",
+    events=CONCERN_EVENTS,
+    evolve=evolve,
+    workflow_type="StaffConcern",
+    show=("concern", "show"),
+    people=lambda s: {s.about, s.manager, s.raised_by},
+    restricted=True,
+    words={
+        "concern.raised": lambda p: (
+            f"practice concern about {p['about']} raised with {p['manager']}, response due {due(p['respond_by'])}:"
+            f" {p['concern']}"
+        ),
+        "concern.responded": lambda p: f"responded to: {p['response']}",
+    },
+)

@@ -32,6 +32,7 @@ from temporalio.client import (
     ScheduleUpdate,
 )
 
+from domain import calendar_entry
 from domain.calendar_entry import EntryInput
 from domain.qa_calendar import PlannedActivity, YearPlan, starts_at
 
@@ -68,7 +69,7 @@ def _schedule(entry: EntryInput, task_queue: str) -> Schedule:
     at = starts_at(entry.planned)
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            "CalendarEntry",
+            calendar_entry.KIND.workflow_type,
             entry,
             id=f"calendar-{entry.planned.key}",
             task_queue=task_queue,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from datetime import date
 from functools import partial
 
 import asyncpg
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import workflows
 from activities.action_plans import ActionPlanActivities
 from activities.audit_log import AuditLog
 from activities.deadlines import CalendarActivities
@@ -19,38 +23,35 @@ from activities.notifications import NotificationActivities, Outbox, Sender
 from activities.qapm import QapmActivities
 from activities.recording import AuditActivities
 from activities.reports import ReportActivities
+from domain import items
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
 from infra.settings import Settings
-from workflows.action_plan import ActionPlanWorkflow
-from workflows.calendar_entry import CalendarEntryWorkflow
-from workflows.cpr_cycle import CprCycleWorkflow
-from workflows.deadline import DeadlineWorkflow
-from workflows.dip_audit import DipAuditWorkflow
-from workflows.dispute import DisputeWorkflow
-from workflows.good_practice import GoodPracticeWorkflow
-from workflows.practice_week import PracticeWeekWorkflow
-from workflows.qapm_meeting import QapmMeetingWorkflow
-from workflows.review import ReviewWorkflow
-from workflows.spotlight import SpotlightWorkflow
-from workflows.staff_concern import StaffConcernWorkflow
-from workflows.thematic_review import ThematicReviewWorkflow
 
-WORKFLOWS = [
-    DeadlineWorkflow,
-    CprCycleWorkflow,
-    ReviewWorkflow,
-    StaffConcernWorkflow,
-    DisputeWorkflow,
-    ActionPlanWorkflow,
-    SpotlightWorkflow,
-    ThematicReviewWorkflow,
-    DipAuditWorkflow,
-    QapmMeetingWorkflow,
-    GoodPracticeWorkflow,
-    PracticeWeekWorkflow,
-    CalendarEntryWorkflow,
-]
+
+def item_workflows() -> list[type]:
+    """Each declared kind's workflow (domain.items), found by its name in the `workflows` package.
+
+    A kind whose workflow is not there, or a workflow no kind declares, stops the
+    worker before it starts: an item must never be started that nothing runs.
+    """
+    defined: dict[str, type] = {}
+    for module in pkgutil.iter_modules(workflows.__path__):
+        loaded = importlib.import_module(f"workflows.{module.name}")
+        for value in vars(loaded).values():
+            # The SDK has no public reader of a class's workflow name; this is the one it uses itself.
+            definition = workflow._Definition.from_class(value) if isinstance(value, type) else None
+            if definition is not None and definition.name is not None and value.__module__ == loaded.__name__:
+                defined[definition.name] = value
+    declared = [k.workflow_type for k in items.KINDS if k.workflow_type is not None]
+    missing = sorted(set(declared) - set(defined))
+    undeclared = sorted(set(defined) - set(declared))
+    if missing or undeclared:
+        raise RuntimeError(f"workflows declared by no kind: {undeclared}; kinds with no workflow: {missing}")
+    return [defined[name] for name in declared]
+
+
+WORKFLOWS = item_workflows()
 
 # Deterministic and side-effect free, so safe to share with the sandbox
 # instead of re-importing them for every workflow run.

@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, StaffLookup
 
 
-@workflow.defn(name="ActionPlan")
+@workflow.defn(name=action_plan.KIND.workflow_type)
 class ActionPlanWorkflow:
     @workflow.init
     def __init__(self, request: PlanInput) -> None:

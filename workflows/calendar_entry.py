@@ -17,14 +17,12 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from domain import calendar_entry
+from domain import calendar_entry, cpr_cycle, good_practice, practice_week, qapm, spotlight, thematic
 from domain.calendar_entry import (
     ARRANGE_WITHIN,
+    DUTIES,
     FOCUS_WITHIN,
     ArrangeSpotlight,
-    DutyChased,
-    DutyDone,
-    DutySet,
     EntryInput,
     EntryNoted,
     EntryOpened,
@@ -58,14 +56,14 @@ with workflow.unsafe.imports_passed_through():
 REFUSAL_WINDOW = timedelta(minutes=10)
 
 
-@workflow.defn(name="CalendarEntry")
+@workflow.defn(name=calendar_entry.KIND.workflow_type)
 class CalendarEntryWorkflow:
     @workflow.init
     def __init__(self, request: EntryInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[EntryState] = EventRecorder(self._id, calendar_entry.evolve)
         self._notifier = Notifier(self._id)
-        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
     async def run(self, request: EntryInput) -> EntryState:
@@ -77,7 +75,7 @@ class CalendarEntryWorkflow:
         match planned.activity:
             case "cpr":
                 await self._start_item(
-                    "CprCycle",
+                    cpr_cycle.KIND.workflow_type,
                     cycle_id(planned.subject or "", planned.start),
                     CycleInput,
                     {
@@ -153,7 +151,7 @@ class CalendarEntryWorkflow:
             await self._duties.close_tasks("focus")
         state = self._state()
         await self._start_item(
-            "ThematicReview",
+            thematic.KIND.workflow_type,
             case_audit_id("thematic", planned.start, state.focus or ""),
             ThematicInput,
             {
@@ -174,7 +172,7 @@ class CalendarEntryWorkflow:
             arranged = self._state().arranged
             assert arranged is not None
             await self._start_item(
-                "Spotlight",
+                spotlight.KIND.workflow_type,
                 spotlight_id(planned.subject or "", arranged.day),
                 SpotlightInput,
                 {
@@ -291,13 +289,13 @@ def _meeting(planned: PlannedActivity, request: EntryInput) -> tuple[str, str, t
         case "qapm":
             meeting = next(w.due for w in planned.windows if w.name == "meeting")
             fields: dict[str, Any] = {"meeting_on": meeting, "started_by": started_by}
-            return "QapmMeeting", meeting_id(meeting), QapmInput, fields
+            return qapm.KIND.workflow_type, meeting_id(meeting), QapmInput, fields
         case "gpc":
             fields = {"month_start": planned.start, "started_by": started_by}
-            return "GoodPracticeConversation", gpc_id(planned.start), GpcInput, fields
+            return good_practice.KIND.workflow_type, gpc_id(planned.start), GpcInput, fields
         case _:
             fields = {"week_start": planned.start, "started_by": started_by}
-            return "PracticeWeek", week_id(planned.start), PracticeWeekInput, fields
+            return practice_week.KIND.workflow_type, week_id(planned.start), PracticeWeekInput, fields
 
 
 def _why(error: BaseException | None) -> str:

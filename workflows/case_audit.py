@@ -74,8 +74,7 @@ class CaseAuditWorkflow:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[CaseAuditState] = EventRecorder(self._id, case_audit.evolve)
         self._notifier = Notifier(self._id)
-        e = self.events
-        self._duties = DutyKeeper(self._recorder, self._notifier, (e.duty_set, e.duty_chased, e.duty_done), self._title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, self.events.duties, self._title)
 
     async def _run(self, request: CaseAuditInput, window: int) -> CaseAuditState:
         await self._start(request, window)

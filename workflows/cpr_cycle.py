@@ -67,7 +67,7 @@ class CycleInput(BaseModel):
     started_by: str = Field(min_length=1)
 
 
-@workflow.defn(name="CprCycle")
+@workflow.defn(name=cpr_cycle.KIND.workflow_type)
 class CprCycleWorkflow:
     @workflow.init
     def __init__(self, request: CycleInput) -> None:

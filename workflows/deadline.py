@@ -43,7 +43,7 @@ class DeadlineInput(BaseModel):
     set_by: str = Field(min_length=1)
 
 
-@workflow.defn(name="Deadline")
+@workflow.defn(name=deadline.KIND.workflow_type)
 class DeadlineWorkflow:
     @workflow.init
     def __init__(self, request: DeadlineInput) -> None:

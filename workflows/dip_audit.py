@@ -14,9 +14,9 @@ class DipAuditInput(CaseAuditInput):
     window: int = Field(ge=dip_audit.MIN_WINDOW, le=dip_audit.MAX_WINDOW)  # working days from the start
 
 
-@workflow.defn(name="DipAudit")
+@workflow.defn(name=dip_audit.KIND.workflow_type)
 class DipAuditWorkflow(CaseAuditWorkflow):
-    noun = "dip audit"
+    noun = dip_audit.KIND.name
     events = dip_audit.EVENTS
 
     @workflow.init

@@ -94,7 +94,7 @@ class DisputeInput(BaseModel):
         return self
 
 
-@workflow.defn(name="Dispute")
+@workflow.defn(name=dispute.KIND.workflow_type)
 class DisputeWorkflow:
     @workflow.init
     def __init__(self, request: DisputeInput) -> None:

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from domain import duties
 from domain.chasing import ChaseStep
 from domain.directory import Role
-from domain.duties import LEVEL_NAMES, Duty, DutyChased, DutyDone, DutySet
+from domain.duties import LEVEL_NAMES, Duty, DutyDone, DutyEvents, DutySet
 from domain.events import SYSTEM_ACTOR
 from domain.notifications import NotificationKind
 from domain.working_days import LONDON
@@ -35,13 +35,13 @@ S = TypeVar("S", bound=duties.HasDuties)
 
 
 class DutyKeeper(Generic[S]):
-    """`events`: the item's own subclasses of DutySet, DutyChased and DutyDone; `title`: the item in words."""
+    """`events`: the item's own duty events (domain.duties.family); `title`: the item in words."""
 
     def __init__(
         self,
         recorder: EventRecorder[S],
         notifier: Notifier,
-        events: tuple[type[DutySet], type[DutyChased], type[DutyDone]],
+        events: DutyEvents,
         title: Callable[[S], str],
     ) -> None:
         self._recorder = recorder

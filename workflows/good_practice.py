@@ -17,10 +17,8 @@ from domain import good_practice
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.good_practice import (
+    DUTIES,
     NOMINATE_AFTER,
-    DutyChased,
-    DutyDone,
-    DutySet,
     GpcInput,
     GpcStarted,
     GpcState,
@@ -44,14 +42,14 @@ RECORD = "record"
 __all__ = ["GoodPracticeWorkflow", "GpcInput"]
 
 
-@workflow.defn(name="GoodPracticeConversation")
+@workflow.defn(name=good_practice.KIND.workflow_type)
 class GoodPracticeWorkflow:
     @workflow.init
     def __init__(self, request: GpcInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[GpcState] = EventRecorder(self._id, good_practice.evolve)
         self._notifier = Notifier(self._id)
-        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
     async def run(self, request: GpcInput) -> GpcState:

@@ -19,14 +19,12 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.practice_week import (
     CLOSE_AFTER,
+    DUTIES,
     THEME_BEFORE,
     THEME_FRESH_DAYS,
     WEEK,
     AgreeTheme,
     CloseWeek,
-    DutyChased,
-    DutyDone,
-    DutySet,
     ObservationRecorded,
     PracticeWeekInput,
     PracticeWeekState,
@@ -58,14 +56,14 @@ CLOSE = "close"
 __all__ = ["PracticeWeekInput", "PracticeWeekWorkflow"]
 
 
-@workflow.defn(name="PracticeWeek")
+@workflow.defn(name=practice_week.KIND.workflow_type)
 class PracticeWeekWorkflow:
     @workflow.init
     def __init__(self, request: PracticeWeekInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[PracticeWeekState] = EventRecorder(self._id, practice_week.evolve)
         self._notifier = Notifier(self._id)
-        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
     async def run(self, request: PracticeWeekInput) -> PracticeWeekState:

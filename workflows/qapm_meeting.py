@@ -22,12 +22,10 @@ from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.qapm import (
     DECISIONS_AFTER,
+    DUTIES,
     PACK_BEFORE,
     ActionAdded,
     DecisionsRecorded,
-    DutyChased,
-    DutyDone,
-    DutySet,
     MeetingStarted,
     PackCompiled,
     QapmInput,
@@ -59,14 +57,14 @@ DECISIONS = "decisions"
 __all__ = ["QapmInput", "QapmMeetingWorkflow"]
 
 
-@workflow.defn(name="QapmMeeting")
+@workflow.defn(name=qapm.KIND.workflow_type)
 class QapmMeetingWorkflow:
     @workflow.init
     def __init__(self, request: QapmInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[QapmState] = EventRecorder(self._id, qapm.evolve)
         self._notifier = Notifier(self._id)
-        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
     async def run(self, request: QapmInput) -> QapmState:

@@ -80,7 +80,7 @@ class ReviewInput(BaseModel):
     opened_by: str
 
 
-@workflow.defn(name="Review")
+@workflow.defn(name=review.KIND.workflow_type)
 class ReviewWorkflow:
     @workflow.init
     def __init__(self, request: ReviewInput) -> None:

@@ -21,6 +21,7 @@ from domain.spotlight import (
     CASE_LIST_BEFORE,
     DOCUMENTS_BEFORE,
     DRAFT_AFTER,
+    DUTIES,
     FINALISE_AFTER,
     MEMBERS,
     RECORD_AFTER,
@@ -30,9 +31,6 @@ from domain.spotlight import (
     CasesNominated,
     DocumentsSent,
     DraftReportSent,
-    DutyChased,
-    DutyDone,
-    DutySet,
     FinaliseReport,
     GiveRecord,
     MemberRecordGiven,
@@ -75,14 +73,14 @@ class SpotlightInput(BaseModel):
     started_by: str = Field(min_length=1)
 
 
-@workflow.defn(name="Spotlight")
+@workflow.defn(name=spotlight.KIND.workflow_type)
 class SpotlightWorkflow:
     @workflow.init
     def __init__(self, request: SpotlightInput) -> None:
         self._id = workflow.info().workflow_id
         self._recorder: EventRecorder[SpotlightState] = EventRecorder(self._id, spotlight.evolve)
         self._notifier = Notifier(self._id)
-        self._duties = DutyKeeper(self._recorder, self._notifier, (DutySet, DutyChased, DutyDone), _title)
+        self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
     async def run(self, request: SpotlightInput) -> SpotlightState:

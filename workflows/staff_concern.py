@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
 TASK_KEY = "respond"
 
 
-@workflow.defn(name="StaffConcern")
+@workflow.defn(name=staff_concern.KIND.workflow_type)
 class StaffConcernWorkflow:
     @workflow.init
     def __init__(self, request: RaiseConcern) -> None:

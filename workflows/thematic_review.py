@@ -16,9 +16,9 @@ class ThematicInput(CaseAuditInput):
     sample_size: int = Field(ge=1, le=200)
 
 
-@workflow.defn(name="ThematicReview")
+@workflow.defn(name=thematic.KIND.workflow_type)
 class ThematicReviewWorkflow(CaseAuditWorkflow):
-    noun = "thematic review"
+    noun = thematic.KIND.name
     events = thematic.EVENTS
 
     @workflow.init

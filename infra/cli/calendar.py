@@ -307,10 +307,11 @@ def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
 @JSON_OPTION
 def calendar_entry(entry_id: str, as_json: bool) -> None:
     """A scheduled activity's calendar entry: what it started, or what it waits for."""
+    from domain.calendar_entry import KIND
     from infra.cli.common import show_item
     from workflows.calendar_entry import CalendarEntryWorkflow
 
-    show_item(entry_id, "CalendarEntry", CalendarEntryWorkflow, as_json, _show_entry)
+    show_item(entry_id, KIND, CalendarEntryWorkflow, as_json, _show_entry)
 
 
 def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
@@ -338,12 +339,12 @@ def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
 @AS_OPTION
 def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
     """Set the focus a scheduled thematic review waits for (when the QAPM meeting set none)."""
-    from domain.calendar_entry import SetFocus
+    from domain.calendar_entry import KIND, SetFocus
     from infra.cli.common import change, model, person, run
     from workflows.calendar_entry import CalendarEntryWorkflow
 
     request = model(SetFocus, actor=person(actor), focus=focus)
-    state = run(change(entry_id, "CalendarEntry", CalendarEntryWorkflow.set_focus, request))
+    state = run(change(entry_id, KIND, CalendarEntryWorkflow.set_focus, request))
     click.echo(f"{entry_id}: focus {state.focus!r}; the thematic review starts now")
 
 
@@ -355,7 +356,7 @@ def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
 @AS_OPTION
 def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: str | None, actor: str) -> None:
     """Arrange a scheduled spotlight: its workflow starts, or its refusal is the one line shown."""
-    from domain.calendar_entry import ArrangeSpotlight
+    from domain.calendar_entry import KIND, ArrangeSpotlight
     from domain.naming import spotlight_id
     from infra.cli.common import change, model, opened, person, run, temporal_client
     from workflows.calendar_entry import CalendarEntryWorkflow
@@ -370,7 +371,7 @@ def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: st
     )
 
     async def go():  # type: ignore[no-untyped-def]
-        state = await change(entry_id, "CalendarEntry", CalendarEntryWorkflow.arrange, request)
+        state = await change(entry_id, KIND, CalendarEntryWorkflow.arrange, request)
         assert state.arranged is not None
         item_id = spotlight_id(state.planned.subject or "", state.arranged.day)
         client = await temporal_client()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -40,16 +40,28 @@ from infra.cli.common import (
     when,
 )
 
+if TYPE_CHECKING:
+    from domain.kinds import Kind
+
 LEVELS = "clear, some or limited"
 
 
 @dataclass(frozen=True, slots=True)
 class AuditKind:
-    command: str  # "thematic"
-    workflow_type: str  # "ThematicReview"
-    noun: str  # "thematic review"
-    module: str  # where its workflow class is, imported only when a command needs it
+    """A kind of case audit as its commands need it; its declaration and workflow are imported only when one runs."""
+
+    command: str  # "thematic": its command group, as its declaration's `show` says
+    declared_in: str  # "domain.thematic": the module whose KIND it is
+    module: str  # where its workflow class is
     cls: str
+
+    @property
+    def kind(self) -> Kind:
+        return importlib.import_module(self.declared_in).KIND
+
+    @property
+    def noun(self) -> str:
+        return self.kind.name
 
     def workflow(self) -> Any:
         return getattr(importlib.import_module(self.module), self.cls)
@@ -129,7 +141,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     id_argument = click.argument("item_id", metavar=f"{kind.command.upper()}_ID")
 
     def update(item_id: str, name: str, request: Any) -> Any:
-        return run(change(item_id, kind.workflow_type, getattr(kind.workflow(), name), request))
+        return run(change(item_id, kind.kind, getattr(kind.workflow(), name), request))
 
     @group.command("allocate")
     @id_argument
@@ -173,7 +185,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         levels = {question: _level(text, f"--answer {question}") for question, text in given.items()}
         if all_level is not None:
             rest = _level(all_level, "--all")
-            state = run(read_state(item_id, kind.workflow_type, kind.workflow().state))
+            state = run(read_state(item_id, kind.kind, kind.workflow().state))
             case = state.case(case_number)
             if case is not None:
                 levels |= {q: rest for q in state.unanswered(case) if q not in levels}
@@ -222,7 +234,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @JSON_OPTION
     def show_command(item_id: str, as_json: bool) -> None:
         """Where it stands: the window, the questions, each case's reviewer and answers, the findings."""
-        show_item(item_id, kind.workflow_type, kind.workflow(), as_json, partial(_show, kind))
+        show_item(item_id, kind.kind, kind.workflow(), as_json, partial(_show, kind))
 
     @group.command("publish")
     @id_argument

@@ -13,11 +13,14 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from infra.cli.lazy import LazyGroup
+
+if TYPE_CHECKING:  # imported where used: `qa --help` loads no domain module
+    from domain.kinds import Kind
 
 T = TypeVar("T")
 
@@ -142,25 +145,6 @@ async def temporal_client():  # type: ignore[no-untyped-def]
 
 # --- items: the workflows people act on, by id -----------------------------------------------------
 
-CYCLE = "CprCycle"
-REVIEW = "Review"
-DEADLINE = "Deadline"
-KIND_NAMES = {
-    CYCLE: "CPR cycle",
-    REVIEW: "review",
-    DEADLINE: "deadline",
-    "Dispute": "dispute",
-    "StaffConcern": "staff concern",
-    "ActionPlan": "action plan",
-    "ThematicReview": "thematic review",
-    "DipAudit": "dip audit",
-    "Spotlight": "team spotlight",
-    "QapmMeeting": "QAPM meeting",
-    "GoodPracticeConversation": "good practice conversation",
-    "PracticeWeek": "practice week",
-    "CalendarEntry": "calendar entry",
-}
-
 AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -226,25 +210,27 @@ async def describe_item(workflow_id: str):  # type: ignore[no-untyped-def]
         raise CliError(f"Temporal refused the request: {exc.message}") from None
 
 
-async def _handle(workflow_id: str, kind: str, *, for_change: bool):  # type: ignore[no-untyped-def]
+async def _handle(workflow_id: str, kind: Kind, *, for_change: bool):  # type: ignore[no-untyped-def]
     """The workflow `workflow_id`, refused in one line if it is unknown, of another kind, or (to change) ended."""
     from temporalio.client import WorkflowExecutionStatus
 
+    from domain.items import kind_of_workflow
+
     handle, described = await describe_item(workflow_id)
-    if described.workflow_type != kind:
-        found = KIND_NAMES.get(described.workflow_type, described.workflow_type)
-        raise CliError(f"{workflow_id} is a {found}, not a {KIND_NAMES[kind]}")
+    if described.workflow_type != kind.workflow_type:
+        found = kind_of_workflow(described.workflow_type)
+        raise CliError(f"{workflow_id} is a {found.name if found else described.workflow_type}, not a {kind.name}")
     if for_change and described.status != WorkflowExecutionStatus.RUNNING:
         raise CliError(_ended(workflow_id, kind, described.status))
     return handle
 
 
-def _ended(workflow_id: str, kind: str, status) -> str:  # type: ignore[no-untyped-def]
+def _ended(workflow_id: str, kind: Kind, status) -> str:  # type: ignore[no-untyped-def]
     from temporalio.client import WorkflowExecutionStatus
 
     if status == WorkflowExecutionStatus.COMPLETED:
-        return f"refused: {KIND_NAMES[kind]} {workflow_id} is closed; nothing more can be recorded on it"
-    return f"refused: {KIND_NAMES[kind]} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
+        return f"refused: {kind.name} {workflow_id} is closed; nothing more can be recorded on it"
+    return f"refused: {kind.name} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
 
 
 async def start_item(run_method, request, item_id: str, *, taken: str, refusable: bool = False):  # type: ignore[no-untyped-def]
@@ -344,7 +330,7 @@ def start_and_show(  # type: ignore[no-untyped-def]
     emit_item(item_id, run(start()), as_json, show)
 
 
-def show_item(item_id: str, kind: str, workflow, as_json: bool, show: Callable[[str, Any], None]) -> None:  # type: ignore[no-untyped-def]
+def show_item(item_id: str, kind: Kind, workflow, as_json: bool, show: Callable[[str, Any], None]) -> None:  # type: ignore[no-untyped-def]
     """An item by its id, read with its workflow's `state` query: `show(item_id, state)`, or JSON."""
     emit_item(item_id, run(read_state(item_id, kind, workflow.state)), as_json, show)
 
@@ -354,7 +340,7 @@ def emit_item(item_id: str, state: Any, as_json: bool, show: Callable[[str, Any]
     emit({"id": item_id, **state.model_dump(mode="json")}, as_json, lambda: show(item_id, state))
 
 
-async def read_state(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
+async def read_state(workflow_id: str, kind: Kind, query) -> Any:  # type: ignore[no-untyped-def]
     """An item's state by its query; one line while its opening event is still being recorded."""
     state = await read(workflow_id, kind, query)
     if state is None:
@@ -362,7 +348,7 @@ async def read_state(workflow_id: str, kind: str, query) -> Any:  # type: ignore
     return state
 
 
-async def read(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-untyped-def]
+async def read(workflow_id: str, kind: Kind, query) -> Any:  # type: ignore[no-untyped-def]
     """A workflow's query, with unknown ids and Temporal's errors as one line."""
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
@@ -374,7 +360,7 @@ async def read(workflow_id: str, kind: str, query) -> Any:  # type: ignore[no-un
         raise CliError(f"cannot read {workflow_id}: {getattr(exc, 'message', exc)}") from None
 
 
-async def change(workflow_id: str, kind: str, update, request) -> Any:  # type: ignore[no-untyped-def]
+async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type: ignore[no-untyped-def]
     """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded."""
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode

@@ -117,13 +117,15 @@ async def check_review(client, review_id: str) -> None:  # type: ignore[no-untyp
     """The review a concern arose from must exist; only described, so its history gains nothing."""
     from temporalio.service import RPCError, RPCStatusCode
 
+    from domain import review
+
     try:
         description = await client.get_workflow_handle(review_id).describe()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"refused: there is no review {review_id!r}") from None
         raise CliError(f"Temporal refused the request: {exc.message}") from None
-    if description.workflow_type != "Review":
+    if description.workflow_type != review.KIND.workflow_type:
         raise CliError(f"refused: {review_id!r} is not a review")
 
 
@@ -142,6 +144,7 @@ async def _raise(request) -> str:  # type: ignore[no-untyped-def]
 
 
 async def _respond(concern_id: str, request):  # type: ignore[no-untyped-def]
+    from domain import staff_concern
     from domain.errors import Refusal
     from domain.staff_concern import check_respond
     from workflows.staff_concern import StaffConcernWorkflow
@@ -152,7 +155,7 @@ async def _respond(concern_id: str, request):  # type: ignore[no-untyped-def]
         check_respond(state, request)
     except Refusal as exc:
         raise CliError(f"refused: {exc}") from None
-    return await change(concern_id, "StaffConcern", StaffConcernWorkflow.respond, request)
+    return await change(concern_id, staff_concern.KIND, StaffConcernWorkflow.respond, request)
 
 
 async def _read(concern_id: str, reader: str):  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ import click
 
 from infra.cli.common import (
     AS_OPTION,
-    CYCLE,
     JSON_OPTION,
     CliError,
     app,
@@ -96,6 +95,7 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
 @AS_OPTION
 def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> None:
     """Allocate a reviewer to one sampled child; prints the id of the review this opens."""
+    from domain import cpr_cycle
     from domain.cpr_cycle import AllocateReviewer
     from workflows.cpr_cycle import CprCycleWorkflow
 
@@ -104,7 +104,7 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
     )
 
     async def allocate() -> str:
-        state = await change(cycle_id, CYCLE, CprCycleWorkflow.allocate, request)
+        state = await change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.allocate, request)
         case = state.case(request.case_number)
         assert case is not None and case.review_id is not None  # the cycle refuses a case outside its sample
         await _review_opened(case.review_id)
@@ -118,9 +118,10 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
 @JSON_OPTION
 def cpr_show(cycle_id: str, as_json: bool) -> None:
     """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
+    from domain import cpr_cycle
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    show_item(cycle_id, CYCLE, CprCycleWorkflow, as_json, _show_cycle)
+    show_item(cycle_id, cpr_cycle.KIND, CprCycleWorkflow, as_json, _show_cycle)
 
 
 @cpr_app.command("list")

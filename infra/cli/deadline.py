@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from infra.cli.common import (
-    DEADLINE,
     JSON_OPTION,
     app,
     change,
@@ -63,9 +62,10 @@ async def _start_deadline(request) -> str:  # type: ignore[no-untyped-def]
 @JSON_OPTION
 def deadline_show(deadline_id: str, as_json: bool) -> None:
     """A deadline as it stands now."""
+    from domain import deadline
     from workflows.deadline import DeadlineWorkflow
 
-    state = run(read_state(deadline_id, DEADLINE, DeadlineWorkflow.state))
+    state = run(read_state(deadline_id, deadline.KIND, DeadlineWorkflow.state))
     _show_deadline(deadline_id, state, as_json)
 
 
@@ -75,11 +75,12 @@ def deadline_show(deadline_id: str, as_json: bool) -> None:
 @click.option("--note", default="", help="What was done.")
 def deadline_done(deadline_id: str, actor: str, note: str) -> None:
     """Record that the work is done."""
+    from domain import deadline
     from domain.deadline import CompleteDeadline
     from workflows.deadline import DeadlineWorkflow
 
     state = run(
-        change(deadline_id, DEADLINE, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note))
+        change(deadline_id, deadline.KIND, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note))
     )
     _show_deadline(deadline_id, state, False)
 
@@ -91,11 +92,12 @@ def deadline_done(deadline_id: str, actor: str, note: str) -> None:
 @click.option("--as", "actor", required=True, help="Who grants the extension.")
 def deadline_extend(deadline_id: str, working_days: str, reason: str, actor: str) -> None:
     """Extend a deadline by some working days, with a reason; the running timer follows."""
+    from domain import deadline
     from domain.deadline import ExtendDeadline
     from workflows.deadline import DeadlineWorkflow
 
     request = model(ExtendDeadline, actor=actor, extra_working_days=parse_working_days(working_days), reason=reason)
-    state = run(change(deadline_id, DEADLINE, DeadlineWorkflow.extend, request))
+    state = run(change(deadline_id, deadline.KIND, DeadlineWorkflow.extend, request))
     _show_deadline(deadline_id, state, False)
 
 

@@ -27,7 +27,7 @@ from infra.cli.common import (
     whole_number,
 )
 
-DIP = AuditKind("dip", "DipAudit", "dip audit", "workflows.dip_audit", "DipAuditWorkflow")
+DIP = AuditKind("dip", "domain.dip_audit", "workflows.dip_audit", "DipAuditWorkflow")
 
 
 @app.group("dip")

@@ -40,7 +40,6 @@ from infra.cli.common import (
     whole_number,
 )
 
-DISPUTE = "Dispute"
 OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening
 MOVE_ON_WAIT_SECONDS = 5.0  # for a stage decided "not resolved" to be passed to the next
 ABOUT = ("actions", "judgement", "opinion")
@@ -247,6 +246,7 @@ async def recorded(dispute_id: str):  # type: ignore[no-untyped-def]
 
 async def _change(dispute_id: str, update, rule: Callable[[Any, Any], None], request):  # type: ignore[no-untyped-def]
     """Check `rule` against the recorded dispute, then send the update; wait for a "not resolved" to move on."""
+    from domain import dispute
     from domain.errors import Refusal
 
     state = await recorded(dispute_id)
@@ -254,7 +254,7 @@ async def _change(dispute_id: str, update, rule: Callable[[Any, Any], None], req
         rule(state, request)
     except Refusal as exc:
         raise CliError(f"refused: {exc}") from None
-    state = await change(dispute_id, DISPUTE, update, request)
+    state = await change(dispute_id, dispute.KIND, update, request)
     return await _moved_on(dispute_id, state)
 
 

@@ -28,7 +28,6 @@ from infra.cli.common import (
     start_and_show,
 )
 
-GPC = "GoodPracticeConversation"
 ID_ARGUMENT = click.argument("gpc_id")
 
 
@@ -63,9 +62,10 @@ def gpc_start(month_start: str, actor: str, as_json: bool) -> None:
 @JSON_OPTION
 def gpc_show(gpc_id: str, as_json: bool) -> None:
     """Where a conversation stands: its duties, the team nominated, the record."""
+    from domain import good_practice
     from workflows.good_practice import GoodPracticeWorkflow
 
-    show_item(gpc_id, GPC, GoodPracticeWorkflow, as_json, _show)
+    show_item(gpc_id, good_practice.KIND, GoodPracticeWorkflow, as_json, _show)
 
 
 @gpc_app.command("nominate")
@@ -75,11 +75,11 @@ def gpc_show(gpc_id: str, as_json: bool) -> None:
 @AS_OPTION
 def gpc_nominate(gpc_id: str, team: str, good_practice: str, actor: str) -> None:
     """A head of service nominates a team to share its good practice."""
-    from domain.good_practice import NominateTeam
+    from domain.good_practice import KIND, NominateTeam
     from workflows.good_practice import GoodPracticeWorkflow
 
     request = model(NominateTeam, actor=person(actor), team=team, good_practice=good_practice)
-    state = run(change(gpc_id, GPC, GoodPracticeWorkflow.nominate, request))
+    state = run(change(gpc_id, KIND, GoodPracticeWorkflow.nominate, request))
     click.echo(f"{gpc_id}: the {state.team} team is nominated by {state.nominated_by}")
 
 
@@ -105,6 +105,7 @@ def gpc_record(
     actor: str,
 ) -> None:
     """Record the appreciative inquiry (the QA team or the head of service who nominated the team)."""
+    from domain import good_practice
     from domain.good_practice import InquiryRecord, RecordInquiry
     from workflows.good_practice import GoodPracticeWorkflow
 
@@ -120,7 +121,10 @@ def gpc_record(
     )
     state = run(
         change(
-            gpc_id, GPC, GoodPracticeWorkflow.record_inquiry, model(RecordInquiry, actor=person(actor), record=record)
+            gpc_id,
+            good_practice.KIND,
+            GoodPracticeWorkflow.record_inquiry,
+            model(RecordInquiry, actor=person(actor), record=record),
         )
     )
     click.echo(f"{gpc_id}: the appreciative inquiry with the {state.team} team is recorded")

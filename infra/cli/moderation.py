@@ -14,7 +14,6 @@ import click
 
 from infra.cli.common import (
     AS_OPTION,
-    CYCLE,
     JSON_OPTION,
     app,
     change,
@@ -43,6 +42,7 @@ def moderation_app() -> None:
 @AS_OPTION
 def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: str) -> None:
     """Allocate a moderator to a submitted review; they have 10 working days from now."""
+    from domain import cpr_cycle
     from domain.cpr_cycle import AllocateModerator
     from workflows.cpr_cycle import CprCycleWorkflow
 
@@ -52,7 +52,7 @@ def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: 
         case_number=case_number.strip(),
         moderator=person(moderator, "--moderator"),
     )
-    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.allocate_moderator, request))
+    state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.allocate_moderator, request))
     case = state.case(request.case_number)
     assert case is not None and case.moderation is not None
     click.echo(f"{case.case_number}: moderated by {case.moderation.moderator}, due {when(case.moderation.due_at)}")
@@ -69,6 +69,7 @@ def moderation_record(
     cycle_id: str, case_number: str, grade_text: str, rationale: str, conversation: str | None, actor: str
 ) -> None:
     """Record a moderation: the moderator's grade and rationale."""
+    from domain import cpr_cycle
     from domain.cpr_cycle import ModerateReview
     from domain.rubric import Grade
     from workflows.cpr_cycle import CprCycleWorkflow
@@ -85,7 +86,7 @@ def moderation_record(
         rationale=rationale,
         conversation=conversation,
     )
-    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.moderate, request))
+    state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.moderate, request))
     case = state.case(request.case_number)
     assert case is not None
     verdict = "agrees with" if case.agreed else "differs from"
@@ -119,6 +120,7 @@ def report_publish(
 
     Its SMART actions, if any, go to the action plan first, each linked back to the cycle.
     """
+    from domain import cpr_cycle
     from domain.cpr_cycle import PublishReport
     from workflows.cpr_cycle import CprCycleWorkflow
 
@@ -131,7 +133,7 @@ def report_publish(
         recommendations=recommendations,
         **plan_actions(plan_id, actions_file),
     )
-    state = run(change(cycle_id, CYCLE, CprCycleWorkflow.publish_report, request))
+    state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.publish_report, request))
     report = state.report
     assert report is not None
     click.echo(report.markdown_path)
@@ -146,9 +148,10 @@ def report_show(cycle_id: str, as_json: bool) -> None:
     """The published report (its Markdown), checked against the digest the audit log recorded."""
     import hashlib
 
+    from domain import cpr_cycle
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    state = run(read(cycle_id, CYCLE, CprCycleWorkflow.state))
+    state = run(read(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.state))
     if state is None or state.report is None:
         due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
         fail(f"{cycle_id} has no published findings report yet{due}", 1)

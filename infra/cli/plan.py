@@ -30,7 +30,6 @@ from infra.cli.common import (
     when,
 )
 
-PLAN = "ActionPlan"
 ID_ARGUMENT = click.argument("plan_id")
 STATUSES = ("not-started", "on-track", "at-risk", "done")
 
@@ -88,9 +87,10 @@ def plan_start(
 @JSON_OPTION
 def plan_show(plan_id: str, as_json: bool) -> None:
     """A plan as it stands: owner, next meeting, meetings held, and each action with its progress."""
+    from domain import action_plan
     from workflows.action_plan import ActionPlanWorkflow
 
-    show_item(plan_id, PLAN, ActionPlanWorkflow, as_json, _show)
+    show_item(plan_id, action_plan.KIND, ActionPlanWorkflow, as_json, _show)
 
 
 @plan_app.command("add")
@@ -219,9 +219,10 @@ def plan_id_for(request: Any, today: str) -> str:
 
 
 def _change(plan_id: str, update_name: str, request: Any) -> Any:
+    from domain import action_plan
     from workflows.action_plan import ActionPlanWorkflow
 
-    return run(change(plan_id, PLAN, getattr(ActionPlanWorkflow, update_name), request))
+    return run(change(plan_id, action_plan.KIND, getattr(ActionPlanWorkflow, update_name), request))
 
 
 def _next(state: Any) -> str:

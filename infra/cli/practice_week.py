@@ -30,7 +30,6 @@ from infra.cli.common import (
     when,
 )
 
-WEEK = "PracticeWeek"
 ID_ARGUMENT = click.argument("week_id")
 
 
@@ -71,9 +70,10 @@ def week_start(week_start: str, theme: str | None, actor: str, as_json: bool) ->
 @JSON_OPTION
 def week_show(week_id: str, as_json: bool) -> None:
     """Where a week stands: its theme, duties, observations and summary."""
+    from domain import practice_week
     from workflows.practice_week import PracticeWeekWorkflow
 
-    show_item(week_id, WEEK, PracticeWeekWorkflow, as_json, _show)
+    show_item(week_id, practice_week.KIND, PracticeWeekWorkflow, as_json, _show)
 
 
 @practice_week_app.command("theme")
@@ -82,11 +82,17 @@ def week_show(week_id: str, as_json: bool) -> None:
 @AS_OPTION
 def week_theme(week_id: str, theme: str | None, actor: str) -> None:
     """Record the week's theme (the QA team)."""
+    from domain import practice_week
     from domain.practice_week import AgreeTheme
     from workflows.practice_week import PracticeWeekWorkflow
 
     state = run(
-        change(week_id, WEEK, PracticeWeekWorkflow.agree_theme, model(AgreeTheme, actor=person(actor), theme=theme))
+        change(
+            week_id,
+            practice_week.KIND,
+            PracticeWeekWorkflow.agree_theme,
+            model(AgreeTheme, actor=person(actor), theme=theme),
+        )
     )
     source = f" (decided at {state.theme_from})" if state.theme_from else ""
     click.echo(f"{week_id}: the theme is {state.theme}{source}")
@@ -101,6 +107,7 @@ def week_theme(week_id: str, theme: str | None, actor: str) -> None:
 @AS_OPTION
 def week_observe(week_id: str, visit: str, observed: str, feedback: str, cases: tuple[str, ...], actor: str) -> None:
     """A leader records a visit during the week."""
+    from domain import practice_week
     from domain.practice_week import Observation, RecordObservation
     from workflows.practice_week import PracticeWeekWorkflow
 
@@ -112,7 +119,7 @@ def week_observe(week_id: str, visit: str, observed: str, feedback: str, cases: 
         case_numbers=tuple(c.strip() for c in cases),
     )
     request = model(RecordObservation, actor=person(actor), observation=observation)
-    state = run(change(week_id, WEEK, PracticeWeekWorkflow.observe, request))
+    state = run(change(week_id, practice_week.KIND, PracticeWeekWorkflow.observe, request))
     click.echo(f"{week_id}: observation {state.observations[-1].number} recorded by {request.actor}")
 
 
@@ -123,11 +130,12 @@ def week_observe(week_id: str, visit: str, observed: str, feedback: str, cases: 
 @AS_OPTION
 def week_close(week_id: str, summary: str, learning: tuple[str, ...], actor: str) -> None:
     """The QA officer closes the week with its summary and learning (after the week)."""
+    from domain import practice_week
     from domain.practice_week import CloseWeek
     from workflows.practice_week import PracticeWeekWorkflow
 
     request = model(CloseWeek, actor=person(actor), summary=summary, learning=learning)
-    state = run(change(week_id, WEEK, PracticeWeekWorkflow.close, request))
+    state = run(change(week_id, practice_week.KIND, PracticeWeekWorkflow.close, request))
     click.echo(f"{week_id}: closed with {len(state.observations)} observations and {len(state.learning)} opportunities")
 
 

@@ -37,7 +37,6 @@ from infra.cli.common import (
     when,
 )
 
-QAPM = "QapmMeeting"
 ID_ARGUMENT = click.argument("meeting_id")
 
 
@@ -110,6 +109,7 @@ def qapm_decide(
     actor: str,
 ) -> None:
     """The chair records the meeting's decisions (once; actions go into the service-wide plan)."""
+    from domain import qapm
     from domain.action_plan import SmartAction
     from domain.qapm import ProgressReview, RecordDecisions
     from workflows.qapm_meeting import QapmMeetingWorkflow
@@ -129,7 +129,7 @@ def qapm_decide(
         progress=progress,
         notes=notes,
     )
-    state = run(change(meeting_id, QAPM, QapmMeetingWorkflow.record_decisions, request))
+    state = run(change(meeting_id, qapm.KIND, QapmMeetingWorkflow.record_decisions, request))
     click.echo(f"{meeting_id}: the decisions of {state.title} are recorded (chair {state.chair})")
     if state.actions:
         click.echo(f"  actions {', '.join(a.action_id for a in state.actions)} are in {state.plan_id}")
@@ -162,9 +162,10 @@ def qapm_form() -> None:
 
 
 def _read(meeting_id: str) -> Any:
+    from domain import qapm
     from workflows.qapm_meeting import QapmMeetingWorkflow
 
-    return run(read_state(meeting_id, QAPM, QapmMeetingWorkflow.state))
+    return run(read_state(meeting_id, qapm.KIND, QapmMeetingWorkflow.state))
 
 
 def _list(value: Any, path: str | None) -> list[Any]:

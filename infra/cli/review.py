@@ -16,7 +16,6 @@ import click
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
-    REVIEW,
     app,
     change,
     emit,
@@ -47,9 +46,10 @@ def review_app() -> None:
 @JSON_OPTION
 def review_show(review_id: str, as_json: bool) -> None:
     """A review as it stands: who, when it is due, each step recorded so far and what is still needed."""
+    from domain import review
     from workflows.review import ReviewWorkflow
 
-    state = run(read_state(review_id, REVIEW, ReviewWorkflow.state))
+    state = run(read_state(review_id, review.KIND, ReviewWorkflow.state))
 
     def human() -> None:
         _show(review_id, state)
@@ -264,9 +264,10 @@ def parse_judgements(pairs: tuple[str, ...], all_level: str | None) -> dict[str,
 
 
 def _change(review_id: str, update_name: str, request) -> Any:  # type: ignore[no-untyped-def]
+    from domain import review
     from workflows.review import ReviewWorkflow
 
-    return run(change(review_id, REVIEW, getattr(ReviewWorkflow, update_name), request))
+    return run(change(review_id, review.KIND, getattr(ReviewWorkflow, update_name), request))
 
 
 def _next(state) -> str:  # type: ignore[no-untyped-def]

@@ -36,7 +36,6 @@ from infra.cli.common import (
     when,
 )
 
-SPOTLIGHT = "Spotlight"
 ID_ARGUMENT = click.argument("spotlight_id")
 FILE_OPTION = click.option("--file", "path", required=True, help="The completed form, as JSON.")
 
@@ -85,9 +84,10 @@ def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], ac
 @JSON_OPTION
 def spotlight_show(spotlight_id: str, as_json: bool) -> None:
     """Where a spotlight stands: who, each deadline, the children, the records and the report."""
+    from domain import spotlight
     from workflows.spotlight import SpotlightWorkflow
 
-    show_item(spotlight_id, SPOTLIGHT, SpotlightWorkflow, as_json, _show)
+    show_item(spotlight_id, spotlight.KIND, SpotlightWorkflow, as_json, _show)
 
 
 @spotlight_app.command("documents")
@@ -200,10 +200,11 @@ def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
 @ID_ARGUMENT
 def spotlight_report(spotlight_id: str) -> None:
     """The Spotlight Report in the framework's template, as Markdown (once the draft is sent)."""
+    from domain import spotlight
     from domain.spotlight import report_markdown
     from workflows.spotlight import SpotlightWorkflow
 
-    state = run(read_state(spotlight_id, SPOTLIGHT, SpotlightWorkflow.state))
+    state = run(read_state(spotlight_id, spotlight.KIND, SpotlightWorkflow.state))
     if state.report is None:
         raise CliError(f"{spotlight_id} has no report yet: the lead sends the draft after the members' records")
     click.echo(report_markdown(state), nl=False)
@@ -243,9 +244,10 @@ def _form(path: str) -> dict[str, Any]:
 
 
 def _change(spotlight_id: str, update_name: str, request: Any) -> Any:
+    from domain import spotlight
     from workflows.spotlight import SpotlightWorkflow
 
-    return run(change(spotlight_id, SPOTLIGHT, getattr(SpotlightWorkflow, update_name), request))
+    return run(change(spotlight_id, spotlight.KIND, getattr(SpotlightWorkflow, update_name), request))
 
 
 def _show(spotlight_id: str, s: Any) -> None:

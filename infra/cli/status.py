@@ -12,6 +12,8 @@ since moved the deadline ahead).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from infra.cli.common import (
@@ -25,6 +27,9 @@ from infra.cli.common import (
     run,
     when,
 )
+
+if TYPE_CHECKING:
+    from domain.kinds import Kind
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
@@ -95,27 +100,10 @@ async def _overdue_duties():  # type: ignore[no-untyped-def]
             kind = kind_of_stream(row["stream_id"], (e.event_type for e in events))
             if kind is None or kind.restricted or not kind.replayable:
                 continue
-            state = fold(kind.reducer, kind.registry, events)
+            state = fold(kind.evolve, kind.events, events)
             if not state.ended:
                 found += [(row["stream_id"], kind.name, d) for d in overdue(state.duties)]
     return sorted(found, key=lambda f: (f[2].due_at, f[0], f[2].key))
-
-
-# What `qa status ID` shows for each kind of item: that kind's own command.
-SHOW_COMMANDS = {
-    "CprCycle": ("cpr", "show"),
-    "Review": ("review", "show"),
-    "Dispute": ("dispute", "show"),
-    "Deadline": ("deadline", "show"),
-    "ThematicReview": ("thematic", "show"),
-    "DipAudit": ("dip", "show"),
-    "ActionPlan": ("plan", "show"),
-    "Spotlight": ("spotlight", "show"),
-    "QapmMeeting": ("qapm", "show"),
-    "GoodPracticeConversation": ("gpc", "show"),
-    "PracticeWeek": ("practice-week", "show"),
-    "CalendarEntry": ("calendar", "entry"),
-}
 
 
 @app.command("status")
@@ -128,19 +116,28 @@ def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
         _summary(as_json)
         return
     kind = run(_kind(item_id))
-    if kind == "StaffConcern":
-        fail(f"{item_id} is a staff concern: it is restricted, read it with `qa concern show {item_id} --as PERSON`", 1)
-    group_name, command = SHOW_COMMANDS.get(kind, ("", ""))
+    if kind.restricted:
+        fail(
+            f"{item_id} is a {kind.name}: it is restricted, read it with `qa {' '.join(kind.show)} {item_id} --as PERSON`",
+            1,
+        )
+    # The kind's own show command (its declaration says which): the same view, the same words.
+    group_name, command = kind.show
     group = app.get_command(ctx, group_name)
     show = group.get_command(ctx, command) if isinstance(group, click.Group) else None
     if show is None:
-        fail(f"{item_id} is a {kind}, which has no status view", 1)
+        raise RuntimeError(f"the {kind.name}'s declared show command `qa {group_name} {command}` does not exist")
     ctx.invoke(show, **{show.params[0].name: item_id, "as_json": as_json})
 
 
-async def _kind(item_id: str) -> str:
+async def _kind(item_id: str) -> Kind:
+    from domain.items import kind_of_workflow
+
     _, described = await describe_item(item_id)
-    return described.workflow_type
+    kind = kind_of_workflow(described.workflow_type)
+    if kind is None:
+        fail(f"{item_id} is a {described.workflow_type}, which has no status view", 1)
+    return kind
 
 
 def _summary(as_json: bool) -> None:

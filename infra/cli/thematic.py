@@ -16,9 +16,7 @@ import click
 from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
 from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, model, parse_date, person, whole_number
 
-THEMATIC = AuditKind(
-    "thematic", "ThematicReview", "thematic review", "workflows.thematic_review", "ThematicReviewWorkflow"
-)
+THEMATIC = AuditKind("thematic", "domain.thematic", "workflows.thematic_review", "ThematicReviewWorkflow")
 
 
 @app.group("thematic")

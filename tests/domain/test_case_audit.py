@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from domain import case_audit, dip_audit, items, thematic
+from domain import case_audit, dip_audit, dispute, items, thematic
 from domain.action_plan import SmartAction
 from domain.case_audit import (
     RUBRIC_QUESTIONS,
@@ -91,7 +91,7 @@ def allocated():
     state = apply(
         [
             e.reviewer_allocated(case_number="LCS-100318", reviewer="sam.reviewer"),
-            e.duty_set(
+            e.duties.given(
                 key="case-LCS-100318", owner="sam.reviewer", what="answer", due_at=CLOSES, chase=state.window_chase
             ),
         ],
@@ -195,13 +195,13 @@ def test_listed_cases_must_all_be_open_in_the_snapshot():
 
 
 def test_each_kind_records_under_its_own_prefix_and_the_same_reducer_folds_both():
-    assert {t.split(".")[0] for t in thematic.THEMATIC_EVENTS._classes} == {"thematic"}
-    assert {t.split(".")[0] for t in dip_audit.DIP_EVENTS._classes} == {"dip"}
-    assert len(thematic.THEMATIC_EVENTS._classes) == len(dip_audit.DIP_EVENTS._classes) == 10
+    assert {t.split(".")[0] for t in thematic.KIND.events} == {"thematic"}
+    assert {t.split(".")[0] for t in dip_audit.KIND.events} == {"dip"}
+    assert len(list(thematic.KIND.events)) == len(list(dip_audit.KIND.events)) == 10
     assert apply(started(thematic.EVENTS)) == apply(started(dip_audit.EVENTS))
-    assert items.kind_of_event("thematic.duty_set") is items.THEMATIC
-    assert items.kind_of_event("dip.started") is items.DIP_AUDIT
-    assert items.kind_of_event("dispute.raised") is items.DISPUTE
+    assert items.kind_of_event("thematic.duty_set") is thematic.KIND
+    assert items.kind_of_event("dip.started") is dip_audit.KIND
+    assert items.kind_of_event("dispute.raised") is dispute.KIND
 
 
 def test_answers_submission_and_the_figures():
@@ -234,7 +234,7 @@ def test_answers_submission_and_the_figures():
     assert [(a.question_id, a.evidence) for a in case.answers] == [("N1", Evidence.limited), ("N2", Evidence.clear)]
     late = CLOSES + timedelta(days=1)
     state = apply(
-        [e.case_submitted(case_number="LCS-100318"), e.duty_done(key="case-LCS-100318")],
+        [e.case_submitted(case_number="LCS-100318"), e.duties.done(key="case-LCS-100318")],
         state,
         first_version=7,
         actor="sam.reviewer",
@@ -263,7 +263,7 @@ def test_a_stream_rebuilds_with_fold():
         )
         for v, event in enumerate(events, start=1)
     ]
-    assert fold(evolve, thematic.THEMATIC_EVENTS, recorded) == apply(events)
+    assert fold(evolve, thematic.KIND.events, recorded) == apply(events)
 
 
 # --- the rules ----------------------------------------------------------------------------------
@@ -344,8 +344,8 @@ def test_the_findings_follow_the_reviews_and_their_actions_are_smart():
 
 def test_the_people_and_cases_an_audit_names():
     state = allocated()
-    assert items.people(items.DIP_AUDIT, state) == {"qa.officer", "jo.reviewer", "priya.practitioner", "sam.reviewer"}
-    assert items.case_numbers(items.DIP_AUDIT, state) == ["LCS-100318", "LCS-100701"]
+    assert items.people(dip_audit.KIND, state) == {"qa.officer", "jo.reviewer", "priya.practitioner", "sam.reviewer"}
+    assert items.case_numbers(dip_audit.KIND, state) == ["LCS-100318", "LCS-100701"]
     assert case_audit.REPORT_WINDOW == 10 and thematic.REVIEW_WINDOW == 20
     assert refusal(dip_audit.check_window, 61) == "a dip audit's window is 1 to 60 working days, not 61"
 
@@ -357,13 +357,15 @@ def test_every_event_is_put_in_words_for_the_auditors():
     events = [
         *started(e),
         e.reviewer_allocated(case_number="LCS-100318", reviewer="sam.reviewer"),
-        e.duty_set(key="case-LCS-100318", owner="sam.reviewer", what="answer the questions", due_at=CLOSES, chase=()),
+        e.duties.given(
+            key="case-LCS-100318", owner="sam.reviewer", what="answer the questions", due_at=CLOSES, chase=()
+        ),
         e.answers_recorded(case_number="LCS-100318", answers=(Answer(question_id="N1", evidence=Evidence.some),)),
-        e.duty_chased(
+        e.duties.chased(
             key="case-LCS-100318", step=ChaseStep(kind="escalation", level=1, at=CLOSES), recipients=("quinn.hoqa",)
         ),
         e.case_submitted(case_number="LCS-100318"),
-        e.duty_done(key="case-LCS-100318"),
+        e.duties.done(key="case-LCS-100318"),
         e.reviews_closed(submitted=1, outstanding=("LCS-100701",)),
         e.findings_published(
             key_findings="k",

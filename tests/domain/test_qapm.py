@@ -12,20 +12,14 @@ from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta
 from domain.qapm import (
-    MODERATIONS,
-    PLAN_ACTIONS,
-    REVIEWS,
     DeadlineRow,
-    LoggedEvent,
     MeetingStarted,
     PackCompiled,
     ProgressReview,
     RecordDecisions,
     check_decisions,
-    pack_figures,
-    pack_markdown,
-    period_start,
 )
+from domain.qapm_pack import MODERATIONS, PLAN_ACTIONS, REVIEWS, LoggedEvent, pack_figures, pack_markdown, period_start
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
@@ -158,17 +152,19 @@ def spotlight_stream() -> list[LoggedEvent]:
         ),
         (
             "2026-12-15",
-            spotlight.DutySet(key="documents", owner="nadia.manager", what="w", due_at=end_of("2027-01-12"), chase=()),
+            spotlight.DUTIES.given(
+                key="documents", owner="nadia.manager", what="w", due_at=end_of("2027-01-12"), chase=()
+            ),
         ),
         (
             "2026-12-15",
-            spotlight.DutySet(
+            spotlight.DUTIES.given(
                 key="record-tom", owner="tom.manager", what="w", due_at=end_of("2027-01-20"), chase=(step,)
             ),
         ),
-        ("2027-01-11", spotlight.DutyDone(key="documents")),
-        (end_of("2027-01-20"), spotlight.DutyChased(key="record-tom", step=step, recipients=("tom.manager",))),
-        ("2027-01-22", spotlight.DutyDone(key="record-tom")),
+        ("2027-01-11", spotlight.DUTIES.done(key="documents")),
+        (end_of("2027-01-20"), spotlight.DUTIES.chased(key="record-tom", step=step, recipients=("tom.manager",))),
+        ("2027-01-22", spotlight.DUTIES.done(key="record-tom")),
         ("2027-02-05", spotlight.DraftReportSent(report=report, records_viewed=(), finaliser="quinn.hoqa")),
         (
             "2027-02-10",
@@ -379,13 +375,13 @@ def audit_started(focus: str, start: str) -> dict:
 def test_the_pack_lists_the_thematic_reviews_and_dip_audits_opened_closed_and_in_progress():
     from domain import case_audit, dip_audit, thematic
 
-    opened = thematic.ThematicStarted(**audit_started("Neglect", "2027-01-11"))
-    sample = thematic.SampleTaken(snapshot_id=1, draw=None, cases=())
-    closed = thematic.ReviewsClosed(submitted=0, outstanding=())
+    opened = thematic.EVENTS.started(**audit_started("Neglect", "2027-01-11"))
+    sample = thematic.EVENTS.sample_taken(snapshot_id=1, draw=None, cases=())
+    closed = thematic.EVENTS.reviews_closed(submitted=0, outstanding=())
     state = None
     for n, event in enumerate((opened, sample, closed), start=1):
         state = case_audit.evolve(state, event, EventMeta(n, "qa.officer", at("2027-01-11")))
-    published = thematic.FindingsPublished(
+    published = thematic.EVENTS.findings_published(
         key_findings="k",
         strengths="s",
         areas_for_development="a",
@@ -405,7 +401,7 @@ def test_the_pack_lists_the_thematic_reviews_and_dip_audits_opened_closed_and_in
             ),
             *stream(
                 "dip-2027-02-15-plans",
-                ("2027-02-15", dip_audit.DipAuditStarted(**audit_started("Plans", "2027-02-15"))),
+                ("2027-02-15", dip_audit.EVENTS.started(**audit_started("Plans", "2027-02-15"))),
             ),
         ],
         SINCE,

@@ -163,7 +163,7 @@ async def audited(app_pool, stream_id: str, state) -> list:
     log = AuditLog(app_pool)
     events = await log.read_stream(stream_id)
     kind = kind_of_stream(stream_id, (e.event_type for e in events))
-    assert kind is not None and fold(kind.reducer, kind.registry, events) == state
+    assert kind is not None and fold(kind.evolve, kind.events, events) == state
     assert not [e.event_type for e in events if describe(e.event_type, e.payload).startswith(e.event_type)]
     assert all(report.ok for report in await log.verify())
     return events
