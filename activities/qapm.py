@@ -10,14 +10,12 @@ focus or Practice Week theme a meeting decided.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-import asyncpg
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from temporalio import activity
 
-from activities.audit_log import AuditLog
 from activities.reports import write_file
 from domain import qapm, qapm_pack
 from domain.events import EventMeta
@@ -25,6 +23,7 @@ from domain.items import kind_of_stream
 from domain.qapm import DecisionField, PackFigures
 from domain.qapm_pack import LoggedEvent
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 
 # The items whose whole history the pack folds (a cycle opened long ago may still be open).
 _FOLDED = ("cycle.started", "plan.started", "spotlight.started")
@@ -71,47 +70,31 @@ class KnownItems(BaseModel):
 
 
 class QapmActivities:
-    def __init__(self, log: AuditLog, pool: asyncpg.Pool, reports_dir: Path) -> None:
+    def __init__(self, log: AuditLog, reports_dir: Path) -> None:
         self._log = log
-        self._pool = pool
         self._reports_dir = reports_dir
 
     @activity.defn(name="qapm.compile_pack")
     async def compile_pack(self, request: CompilePack) -> CompiledPack:
         until = request.compiled_at
-        async with self._pool.acquire() as conn:
-            previous = await conn.fetchrow(
-                "SELECT stream_id, (payload->>'meeting_on')::date AS meeting_on FROM audit_events"
-                " WHERE event_type = $1 AND stream_id <> $2 AND (payload->>'meeting_on')::date < $3"
-                " ORDER BY (payload->>'meeting_on')::date DESC, position DESC LIMIT 1",
-                qapm.MeetingStarted.event_type,
-                request.meeting_id,
-                request.meeting_on,
-            )
-            previous_until = None
-            if previous is not None:
-                previous_until = await conn.fetchval(
-                    "SELECT (payload->'figures'->>'until')::timestamptz FROM audit_events"
-                    " WHERE stream_id = $1 AND event_type = $2 ORDER BY version DESC LIMIT 1",
-                    previous["stream_id"],
-                    qapm.PackCompiled.event_type,
-                )
-            since = qapm_pack.period_start(
-                request.meeting_on, previous["meeting_on"] if previous else None, previous_until
-            )
-            rows = await conn.fetch(
-                "SELECT DISTINCT stream_id FROM audit_events WHERE event_type = ANY($1::text[])"
-                " OR (split_part(event_type, '.', 2) = ANY($2::text[]) AND business_time BETWEEN $3 AND $4)"
-                " ORDER BY stream_id",
-                list(_FOLDED),
-                list(_DUTY_EVENTS),
-                since,
-                until,
-            )
+        previous = await self._log.latest_dated(
+            qapm.MeetingStarted.event_type,
+            "meeting_on",
+            request.meeting_on,
+            inclusive=False,
+            excluding=request.meeting_id,
+        )
+        previous_on = previous_until = None
+        if previous is not None:
+            previous_on = date.fromisoformat(previous.payload["meeting_on"])
+            pack = await self._log.last_of_type(previous.stream_id, qapm.PackCompiled.event_type)
+            if pack is not None:
+                previous_until = datetime.fromisoformat(pack.payload["figures"]["until"])
+        since = qapm_pack.period_start(request.meeting_on, previous_on, previous_until)
+        stream_ids = await self._log.streams_for_pack(_FOLDED, _DUTY_EVENTS, since, until)
         events: list[LoggedEvent] = []
         unread: list[str] = []
-        for row in rows:
-            stream_id = row["stream_id"]
+        for stream_id in stream_ids:
             recorded = await self._log.read_stream(stream_id)
             kind = kind_of_stream(stream_id, (e.event_type for e in recorded))
             if kind is None or kind.restricted:
@@ -130,7 +113,7 @@ class QapmActivities:
                 unread.append(stream_id)
                 continue
             events.extend(decoded)
-        figures = qapm_pack.pack_figures(events, since, until, previous["stream_id"] if previous else None)
+        figures = qapm_pack.pack_figures(events, since, until, previous.stream_id if previous else None)
         if unread:
             figures = figures.model_copy(update={"unread_streams": tuple(unread)})
         folder = self._reports_dir / request.meeting_id
@@ -142,32 +125,19 @@ class QapmActivities:
     @activity.defn(name="qapm.latest_decision")
     async def latest_decision(self, request: LatestDecision) -> DecidedValue | None:
         """The newest non-empty value of `field` decided at a meeting held on or before `before`."""
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT stream_id, btrim(payload->>$2) AS value, (payload->>'meeting_on')::date AS meeting_on,"
-                " business_time FROM audit_events"
-                " WHERE event_type = $1 AND coalesce(btrim(payload->>$2), '') <> ''"
-                " AND (payload->>'meeting_on')::date <= $3"
-                " ORDER BY (payload->>'meeting_on')::date DESC, position DESC LIMIT 1",
-                qapm.DecisionsRecorded.event_type,
-                request.field,
-                request.before,
-            )
-        if row is None:
+        decided = await self._log.latest_dated(
+            qapm.DecisionsRecorded.event_type, "meeting_on", request.before, inclusive=True, having=request.field
+        )
+        if decided is None:
             return None
         return DecidedValue(
-            value=row["value"],
-            meeting_id=row["stream_id"],
-            meeting_on=row["meeting_on"],
-            decided_on=row["business_time"].astimezone(LONDON).date(),
+            value=decided.payload[request.field].strip(" "),  # as PostgreSQL's btrim found it not blank
+            meeting_id=decided.stream_id,
+            meeting_on=date.fromisoformat(decided.payload["meeting_on"]),
+            decided_on=decided.business_time.astimezone(LONDON).date(),
         )
 
     @activity.defn(name="qapm.unknown_items")
     async def unknown_items(self, request: KnownItems) -> list[str]:
         """The ids among `item_ids` that name no stream in the audit log."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT DISTINCT stream_id FROM audit_events WHERE stream_id = ANY($1::text[])", list(request.item_ids)
-            )
-        known = {row["stream_id"] for row in rows}
-        return [item for item in request.item_ids if item not in known]
+        return await self._log.unknown_streams(request.item_ids)

@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.audit_log import AuditConflict, AuditLog
 from domain.events import NewEvent
+from infra.store.audit_log import AuditConflict, AuditLog
 
 
 class AppendEvents(BaseModel):

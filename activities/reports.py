@@ -8,11 +8,11 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from temporalio import activity
 
-from activities.audit_log import AuditLog
 from domain import review
 from domain.cpr_cycle import CycleState, PublishReport
 from domain.events import fold
 from domain.findings import findings, render_html, render_markdown
+from infra.store.audit_log import AuditLog
 
 
 class WriteFindingsReport(BaseModel):

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from activities.audit_log import AuditLog
 from activities.recording import AppendEvents, AuditActivities
 from bench.common import Figure, Postgres, median, plain_table, runs
 from domain.events import NewEvent
 from infra.embedded import ScratchDatabase
+from infra.store.audit_log import AuditLog
 
 BUSINESS_TIME = datetime(2027, 11, 1, 9, 30, tzinfo=UTC)
 _PLAIN_INSERT = (
@@ -250,7 +250,7 @@ async def fill(log: AuditLog, streams: int, per_stream: int, prefix: str, batch:
 
 async def verify(pg: Postgres) -> list[Figure]:
     """`qa audit verify` (AuditLog.verify over every stream) of 100,000 events, vs a streaming SELECT of them."""
-    from activities.audit_log import _COLUMNS
+    from infra.store.audit_log import _COLUMNS
 
     checked, streamed = [], []
     async with pg.database() as db:
@@ -354,9 +354,9 @@ def review_events(stream_id: str, count: int) -> list[NewEvent]:
 async def replay(pg: Postgres) -> list[Figure]:
     """Rebuilding a 10,000-event review from the log (read_stream + fold, as `qa status`/`qa cpr` replay it),
     vs fetching the same rows and decoding their JSON only."""
-    from activities.audit_log import _COLUMNS
     from domain import review
     from domain.events import fold
+    from infra.store.audit_log import _COLUMNS
 
     rebuilt, decoded = [], []
     async with pg.database() as db:

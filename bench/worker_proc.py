@@ -21,7 +21,7 @@ async def serve(side: str, address: str, task_queue: str, database_url: str, hom
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Worker
 
-    from worker.main import workflow_runner
+    from workflows.registry import workflow_runner
 
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     pool = None

@@ -279,10 +279,10 @@ def open_cases(n: int, practitioners: list[str]) -> list:
 
 async def scale_cases(pg: Postgres) -> list[Figure]:
     """Starting a CPR cycle (sample of 50) until its draw is recorded, with 10,000 then 20,000 open cases."""
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.directory import Role, parse_staff_csv
     from infra.settings import Settings
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
     from worker.main import build_worker
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 

@@ -121,18 +121,12 @@ def runs_from_json(data: dict) -> Runs:
 
 
 async def replay_failure(runs: Runs) -> tuple[int, Exception] | None:
-    """Replay every run on today's workflow code (worker.main.WORKFLOWS); the first failing run (1 = oldest)."""
-    from temporalio.worker import Replayer
+    """Replay every run on today's workflow code (workflows.registry); the first failing run (1 = oldest)."""
+    from workflows.registry import replayer
 
-    import worker.main as wiring
-
-    replayer = Replayer(
-        workflows=wiring.WORKFLOWS,
-        data_converter=pydantic_data_converter,
-        workflow_runner=wiring.workflow_runner(),
-    )
+    replaying = replayer()
     for number, history in enumerate(runs.histories, start=1):
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        result = await replaying.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
             return number, result.replay_failure
     return None

@@ -87,7 +87,7 @@ def audit_verify(stream: str | None, all_streams: bool, chains_only: bool, as_js
 
 
 async def _verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyped-def]
-    from activities.audit_log import AuditLog
+    from infra.store.audit_log import AuditLog
 
     async with database(max_size=4) as pool:
         log = AuditLog(pool)
@@ -96,34 +96,28 @@ async def _verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyp
             raise CliError(f"no audit record for {stream!r}", 1)
         if not engine:
             return reports, [], None
-        differences, checked = await _cross_check(pool, log, stream, reports)
+        differences, checked = await _cross_check(log, stream, reports)
         return reports, differences, checked
 
 
-async def _workflow_streams(pool, stream: str | None, reports) -> list[str]:  # type: ignore[no-untyped-def]
+async def _workflow_streams(log, stream: str | None, reports) -> list[str]:  # type: ignore[no-untyped-def]
     """The streams a workflow records: known by their events' kind; an emptied stream by its id alone."""
     from domain.items import kind_of_stream
 
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT DISTINCT ON (stream_id) stream_id, event_type FROM audit_events"
-            " WHERE $1::text IS NULL OR stream_id = $1 ORDER BY stream_id, version",
-            stream,
-        )
     found = []
-    for row in rows:
-        kind = kind_of_stream(row["stream_id"], [row["event_type"]])
+    for stream_id, first in await log.opening_events(stream):
+        kind = kind_of_stream(stream_id, [first])
         if kind is not None and kind.workflow_type is not None:
-            found.append(row["stream_id"])
+            found.append(stream_id)
     emptied = [r.stream_id for r in reports if r.events == 0 and not r.stream_id.startswith("directory-")]
     return sorted({*found, *emptied})
 
 
-async def _cross_check(pool, log, stream: str | None, reports):  # type: ignore[no-untyped-def]
+async def _cross_check(log, stream: str | None, reports):  # type: ignore[no-untyped-def]
     """Each workflow stream against its Temporal history; with --all, also workflows the log never heard of."""
     from domain.audit_views import Difference
 
-    streams = await _workflow_streams(pool, stream, reports)
+    streams = await _workflow_streams(log, stream, reports)
     emptied = {r.stream_id for r in reports if r.events == 0}
     logged_streams = {r.stream_id for r in reports}
     if not streams:
@@ -239,11 +233,11 @@ def _full_state(kind, events) -> Any:  # type: ignore[no-untyped-def]
 
 async def read_item(pool, item_id: str, reader: str, command: str, detail: str = "") -> Item:  # type: ignore[no-untyped-def]
     """The item's events if `reader` may read them; the read (or refusal) is recorded in the access log first."""
-    from activities.access_log import AccessLog
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.audit_access import audit_refusal
     from domain.items import kind_of_stream
+    from infra.store.access_log import AccessLog
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     log = AuditLog(pool)
     access = AccessLog(pool)
@@ -357,12 +351,12 @@ def audit_replay(item_id: str, as_of: str | None, actor: str, as_json: bool) -> 
 
 async def _replay(item_id: str, reader: str, moment):  # type: ignore[no-untyped-def]
     from domain.audit_views import as_of, moment_problem, rebuild
+    from infra.store.audit_log import AuditLog
 
     detail = f"as of {moment.end.isoformat()} (given {moment.text!r})" if moment else "current state"
     async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "replay", detail)
-        async with pool.acquire() as conn:
-            now = await conn.fetchval("SELECT now()")
+        now = await AuditLog(pool).now()
     if item.kind is None or not item.kind.replayable:
         raise CliError(
             f"{item_id} is a {_kind_name(item.kind)}: it has no state to rebuild; see `qa audit history {item_id}`", 1
@@ -453,16 +447,17 @@ async def _snapshot(pool, item_id: str):  # type: ignore[no-untyped-def]
     after the events means no append came in between; an event past it is then a
     forgery the chain check will name, not an append in flight.
     """
-    from activities.audit_log import AuditLog
+    from infra.store.audit_log import AuditLog
+
+    log = AuditLog(pool)
 
     async def head_now():  # type: ignore[no-untyped-def]
-        async with pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT version, hash FROM audit_streams WHERE stream_id = $1", item_id)
-        return {"version": row["version"], "hash": bytes(row["hash"]).hex()} if row else {"version": 0, "hash": None}
+        head = await log.head(item_id)
+        return {"version": head.version, "hash": head.hash.hex()} if head else {"version": 0, "hash": None}
 
     head = await head_now()
     while True:
-        events = await AuditLog(pool).read_stream(item_id)
+        events = await log.read_stream(item_id)
         again = await head_now()
         if again == head:
             return head, events
@@ -483,6 +478,7 @@ async def _export(item_id: str, reader: str, out: Path):  # type: ignore[no-unty
     )
     from domain.items import case_numbers
     from infra.engine_history import NoHistory, runs_json
+    from infra.store.audit_log import AuditLog
 
     async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "export", f"to {out}")
@@ -504,8 +500,7 @@ async def _export(item_id: str, reader: str, out: Path):  # type: ignore[no-unty
             differences = compare(item_id, events, runs)
             if not any(d.kind == "missing_from_log" for d in differences):
                 break
-        async with pool.acquire() as conn:
-            exported_at = await conn.fetchval("SELECT now()")
+        exported_at = await AuditLog(pool).now()
 
     chain = chain_of(item_id, events, head if head["hash"] else None)
     state = _full_state(kind, as_of(events, None))
@@ -728,10 +723,10 @@ def audit_access_log(item_id: str | None, actor: str, as_json: bool) -> None:
 
 
 async def _access_log(item_id: str | None, reader: str):  # type: ignore[no-untyped-def]
-    from activities.access_log import AccessLog
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.directory import Role
+    from infra.store.access_log import AccessLog
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     async with database(max_size=2) as pool:
         access = AccessLog(pool)

@@ -382,10 +382,10 @@ def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: st
 
 
 async def _require_qa_team(staff_id: str, what: str) -> None:
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.directory import Role
     from infra.cli.common import CliError, database
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     async with database() as pool:
         member = await Directory(pool, AuditLog(pool)).staff_member(staff_id)

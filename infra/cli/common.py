@@ -387,9 +387,9 @@ async def sample_cases(started_by: str, noun: str):  # type: ignore[no-untyped-d
     Anyone the directory does not list as an active QA officer is refused in one line,
     as is a start before any open cases were imported.
     """
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.directory import Role
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     async with database() as pool:
         directory = Directory(pool, AuditLog(pool))
@@ -427,20 +427,13 @@ async def replay_streams(
 ) -> list[tuple[str, T]]:  # type: ignore[no-untyped-def]
     """Every item the audit log opened with event type `opening` (and never closed with one of `closing`),
     rebuilt with the same reducer the workflows and auditors use."""
-    from activities.audit_log import AuditLog
     from domain.events import fold
+    from infra.store.audit_log import AuditLog
 
     async with database() as pool:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT stream_id FROM audit_events WHERE event_type = $1"
-                " AND NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = audit_events.stream_id"
-                " AND c.event_type = ANY($2::text[])) ORDER BY stream_id",
-                opening,
-                list(closing or ()),
-            )
         log = AuditLog(pool)
-        return [(row["stream_id"], fold(reducer, registry, await log.read_stream(row["stream_id"]))) for row in rows]
+        opened = await log.streams_opened_without(opening, closing or ())
+        return [(stream_id, fold(reducer, registry, await log.read_stream(stream_id))) for stream_id in opened]
 
 
 def line(label: str, text: str) -> None:

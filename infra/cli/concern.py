@@ -195,8 +195,8 @@ async def _recorded(log, concern_id: str):  # type: ignore[no-untyped-def]
 
 
 async def _with_directory(use: Callable[[Any, Any], Awaitable[T]]) -> T:
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     async with database() as pool:
         log = AuditLog(pool)

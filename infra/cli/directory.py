@@ -43,8 +43,8 @@ def _parse(parser: Callable[[str, str], T], path: Path) -> T:
 
 
 async def _with_directory(use: Callable[[Any], Awaitable[T]]) -> T:
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory, DirectoryRefusal
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory, DirectoryRefusal
 
     async with database() as pool:
         try:
@@ -68,8 +68,8 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
 
     People missing from FILE become inactive; nobody is ever deleted.
     """
-    from activities.directory import STAFF_STREAM
     from domain.directory import parse_staff_csv
+    from infra.store.directory import STAFF_STREAM
 
     members = _parse(parse_staff_csv, file)
     event = run(_with_directory(lambda d: d.import_staff(members, actor, _now())))

@@ -354,7 +354,7 @@ async def _opened(handle) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _read_stream(stream_id: str) -> list:  # type: ignore[type-arg]
-    from activities.audit_log import AuditLog
+    from infra.store.audit_log import AuditLog
 
     async with database() as pool:
         return await AuditLog(pool).read_stream(stream_id)
@@ -362,10 +362,12 @@ async def _read_stream(stream_id: str) -> list:  # type: ignore[type-arg]
 
 async def _disputes_of(review_id: str) -> int:
     """How many disputes the audit log holds about `review_id` (streams `<review_id>-dispute-<n>`)."""
+    from infra.store.audit_log import AuditLog
+
     prefix = f"{review_id}-dispute-"
-    async with database() as pool, pool.acquire() as conn:
-        rows = await conn.fetch("SELECT stream_id FROM audit_streams WHERE left(stream_id, length($1)) = $1", prefix)
-    return sum(1 for row in rows if row["stream_id"].removeprefix(prefix).isdigit())
+    async with database() as pool:
+        streams = await AuditLog(pool).streams_starting(prefix)
+    return sum(1 for stream_id in streams if stream_id.removeprefix(prefix).isdigit())
 
 
 def _fold(reducer, registry, events):  # type: ignore[no-untyped-def]

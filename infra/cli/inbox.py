@@ -59,7 +59,7 @@ def _when(moment: datetime) -> str:
 async def _inbox(person: str):  # type: ignore[no-untyped-def]
     from datetime import UTC
 
-    from activities.notifications import Outbox
+    from infra.store.outbox import Outbox
 
     async with database() as pool:
         return await Outbox(pool).inbox(person, datetime.now(UTC))

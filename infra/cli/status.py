@@ -82,27 +82,22 @@ async def _overdue_duties():  # type: ignore[no-untyped-def]
     Only streams where a duty's breach was recorded are read, each rebuilt with its kind's own
     reducer; a staff concern is restricted and has no duties.
     """
-    from activities.audit_log import AuditLog
     from domain.duties import overdue
     from domain.events import fold
     from domain.items import kind_of_stream
+    from infra.store.audit_log import AuditLog
 
     async with database() as pool:
-        async with pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT DISTINCT stream_id FROM audit_events"
-                " WHERE event_type LIKE '%.duty_chased' AND payload->'step'->>'kind' = 'overdue' ORDER BY stream_id"
-            )
         log = AuditLog(pool)
         found = []
-        for row in rows:
-            events = await log.read_stream(row["stream_id"])
-            kind = kind_of_stream(row["stream_id"], (e.event_type for e in events))
+        for stream_id in await log.streams_with_overdue_duties():
+            events = await log.read_stream(stream_id)
+            kind = kind_of_stream(stream_id, (e.event_type for e in events))
             if kind is None or kind.restricted or not kind.replayable:
                 continue
             state = fold(kind.evolve, kind.events, events)
             if not state.ended:
-                found += [(row["stream_id"], kind.name, d) for d in overdue(state.duties)]
+                found += [(stream_id, kind.name, d) for d in overdue(state.duties)]
     return sorted(found, key=lambda f: (f[2].due_at, f[0], f[2].key))
 
 

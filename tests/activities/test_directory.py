@@ -10,15 +10,7 @@ import asyncpg
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.audit_log import AuditLog
-from activities.directory import (
-    CASES_STREAM,
-    STAFF_STREAM,
-    Directory,
-    DirectoryActivities,
-    DirectoryRefusal,
-    StaffLookup,
-)
+from activities.directory import DirectoryActivities, StaffLookup
 from domain.directory import (
     OpenCase,
     Role,
@@ -28,6 +20,8 @@ from domain.directory import (
     parse_staff_csv,
     staff_digest,
 )
+from infra.store.audit_log import AuditLog
+from infra.store.directory import CASES_STREAM, STAFF_STREAM, Directory, DirectoryRefusal
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
 AT = datetime(2027, 10, 1, 9, 30, tzinfo=UTC)

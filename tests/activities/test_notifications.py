@@ -8,16 +8,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from activities.notifications import (
-    CloseTasks,
-    NotificationActivities,
-    Outbox,
-    OutboxConflict,
-    PostNotifications,
-    PostResult,
-    RecordingSender,
-)
+from activities.notifications import CloseTasks, NotificationActivities, PostNotifications, PostResult
 from domain.notifications import Notification, notification_id
+from infra.store.outbox import Outbox, OutboxConflict, RecordingSender
 
 REVIEW = "cpr-2027-03/review-1234567"
 DUE = datetime(2027, 4, 21, 22, 59, 59, tzinfo=UTC)

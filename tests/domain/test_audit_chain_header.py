@@ -153,8 +153,8 @@ def test_a_known_event_keeps_its_hash():
 
 def test_stored_events_line_up_with_the_chain_query():
     """Verification passes the database's rows to check_stream as they come: the orders must agree."""
-    from activities.audit_log import _CHAIN_QUERY
     from domain.audit_chain import StoredEvent
+    from infra.store.audit_log import _CHAIN_QUERY
 
     selected = _CHAIN_QUERY.removeprefix("SELECT ").partition(" FROM ")[0]
     columns = [c.strip() for c in selected.split(",")]

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 import asyncpg
 import pytest
 
-from activities.audit_log import AuditLog
 from domain.audit_chain import event_hash
 from domain.audit_views import NO_CHILD_NAMED
 from domain.cpr_cycle import AllocateModerator, ModerateReview, PublishReport
@@ -32,6 +31,7 @@ from domain.review import (
     SubmitReview,
 )
 from domain.rubric import CRITERION_IDS, Evidence, Grade
+from infra.store.audit_log import AuditLog
 from tests.clock import today
 from tests.infra.test_cli_cpr import (  # noqa: F401 - `stack` is a fixture
     CYCLE,
@@ -604,7 +604,7 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
         await admin.close()
 
     # The engine's history replays on today's code; a deliberately non-deterministic change is caught.
-    import worker.main
+    import workflows.registry
     from tests.workflows.nondeterministic import ACTIVITY, changed
 
     assert (await ok(capsys, "audit", "determinism", stream)) == (
@@ -613,7 +613,9 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
     )
     timer_first = changed("Deadline", ACTIVITY)  # a timer in front of the deadline's first activity
     monkeypatch.setattr(
-        worker.main, "WORKFLOWS", [timer_first if w is DeadlineWorkflow else w for w in worker.main.WORKFLOWS]
+        workflows.registry,
+        "WORKFLOWS",
+        [timer_first if w is DeadlineWorkflow else w for w in workflows.registry.WORKFLOWS],
     )
     line = await refused(capsys, "audit", "determinism", stream)
     assert line.startswith(f"{stream} is NOT deterministic on the current workflow code: "), line

@@ -11,8 +11,8 @@ import asyncio
 import json
 import subprocess
 
-from activities.audit_log import AuditLog
 from infra.calendar_source import DEFAULT_QA_CALENDAR
+from infra.store.audit_log import AuditLog
 from tests.clock import laid_out_as
 from tests.conftest import binary
 from tests.domain.test_qa_calendar import APPENDIX_1, appendix_cells

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from activities.audit_log import AuditLog
+from infra.store.audit_log import AuditLog
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import event_count, example_authority, ok, refused
 

@@ -21,12 +21,12 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.audit_log import AuditLog
 from domain import cpr_cycle, review
 from domain.events import fold
 from domain.working_days import LONDON
 from infra.cli.main import main
 from infra.settings import Settings
+from infra.store.audit_log import AuditLog
 from tests.clock import EXAMPLES, cycle_year, example_cases, sleep_until, time_skipping
 from tests.conftest import binary
 from worker.main import build_worker

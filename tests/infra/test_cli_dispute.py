@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
-from activities.audit_log import AuditLog
 from domain import dispute
 from domain.events import fold
 from infra.cli.common import when
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.infra.test_cli_cpr import (  # noqa: F401 - `stack` and `skipping_stack` are fixtures
     CASE,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.notifications import Outbox
 from domain.notifications import Notification, notification_id
 from infra.cli.main import main
+from infra.store.outbox import Outbox
 
 REVIEW = "cpr-2027-03/review-1234567"
 

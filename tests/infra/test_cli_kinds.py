@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from activities.audit_log import AuditLog
 from domain import items
 from domain.events import NewEvent
 from infra.cli.main import main
+from infra.store.audit_log import AuditLog
 from tests.domain.test_case_audit import meta
 from tests.domain.test_kinds import SPOT_CHECK, spot_check_events
 

@@ -7,10 +7,10 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from activities.audit_log import AuditLog
 from domain import good_practice, practice_week, qapm
 from domain.events import fold
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused

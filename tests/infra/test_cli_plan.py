@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from activities.audit_log import AuditLog
 from domain import action_plan
 from domain.events import fold
+from infra.store.audit_log import AuditLog
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused
 

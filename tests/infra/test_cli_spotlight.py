@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from activities.audit_log import AuditLog
 from domain import spotlight
 from domain.events import fold
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import example_authority, ok, refused

@@ -9,7 +9,7 @@ import pytest
 
 from domain import items
 from tests.domain.test_kinds import SPOT_CHECK
-from worker.main import item_workflows
+from workflows.registry import item_workflows
 
 WORKFLOWS_PACKAGE = Path(__file__).parents[2] / "workflows"
 

@@ -93,9 +93,9 @@ async def example_authority(app_pool):
 
 async def import_authority(app_pool, cases: Path):
     """The example authority's staff and the open cases of `cases`, imported as a QA officer would."""
-    from activities.audit_log import AuditLog
-    from activities.directory import Directory
     from domain.directory import parse_cases_csv, parse_staff_csv
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
 
     directory = Directory(app_pool, AuditLog(app_pool))
     now = await current()
@@ -129,7 +129,7 @@ async def inbox(app_pool, person: str):
     database's, whose `now()` stamps each notification."""
     from datetime import UTC, datetime
 
-    from activities.notifications import Outbox
+    from infra.store.outbox import Outbox
 
     return await Outbox(app_pool).inbox(person, datetime.now(UTC))
 
@@ -143,7 +143,7 @@ async def refused_start(env, settings, app_pool, run_method, request, workflow_i
     """Start a workflow its own checks must refuse: its one-line refusal, once it is clear it recorded nothing."""
     from temporalio.client import WorkflowFailureError
 
-    from activities.audit_log import AuditLog
+    from infra.store.audit_log import AuditLog
 
     handle = await env.client.start_workflow(run_method, request, id=workflow_id, task_queue=settings.task_queue)
     with pytest.raises(WorkflowFailureError) as failure:
@@ -155,10 +155,10 @@ async def refused_start(env, settings, app_pool, run_method, request, workflow_i
 async def audited(app_pool, stream_id: str, state) -> list:
     """An item's audit stream folds, through its kind's own reducer, to the workflow's state; every
     event reads in words (`qa audit history`); every chain in the log is intact. Returns the events."""
-    from activities.audit_log import AuditLog
     from domain.audit_views import describe
     from domain.events import fold
     from domain.items import kind_of_stream
+    from infra.store.audit_log import AuditLog
 
     log = AuditLog(app_pool)
     events = await log.read_stream(stream_id)

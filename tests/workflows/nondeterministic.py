@@ -23,7 +23,7 @@ from temporalio import workflow
 # activities) must come through from outside it, never be imported again inside it, where a
 # native extension imported twice corrupts the process (it crashed the next test).
 with workflow.unsafe.imports_passed_through():
-    from worker.main import WORKFLOWS
+    from workflows.registry import WORKFLOWS
 
 TIMER = "EVENT_TYPE_TIMER_STARTED"
 ACTIVITY = "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"

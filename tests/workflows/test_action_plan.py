@@ -7,12 +7,12 @@ from datetime import date, datetime
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from activities.audit_log import AuditLog
 from domain import action_plan
 from domain.action_plan import AddAction, AddFromFinding, ChangeAction, CloseAction, PlanInput, RecordProgress
 from domain.bank_holidays import calendar_for
 from domain.events import fold
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import eventually, inbox, refused, told
 from workflows.action_plan import ActionPlanWorkflow

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from activities.audit_log import AuditLog
 from domain import calendar_entry
 from domain.bank_holidays import calendar_for
 from domain.calendar_entry import ArrangeSpotlight, EntryInput, SetFocus
@@ -18,6 +17,7 @@ from domain.events import fold
 from domain.qa_calendar import parse_calendar, plan_year, starts_at
 from domain.working_days import LONDON
 from infra.calendar_source import DEFAULT_QA_CALENDAR
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import eventually, refused, told
 from workflows.calendar_entry import CalendarEntryWorkflow

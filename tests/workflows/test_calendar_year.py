@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from activities.audit_log import AuditLog
-from activities.directory import Directory
 from domain.audit_views import describe
 from domain.bank_holidays import calendar_for
 from domain.calendar_entry import ArrangeSpotlight, EntryInput, SetFocus
@@ -20,6 +18,8 @@ from domain.directory import parse_cases_csv, parse_staff_csv
 from domain.qa_calendar import parse_calendar, plan_year, starts_at
 from domain.working_days import LONDON
 from infra.calendar_source import DEFAULT_QA_CALENDAR
+from infra.store.audit_log import AuditLog
+from infra.store.directory import Directory
 from tests.clock import current, sleep_until
 from tests.workflows.conftest import EXAMPLES, eventually
 from workflows.calendar_entry import CalendarEntryWorkflow

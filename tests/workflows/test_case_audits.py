@@ -7,7 +7,6 @@ from datetime import date, datetime
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from activities.audit_log import AuditLog
 from domain import case_audit
 from domain.action_plan import PlanInput, SmartAction
 from domain.case_audit import (
@@ -23,6 +22,7 @@ from domain.cpr_cycle import PublishReport
 from domain.duties import duty
 from domain.rubric import CRITERION_IDS, Evidence
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, eventually, inbox, refused, told
 from workflows.action_plan import ActionPlanWorkflow

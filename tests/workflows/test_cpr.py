@@ -8,7 +8,6 @@ from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
-from activities.audit_log import AuditLog
 from domain import cpr_cycle, review
 from domain.action_plan import PlanInput, SmartAction
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
@@ -28,6 +27,7 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import cycle_year, example_cases, sleep_until
 from tests.workflows.conftest import eventually, import_authority, inbox, refused
 from tests.workflows.test_action_plan import start_plan

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
-from activities.audit_log import AuditLog
 from domain import deadline
 from domain.bank_holidays import calendar_for
 from domain.deadline import CompleteDeadline, DeadlineState, ExtendDeadline
 from domain.events import fold
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.workflows.conftest import refused_start
 from workflows.deadline import DeadlineInput, DeadlineWorkflow
 

@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
-from activities.audit_log import AuditLog
 from domain.dispute import (
     AllocateModerator,
     RecordConversation,
@@ -18,6 +17,7 @@ from domain.dispute import (
     dispute_id,
 )
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import current, sleep_until
 from tests.workflows.conftest import audited, eventually, inbox, refused, told
 from workflows.dispute import DisputeInput, DisputeWorkflow

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from activities.audit_log import AuditLog
 from domain.working_days import LONDON
 from infra.cli.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.test_action_plan import smart, start_team_plan, terminate
 from workflows.action_plan import ActionPlanWorkflow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from worker.main import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 
 def test_workflow_modules_never_import_the_holiday_library():

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from activities.audit_log import AuditLog
 from activities.qapm import LatestDecision, QapmActivities
 from domain import cpr_cycle, qapm
 from domain.action_plan import PlanInput, SmartAction
@@ -19,6 +18,7 @@ from domain.qapm import DecisionsRecorded, MeetingStarted, ProgressReview, Recor
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.action_plan import ActionPlanWorkflow
@@ -238,7 +238,7 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
     ]
 
     # What the thematic scheduler and Practice Week ask: the newest non-empty decision up to a day.
-    activities = QapmActivities(AuditLog(app_pool), app_pool, settings.reports_dir)
+    activities = QapmActivities(AuditLog(app_pool), settings.reports_dir)
     await earlier_meeting(app_pool, date(2027, 5, 13), practice_week_theme="Working with fathers")
     focus = await activities.latest_decision(LatestDecision(field="thematic_focus", before=date(2027, 12, 31)))
     assert (focus.value, focus.meeting_id, focus.meeting_on, focus.decided_on) == (

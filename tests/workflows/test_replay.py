@@ -13,12 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from tests.workflows import conftest
 from tests.workflows.conftest import HISTORIES
-from worker.main import WORKFLOWS, workflow_runner
+from workflows.registry import WORKFLOWS, replayer
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 
@@ -37,10 +35,9 @@ def test_every_workflow_type_the_worker_registers_has_a_recorded_history():
 
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
 async def test_recorded_history_replays_on_current_code(path):
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
     recorded = json.loads(path.read_text())
     history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 

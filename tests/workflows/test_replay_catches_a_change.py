@@ -19,7 +19,7 @@ from temporalio.workflow import NondeterminismError
 
 from tests.workflows.conftest import HISTORIES
 from tests.workflows.nondeterministic import CHANGED, changed, workflow_type
-from worker.main import WORKFLOWS, workflow_runner
+from workflows.registry import WORKFLOWS, workflow_runner
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
 MARKER = "EVENT_TYPE_MARKER_RECORDED"  # workflow.patched's

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import pytest
 
-from activities.audit_log import AuditLog
 from domain import spotlight
 from domain.action_plan import SmartAction
 from domain.duties import duty
@@ -28,6 +27,7 @@ from domain.spotlight import (
     SpotlightReport,
 )
 from domain.working_days import LONDON
+from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.action_plan import ActionPlanWorkflow

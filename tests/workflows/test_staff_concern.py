@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
-from activities.audit_log import AuditLog
 from domain import staff_concern
 from domain.cpr_cycle import AllocateReviewer
 from domain.events import fold
@@ -19,6 +18,7 @@ from domain.staff_concern import CONCERN_EVENTS, RESPONSE_WORKING_DAYS, RaiseCon
 from domain.working_days import LONDON
 from infra.calendar_source import load_calendar
 from infra.cli.main import main
+from infra.store.audit_log import AuditLog
 from tests.workflows.conftest import eventually, inbox
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.review import ReviewWorkflow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from itertools import groupby
 from operator import itemgetter
 
@@ -207,6 +207,120 @@ class AuditLog:
                 value,
             )
         return [row["stream_id"] for row in rows]
+
+    async def now(self) -> datetime:
+        """The database's clock: the one every recorded time is read from."""
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval("SELECT now()")
+
+    async def head(self, stream_id: str) -> StreamHead | None:
+        """The stream's head (its last version and hash), or None if it holds nothing."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow("SELECT version, hash FROM audit_streams WHERE stream_id = $1", stream_id)
+        return None if row is None else StreamHead(stream_id, row["version"], bytes(row["hash"]))
+
+    async def opening_events(self, stream_id: str | None = None) -> list[tuple[str, str]]:
+        """(stream id, its first event's type) of every stream, or of `stream_id` alone, by stream id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT ON (stream_id) stream_id, event_type FROM audit_events"
+                " WHERE $1::text IS NULL OR stream_id = $1 ORDER BY stream_id, version",
+                stream_id,
+            )
+        return [(row["stream_id"], row["event_type"]) for row in rows]
+
+    async def streams_opened_without(self, opening: str, closing: Sequence[str] = ()) -> list[str]:
+        """The streams holding an event of type `opening` and none of the types `closing`, by stream id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_events WHERE event_type = $1"
+                " AND NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = audit_events.stream_id"
+                " AND c.event_type = ANY($2::text[])) ORDER BY stream_id",
+                opening,
+                list(closing),
+            )
+        return [row["stream_id"] for row in rows]
+
+    async def streams_starting(self, prefix: str) -> list[str]:
+        """The streams whose id starts with `prefix` (e.g. a review's disputes), by stream id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_streams WHERE left(stream_id, length($1)) = $1 ORDER BY stream_id", prefix
+            )
+        return [row["stream_id"] for row in rows]
+
+    async def unknown_streams(self, stream_ids: Sequence[str]) -> list[str]:
+        """Those of `stream_ids` that name no stream in the log, in the order given."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events WHERE stream_id = ANY($1::text[])", list(stream_ids)
+            )
+        known = {row["stream_id"] for row in rows}
+        return [stream_id for stream_id in stream_ids if stream_id not in known]
+
+    async def streams_with_overdue_duties(self) -> list[str]:
+        """The streams where a duty's breach was recorded (domain.duties: a chase step of kind 'overdue')."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events"
+                " WHERE event_type LIKE '%.duty_chased' AND payload->'step'->>'kind' = 'overdue' ORDER BY stream_id"
+            )
+        return [row["stream_id"] for row in rows]
+
+    async def streams_for_pack(
+        self, whole: Sequence[str], duty_events: Sequence[str], since: datetime, until: datetime
+    ) -> list[str]:
+        """The streams opened by an event of a type in `whole`, and those with a duty event in [since, until]."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM audit_events WHERE event_type = ANY($1::text[])"
+                " OR (split_part(event_type, '.', 2) = ANY($2::text[]) AND business_time BETWEEN $3 AND $4)"
+                " ORDER BY stream_id",
+                list(whole),
+                list(duty_events),
+                since,
+                until,
+            )
+        return [row["stream_id"] for row in rows]
+
+    async def latest_dated(
+        self,
+        event_type: str,
+        day_field: str,
+        before: date,
+        *,
+        inclusive: bool,
+        excluding: str | None = None,
+        having: str | None = None,
+    ) -> RecordedEvent | None:
+        """The event of `event_type` whose payload's day `day_field` is the latest before `before` (or on
+        it, if `inclusive`), the later recorded of two on one day; not of stream `excluding`, and only
+        one whose payload's `having` is not blank. E.g. the QAPM meeting before this one."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM audit_events WHERE event_type = $1 AND stream_id IS DISTINCT FROM $4"
+                " AND ((payload->>$2)::date < $3 OR ($5 AND (payload->>$2)::date = $3))"
+                " AND ($6::text IS NULL OR coalesce(btrim(payload->>$6), '') <> '')"
+                " ORDER BY (payload->>$2)::date DESC, position DESC LIMIT 1",
+                event_type,
+                day_field,
+                before,
+                excluding,
+                inclusive,
+                having,
+            )
+        return None if row is None else _recorded(row)
+
+    async def last_of_type(self, stream_id: str, event_type: str) -> RecordedEvent | None:
+        """The stream's newest event of `event_type`, if any."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {_COLUMNS} FROM audit_events WHERE stream_id = $1 AND event_type = $2"
+                " ORDER BY version DESC LIMIT 1",
+                stream_id,
+                event_type,
+            )
+        return None if row is None else _recorded(row)
 
     async def verify(self, stream_id: str | None = None) -> list[StreamReport]:
         """Recompute every chain (or one stream's) from a single consistent snapshot."""

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from activities.audit_log import AuditConflict, AuditLog
 from domain.audit_chain import ChainBreak, canonical_json, event_hash
 from domain.events import DomainEvent, NewEvent
+from infra.store.audit_log import AuditConflict, AuditLog
 
 T0 = datetime(2027, 3, 22, 9, 0, tzinfo=UTC)
 
@@ -162,7 +162,7 @@ async def test_verify_leaves_its_connection_reading_datetimes(database, monkeypa
         def failing(*args):
             raise RuntimeError("verification failed half way")
 
-        monkeypatch.setattr("activities.audit_log.check_stream", failing)
+        monkeypatch.setattr("infra.store.audit_log.check_stream", failing)
         with pytest.raises(RuntimeError, match="half way"):
             await log.verify()
         assert await pool.fetchval("SELECT business_time FROM audit_events WHERE version = 1") == T0 + timedelta(

@@ -1,0 +1,56 @@
+"""Every item's workflow, and how they run: what the worker registers and what a replay checks against.
+
+The worker (worker.main) and the engine's replay checks (infra.engine_history, the
+recorded histories in the tests) take the same list and the same sandbox from here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from temporalio import workflow
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+import workflows
+from domain import items
+
+
+def item_workflows() -> list[type]:
+    """Each declared kind's workflow (domain.items), found by its name in the `workflows` package.
+
+    A kind whose workflow is not there, or a workflow no kind declares, stops the
+    worker before it starts: an item must never be started that nothing runs.
+    """
+    defined: dict[str, type] = {}
+    for module in pkgutil.iter_modules(workflows.__path__):
+        loaded = importlib.import_module(f"workflows.{module.name}")
+        for value in vars(loaded).values():
+            # The SDK has no public reader of a class's workflow name; this is the one it uses itself.
+            definition = workflow._Definition.from_class(value) if isinstance(value, type) else None
+            if definition is not None and definition.name is not None and value.__module__ == loaded.__name__:
+                defined[definition.name] = value
+    declared = [k.workflow_type for k in items.KINDS if k.workflow_type is not None]
+    missing = sorted(set(declared) - set(defined))
+    undeclared = sorted(set(defined) - set(declared))
+    if missing or undeclared:
+        raise RuntimeError(f"workflows declared by no kind: {undeclared}; kinds with no workflow: {missing}")
+    return [defined[name] for name in declared]
+
+
+WORKFLOWS = item_workflows()
+
+# Deterministic and side-effect free, so safe to share with the sandbox
+# instead of re-importing them for every workflow run.
+PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def replayer() -> Replayer:
+    """A replayer of today's workflow code, as the worker runs it."""
+    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
