@@ -55,8 +55,8 @@ from workflows.common import (
     require_staff,
     run_activity,
 )
-from workflows.recording import EventRecorder, refused
-from workflows.timing import wait_for_moment
+from workflows.recording import EventRecorder, recorded_update, refused
+from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DueMoment
@@ -95,21 +95,17 @@ class ActionPlanWorkflow:
 
     # --- the owner's and others' parts -------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(action_plan.check_add, london_today)
     async def add_action(self, request: AddAction) -> PlanState:
         await self._require_staff(request.responsible)
-        today = self._today()
+        today = london_today()
         state = await self._record(
             request, lambda s: self._added(s, request), lambda s: action_plan.check_add(s, request, today)
         )
         await self._task_for(state, state.actions[-1].action_id)
         return state
 
-    @add_action.validator
-    def _validate_add(self, request: AddAction) -> None:
-        self._recorder.validate(action_plan.check_add, request, self._today())
-
-    @workflow.update
+    @recorded_update(action_plan.check_add_from_finding, london_today)
     async def add_from_finding(self, request: AddFromFinding) -> PlanState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         if workflow.patched("finding-once-by-qa-team"):
@@ -121,7 +117,7 @@ class ActionPlanWorkflow:
         elif request.actor != self._state().owner:
             await require_role(request.actor, Role.QA_OFFICER, "add actions from findings to a plan")
         await self._require_staff(request.responsible)
-        today = self._today()
+        today = london_today()
         state = await self._record(
             request,
             lambda s: self._added(s, request, request.source),
@@ -142,11 +138,7 @@ class ActionPlanWorkflow:
             )
         return state
 
-    @add_from_finding.validator
-    def _validate_add_from_finding(self, request: AddFromFinding) -> None:
-        self._recorder.validate(action_plan.check_add_from_finding, request, self._today())
-
-    @workflow.update
+    @recorded_update(action_plan.check_change, london_today)
     async def change_action(self, request: ChangeAction) -> PlanState:
         if request.responsible is not None:
             await self._require_staff(request.responsible)
@@ -160,7 +152,7 @@ class ActionPlanWorkflow:
             reason=request.reason,
         )
         before = self._recorder.state
-        today = self._today()
+        today = london_today()
         state = await self._record(request, lambda _: event, lambda s: action_plan.check_change(s, request, today))
         previous = before.action(request.action_id) if before else None
         if previous is not None and previous.responsible != state.action(request.action_id).responsible:  # type: ignore[union-attr]
@@ -168,11 +160,7 @@ class ActionPlanWorkflow:
         await self._task_for(state, request.action_id)
         return state
 
-    @change_action.validator
-    def _validate_change(self, request: ChangeAction) -> None:
-        self._recorder.validate(action_plan.check_change, request, self._today())
-
-    @workflow.update
+    @recorded_update(action_plan.check_progress)
     async def record_progress(self, request: RecordProgress) -> PlanState:
         event = ProgressRecorded(
             action_id=request.action_id, status=request.status, note=request.note, evidence=request.evidence
@@ -182,25 +170,17 @@ class ActionPlanWorkflow:
             await self._notifier.close(f"action-{request.action_id}")
         return state
 
-    @record_progress.validator
-    def _validate_progress(self, request: RecordProgress) -> None:
-        self._recorder.validate(action_plan.check_progress, request)
-
-    @workflow.update
+    @recorded_update(action_plan.check_close)
     async def close_action(self, request: CloseAction) -> PlanState:
         event = ActionClosed(action_id=request.action_id, reason=request.reason)
         state = await self._record(request, lambda _: event, lambda s: action_plan.check_close(s, request))
         await self._notifier.close(f"action-{request.action_id}")
         return state
 
-    @close_action.validator
-    def _validate_close(self, request: CloseAction) -> None:
-        self._recorder.validate(action_plan.check_close, request)
-
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: PlanInput) -> None:
-        today = self._today()
+        today = london_today()
         if (request.kind == "team") != bool(request.team and request.team.strip()):
             raise refused(Refusal("a team plan names its team; a service-wide plan names none"))
         if request.first_meeting is not None and request.first_meeting <= today:
@@ -291,9 +271,6 @@ class ActionPlanWorkflow:
         state = self._recorder.state
         assert state is not None, "read before the plan started"
         return state
-
-    def _today(self) -> date:
-        return workflow.now().astimezone(LONDON).date()
 
     @staticmethod
     def _added(state: PlanState, request: AddAction, source: str | None = None) -> ActionAdded:

@@ -39,13 +39,13 @@ from domain.naming import case_audit_id, cycle_id, spotlight_id
 from domain.practice_week import PracticeWeekInput, week_id
 from domain.qa_calendar import PlannedActivity
 from domain.qapm import QapmInput, meeting_id
-from domain.working_days import LONDON
 from workflows.common import QA_TEAM, Notifier, require_role, run_activity
 from workflows.cpr_cycle import CycleInput
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check
+from workflows.recording import EventRecorder, check, recorded_update
 from workflows.spotlight import SpotlightInput
 from workflows.thematic_review import ThematicInput
+from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
     from activities.qapm import LatestDecision, QapmActivities
@@ -102,7 +102,7 @@ class CalendarEntryWorkflow:
 
     # --- people's parts ------------------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(calendar_entry.check_focus)
     async def set_focus(self, request: SetFocus) -> EntryState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(calendar_entry.check_focus, self._state(), request)
@@ -114,11 +114,7 @@ class CalendarEntryWorkflow:
             rule=lambda s: calendar_entry.check_focus(s, request),
         )
 
-    @set_focus.validator
-    def _validate_focus(self, request: SetFocus) -> None:
-        self._recorder.validate(calendar_entry.check_focus, request)
-
-    @workflow.update
+    @recorded_update(calendar_entry.check_arrangement)
     async def arrange(self, request: ArrangeSpotlight) -> EntryState:
         """Name the spotlight's lead and members; its workflow then judges them, as for any spotlight."""
         await workflow.wait_condition(lambda: self._recorder.state is not None)
@@ -132,10 +128,6 @@ class CalendarEntryWorkflow:
             rule=lambda s: calendar_entry.check_arrangement(s, request),
         )
         return self._state()
-
-    @arrange.validator
-    def _validate_arrange(self, request: ArrangeSpotlight) -> None:
-        self._recorder.validate(calendar_entry.check_arrangement, request)
 
     # --- the engine's part ---------------------------------------------------------------------
 
@@ -189,7 +181,7 @@ class CalendarEntryWorkflow:
 
     async def _ask(self, key: str, what: str, within: int) -> None:
         """Give the QA officer who installed the calendar a duty, chased like every other."""
-        due = await self._duties.due(_london_today(), within)
+        due = await self._duties.due(london_today(), within)
         state = await self._recorder.record(
             SYSTEM_ACTOR, self._duties.given(key, self._state().installed_by, what, due)
         )
@@ -274,13 +266,9 @@ def _title(state: EntryState) -> str:
     return f"Calendar: {state.title}."
 
 
-def _london_today() -> date:
-    return workflow.now().astimezone(LONDON).date()
-
-
 def _today_or(start: date) -> date:
     """A review waiting for its focus starts when it gets one, not on its planned day."""
-    return max(start, _london_today())
+    return max(start, london_today())
 
 
 def _meeting(planned: PlannedActivity, request: EntryInput) -> tuple[str, str, type[BaseModel], dict[str, Any]]:

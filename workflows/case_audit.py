@@ -41,8 +41,8 @@ from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
 from workflows.common import QA_TEAM, Notifier, add_report_actions, require_role, run_activity
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check
-from workflows.timing import wait_for_moment
+from workflows.recording import EventRecorder, check, recorded_update
+from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DueMoment
@@ -88,7 +88,7 @@ class CaseAuditWorkflow:
 
     # --- the QA officer's and the reviewers' parts --------------------------------------------------
 
-    @workflow.update
+    @recorded_update(case_audit.check_allocation)
     async def allocate(self, request: AllocateReviewer) -> CaseAuditState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(case_audit.check_allocation, self._state(), request)
@@ -112,11 +112,7 @@ class CaseAuditWorkflow:
         await self._duties.tell_owners(state, key)
         return state
 
-    @allocate.validator
-    def _validate_allocate(self, request: AllocateReviewer) -> None:
-        self._recorder.validate(case_audit.check_allocation, request)
-
-    @workflow.update
+    @recorded_update(case_audit.check_answers)
     async def answer(self, request: RecordAnswers) -> CaseAuditState:
         return await self._recorder.record(
             request.actor,
@@ -124,11 +120,7 @@ class CaseAuditWorkflow:
             rule=lambda s: case_audit.check_answers(s, request),
         )
 
-    @answer.validator
-    def _validate_answer(self, request: RecordAnswers) -> None:
-        self._recorder.validate(case_audit.check_answers, request)
-
-    @workflow.update
+    @recorded_update(case_audit.check_submission)
     async def submit(self, request: SubmitCase) -> CaseAuditState:
         key = case_key(request.case_number)
         state = await self._recorder.record(
@@ -140,14 +132,10 @@ class CaseAuditWorkflow:
         await self._duties.close_tasks(key)
         return state
 
-    @submit.validator
-    def _validate_submit(self, request: SubmitCase) -> None:
-        self._recorder.validate(case_audit.check_submission, request)
-
-    @workflow.update
+    @recorded_update(case_audit.check_publication, london_today)
     async def publish(self, request: PublishReport) -> CaseAuditState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        today = _today()
+        today = london_today()
         check(case_audit.check_publication, self._state(), request, today)
         # Past the check, every case is in and the reviews are closing: the findings follow that.
         await workflow.wait_condition(lambda: self._state().phase != "reviewing")
@@ -172,10 +160,6 @@ class CaseAuditWorkflow:
         # The cases never submitted are no one's work any more: their reviewers' tasks close too.
         await self._duties.close_tasks(REPORT_KEY, *(d.key for d in state.duties if d.open))
         return state
-
-    @publish.validator
-    def _validate_publish(self, request: PublishReport) -> None:
-        self._recorder.validate(case_audit.check_publication, request, _today())
 
     # --- the engine's part -------------------------------------------------------------------------
 
@@ -235,7 +219,3 @@ class CaseAuditWorkflow:
         state = self._recorder.state
         assert state is not None, f"read before the {self.noun} started"
         return state
-
-
-def _today() -> date:
-    return workflow.now().astimezone(LONDON).date()

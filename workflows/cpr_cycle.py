@@ -10,7 +10,7 @@ plan, through the plan's own update, before the report is written and recorded.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,11 +45,10 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.sampling import MAX_SAMPLE
-from domain.working_days import LONDON
 from workflows.common import Notifier, add_report_actions, require_role, run_activity
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check, recorded_update, refused
 from workflows.review import ReviewInput, ReviewWorkflow
-from workflows.timing import wait_for_moment
+from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
@@ -108,7 +107,7 @@ class CprCycleWorkflow:
         )
         await self._moderate()
         report_due = await run_activity(
-            CalendarActivities.due_at, DueRequest(start=_london_day(workflow.now()), working_days=REPORT_WINDOW)
+            CalendarActivities.due_at, DueRequest(start=london_today(), working_days=REPORT_WINDOW)
         )
         state = await self._recorder.record(SYSTEM_ACTOR, ModerationClosed(report_due_at=report_due.due_at))
         await self._notifier.post(
@@ -167,7 +166,7 @@ class CprCycleWorkflow:
     def state(self) -> CycleState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(cpr_cycle.check_allocation)
     async def allocate(self, request: AllocateReviewer) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_allocation, self._state(), request)
@@ -217,10 +216,6 @@ class CprCycleWorkflow:
         )
         return state
 
-    @allocate.validator
-    def _validate_allocate(self, request: AllocateReviewer) -> None:
-        self._recorder.validate(cpr_cycle.check_allocation, request)
-
     @workflow.signal
     async def review_submitted(self, outcome: ReviewOutcome) -> None:
         await self._recorder.record_built(
@@ -239,7 +234,7 @@ class CprCycleWorkflow:
 
     # --- moderation and the findings report ---------------------------------------------------
 
-    @workflow.update
+    @recorded_update(cpr_cycle.check_moderator_allocation)
     async def allocate_moderator(self, request: AllocateModerator) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_moderator_allocation, self._state(), request)
@@ -247,7 +242,7 @@ class CprCycleWorkflow:
         await require_role(request.moderator, Role.MODERATOR, "moderate")
         due = await run_activity(
             CalendarActivities.due_at,
-            DueRequest(start=_london_day(workflow.now()), working_days=MODERATION_WINDOW),
+            DueRequest(start=london_today(), working_days=MODERATION_WINDOW),
         )
         state = await self._recorder.record(
             request.actor,
@@ -268,11 +263,7 @@ class CprCycleWorkflow:
         )
         return state
 
-    @allocate_moderator.validator
-    def _validate_allocate_moderator(self, request: AllocateModerator) -> None:
-        self._recorder.validate(cpr_cycle.check_moderator_allocation, request)
-
-    @workflow.update
+    @recorded_update(cpr_cycle.check_moderation)
     async def moderate(self, request: ModerateReview) -> CycleState:
         state = await self._recorder.record(
             request.actor,
@@ -299,14 +290,10 @@ class CprCycleWorkflow:
         )
         return state
 
-    @moderate.validator
-    def _validate_moderate(self, request: ModerateReview) -> None:
-        self._recorder.validate(cpr_cycle.check_moderation, request)
-
-    @workflow.update
+    @recorded_update(cpr_cycle.check_publication, london_today)
     async def publish_report(self, request: PublishReport) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        today = _london_day(workflow.now())
+        today = london_today()
         check(cpr_cycle.check_publication, self._state(), request, today)
         await require_role(request.actor, Role.QA_OFFICER, "publish the findings report")
         # Only a report with actions reaches the patch: none published before it had any, so their histories
@@ -336,14 +323,6 @@ class CprCycleWorkflow:
         )
         await self._notifier.close("findings-report")
         return state
-
-    @publish_report.validator
-    def _validate_publish(self, request: PublishReport) -> None:
-        self._recorder.validate(cpr_cycle.check_publication, request, _london_day(workflow.now()))
-
-
-def _london_day(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
 
 
 def _still_due(state: CycleState | None, *, case: CycleCase) -> None:

@@ -23,7 +23,7 @@ from domain.deadline import (
 from domain.events import SYSTEM_ACTOR
 from domain.working_days import MAX_WORKING_DAYS
 from workflows.common import require_staff
-from workflows.recording import EventRecorder
+from workflows.recording import EventRecorder, recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -86,7 +86,7 @@ class DeadlineWorkflow:
     def state(self) -> DeadlineState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(deadline.check_complete)
     async def complete(self, request: CompleteDeadline) -> DeadlineState:
         return await self._recorder.record(
             request.actor,
@@ -94,11 +94,7 @@ class DeadlineWorkflow:
             rule=lambda state: deadline.check_complete(state, request),
         )
 
-    @complete.validator
-    def _validate_complete(self, request: CompleteDeadline) -> None:
-        self._recorder.validate(deadline.check_complete, request)
-
-    @workflow.update
+    @recorded_update(deadline.check_extend)
     async def extend(self, request: ExtendDeadline) -> DeadlineState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         before = self._state()
@@ -113,10 +109,6 @@ class DeadlineWorkflow:
             ),
             rule=lambda state: deadline.check_extend(state, request, version=before.version),
         )
-
-    @extend.validator
-    def _validate_extend(self, request: ExtendDeadline) -> None:
-        self._recorder.validate(deadline.check_extend, request)
 
     def _open_due(self) -> datetime | None:
         state = self._state()

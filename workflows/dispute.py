@@ -60,7 +60,7 @@ from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.notifications import Notification, NotificationKind
 from domain.working_days import LONDON
 from workflows.common import Notifier, require_role, run_activity
-from workflows.recording import EventRecorder, check
+from workflows.recording import EventRecorder, check, recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -154,17 +154,13 @@ class DisputeWorkflow:
 
     # --- the people's parts -------------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(dispute.check_conversation)
     async def record_conversation(self, request: RecordConversation) -> DisputeState:
         """Stage 1: the reviewer or the practitioner records their conversation and its decision."""
         event = ConversationRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
         return await self._record(request, event, dispute.check_conversation)
 
-    @record_conversation.validator
-    def _validate_conversation(self, request: RecordConversation) -> None:
-        self._recorder.validate(dispute.check_conversation, request)
-
-    @workflow.update
+    @recorded_update(dispute.check_allocation)
     async def allocate_moderator(self, request: AllocateModerator) -> DisputeState:
         """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
         await workflow.wait_condition(lambda: self._recorder.state is not None)
@@ -189,38 +185,22 @@ class DisputeWorkflow:
         )
         return state
 
-    @allocate_moderator.validator
-    def _validate_allocation(self, request: AllocateModerator) -> None:
-        self._recorder.validate(dispute.check_allocation, request)
-
-    @workflow.update
+    @recorded_update(dispute.check_moderation)
     async def record_moderation(self, request: RecordModeration) -> DisputeState:
         """Stage 2: the moderator's independent view, before the three-way conversation."""
         return await self._record(request, ModerationRecorded(moderation=request.moderation), dispute.check_moderation)
 
-    @record_moderation.validator
-    def _validate_moderation(self, request: RecordModeration) -> None:
-        self._recorder.validate(dispute.check_moderation, request)
-
-    @workflow.update
+    @recorded_update(dispute.check_three_way)
     async def record_three_way(self, request: RecordThreeWay) -> DisputeState:
         """Stage 2: the moderator records the three-way conversation and its decision."""
         event = ThreeWayRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
         return await self._record(request, event, dispute.check_three_way)
 
-    @record_three_way.validator
-    def _validate_three_way(self, request: RecordThreeWay) -> None:
-        self._recorder.validate(dispute.check_three_way, request)
-
-    @workflow.update
+    @recorded_update(dispute.check_decision)
     async def record_decision(self, request: RecordDecision) -> DisputeState:
         """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
         event = FinalDecisionRecorded(issues=request.issues, decision=request.decision)
         return await self._record(request, event, dispute.check_decision)
-
-    @record_decision.validator
-    def _validate_decision(self, request: RecordDecision) -> None:
-        self._recorder.validate(dispute.check_decision, request)
 
     # --- the ladder ---------------------------------------------------------------------------
 

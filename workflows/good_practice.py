@@ -31,7 +31,7 @@ from domain.good_practice import (
 from domain.working_days import LONDON
 from workflows.common import QA_TEAM, Notifier, require_role, run_activity
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check, recorded_update, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup
@@ -62,7 +62,7 @@ class GoodPracticeWorkflow:
     def state(self) -> GpcState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(good_practice.check_nomination)
     async def nominate(self, request: NominateTeam) -> GpcState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(good_practice.check_nomination, self._state(), request)
@@ -94,11 +94,7 @@ class GoodPracticeWorkflow:
         )
         return state
 
-    @nominate.validator
-    def _validate_nominate(self, request: NominateTeam) -> None:
-        self._recorder.validate(good_practice.check_nomination, request)
-
-    @workflow.update
+    @recorded_update(good_practice.check_record, lambda: workflow.now())
     async def record_inquiry(self, request: RecordInquiry) -> GpcState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(good_practice.check_record, self._state(), request, workflow.now())
@@ -136,10 +132,6 @@ class GoodPracticeWorkflow:
             )
         )
         return state
-
-    @record_inquiry.validator
-    def _validate_record(self, request: RecordInquiry) -> None:
-        self._recorder.validate(good_practice.check_record, request, workflow.now())
 
     # --- the engine's part -------------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from workflows.common import (
     run_activity_or_refuse,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check, recorded_update, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, ListCases, RoleLookup, StaffLookup
@@ -76,7 +76,7 @@ class PracticeWeekWorkflow:
     def state(self) -> PracticeWeekState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(practice_week.check_theme)
     async def agree_theme(self, request: AgreeTheme) -> PracticeWeekState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(practice_week.check_theme, self._state(), request)
@@ -103,11 +103,7 @@ class PracticeWeekWorkflow:
         await self._tell_leaders(state, "theme")
         return state
 
-    @agree_theme.validator
-    def _validate_theme(self, request: AgreeTheme) -> None:
-        self._recorder.validate(practice_week.check_theme, request)
-
-    @workflow.update
+    @recorded_update(practice_week.check_observation, lambda: workflow.now())
     async def observe(self, request: RecordObservation) -> PracticeWeekState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(practice_week.check_observation, self._state(), request, workflow.now())
@@ -132,11 +128,7 @@ class PracticeWeekWorkflow:
             rule=lambda s: practice_week.check_observation(s, request, workflow.now()),
         )
 
-    @observe.validator
-    def _validate_observe(self, request: RecordObservation) -> None:
-        self._recorder.validate(practice_week.check_observation, request, workflow.now())
-
-    @workflow.update
+    @recorded_update(practice_week.check_close, lambda: workflow.now())
     async def close(self, request: CloseWeek) -> PracticeWeekState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(practice_week.check_close, self._state(), request, workflow.now())
@@ -153,10 +145,6 @@ class PracticeWeekWorkflow:
         await self._duties.close_tasks(CLOSE)
         await self._tell_leaders(state, "closed")
         return state
-
-    @close.validator
-    def _validate_close(self, request: CloseWeek) -> None:
-        self._recorder.validate(practice_week.check_close, request, workflow.now())
 
     # --- the engine's part -------------------------------------------------------------------------
 

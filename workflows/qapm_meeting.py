@@ -44,7 +44,8 @@ from workflows.common import (
     run_activity,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import AddFindings
@@ -77,7 +78,7 @@ class QapmMeetingWorkflow:
     def state(self) -> QapmState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(qapm.check_decisions, lambda: workflow.now())
     async def record_decisions(self, request: RecordDecisions) -> QapmState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(qapm.check_decisions, self._state(), request, workflow.now())
@@ -126,15 +127,11 @@ class QapmMeetingWorkflow:
         )
         return state
 
-    @record_decisions.validator
-    def _validate_decisions(self, request: RecordDecisions) -> None:
-        self._recorder.validate(qapm.check_decisions, request, workflow.now())
-
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: QapmInput) -> None:
         await require_role(request.started_by, QA_TEAM, "start a QAPM meeting (the QA team prepares its pack)")
-        today = workflow.now().astimezone(LONDON).date()
+        today = london_today()
         day = await first_working_day(request.meeting_on)
         if day.due_at.astimezone(LONDON).date() != request.meeting_on:
             raise refused(Refusal(f"{request.meeting_on.isoformat()} is not a working day"))

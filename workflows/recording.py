@@ -9,9 +9,10 @@ just before it records (a timer may have fired while it waited).
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -34,6 +35,31 @@ APPEND_RETRY = RetryPolicy(
     non_retryable_error_types=["AuditConflict"],
 )
 APPEND_TIMEOUT = timedelta(seconds=30)
+
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -> Callable[[H], H]:
+    """A workflow update whose validator refuses, before anything is recorded, what `rule` refuses.
+
+    `rule(state, request, *context)`: `context` is what the rule judges by besides the item's state
+    and the request (e.g. the workflow's time), read when the validator runs. The validator only
+    reads (EventRecorder.validate); the handler applies its rule once more just before it records.
+    The workflow keeps its recorder in `_recorder`; the update keeps the handler's name.
+    """
+
+    def register(handler: H) -> H:
+        def validate(self: Any, request: Any) -> None:
+            self._recorder.validate(rule, request, *(read() for read in context))
+
+        # The SDK requires a validator's parameters to be the handler's, annotations and all.
+        validate.__signature__ = inspect.signature(handler).replace(return_annotation=None)  # type: ignore[attr-defined]
+        update = workflow.update(handler)
+        update.validator(validate)  # type: ignore[attr-defined]
+        return update
+
+    return register
 
 
 def refused(refusal: Refusal) -> ApplicationError:

@@ -55,7 +55,7 @@ from domain.review import (
 )
 from domain.working_days import LONDON
 from workflows.common import Notifier, require_role, run_activity
-from workflows.recording import EventRecorder
+from workflows.recording import EventRecorder, recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -138,16 +138,12 @@ class ReviewWorkflow:
 
     # --- the people's parts -------------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(review.check_voice)
     async def record_voice(self, request: RecordVoice) -> ReviewState:
         event = VoiceRecorded(whose=request.whose, obtained=request.obtained, summary=request.summary)
         return await self._record(request, lambda _: event, review.check_voice)
 
-    @record_voice.validator
-    def _validate_voice(self, request: RecordVoice) -> None:
-        self._recorder.validate(review.check_voice, request)
-
-    @workflow.update
+    @recorded_update(review.check_reflection)
     async def reflect(self, request: RecordReflection) -> ReviewState:
         event = ReflectionRecorded(
             score=request.score, pleased_with=request.pleased_with, could_develop=request.could_develop
@@ -156,38 +152,22 @@ class ReviewWorkflow:
         await self._notifier.close("reflection")
         return state
 
-    @reflect.validator
-    def _validate_reflect(self, request: RecordReflection) -> None:
-        self._recorder.validate(review.check_reflection, request)
-
-    @workflow.update
+    @recorded_update(review.check_conversation)
     async def record_conversation(self, request: RecordConversation) -> ReviewState:
         event = ConversationRecorded(summary=request.summary)
         return await self._record(request, lambda _: event, review.check_conversation)
 
-    @record_conversation.validator
-    def _validate_conversation(self, request: RecordConversation) -> None:
-        self._recorder.validate(review.check_conversation, request)
-
-    @workflow.update
+    @recorded_update(review.check_rubric)
     async def judge(self, request: JudgeRubric) -> ReviewState:
         event = RubricJudged(judgements=request.judgements)
         return await self._record(request, lambda _: event, review.check_rubric)
 
-    @judge.validator
-    def _validate_judge(self, request: JudgeRubric) -> None:
-        self._recorder.validate(review.check_rubric, request)
-
-    @workflow.update
+    @recorded_update(review.check_grade)
     async def grade(self, request: GiveGrade) -> ReviewState:
         event = ReviewGraded(grade=request.grade, rationale=request.rationale)
         return await self._record(request, lambda _: event, review.check_grade)
 
-    @grade.validator
-    def _validate_grade(self, request: GiveGrade) -> None:
-        self._recorder.validate(review.check_grade, request)
-
-    @workflow.update
+    @recorded_update(review.check_recommend)
     async def recommend_action(self, request: RecommendAction) -> ReviewState:
         def event(state: ReviewState) -> ActionRecommended:
             return ActionRecommended(
@@ -196,11 +176,7 @@ class ReviewWorkflow:
 
         return await self._record(request, event, review.check_recommend)
 
-    @recommend_action.validator
-    def _validate_recommend(self, request: RecommendAction) -> None:
-        self._recorder.validate(review.check_recommend, request)
-
-    @workflow.update
+    @recorded_update(review.check_submit)
     async def submit(self, request: SubmitReview) -> ReviewState:
         state = await self._record(request, lambda _: ReviewSubmitted(), review.check_submit)
         await self._notifier.close("review")
@@ -226,22 +202,14 @@ class ReviewWorkflow:
         )
         return state
 
-    @submit.validator
-    def _validate_submit(self, request: SubmitReview) -> None:
-        self._recorder.validate(review.check_submit, request)
-
-    @workflow.update
+    @recorded_update(review.check_complete_action)
     async def complete_action(self, request: CompleteAction) -> ReviewState:
         event = ActionCompleted(action_id=request.action_id, oversight_note=request.oversight_note)
         state = await self._record(request, lambda _: event, review.check_complete_action)
         await self._notifier.close(f"action-{request.action_id}")
         return state
 
-    @complete_action.validator
-    def _validate_complete_action(self, request: CompleteAction) -> None:
-        self._recorder.validate(review.check_complete_action, request)
-
-    @workflow.update
+    @recorded_update(review.check_safeguarding)
     async def raise_safeguarding(self, request: RaiseSafeguarding) -> ReviewState:
         def event(state: ReviewState) -> SafeguardingAlertRaised:
             return SafeguardingAlertRaised(
@@ -266,11 +234,7 @@ class ReviewWorkflow:
         )
         return state
 
-    @raise_safeguarding.validator
-    def _validate_safeguarding(self, request: RaiseSafeguarding) -> None:
-        self._recorder.validate(review.check_safeguarding, request)
-
-    @workflow.update
+    @recorded_update(review.check_extend)
     async def extend(self, request: ExtendReview) -> ReviewState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         await require_role(request.actor, Role.QA_OFFICER, "extend a review's deadline")
@@ -291,10 +255,6 @@ class ReviewWorkflow:
             self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
         )
         return state
-
-    @extend.validator
-    def _validate_extend(self, request: ExtendReview) -> None:
-        self._recorder.validate(review.check_extend, request)
 
     # --- chasing ------------------------------------------------------------------------------
 

@@ -55,7 +55,8 @@ from workflows.common import (
     run_activity,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, refused
+from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import AddFindings
@@ -95,7 +96,7 @@ class SpotlightWorkflow:
 
     # --- before the day --------------------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(spotlight.check_documents)
     async def send_documents(self, request: SendDocuments) -> SpotlightState:
         state = await self._recorder.record(
             request.actor,
@@ -113,11 +114,7 @@ class SpotlightWorkflow:
         )
         return state
 
-    @send_documents.validator
-    def _validate_documents(self, request: SendDocuments) -> None:
-        self._recorder.validate(spotlight.check_documents, request)
-
-    @workflow.update
+    @recorded_update(spotlight.check_nomination)
     async def nominate(self, request: NominateCases) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(spotlight.check_nomination, self._state(), request)
@@ -140,11 +137,7 @@ class SpotlightWorkflow:
             rule=lambda s: spotlight.check_nomination(s, request),
         )
 
-    @nominate.validator
-    def _validate_nominate(self, request: NominateCases) -> None:
-        self._recorder.validate(spotlight.check_nomination, request)
-
-    @workflow.update
+    @recorded_update(spotlight.check_case_list)
     async def send_case_list(self, request: SendCaseList) -> SpotlightState:
         state = await self._recorder.record_built(
             request.actor,
@@ -163,13 +156,9 @@ class SpotlightWorkflow:
         )
         return state
 
-    @send_case_list.validator
-    def _validate_case_list(self, request: SendCaseList) -> None:
-        self._recorder.validate(spotlight.check_case_list, request)
-
     # --- the day and after -----------------------------------------------------------------------
 
-    @workflow.update
+    @recorded_update(spotlight.check_allocation, lambda: workflow.now())
     async def allocate(self, request: AllocateCases) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(spotlight.check_allocation, self._state(), request, workflow.now())
@@ -203,11 +192,7 @@ class SpotlightWorkflow:
         )
         return state
 
-    @allocate.validator
-    def _validate_allocate(self, request: AllocateCases) -> None:
-        self._recorder.validate(spotlight.check_allocation, request, workflow.now())
-
-    @workflow.update
+    @recorded_update(spotlight.check_record)
     async def give_record(self, request: GiveRecord) -> SpotlightState:
         state = await self._recorder.record(
             request.actor,
@@ -218,14 +203,10 @@ class SpotlightWorkflow:
         await self._notifier.close(record_key(request.actor))
         return state
 
-    @give_record.validator
-    def _validate_record(self, request: GiveRecord) -> None:
-        self._recorder.validate(spotlight.check_record, request)
-
-    @workflow.update
+    @recorded_update(spotlight.check_draft, london_today)
     async def send_draft(self, request: SendDraft) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        today = _today()
+        today = london_today()
         check(spotlight.check_draft, self._state(), request, today)
         await require_responsible(request.report.actions)
         heads = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
@@ -254,11 +235,7 @@ class SpotlightWorkflow:
         await self._duties.tell_owners(state, "finalise")
         return state
 
-    @send_draft.validator
-    def _validate_draft(self, request: SendDraft) -> None:
-        self._recorder.validate(spotlight.check_draft, request, _today())
-
-    @workflow.update
+    @recorded_update(spotlight.check_finalise)
     async def finalise(self, request: FinaliseReport) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(spotlight.check_finalise, self._state(), request)
@@ -303,10 +280,6 @@ class SpotlightWorkflow:
         )
         return state
 
-    @finalise.validator
-    def _validate_finalise(self, request: FinaliseReport) -> None:
-        self._recorder.validate(spotlight.check_finalise, request)
-
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: SpotlightInput) -> None:
@@ -332,7 +305,7 @@ class SpotlightWorkflow:
             managers = spotlight.most_reported_to(team.staff)
         if len(managers) != 1:
             raise refused(Refusal(f"the directory lists {len(managers)} team managers in {team_name}; it needs one"))
-        today = _today()
+        today = london_today()
         day = await first_working_day(request.day)
         if day.due_at.astimezone(LONDON).date() != request.day:
             raise refused(Refusal(f"{request.day.isoformat()} is not a working day"))
@@ -395,7 +368,3 @@ class SpotlightWorkflow:
 
 def _title(state: SpotlightState) -> str:
     return f"Spotlight: {state.title}."
-
-
-def _today() -> date:
-    return workflow.now().astimezone(LONDON).date()

@@ -22,9 +22,9 @@ from domain.staff_concern import (
     RaiseConcern,
     RespondToConcern,
 )
-from domain.working_days import LONDON
 from workflows.common import Notifier, run_activity
-from workflows.recording import EventRecorder, refused
+from workflows.recording import EventRecorder, recorded_update, refused
+from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueMoment, DueRequest
@@ -46,7 +46,7 @@ class StaffConcernWorkflow:
         manager = await self._manager(request)
         due = await run_activity(
             CalendarActivities.due_at,
-            DueRequest(start=workflow.now().astimezone(LONDON).date(), working_days=RESPONSE_WORKING_DAYS),
+            DueRequest(start=london_today(), working_days=RESPONSE_WORKING_DAYS),
         )
         state = await self._recorder.record(
             request.raised_by,
@@ -68,7 +68,7 @@ class StaffConcernWorkflow:
     def state(self) -> ConcernState | None:
         return self._recorder.state
 
-    @workflow.update
+    @recorded_update(staff_concern.check_respond)
     async def respond(self, request: RespondToConcern) -> ConcernState:
         state = await self._recorder.record(
             request.actor,
@@ -77,10 +77,6 @@ class StaffConcernWorkflow:
         )
         await self._notifier.close(TASK_KEY)
         return state
-
-    @respond.validator
-    def _validate_respond(self, request: RespondToConcern) -> None:
-        self._recorder.validate(staff_concern.check_respond, request)
 
     # --- plumbing -----------------------------------------------------------------------------
 

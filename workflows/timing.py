@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from temporalio import workflow
+
+from domain.working_days import LONDON
 
 T = TypeVar("T")
 
@@ -27,3 +29,8 @@ async def wait_for_moment(pending: Callable[[], T | None], moment: Callable[[T],
         except TimeoutError:
             pass
     return None
+
+
+def london_today() -> date:
+    """The workflow's day in London: from `workflow.now()`, so a replay finds the same day."""
+    return workflow.now().astimezone(LONDON).date()
