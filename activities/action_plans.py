@@ -10,7 +10,6 @@ its source, which the plan accepts once: a retried call adds nothing twice.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.client import (
     Client,
@@ -25,11 +24,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import action_plan
 from domain.action_plan import AddFromFinding, PlanInput, PlanState, SmartAction
+from domain.frozen import Frozen
 
 
-class AddFindings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AddFindings(Frozen):
     plan_id: str
     actor: str
     source: str  # the finding, e.g. a spotlight's id; each action's source is "<source> action <n>"
@@ -39,9 +37,7 @@ class AddFindings(BaseModel):
     team_manager: str | None = None
 
 
-class AddedFindings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AddedFindings(Frozen):
     plan_id: str
     action_ids: tuple[str, ...]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -13,12 +13,11 @@ from domain.chasing import ChaseStep, chase_schedule, working_days_before
 from domain.closures import ClosureFileError
 from domain.dates import check_date
 from domain.errors import Refusal
+from domain.frozen import Frozen
 from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
 
 
-class DueRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DueRequest(Frozen):
     start: date
     # Negative: the end of the Nth working day before `start` (a spotlight's documents, say).
     working_days: int = Field(ge=-MAX_WORKING_DAYS, le=MAX_WORKING_DAYS)
@@ -26,9 +25,7 @@ class DueRequest(BaseModel):
     chase_from: AwareDatetime | None = None
 
 
-class DueMoment(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DueMoment(Frozen):
     due_at: AwareDatetime
     calendar_digest: str
     chase: tuple[ChaseStep, ...] = ()

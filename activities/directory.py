@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -12,64 +11,49 @@ from domain import case_audit, sampling
 from domain.cpr_cycle import SampledCase
 from domain.directory import Role, StaffMember
 from domain.errors import Refusal
+from domain.frozen import Frozen
 from domain.sampling import Candidate, SampleDraw
 from infra.store.directory import Directory
 
 
-class StaffLookup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class StaffLookup(Frozen):
     staff_id: str
 
 
-class RoleLookup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RoleLookup(Frozen):
     role: Role
 
 
-class DrawSample(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DrawSample(Frozen):
     service: str | None  # None: every service (a thematic review may look across them all)
     on: date
     size: int
     seed: str
 
 
-class TeamLookup(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class TeamLookup(Frozen):
     team: str
 
 
-class TeamView(BaseModel):
+class TeamView(Frozen):
     """A team as the directory holds it now: its active staff and its open cases in the newest snapshot."""
-
-    model_config = ConfigDict(frozen=True)
 
     snapshot_id: int | None
     staff: tuple[StaffMember, ...]
     cases: tuple[SampledCase, ...]
 
 
-class DrawnSample(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DrawnSample(Frozen):
     snapshot_id: int
     draw: SampleDraw
     cases: tuple[SampledCase, ...]
 
 
-class ListCases(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ListCases(Frozen):
     case_numbers: tuple[str, ...]
 
 
-class ListedCases(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ListedCases(Frozen):
     snapshot_id: int
     cases: tuple[SampledCase, ...]
 

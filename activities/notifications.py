@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.frozen import Frozen
 from domain.notifications import Notification
 from infra.store.outbox import Outbox, OutboxConflict
 
 
-class PostNotifications(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PostNotifications(Frozen):
     notifications: tuple[Notification, ...] = Field(min_length=1)
 
 
-class PostResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PostResult(Frozen):
     posted: int
     already_posted: int
     replaced: int
     sent: int
 
 
-class CloseTasks(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CloseTasks(Frozen):
     item_id: str = Field(min_length=1, max_length=200)
     task_key: str = Field(min_length=1, max_length=100)
     recipient: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-class CloseResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CloseResult(Frozen):
     closed: int
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, ValidationError
 from temporalio import activity
 
 from activities.reports import write_file
 from domain import qapm, qapm_pack
 from domain.events import EventMeta
+from domain.frozen import Frozen
 from domain.items import kind_of_stream
 from domain.qapm import DecisionField, PackFigures
 from domain.qapm_pack import LoggedEvent
@@ -30,42 +31,32 @@ _FOLDED = ("cycle.started", "plan.started", "spotlight.started")
 _DUTY_EVENTS = ("duty_set", "duty_chased", "duty_done")
 
 
-class CompilePack(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CompilePack(Frozen):
     meeting_id: str
     meeting_on: date
     # The workflow's time, not the clock's: the pack covers the log up to it, whenever a retry runs.
     compiled_at: AwareDatetime
 
 
-class CompiledPack(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CompiledPack(Frozen):
     figures: PackFigures
     markdown_path: str
     markdown_sha256: str
 
 
-class LatestDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LatestDecision(Frozen):
     field: DecisionField
     before: date  # meetings held on or before this day
 
 
-class DecidedValue(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DecidedValue(Frozen):
     value: str
     meeting_id: str
     meeting_on: date
     decided_on: date  # London date the decisions were recorded
 
 
-class KnownItems(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class KnownItems(Frozen):
     item_ids: tuple[str, ...]
 
 

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.events import NewEvent
+from domain.frozen import Frozen
 from infra.store.audit_log import AuditConflict, AuditLog
 
 
-class AppendEvents(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AppendEvents(Frozen):
     events: tuple[NewEvent, ...] = Field(min_length=1)
 
 
-class AppendResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AppendResult(Frozen):
     appended: int
     already_recorded: int
 
 
-class FindStreams(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class FindStreams(Frozen):
     event_type: str
     field: str
     value: str

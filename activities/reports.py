@@ -5,19 +5,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 from temporalio import activity
 
 from domain import review
 from domain.cpr_cycle import CycleState, PublishReport
 from domain.events import fold
 from domain.findings import findings, render_html, render_markdown
+from domain.frozen import Frozen
 from infra.store.audit_log import AuditLog
 
 
-class WriteFindingsReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class WriteFindingsReport(Frozen):
     cycle_id: str
     cycle: CycleState
     narrative: PublishReport
@@ -26,9 +25,7 @@ class WriteFindingsReport(BaseModel):
     published_at: AwareDatetime
 
 
-class WrittenReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class WrittenReport(Frozen):
     markdown_path: str
     markdown_sha256: str
     html_path: str

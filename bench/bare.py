@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity, workflow
+
+from domain.frozen import Frozen
 
 OPENING_ACTIVITIES = 3
 UPDATE_ACTIVITIES = (1, 1, 2, 1, 1, 1, 2)
 CLOSING_ACTIVITIES = 1
 
 
-class Step(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Step(Frozen):
     actor: str
     activities: int = 1
 

@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.text import MAX_SHORT, check_text, required_text
 from domain.working_days import LONDON
@@ -148,9 +149,7 @@ PLAN_EVENTS = EventRegistry(
 # --- state ------------------------------------------------------------------------------------
 
 
-class PlanAction(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PlanAction(Frozen):
     action_id: str
     action: str
     support: str
@@ -179,28 +178,22 @@ class PlanAction(BaseModel):
         return datetime.combine(self.by_when, END_OF_DAY, LONDON)
 
 
-class Meeting(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Meeting(Frozen):
     number: int
     held_on: date
     reviewed: tuple[str, ...]
     not_reviewed: tuple[str, ...]
 
 
-class PlanMoment(BaseModel):
+class PlanMoment(Frozen):
     """What the plan waits for next: the review meeting, or an open action's by-when date."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["meeting", "action"]
     at: AwareDatetime
     action_id: str | None = None
 
 
-class PlanState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PlanState(Frozen):
     version: int
     kind: PlanKind
     team: str | None
@@ -311,10 +304,8 @@ def evolve(state: PlanState | None, event: DomainEvent, meta: EventMeta) -> Plan
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class PlanInput(BaseModel):
+class PlanInput(Frozen):
     """How a plan starts; `carried` is the state a run hands to the next at each meeting."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: PlanKind
     owner: str
@@ -324,16 +315,12 @@ class PlanInput(BaseModel):
     carried: PlanState | None = None
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Request(Frozen):
     actor: str
 
 
-class SmartAction(BaseModel):
+class SmartAction(Frozen):
     """A SMART action a finding or a meeting brings to a plan; any part may arrive empty to be named missing."""
-
-    model_config = ConfigDict(frozen=True)
 
     action: str = ""
     support: str = ""

@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.qa_calendar import PlannedActivity
 from domain.sampling import MAX_SAMPLE
@@ -30,9 +31,7 @@ ARRANGE_WITHIN = 2  # working days to name a spotlight's lead and members
 Status = Literal["waiting", "started", "refused", "noted"]
 
 
-class EntryInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class EntryInput(Frozen):
     planned: PlannedActivity
     installed_by: str  # the QA officer who installed the calendar: the activities' starter
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)  # children sampled by a scheduled CPR cycle or thematic review
@@ -95,9 +94,7 @@ ENTRY_EVENTS = EventRegistry(
 )
 
 
-class EntryState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class EntryState(Frozen):
     version: int
     planned: PlannedActivity
     installed_by: str
@@ -151,16 +148,12 @@ def evolve(state: EntryState | None, event: DomainEvent, meta: EventMeta) -> Ent
     return state.model_copy(update={"version": meta.version, **update})
 
 
-class SetFocus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SetFocus(Frozen):
     actor: str
     focus: str
 
 
-class ArrangeSpotlight(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ArrangeSpotlight(Frozen):
     actor: str
     lead: str
     members: tuple[str, ...]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.chasing import ChaseStep
@@ -39,6 +39,7 @@ from domain.duties import Duty, DutyEvents
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry, member
 from domain.files import FileError, csv_rows
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
@@ -61,17 +62,13 @@ def case_key(case_number: str) -> str:
 # --- question sets ----------------------------------------------------------------------------
 
 
-class Question(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Question(Frozen):
     id: str
     text: str
 
 
-class QuestionSet(BaseModel):
+class QuestionSet(Frozen):
     """The questions every case is answered against, recorded in full with the start."""
-
-    model_config = ConfigDict(frozen=True)
 
     source: str  # "the CPR rubric", or the file the theme's questions came from
     questions: tuple[Question, ...] = Field(min_length=1)
@@ -189,9 +186,7 @@ class ReviewerAllocated(DomainEvent):
     reviewer: str
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Answer(Frozen):
     question_id: str
     evidence: Evidence
     comment: str | None = None
@@ -213,19 +208,15 @@ class ReviewsClosed(DomainEvent):
     outstanding: tuple[str, ...]
 
 
-class QuestionFigures(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class QuestionFigures(Frozen):
     question_id: str
     clear: int
     some: int
     limited: int
 
 
-class Figures(BaseModel):
+class Figures(Frozen):
     """What the submitted answers say, computed from the record, never typed in."""
-
-    model_config = ConfigDict(frozen=True)
 
     sampled: int
     submitted: int
@@ -279,9 +270,7 @@ class AuditEvents:
 # --- state ------------------------------------------------------------------------------------
 
 
-class AuditCase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AuditCase(Frozen):
     case_number: str
     team: str
     practitioner: str
@@ -294,9 +283,7 @@ class AuditCase(BaseModel):
         return next((a for a in self.answers if a.question_id == question_id), None)
 
 
-class CaseAuditState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CaseAuditState(Frozen):
     version: int
     focus: str
     service: str | None
@@ -407,17 +394,13 @@ def figures(state: CaseAuditState) -> Figures:
 # A reviewer is allocated with the very request a CPR cycle takes (domain.cpr_cycle.AllocateReviewer).
 
 
-class RecordAnswers(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RecordAnswers(Frozen):
     actor: str
     case_number: str
     answers: tuple[Answer, ...]
 
 
-class SubmitCase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SubmitCase(Frozen):
     actor: str
     case_number: str
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from domain.frozen import Frozen
 from domain.working_days import LONDON, WorkingDayCalendar
 
 # Working days before the due date that the owner is reminded (at the start of the day).
@@ -24,10 +25,8 @@ START_OF_DAY = time(9, 0)
 ChaseKind = Literal["reminder", "overdue", "escalation"]
 
 
-class ChaseStep(BaseModel):
+class ChaseStep(Frozen):
     """One moment in a deadline's life: level 0 is the owner, 1 their manager, 2 the head of service, 3 the Head of QA."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: ChaseKind
     level: int

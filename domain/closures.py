@@ -18,10 +18,11 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ValidationError, field_validator
 
 from domain.dates import ISO_DATE, check_date
 from domain.files import csv_records
+from domain.frozen import Frozen
 
 HEADER = ("date", "reason")
 # Anything str.splitlines() would break on, plus other controls: the format is
@@ -29,10 +30,8 @@ HEADER = ("date", "reason")
 _LINE_BREAKING_CATEGORIES = {"Cc", "Zl", "Zp"}
 
 
-class ClosureDay(BaseModel):
+class ClosureDay(Frozen):
     """A day the authority closes on top of the bank holidays."""
-
-    model_config = ConfigDict(frozen=True)
 
     day: date
     reason: str

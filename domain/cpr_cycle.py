@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
@@ -33,9 +34,7 @@ REPORT_WINDOW = 10  # working days, from the end of moderation
 Phase = Literal["sampling", "reviewing", "moderation", "reporting", "complete"]
 
 
-class SampledCase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SampledCase(Frozen):
     case_number: str
     team: str
     practitioner: str
@@ -135,19 +134,15 @@ CYCLE_EVENTS = EventRegistry(
 )
 
 
-class ReviewOutcome(BaseModel):
+class ReviewOutcome(Frozen):
     """What a review tells its cycle when it is submitted."""
-
-    model_config = ConfigDict(frozen=True)
 
     case_number: str
     grade: Grade
     late: bool
 
 
-class Moderation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Moderation(Frozen):
     moderator: str
     due_at: AwareDatetime
     grade: Grade | None = None
@@ -160,9 +155,7 @@ class Moderation(BaseModel):
         return self.grade is not None
 
 
-class CycleCase(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CycleCase(Frozen):
     case_number: str
     team: str
     practitioner: str
@@ -184,9 +177,7 @@ class CycleCase(BaseModel):
         return self.moderation.grade == self.grade
 
 
-class CycleState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CycleState(Frozen):
     version: int
     service: str
     start: date
@@ -290,9 +281,7 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
     return state.model_copy(update={"version": meta.version, **update})
 
 
-class AllocateReviewer(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AllocateReviewer(Frozen):
     actor: str
     case_number: str
     reviewer: str
@@ -321,17 +310,13 @@ def check_reviewer(request: AllocateReviewer, reviewer: str | None, practitioner
         )
 
 
-class AllocateModerator(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class AllocateModerator(Frozen):
     actor: str
     case_number: str
     moderator: str
 
 
-class ModerateReview(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ModerateReview(Frozen):
     actor: str
     case_number: str
     grade: Grade
@@ -339,14 +324,12 @@ class ModerateReview(BaseModel):
     conversation: str | None = None
 
 
-class PublishReport(BaseModel):
+class PublishReport(Frozen):
     """The QA team's analysis, and the SMART actions it adds to an action plan (if any).
 
     The figures (grades, moderation, rubric) are computed from the records. A CPR
     cycle's report and a case audit's findings are published with the same words.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     actor: str
     key_findings: str

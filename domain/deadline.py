@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.text import MAX_SHORT, check_text
 from domain.wording import due
@@ -53,9 +54,7 @@ class DeadlineMet(DomainEvent):
 DEADLINE_EVENTS = EventRegistry(DeadlineSet, DeadlineExtended, DeadlinePassed, DeadlineMet)
 
 
-class DeadlineState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DeadlineState(Frozen):
     version: int
     title: str
     owner: str
@@ -108,16 +107,12 @@ def evolve(state: DeadlineState | None, event: DomainEvent, meta: EventMeta) -> 
     raise ValueError(f"{event.event_type} cannot follow version {state.version if state else 0}")
 
 
-class CompleteDeadline(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CompleteDeadline(Frozen):
     actor: str = Field(min_length=1)
     note: str = ""
 
 
-class ExtendDeadline(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ExtendDeadline(Frozen):
     actor: str = Field(min_length=1)
     extra_working_days: int = Field(ge=1, le=60)
     reason: str = Field(min_length=1)

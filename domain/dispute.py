@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.text import required_text
 from domain.wording import due, people
@@ -173,19 +174,15 @@ DISPUTE_EVENTS = EventRegistry(
 # --- state ------------------------------------------------------------------------------------
 
 
-class Moment(BaseModel):
+class Moment(Frozen):
     """The next moment the engine acts on a stage by itself: a reminder, or the end of the window."""
-
-    model_config = ConfigDict(frozen=True)
 
     stage: Stage
     kind: MomentKind
     at: AwareDatetime
 
 
-class StageRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class StageRecord(Frozen):
     stage: Stage
     owners: tuple[str, ...]
     opened_at: AwareDatetime
@@ -216,9 +213,7 @@ class StageRecord(BaseModel):
         return self.stage in FINAL_STAGES
 
 
-class DisputeState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DisputeState(Frozen):
     version: int
     review_id: str
     case_number: str
@@ -337,9 +332,7 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
 # --- who decides at the last stage ------------------------------------------------------------
 
 
-class FinalStage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class FinalStage(Frozen):
     stage: Stage
     owners: tuple[str, ...] = Field(min_length=1)
     note: str = ""
@@ -382,9 +375,7 @@ def final_stage(
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Request(Frozen):
     actor: str
 
 

@@ -13,20 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, member
+from domain.frozen import Frozen
 from domain.kinds import Words
 from domain.wording import due, people
 
 LEVEL_NAMES = {1: "their line manager", 2: "the next manager up", 3: "the Head of QA"}
 
 
-class Duty(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Duty(Frozen):
     key: str
     owner: str
     what: str  # in words, completing "<owner> is to ..."

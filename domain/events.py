@@ -15,6 +15,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.frozen import Frozen
+
 SYSTEM_ACTOR = "qa-engine"
 """The actor of what the engine does on its own: timers firing, escalations."""
 
@@ -43,10 +45,8 @@ def member(base: type[E], event_type: str) -> type[E]:
     return type(name, (base,), {"event_type": event_type, "__module__": base.__module__, "__qualname__": name})
 
 
-class NewEvent(BaseModel):
+class NewEvent(Frozen):
     """An event a workflow wants recorded; appending it twice is harmless."""
-
-    model_config = ConfigDict(frozen=True)
 
     stream_id: str = Field(min_length=1, max_length=200)
     version: int = Field(ge=1)

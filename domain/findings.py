@@ -15,26 +15,21 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.cpr_cycle import CycleState, PublishReport
+from domain.frozen import Frozen
 from domain.review import ReviewState
 from domain.rubric import RUBRIC, Evidence, Grade, criterion
 
 MOST_LIMITED = 5
 
 
-class CriterionCount(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CriterionCount(Frozen):
     criterion_id: str
     title: str
     limited: int
 
 
-class Findings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Findings(Frozen):
     cycle_id: str
     service: str
     start: str

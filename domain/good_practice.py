@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.text import required_text
 from domain.wording import people
@@ -59,10 +60,8 @@ class TeamNominated(DomainEvent):
     team_managers: tuple[str, ...]
 
 
-class InquiryRecord(BaseModel):
+class InquiryRecord(Frozen):
     """The appreciative-inquiry record: staff by their ids, children by case number only, never by name."""
-
-    model_config = ConfigDict(frozen=True)
 
     held_on: date
     worked_well: str  # what worked well
@@ -84,9 +83,7 @@ GPC_EVENTS = EventRegistry(GpcStarted, *DUTIES, TeamNominated, InquiryRecorded)
 # --- state --------------------------------------------------------------------------------------
 
 
-class GpcState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class GpcState(Frozen):
     version: int
     month_start: date
     started_by: str
@@ -143,26 +140,20 @@ def evolve(state: GpcState | None, event: DomainEvent, meta: EventMeta) -> GpcSt
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class GpcInput(BaseModel):
+class GpcInput(Frozen):
     """How a conversation starts (id `gpc-<month_start>`): by the calendar's scheduler or the QA team."""
-
-    model_config = ConfigDict(frozen=True)
 
     month_start: date
     started_by: str = Field(min_length=1)
 
 
-class NominateTeam(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class NominateTeam(Frozen):
     actor: str
     team: str
     good_practice: str
 
 
-class RecordInquiry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RecordInquiry(Frozen):
     actor: str
     record: InquiryRecord
 

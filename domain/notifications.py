@@ -17,6 +17,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.frozen import Frozen
+
 NotificationKind = Literal["task", "reminder", "escalation", "alert", "info"]
 """`task`: something to do by `due_at`, open until closed; `reminder`: a deadline is near;
 `escalation`: a deadline was missed; `alert`: needs attention at once (e.g. safeguarding);
@@ -85,10 +87,8 @@ class Notification(BaseModel):
         return self
 
 
-class InboxTask(BaseModel):
+class InboxTask(Frozen):
     """An open task, as its recipient sees it."""
-
-    model_config = ConfigDict(frozen=True)
 
     notification_id: UUID
     item_id: str
@@ -100,10 +100,8 @@ class InboxTask(BaseModel):
     overdue: bool
 
 
-class InboxEntry(BaseModel):
+class InboxEntry(Frozen):
     """Something a person was told (a task given to them included)."""
-
-    model_config = ConfigDict(frozen=True)
 
     notification_id: UUID
     kind: NotificationKind
@@ -117,10 +115,8 @@ class InboxEntry(BaseModel):
     closed_at: AwareDatetime | None
 
 
-class Inbox(BaseModel):
+class Inbox(Frozen):
     """What a person has to do (open tasks, soonest due first) and what they were told lately (newest first)."""
-
-    model_config = ConfigDict(frozen=True)
 
     recipient: str
     as_of: AwareDatetime

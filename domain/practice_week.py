@@ -19,12 +19,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.text import MAX_SHORT, required_text
 from domain.working_days import LONDON
@@ -61,10 +62,8 @@ class ThemeAgreed(DomainEvent):
     theme_from: str | None
 
 
-class Observation(BaseModel):
+class Observation(Frozen):
     """One visit: what a leader observed and the feedback of children and families (case numbers, no names)."""
-
-    model_config = ConfigDict(frozen=True)
 
     visit: str  # the team, service or setting visited
     observed: str
@@ -91,18 +90,14 @@ PRACTICE_WEEK_EVENTS = EventRegistry(WeekStarted, *DUTIES, ThemeAgreed, Observat
 # --- state --------------------------------------------------------------------------------------
 
 
-class RecordedObservation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RecordedObservation(Frozen):
     number: int
     leader: str
     at: AwareDatetime
     observation: Observation
 
 
-class PracticeWeekState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PracticeWeekState(Frozen):
     version: int
     week_start: date
     week_ends_at: AwareDatetime
@@ -174,35 +169,27 @@ def evolve(state: PracticeWeekState | None, event: DomainEvent, meta: EventMeta)
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class PracticeWeekInput(BaseModel):
+class PracticeWeekInput(Frozen):
     """How a week starts (id `practice-week-<week_start>`): by the calendar's scheduler or the QA team."""
-
-    model_config = ConfigDict(frozen=True)
 
     week_start: date
     started_by: str = Field(min_length=1)
     theme: str | None = None
 
 
-class AgreeTheme(BaseModel):
+class AgreeTheme(Frozen):
     """The theme agreed; None: the newest one a QAPM meeting decided."""
-
-    model_config = ConfigDict(frozen=True)
 
     actor: str
     theme: str | None = None
 
 
-class RecordObservation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RecordObservation(Frozen):
     actor: str
     observation: Observation
 
 
-class CloseWeek(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CloseWeek(Frozen):
     actor: str
     summary: str
     learning: tuple[str, ...]

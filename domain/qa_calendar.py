@@ -24,10 +24,9 @@ import hashlib
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.chasing import working_days_before
 from domain.files import csv_records
+from domain.frozen import Frozen
 from domain.naming import slug
 from domain.working_days import LONDON, WorkingDayCalendar
 
@@ -58,9 +57,7 @@ class CalendarFileError(ValueError):
     """The calendar file is malformed; the message is one line naming the line."""
 
 
-class CalendarEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CalendarEntry(Frozen):
     month: int
     activity: Activity
     subject: str | None = None
@@ -73,17 +70,13 @@ class CalendarEntry(BaseModel):
         return "-".join(part for part in (f"{self.month:02d}", self.activity, slug(self.subject or "")) if part)
 
 
-class ClosedMonth(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ClosedMonth(Frozen):
     month: int
     reason: str
     line: int = 0
 
 
-class QaCalendar(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class QaCalendar(Frozen):
     entries: tuple[CalendarEntry, ...]
     closed: tuple[ClosedMonth, ...]
     digest: str  # of the file's text: which calendar a plan or a schedule came from
@@ -171,16 +164,12 @@ def parse_calendar(text: str, source: str = "calendar") -> QaCalendar:
 # --- the year's plan --------------------------------------------------------------------------
 
 
-class Window(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Window(Frozen):
     name: str
     due: date
 
 
-class PlannedActivity(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PlannedActivity(Frozen):
     key: str  # e.g. "2027-03-cpr-cic-family-support-safeguarding"
     activity: Activity
     title: str
@@ -191,9 +180,7 @@ class PlannedActivity(BaseModel):
     involved: str
 
 
-class YearPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class YearPlan(Frozen):
     year: int
     calendar_digest: str
     working_day_digest: str

@@ -19,13 +19,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
@@ -55,19 +56,15 @@ def start_of(day: date) -> datetime:
 # --- the performance pack's figures (computed by domain.qapm_pack) ------------------------------
 
 
-class CycleLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CycleLine(Frozen):
     cycle_id: str
     service: str
     start: date
     phase: str
 
 
-class AuditLine(BaseModel):
+class AuditLine(Frozen):
     """A thematic review or a dip audit: the QA activity besides the CPR cycles."""
-
-    model_config = ConfigDict(frozen=True)
 
     audit_id: str
     kind: str  # "thematic review" or "dip audit"
@@ -76,10 +73,8 @@ class AuditLine(BaseModel):
     phase: str
 
 
-class DeadlineRow(BaseModel):
+class DeadlineRow(Frozen):
     """Deadlines of one kind of work that fell in the period: met, met late, and missed (gone overdue)."""
-
-    model_config = ConfigDict(frozen=True)
 
     what: str
     met: int = 0
@@ -87,18 +82,14 @@ class DeadlineRow(BaseModel):
     missed: int = 0
 
 
-class PlanLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class PlanLine(Frozen):
     plan_id: str
     title: str
     owner: str
     overdue_actions: tuple[str, ...]
 
 
-class SpotlightLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SpotlightLine(Frozen):
     spotlight_id: str
     team: str
     day: date
@@ -106,10 +97,8 @@ class SpotlightLine(BaseModel):
     plan_id: str | None
 
 
-class PackFigures(BaseModel):
+class PackFigures(Frozen):
     """What the meeting interrogates, from the audit log alone, for the period [since, until]."""
-
-    model_config = ConfigDict(frozen=True)
 
     since: AwareDatetime
     until: AwareDatetime
@@ -139,10 +128,8 @@ class PackFigures(BaseModel):
 # --- decisions ----------------------------------------------------------------------------------
 
 
-class ActionAdded(BaseModel):
+class ActionAdded(Frozen):
     """An action decided, as the service-wide plan holds it."""
-
-    model_config = ConfigDict(frozen=True)
 
     action_id: str
     action: str
@@ -152,10 +139,8 @@ class ActionAdded(BaseModel):
     evidence: str
 
 
-class ProgressReview(BaseModel):
+class ProgressReview(Frozen):
     """The framework's "Measuring Progress" questions, asked of one cycle or review the meeting discussed."""
-
-    model_config = ConfigDict(frozen=True)
 
     item: str  # the cycle's or review's id
     repeat_cycle: bool  # enough concern about a lack of progress that the whole cycle should be repeated?
@@ -205,9 +190,7 @@ QAPM_EVENTS = EventRegistry(MeetingStarted, *DUTIES, PackCompiled, DecisionsReco
 # --- state --------------------------------------------------------------------------------------
 
 
-class QapmState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class QapmState(Frozen):
     version: int
     meeting_on: date
     pack_due_at: AwareDatetime
@@ -285,19 +268,15 @@ def evolve(state: QapmState | None, event: DomainEvent, meta: EventMeta) -> Qapm
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class QapmInput(BaseModel):
+class QapmInput(Frozen):
     """How a meeting's workflow starts (id `qapm-<meeting_on>`): by the calendar's scheduler or the QA team."""
-
-    model_config = ConfigDict(frozen=True)
 
     meeting_on: date
     started_by: str = Field(min_length=1)
 
 
-class RecordDecisions(BaseModel):
+class RecordDecisions(Frozen):
     """The chair's decisions; leave out what the meeting did not decide."""
-
-    model_config = ConfigDict(frozen=True)
 
     actor: str
     thematic_focus: str | None = None

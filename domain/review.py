@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
 from domain.text import MAX_SHORT, required_text
@@ -155,26 +156,20 @@ REVIEW_EVENTS = EventRegistry(
 # --- state ------------------------------------------------------------------------------------
 
 
-class Voice(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Voice(Frozen):
     obtained: bool
     summary: str
     recorded_at: AwareDatetime
 
 
-class Reflection(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Reflection(Frozen):
     score: int
     pleased_with: str
     could_develop: str
     recorded_at: AwareDatetime
 
 
-class RecommendedAction(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RecommendedAction(Frozen):
     action_id: str
     action: str
     due_by: date
@@ -189,9 +184,7 @@ class RecommendedAction(BaseModel):
         return datetime.combine(self.due_by, END_OF_DAY, LONDON)
 
 
-class SafeguardingAlert(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SafeguardingAlert(Frozen):
     alert_id: str
     concern: str
     raised_by: str
@@ -199,9 +192,7 @@ class SafeguardingAlert(BaseModel):
     notified: tuple[str, ...]
 
 
-class ReviewState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReviewState(Frozen):
     version: int
     cycle_id: str
     case_number: str
@@ -350,9 +341,7 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Request(Frozen):
     actor: str
 
 

@@ -17,27 +17,22 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
 from domain.audit_chain import canonical_json
+from domain.frozen import Frozen
 
 METHOD = "sha256-rank/v1"
 MAX_SAMPLE = 200  # children one cycle, review or audit samples at most
 MIN_SUPPORT = timedelta(weeks=4)
 
 
-class Candidate(BaseModel):
+class Candidate(Frozen):
     """What the draw needs to know of an open case: no more."""
-
-    model_config = ConfigDict(frozen=True)
 
     case_number: str
     support_began: date
 
 
-class SampleDraw(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SampleDraw(Frozen):
     method: str
     seed: str
     size: int

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
@@ -28,6 +28,7 @@ from domain.directory import Role, StaffMember
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.rubric import Grade
 from domain.sampling import rank
@@ -82,9 +83,7 @@ class SpotlightStarted(DomainEvent):
 DUTIES = duties.family("spotlight")
 
 
-class KeyDocument(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class KeyDocument(Frozen):
     kind: str
     reference: str  # where it is kept: a document link or file reference, never its contents
 
@@ -94,9 +93,7 @@ class DocumentsSent(DomainEvent):
     documents: tuple[KeyDocument, ...]
 
 
-class Nomination(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Nomination(Frozen):
     practitioner: str
     proud: str
     challenging: str
@@ -112,9 +109,7 @@ class CaseListSent(DomainEvent):
     nominations: tuple[Nomination, ...]
 
 
-class Allocation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Allocation(Frozen):
     member: str
     random: str
     proud: str
@@ -133,19 +128,15 @@ class CasesAllocated(DomainEvent):
     allocations: tuple[Allocation, ...]
 
 
-class SectionNotes(BaseModel):
+class SectionNotes(Frozen):
     """A member's notes on one theme: the form's two boxes."""
-
-    model_config = ConfigDict(frozen=True)
 
     positives: str = ""
     development: str = ""
 
 
-class MemberRecord(BaseModel):
+class MemberRecord(Frozen):
     """The Spotlight Team Member Information Record."""
-
-    model_config = ConfigDict(frozen=True)
 
     sections: dict[str, SectionNotes]
     grade: Grade
@@ -160,18 +151,14 @@ class MemberRecordGiven(DomainEvent):
     record: MemberRecord
 
 
-class ReportSection(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReportSection(Frozen):
     general: str
     strengths: str
     development: str
     evidence: str
 
 
-class SpotlightReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SpotlightReport(Frozen):
     sections: dict[str, ReportSection]
     grade: Grade
     progress: str  # main areas of progress since the last spotlight
@@ -211,9 +198,7 @@ SPOTLIGHT_EVENTS = EventRegistry(
 # --- state ------------------------------------------------------------------------------------
 
 
-class SpotlightState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SpotlightState(Frozen):
     version: int
     team: str
     day: date
@@ -371,9 +356,7 @@ def allocate(
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Request(Frozen):
     actor: str
 
 

@@ -18,11 +18,12 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from domain.directory import Role, StaffMember
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.wording import due
 
@@ -68,9 +69,7 @@ CONCERN_EVENTS = EventRegistry(ConcernRaised, ConcernResponded)
 # --- state ------------------------------------------------------------------------------------
 
 
-class ConcernState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ConcernState(Frozen):
     version: int
     about: str
     manager: str
@@ -114,10 +113,8 @@ def evolve(state: ConcernState | None, event: DomainEvent, meta: EventMeta) -> C
 # --- requests ---------------------------------------------------------------------------------
 
 
-class RaiseConcern(BaseModel):
+class RaiseConcern(Frozen):
     """What the person raising a concern gives; also the workflow's input."""
-
-    model_config = ConfigDict(frozen=True)
 
     about: str = Field(min_length=1, max_length=200)
     raised_by: str = Field(min_length=1, max_length=200)
@@ -125,9 +122,7 @@ class RaiseConcern(BaseModel):
     context: str | None = Field(default=None, description="the review the concern arose from, if any")
 
 
-class RespondToConcern(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RespondToConcern(Frozen):
     actor: str = Field(min_length=1, max_length=200)
     response: str = Field(min_length=1, max_length=MAX_RESPONSE)
 

@@ -12,8 +12,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from domain.frozen import Frozen
 from infra.home import default_home as _default_home
 
 TASK_QUEUE = "qa-engine"
@@ -23,10 +24,8 @@ class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
-class StackFile(BaseModel):
+class StackFile(Frozen):
     """What `qa up` publishes for other `qa` processes while it runs."""
-
-    model_config = ConfigDict(frozen=True)
 
     pid: int
     database_url: str
@@ -35,9 +34,7 @@ class StackFile(BaseModel):
     temporal_ui_url: str
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Settings(Frozen):
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = None
     admin_database_url: str | None = None
