@@ -48,14 +48,14 @@ from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
-    Notifier,
+    ItemWorkflow,
     first_working_day,
     require_role,
     require_senior_leader,
     require_staff,
     run_activity,
 )
-from workflows.recording import EventRecorder, recorded_update, refused
+from workflows.recording import recorded_update, refused
 from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -64,15 +64,11 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name=action_plan.KIND.workflow_type)
-class ActionPlanWorkflow:
+class ActionPlanWorkflow(ItemWorkflow[PlanState]):
     @workflow.init
     def __init__(self, request: PlanInput) -> None:
-        self._id = workflow.info().workflow_id
         carried = request.carried
-        self._recorder: EventRecorder[PlanState] = EventRecorder(
-            self._id, action_plan.evolve, carried, carried.version if carried else 0
-        )
-        self._notifier = Notifier(self._id)
+        super().__init__(action_plan.evolve, carried, carried.version if carried else 0)
 
     @workflow.run
     async def run(self, request: PlanInput) -> PlanState:
@@ -266,11 +262,6 @@ class ActionPlanWorkflow:
         )
 
     # --- plumbing ----------------------------------------------------------------------------------
-
-    def _state(self) -> PlanState:
-        state = self._recorder.state
-        assert state is not None, "read before the plan started"
-        return state
 
     @staticmethod
     def _added(state: PlanState, request: AddAction, source: str | None = None) -> ActionAdded:

@@ -39,10 +39,10 @@ from domain.naming import case_audit_id, cycle_id, spotlight_id
 from domain.practice_week import PracticeWeekInput, week_id
 from domain.qa_calendar import PlannedActivity
 from domain.qapm import QapmInput, meeting_id
-from workflows.common import QA_TEAM, Notifier, require_role, run_activity
+from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity
 from workflows.cpr_cycle import CycleInput
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update
+from workflows.recording import check, recorded_update
 from workflows.spotlight import SpotlightInput
 from workflows.thematic_review import ThematicInput
 from workflows.timing import london_today
@@ -57,12 +57,10 @@ REFUSAL_WINDOW = timedelta(minutes=10)
 
 
 @workflow.defn(name=calendar_entry.KIND.workflow_type)
-class CalendarEntryWorkflow:
+class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
     @workflow.init
     def __init__(self, request: EntryInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[EntryState] = EventRecorder(self._id, calendar_entry.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(calendar_entry.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
@@ -255,11 +253,6 @@ class CalendarEntryWorkflow:
             FindStreams(event_type="thematic.started", field="focus", value=decided.value),
         )
         return None if used else (decided.value, decided.meeting_id)
-
-    def _state(self) -> EntryState:
-        state = self._recorder.state
-        assert state is not None, "read before the entry opened"
-        return state
 
 
 def _title(state: EntryState) -> str:

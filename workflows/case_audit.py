@@ -19,7 +19,7 @@ import asyncio
 from datetime import date
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import workflow
 
 from domain import case_audit
@@ -37,11 +37,12 @@ from domain.case_audit import (
 )
 from domain.directory import Role
 from domain.events import SYSTEM_ACTOR
+from domain.frozen import Frozen
 from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, add_report_actions, require_role, run_activity
+from workflows.common import QA_TEAM, ItemWorkflow, add_report_actions, require_role, run_activity
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update
+from workflows.recording import check, recorded_update
 from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -49,10 +50,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, DrawSample, ListCases
 
 
-class CaseAuditInput(BaseModel):
+class CaseAuditInput(Frozen):
     """What every case audit starts with; each kind's input extends it."""
-
-    model_config = ConfigDict(frozen=True)
 
     focus: str = Field(min_length=1, max_length=200)
     start: date
@@ -64,16 +63,14 @@ class CaseAuditInput(BaseModel):
     started_by: str = Field(min_length=1)
 
 
-class CaseAuditWorkflow:
+class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
     """The shared body; `noun` names the kind in people's words, `events` are its event classes."""
 
     noun: ClassVar[str]
     events: ClassVar[AuditEvents]
 
     def __init__(self) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[CaseAuditState] = EventRecorder(self._id, case_audit.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(case_audit.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, self.events.duties, self._title)
 
     async def _run(self, request: CaseAuditInput, window: int) -> CaseAuditState:
@@ -214,8 +211,3 @@ class CaseAuditWorkflow:
 
     def _title(self, state: CaseAuditState) -> str:
         return f"The {self.noun} on {state.focus} ({self._id})."
-
-    def _state(self) -> CaseAuditState:
-        state = self._recorder.state
-        assert state is not None, f"read before the {self.noun} started"
-        return state

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -15,7 +15,7 @@ from domain.cpr_cycle import PublishReport
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.notifications import Notification, NotificationKind, fit_body, fit_subject, notification_id
-from workflows.recording import refused
+from workflows.recording import EventRecorder, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import ActionPlanActivities, AddedFindings, AddFindings
@@ -157,3 +157,24 @@ class Notifier:
         await run_activity(
             NotificationActivities.close_tasks, CloseTasks(item_id=self.item_id, task_key=key, recipient=recipient)
         )
+
+
+S = TypeVar("S")
+
+
+class ItemWorkflow(Generic[S]):
+    """What every item's workflow starts with: its id (its audit stream), its recorder and its notifier.
+
+    Its state is only ever the fold of what its recorder appended (`evolve`); a workflow
+    continued as new carries its state and version on.
+    """
+
+    def __init__(self, evolve: Callable[..., S], carried: S | None = None, version: int = 0) -> None:
+        self._id = workflow.info().workflow_id
+        self._recorder: EventRecorder[S] = EventRecorder(self._id, evolve, carried, version)
+        self._notifier = Notifier(self._id)
+
+    def _state(self) -> S:
+        state = self._recorder.state
+        assert state is not None, f"{self._id} was read before its opening event was recorded"
+        return state

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
@@ -44,9 +44,10 @@ from domain.cpr_cycle import (
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
+from domain.frozen import Frozen
 from domain.sampling import MAX_SAMPLE
-from workflows.common import Notifier, add_report_actions, require_role, run_activity
-from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.common import ItemWorkflow, add_report_actions, require_role, run_activity
+from workflows.recording import check, recorded_update, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
 
@@ -56,9 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.reports import ReportActivities, WriteFindingsReport
 
 
-class CycleInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class CycleInput(Frozen):
     service: str = Field(min_length=1)
     start: date
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)
@@ -67,12 +66,10 @@ class CycleInput(BaseModel):
 
 
 @workflow.defn(name=cpr_cycle.KIND.workflow_type)
-class CprCycleWorkflow:
+class CprCycleWorkflow(ItemWorkflow[CycleState]):
     @workflow.init
     def __init__(self, request: CycleInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[CycleState] = EventRecorder(self._id, cpr_cycle.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(cpr_cycle.evolve)
 
     @workflow.run
     async def run(self, request: CycleInput) -> CycleState:
@@ -226,11 +223,6 @@ class CprCycleWorkflow:
                 else (ReviewSubmitted(case_number=outcome.case_number, grade=outcome.grade, late=outcome.late),)
             ),
         )
-
-    def _state(self) -> CycleState:
-        state = self._recorder.state
-        assert state is not None, "read before the cycle started"
-        return state
 
     # --- moderation and the findings report ---------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -21,9 +21,10 @@ from domain.deadline import (
     ExtendDeadline,
 )
 from domain.events import SYSTEM_ACTOR
+from domain.frozen import Frozen
 from domain.working_days import MAX_WORKING_DAYS
-from workflows.common import require_staff
-from workflows.recording import EventRecorder, recorded_update
+from workflows.common import ItemWorkflow, require_staff
+from workflows.recording import recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -33,9 +34,7 @@ CALENDAR_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
 CALENDAR_TIMEOUT = timedelta(seconds=30)
 
 
-class DeadlineInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class DeadlineInput(Frozen):
     title: str = Field(min_length=1, max_length=200)
     owner: str = Field(min_length=1)
     start: date
@@ -44,10 +43,10 @@ class DeadlineInput(BaseModel):
 
 
 @workflow.defn(name=deadline.KIND.workflow_type)
-class DeadlineWorkflow:
+class DeadlineWorkflow(ItemWorkflow[DeadlineState]):
     @workflow.init
     def __init__(self, request: DeadlineInput) -> None:
-        self._recorder: EventRecorder[DeadlineState] = EventRecorder(workflow.info().workflow_id, deadline.evolve)
+        super().__init__(deadline.evolve)
 
     @workflow.run
     async def run(self, request: DeadlineInput) -> DeadlineState:
@@ -113,11 +112,6 @@ class DeadlineWorkflow:
     def _open_due(self) -> datetime | None:
         state = self._state()
         return state.due_at if state.status == "open" else None
-
-    def _state(self) -> DeadlineState:
-        state = self._recorder.state
-        assert state is not None, "read before the deadline was set"
-        return state
 
     async def _due(self, start: date, working_days: int) -> DueMoment:
         return await workflow.execute_activity_method(

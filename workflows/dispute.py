@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -57,10 +57,11 @@ from domain.dispute import (
 )
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.working_days import LONDON
-from workflows.common import Notifier, require_role, run_activity
-from workflows.recording import EventRecorder, check, recorded_update
+from workflows.common import ItemWorkflow, require_role, run_activity
+from workflows.recording import check, recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -72,10 +73,8 @@ DECIDER_LOOKUP_INTERVAL = timedelta(days=1)
 ALLOCATE_TASK = "stage-2-allocate"
 
 
-class DisputeInput(BaseModel):
+class DisputeInput(Frozen):
     """What the reviewer or practitioner disputes, about which review; and each stage's window."""
-
-    model_config = ConfigDict(frozen=True)
 
     review_id: str = Field(min_length=1, max_length=180)
     case_number: str = Field(min_length=1)
@@ -95,13 +94,11 @@ class DisputeInput(BaseModel):
 
 
 @workflow.defn(name=dispute.KIND.workflow_type)
-class DisputeWorkflow:
+class DisputeWorkflow(ItemWorkflow[DisputeState]):
     @workflow.init
     def __init__(self, request: DisputeInput) -> None:
-        self._id = workflow.info().workflow_id
+        super().__init__(dispute.evolve)
         self._window_days = request.window_working_days
-        self._recorder: EventRecorder[DisputeState] = EventRecorder(self._id, dispute.evolve)
-        self._notifier = Notifier(self._id)
 
     @workflow.run
     async def run(self, request: DisputeInput) -> DisputeState:
@@ -387,11 +384,6 @@ class DisputeWorkflow:
         await self._notifier.close(f"stage-{STAGE_NUMBER[stage]}")
 
     # --- plumbing -----------------------------------------------------------------------------
-
-    def _state(self) -> DisputeState:
-        state = self._recorder.state
-        assert state is not None, "read before the dispute was raised"
-        return state
 
     def _still(self, rule: Callable[[Any], None]) -> bool:
         try:

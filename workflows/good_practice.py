@@ -29,9 +29,9 @@ from domain.good_practice import (
     next_month,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, Notifier, require_role, run_activity
+from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.recording import check, recorded_update, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup, TeamLookup
@@ -43,12 +43,10 @@ __all__ = ["GoodPracticeWorkflow", "GpcInput"]
 
 
 @workflow.defn(name=good_practice.KIND.workflow_type)
-class GoodPracticeWorkflow:
+class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
     @workflow.init
     def __init__(self, request: GpcInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[GpcState] = EventRecorder(self._id, good_practice.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(good_practice.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
@@ -169,11 +167,6 @@ class GoodPracticeWorkflow:
                 for head in heads
             )
         )
-
-    def _state(self) -> GpcState:
-        state = self._recorder.state
-        assert state is not None, "read before the conversation started"
-        return state
 
 
 def _day(day: date) -> str:

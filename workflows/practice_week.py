@@ -37,14 +37,14 @@ from domain.text import MAX_SHORT, check_text
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
-    Notifier,
+    ItemWorkflow,
     require_role,
     require_senior_leader,
     run_activity,
     run_activity_or_refuse,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.recording import check, recorded_update, refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, ListCases, RoleLookup, StaffLookup
@@ -57,12 +57,10 @@ __all__ = ["PracticeWeekInput", "PracticeWeekWorkflow"]
 
 
 @workflow.defn(name=practice_week.KIND.workflow_type)
-class PracticeWeekWorkflow:
+class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
     @workflow.init
     def __init__(self, request: PracticeWeekInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[PracticeWeekState] = EventRecorder(self._id, practice_week.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(practice_week.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
@@ -211,11 +209,6 @@ class PracticeWeekWorkflow:
         await self._notifier.post(
             *(self._notifier.message(person, "info", tag, subject, body) for person in sorted(leaders))
         )
-
-    def _state(self) -> PracticeWeekState:
-        state = self._recorder.state
-        assert state is not None, "read before the week started"
-        return state
 
 
 async def _decided_theme(week_start: date) -> DecidedValue | None:

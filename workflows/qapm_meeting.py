@@ -35,7 +35,7 @@ from domain.qapm import (
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
-    Notifier,
+    ItemWorkflow,
     add_to_plan,
     first_working_day,
     require_responsible,
@@ -44,7 +44,7 @@ from workflows.common import (
     run_activity,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.recording import check, recorded_update, refused
 from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
@@ -59,12 +59,10 @@ __all__ = ["QapmInput", "QapmMeetingWorkflow"]
 
 
 @workflow.defn(name=qapm.KIND.workflow_type)
-class QapmMeetingWorkflow:
+class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
     @workflow.init
     def __init__(self, request: QapmInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[QapmState] = EventRecorder(self._id, qapm.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(qapm.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
@@ -211,11 +209,6 @@ class QapmMeetingWorkflow:
             for action_id, action in zip(result.action_ids, actions, strict=True)
         )
         return result.plan_id, added
-
-    def _state(self) -> QapmState:
-        state = self._recorder.state
-        assert state is not None, "read before the meeting started"
-        return state
 
 
 def _text(value: str | None) -> str | None:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import partial
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -24,6 +23,7 @@ from domain.cpr_cycle import ReviewOutcome
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.review import (
     ActionCompleted,
@@ -54,8 +54,8 @@ from domain.review import (
     VoiceRecorded,
 )
 from domain.working_days import LONDON
-from workflows.common import Notifier, require_role, run_activity
-from workflows.recording import EventRecorder, recorded_update
+from workflows.common import ItemWorkflow, require_role, run_activity
+from workflows.recording import recorded_update
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -65,9 +65,7 @@ with workflow.unsafe.imports_passed_through():
 LEVEL_NAMES = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
 
-class ReviewInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ReviewInput(Frozen):
     cycle_id: str
     case_number: str
     service: str
@@ -81,12 +79,10 @@ class ReviewInput(BaseModel):
 
 
 @workflow.defn(name=review.KIND.workflow_type)
-class ReviewWorkflow:
+class ReviewWorkflow(ItemWorkflow[ReviewState]):
     @workflow.init
     def __init__(self, request: ReviewInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[ReviewState] = EventRecorder(self._id, review.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(review.evolve)
 
     @workflow.run
     async def run(self, request: ReviewInput) -> ReviewState:
@@ -329,11 +325,6 @@ class ReviewWorkflow:
         return tuple(member.staff_id for member in holders) or (state.head_of_service,)
 
     # --- plumbing -----------------------------------------------------------------------------
-
-    def _state(self) -> ReviewState:
-        state = self._recorder.state
-        assert state is not None, "read before the review was opened"
-        return state
 
     async def _record(
         self,

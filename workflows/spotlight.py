@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from temporalio import workflow
 
 from domain import spotlight
 from domain.directory import Role
 from domain.errors import Refusal
+from domain.frozen import Frozen
 from domain.naming import team_plan_id
 from domain.spotlight import (
     CASE_LIST_BEFORE,
@@ -46,7 +47,7 @@ from domain.spotlight import (
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
-    Notifier,
+    ItemWorkflow,
     add_to_plan,
     first_working_day,
     require_responsible,
@@ -55,7 +56,7 @@ from workflows.common import (
     run_activity,
 )
 from workflows.duties import DutyKeeper
-from workflows.recording import EventRecorder, check, recorded_update, refused
+from workflows.recording import check, recorded_update, refused
 from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
@@ -64,9 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.recording import AuditActivities, FindStreams
 
 
-class SpotlightInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SpotlightInput(Frozen):
     team: str = Field(min_length=1)
     day: date
     lead: str = Field(min_length=1)
@@ -75,12 +74,10 @@ class SpotlightInput(BaseModel):
 
 
 @workflow.defn(name=spotlight.KIND.workflow_type)
-class SpotlightWorkflow:
+class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
     @workflow.init
     def __init__(self, request: SpotlightInput) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[SpotlightState] = EventRecorder(self._id, spotlight.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(spotlight.evolve)
         self._duties = DutyKeeper(self._recorder, self._notifier, DUTIES, _title)
 
     @workflow.run
@@ -359,11 +356,6 @@ class SpotlightWorkflow:
 
     async def _team(self, name: str | None = None) -> TeamView:
         return await run_activity(DirectoryActivities.team, TeamLookup(team=name or self._state().team))
-
-    def _state(self) -> SpotlightState:
-        state = self._recorder.state
-        assert state is not None, "read before the spotlight started"
-        return state
 
 
 def _title(state: SpotlightState) -> str:

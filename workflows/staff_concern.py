@@ -22,8 +22,8 @@ from domain.staff_concern import (
     RaiseConcern,
     RespondToConcern,
 )
-from workflows.common import Notifier, run_activity
-from workflows.recording import EventRecorder, recorded_update, refused
+from workflows.common import ItemWorkflow, run_activity
+from workflows.recording import recorded_update, refused
 from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
@@ -34,12 +34,10 @@ TASK_KEY = "respond"
 
 
 @workflow.defn(name=staff_concern.KIND.workflow_type)
-class StaffConcernWorkflow:
+class StaffConcernWorkflow(ItemWorkflow[ConcernState]):
     @workflow.init
     def __init__(self, request: RaiseConcern) -> None:
-        self._id = workflow.info().workflow_id
-        self._recorder: EventRecorder[ConcernState] = EventRecorder(self._id, staff_concern.evolve)
-        self._notifier = Notifier(self._id)
+        super().__init__(staff_concern.evolve)
 
     @workflow.run
     async def run(self, request: RaiseConcern) -> ConcernState:
@@ -106,8 +104,3 @@ class StaffConcernWorkflow:
         await self._notifier.post(
             self._notifier.task(state.manager, TASK_KEY, subject, due.due_at, body, state.version)
         )
-
-    def _state(self) -> ConcernState:
-        state = self._recorder.state
-        assert state is not None, "read before the concern was raised"
-        return state
