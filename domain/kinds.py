@@ -34,7 +34,7 @@ def _no_cases(state: Any) -> list[str]:
 class Kind:
     name: str  # in words: "review", "CPR cycle"
     prefix: str  # every event type of this kind starts with it, e.g. "review."
-    events: EventRegistry
+    events: EventRegistry  # the opening event first: it starts every stream of the kind
     words: Mapping[str, Words]  # by event type: every event of `events`, and nothing else
     evolve: Callable[..., Any] | None = None  # the reducer; None: nothing to rebuild (the directory's imports)
     workflow_type: str | None = None  # the Temporal workflow that records it, if any
@@ -66,6 +66,11 @@ class Kind:
     @property
     def replayable(self) -> bool:
         return self.evolve is not None
+
+    @property
+    def opening(self) -> str:
+        """The event type every item of this kind is opened with."""
+        return next(iter(self.events))
 
     @property
     def family(self) -> str:

@@ -6,17 +6,9 @@ from datetime import date
 
 import click
 
-from infra.cli.common import (
-    ALLOW_NEGATIVE,
-    AS_OPTION,
-    JSON_OPTION,
-    app,
-    emit,
-    fail,
-    parse_date,
-    parse_working_days,
-    settings,
-)
+from infra.application.errors import typed
+from infra.application.services import settings
+from infra.cli.common import ALLOW_NEGATIVE, AS_OPTION, JSON_OPTION, app, emit, fail, parse_date, parse_working_days
 
 
 @app.group("calendar")
@@ -212,10 +204,8 @@ def _show_grid(plan, closed: dict[int, str]) -> None:  # type: ignore[no-untyped
 @AS_OPTION
 def calendar_install(year: str, sample: str, actor: str) -> None:
     """Put the year's plan into the engine: a Temporal Schedule per activity (installing again is harmless)."""
-    from datetime import UTC, datetime
-
-    from infra.cli.common import person, run, temporal_client, whole_number
-    from infra.schedules import install
+    from infra.application.calendar import install_year
+    from infra.cli.common import person, run, whole_number
 
     plan = _plan(_year(year))
     from domain.sampling import MAX_SAMPLE
@@ -224,20 +214,7 @@ def calendar_install(year: str, sample: str, actor: str) -> None:
     if not 1 <= size <= MAX_SAMPLE:
         fail(f"--sample is 1 to {MAX_SAMPLE} children, not {size}")
     installed_by = person(actor)
-    run(_require_qa_team(installed_by, "install the QA calendar"))
-
-    async def go():  # type: ignore[no-untyped-def]
-        client = await temporal_client()
-        return await install(
-            client,
-            plan,
-            installed_by=installed_by,
-            sample_size=size,
-            task_queue=settings().task_queue,
-            now=datetime.now(UTC),
-        )
-
-    report = run(go())
+    report = run(install_year(plan, installed_by, size))
     click.echo(
         f"QA calendar {plan.year}: {len(report.created)} scheduled, {len(report.updated)} updated,"
         f" {len(report.unchanged)} unchanged, {len(report.removed)} removed,"
@@ -252,13 +229,10 @@ def calendar_schedules(year: str, as_json: bool) -> None:
     """The year's schedules in the engine: what each starts, when, paused or not."""
     from dataclasses import asdict
 
-    from infra.cli.common import run, temporal_client, when
-    from infra.schedules import list_year
+    from infra.application.calendar import schedules
+    from infra.cli.common import run, when
 
-    async def go():  # type: ignore[no-untyped-def]
-        return await list_year(await temporal_client(), _year(year))
-
-    listed = run(go())
+    listed = run(schedules(_year(year)))
 
     def human() -> None:
         for s in listed:
@@ -287,18 +261,13 @@ def calendar_resume(year: str, actor: str) -> None:
 
 
 def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
-    from infra.cli.common import person, run, temporal_client
-    from infra.schedules import set_paused
+    from infra.application.calendar import pause_year
+    from infra.cli.common import person, run
 
     who = person(actor)
     if not note.strip():
         fail("--reason cannot be empty")
-    run(_require_qa_team(who, "pause or resume the QA calendar"))
-
-    async def go():  # type: ignore[no-untyped-def]
-        return await set_paused(await temporal_client(), _year(year), paused=paused, note=f"{note.strip()} ({who})")
-
-    changed = run(go())
+    changed = run(pause_year(_year(year), paused=paused, note=note.strip(), by=who))
     click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
 
 
@@ -309,9 +278,8 @@ def calendar_entry(entry_id: str, as_json: bool) -> None:
     """A scheduled activity's calendar entry: what it started, or what it waits for."""
     from domain.calendar_entry import KIND
     from infra.cli.common import show_item
-    from workflows.calendar_entry import CalendarEntryWorkflow
 
-    show_item(entry_id, KIND, CalendarEntryWorkflow, as_json, _show_entry)
+    show_item(entry_id, KIND, as_json, _show_entry)
 
 
 def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
@@ -340,10 +308,11 @@ def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
 def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
     """Set the focus a scheduled thematic review waits for (when the QAPM meeting set none)."""
     from domain.calendar_entry import KIND, SetFocus
-    from infra.cli.common import change, model, person, run
+    from infra.application.items import change
+    from infra.cli.common import person, run
     from workflows.calendar_entry import CalendarEntryWorkflow
 
-    request = model(SetFocus, actor=person(actor), focus=focus)
+    request = typed(SetFocus, actor=person(actor), focus=focus)
     state = run(change(entry_id, KIND, CalendarEntryWorkflow.set_focus, request))
     click.echo(f"{entry_id}: focus {state.focus!r}; the thematic review starts now")
 
@@ -356,13 +325,11 @@ def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
 @AS_OPTION
 def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: str | None, actor: str) -> None:
     """Arrange a scheduled spotlight: its workflow starts, or its refusal is the one line shown."""
-    from domain.calendar_entry import KIND, ArrangeSpotlight
-    from domain.naming import spotlight_id
-    from infra.cli.common import change, model, opened, person, run, temporal_client
-    from workflows.calendar_entry import CalendarEntryWorkflow
-    from workflows.spotlight import SpotlightWorkflow
+    from domain.calendar_entry import ArrangeSpotlight
+    from infra.application.calendar import arrange_spotlight
+    from infra.cli.common import person, run
 
-    request = model(
+    request = typed(
         ArrangeSpotlight,
         actor=person(actor),
         lead=person(lead, "--lead"),
@@ -370,24 +337,5 @@ def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: st
         day=parse_date(day, "--day date") if day else None,
     )
 
-    async def go():  # type: ignore[no-untyped-def]
-        state = await change(entry_id, KIND, CalendarEntryWorkflow.arrange, request)
-        assert state.arranged is not None
-        item_id = spotlight_id(state.planned.subject or "", state.arranged.day)
-        client = await temporal_client()
-        return item_id, await opened(client.get_workflow_handle(item_id), SpotlightWorkflow.state)
-
-    item_id, spotlight = run(go())
+    item_id, spotlight = run(arrange_spotlight(entry_id, request))
     click.echo(f"{item_id}: started for {spotlight.day.isoformat()}, led by {spotlight.lead}")
-
-
-async def _require_qa_team(staff_id: str, what: str) -> None:
-    from domain.directory import Role
-    from infra.cli.common import CliError, database
-    from infra.store.audit_log import AuditLog
-    from infra.store.directory import Directory
-
-    async with database() as pool:
-        member = await Directory(pool, AuditLog(pool)).staff_member(staff_id)
-    if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
-        raise CliError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")

@@ -16,26 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
-    CliError,
-    change,
-    check_draw,
     echo_added,
     emit_item,
     fail,
-    model,
-    opened,
     person,
     plan_actions,
     plan_options,
-    read_state,
     read_text,
     run,
-    sample_cases,
     show_item,
-    start_item,
     table,
     when,
 )
@@ -91,47 +85,16 @@ def read_questions(path: Path | None) -> Any:
 
 
 def start_audit(kind: AuditKind, request: Any, as_json: bool) -> None:
-    """Check what can be checked before anything starts, start, and wait until the sample is recorded."""
-    from domain.case_audit import check_sampling
-    from domain.errors import Refusal
+    """Start a case audit (infra.application.case_audits) and show it once its sample is recorded."""
+    from infra.application.case_audits import start_audit as start
 
-    try:
-        check_sampling(request.sample_size, request.cases, request.service)
-    except Refusal as exc:
-        fail(str(exc))
     item_id = kind.item_id(request.start, request.focus)
-
-    async def go() -> Any:
-        await _may_start(kind, request)
-        handle = await start_item(
-            kind.workflow().run,
-            request,
-            item_id,
-            taken=f"a {kind.noun} on {request.focus} starting {request.start.isoformat()} was already started:"
-            f" {item_id} (see `qa {kind.command} show {item_id}`)",
-        )
-        return await opened(handle, kind.workflow().state)
-
-    emit_item(item_id, run(go()), as_json, partial(_show, kind))
-
-
-async def _may_start(kind: AuditKind, request: Any) -> None:
-    """Refuse before anything starts: the starter is no QA officer, or the sample cannot be taken."""
-    from domain.case_audit import listed_sample
-    from domain.errors import Refusal
-
-    snapshot_id, cases = await sample_cases(request.started_by, kind.noun)
-    if request.cases:
-        try:
-            listed_sample(request.cases, cases, snapshot_id)
-        except Refusal as exc:
-            raise CliError(f"refused: {exc}") from None
-        return
-    if request.service is not None:
-        cases = [c for c in cases if c.service == request.service]
-        if not cases:
-            raise CliError(f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}")
-    check_draw(cases, request.start, request.sample_size, request.service or "all services")
+    taken = (
+        f"a {kind.noun} on {request.focus} starting {request.start.isoformat()} was already started:"
+        f" {item_id} (see `qa {kind.command} show {item_id}`)"
+    )
+    state = run(start(kind.kind, kind.workflow(), request, item_id, taken))
+    emit_item(item_id, state, as_json, partial(_show, kind))
 
 
 # --- the shared commands -----------------------------------------------------------------------
@@ -152,7 +115,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         """Allocate a reviewer to one case of the sample; they have until the window closes (a QA officer)."""
         from domain.case_audit import AllocateReviewer
 
-        request = model(
+        request = typed(
             AllocateReviewer,
             actor=person(actor),
             case_number=case_number.strip(),
@@ -185,7 +148,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         levels = {question: _level(text, f"--answer {question}") for question, text in given.items()}
         if all_level is not None:
             rest = _level(all_level, "--all")
-            state = run(read_state(item_id, kind.kind, kind.workflow().state))
+            state = run(recorded(kind.kind, item_id))
             case = state.case(case_number)
             if case is not None:
                 levels |= {q: rest for q in state.unanswered(case) if q not in levels}
@@ -194,7 +157,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         stray = [q for q in notes if q not in levels]
         if stray:
             fail(f"--comment {stray[0]} needs an --answer {stray[0]} in the same command")
-        request = model(
+        request = typed(
             RecordAnswers,
             actor=person(actor),
             case_number=case_number,
@@ -220,7 +183,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         """Submit a case's answers, every question answered (its reviewer)."""
         from domain.case_audit import SubmitCase
 
-        request = model(SubmitCase, actor=person(actor), case_number=case_number.strip())
+        request = typed(SubmitCase, actor=person(actor), case_number=case_number.strip())
         state = update(item_id, "submit", request)
         case = state.case(request.case_number)
         submitted = len(state.cases) - len(state.outstanding)
@@ -234,7 +197,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @JSON_OPTION
     def show_command(item_id: str, as_json: bool) -> None:
         """Where it stands: the window, the questions, each case's reviewer and answers, the findings."""
-        show_item(item_id, kind.kind, kind.workflow(), as_json, partial(_show, kind))
+        show_item(item_id, kind.kind, as_json, partial(_show, kind))
 
     @group.command("publish")
     @id_argument
@@ -257,7 +220,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         """Publish the findings (the QA team): the words are yours, the figures come from the answers."""
         from domain.cpr_cycle import PublishReport
 
-        request = model(
+        request = typed(
             PublishReport,
             actor=person(actor),
             key_findings=key_findings,

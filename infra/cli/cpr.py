@@ -8,36 +8,29 @@ a reviewer to be allocated to each sampled child. The helpers at the bottom
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 import click
 
+from infra.application.cycles import allocate_reviewer, may_start
+from infra.application.errors import typed
+from infra.application.items import open_items
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
-    CliError,
     app,
-    change,
-    check_draw,
     check_seed,
     emit,
     fail,
-    model,
     parse_date,
     person,
-    replay_streams,
     run,
-    sample_cases,
     show_item,
     start_and_show,
     table,
-    temporal_client,
     when,
     whole_number,
 )
-
-REVIEW_OPEN_WAIT_SECONDS = 5.0
 
 
 @app.group("cpr")
@@ -60,11 +53,12 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
 
     Only an active qa_officer may start one. Waits until the sample is recorded, then shows it.
     """
+    from domain import cpr_cycle
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     service = " ".join(service.split())
     check_seed(seed)
-    request = model(
+    request = typed(
         CycleInput,
         service=service,
         start=parse_date(start, "start date"),
@@ -73,9 +67,10 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
         started_by=person(actor),
     )
     cycle_id = cycle_id_for(request.service, request.start)
-    run(_may_start(request))
+    run(may_start(request))
     # One cycle per service and start date, ever.
     start_and_show(
+        cpr_cycle.KIND,
         CprCycleWorkflow,
         request,
         cycle_id,
@@ -95,22 +90,12 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
 @AS_OPTION
 def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> None:
     """Allocate a reviewer to one sampled child; prints the id of the review this opens."""
-    from domain import cpr_cycle
     from domain.cpr_cycle import AllocateReviewer
-    from workflows.cpr_cycle import CprCycleWorkflow
 
-    request = model(
+    request = typed(
         AllocateReviewer, actor=person(actor), case_number=case_number.strip(), reviewer=person(reviewer, "--reviewer")
     )
-
-    async def allocate() -> str:
-        state = await change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.allocate, request)
-        case = state.case(request.case_number)
-        assert case is not None and case.review_id is not None  # the cycle refuses a case outside its sample
-        await _review_opened(case.review_id)
-        return case.review_id
-
-    click.echo(run(allocate()))
+    click.echo(run(allocate_reviewer(cycle_id, request)))
 
 
 @cpr_app.command("show")
@@ -119,9 +104,8 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
 def cpr_show(cycle_id: str, as_json: bool) -> None:
     """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
     from domain import cpr_cycle
-    from workflows.cpr_cycle import CprCycleWorkflow
 
-    show_item(cycle_id, cpr_cycle.KIND, CprCycleWorkflow, as_json, _show_cycle)
+    show_item(cycle_id, cpr_cycle.KIND, as_json, _show_cycle)
 
 
 @cpr_app.command("list")
@@ -130,7 +114,7 @@ def cpr_list(as_json: bool) -> None:
     """Every CPR cycle the audit log holds, newest start first."""
     from domain import cpr_cycle
 
-    cycles = run(replay_streams("cycle.started", None, cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS))
+    cycles = run(open_items(cpr_cycle.KIND))
     cycles.sort(key=lambda item: (item[1].start, item[0]), reverse=True)
 
     def human() -> None:
@@ -188,37 +172,3 @@ def cycle_id_for(service: str, start: date) -> str:
     if not slug(service):
         fail(f"service {service!r} needs a letter or digit")
     return cycle_id(service, start)
-
-
-async def _may_start(request) -> None:  # type: ignore[no-untyped-def]
-    """Refuse before anything is started: the actor is no QA officer, or the sample cannot be drawn."""
-    snapshot_id, cases = await sample_cases(request.started_by, "CPR cycle")
-    of_service = [c for c in cases if c.service == request.service]
-    if not of_service:
-        services = ", ".join(sorted({c.service for c in cases}))
-        raise CliError(
-            f"refused: open-cases snapshot {snapshot_id} has no cases of service {request.service!r}"
-            f" (its services: {services})"
-        )
-    check_draw(of_service, request.start, request.sample_size, request.service)
-
-
-async def _review_opened(review_id: str) -> None:
-    """Wait a moment for a review just allocated to record its opening, so the next command finds it."""
-    from datetime import timedelta
-
-    from temporalio.service import RPCError
-
-    from workflows.review import ReviewWorkflow
-
-    client = await temporal_client()
-    handle = client.get_workflow_handle(review_id)
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + REVIEW_OPEN_WAIT_SECONDS
-    while loop.time() < give_up:
-        try:
-            if await handle.query(ReviewWorkflow.state, rpc_timeout=timedelta(seconds=2)) is not None:
-                return
-        except RPCError:
-            pass
-        await asyncio.sleep(0.1)

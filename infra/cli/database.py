@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from infra.cli.common import app, run, settings
+from infra.application.services import settings
+from infra.cli.common import app, run
 
 
 @app.group("db")

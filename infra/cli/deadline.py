@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import click
 
-from infra.cli.common import (
-    JSON_OPTION,
-    app,
-    change,
-    emit,
-    model,
-    parse_date,
-    parse_working_days,
-    read_state,
-    run,
-    settings,
-    temporal_client,
-)
+from infra.application.deadlines import start_deadline
+from infra.application.errors import typed
+from infra.application.items import change, recorded
+from infra.cli.common import JSON_OPTION, app, emit, parse_date, parse_working_days, run
 
 
 @app.group("deadline")
@@ -34,7 +25,7 @@ def deadline_start(title: str, owner: str, start: str, working_days: str, actor:
     """Start a deadline: it is due at the end of the Nth working day after START."""
     from workflows.deadline import DeadlineInput
 
-    request = model(
+    request = typed(
         DeadlineInput,
         title=title,
         owner=owner,
@@ -42,19 +33,8 @@ def deadline_start(title: str, owner: str, start: str, working_days: str, actor:
         working_days=parse_working_days(working_days),
         set_by=actor,
     )
-    deadline_id = run(_start_deadline(request))
+    deadline_id = run(start_deadline(request))
     click.echo(deadline_id)
-
-
-async def _start_deadline(request) -> str:  # type: ignore[no-untyped-def]
-    import uuid
-
-    from workflows.deadline import DeadlineWorkflow
-
-    client = await temporal_client()
-    deadline_id = f"deadline-{uuid.uuid4().hex[:10]}"
-    await client.start_workflow(DeadlineWorkflow.run, request, id=deadline_id, task_queue=settings().task_queue)
-    return deadline_id
 
 
 @deadline_app.command("show")
@@ -63,9 +43,8 @@ async def _start_deadline(request) -> str:  # type: ignore[no-untyped-def]
 def deadline_show(deadline_id: str, as_json: bool) -> None:
     """A deadline as it stands now."""
     from domain import deadline
-    from workflows.deadline import DeadlineWorkflow
 
-    state = run(read_state(deadline_id, deadline.KIND, DeadlineWorkflow.state))
+    state = run(recorded(deadline.KIND, deadline_id))
     _show_deadline(deadline_id, state, as_json)
 
 
@@ -80,7 +59,7 @@ def deadline_done(deadline_id: str, actor: str, note: str) -> None:
     from workflows.deadline import DeadlineWorkflow
 
     state = run(
-        change(deadline_id, deadline.KIND, DeadlineWorkflow.complete, model(CompleteDeadline, actor=actor, note=note))
+        change(deadline_id, deadline.KIND, DeadlineWorkflow.complete, typed(CompleteDeadline, actor=actor, note=note))
     )
     _show_deadline(deadline_id, state, False)
 
@@ -96,7 +75,7 @@ def deadline_extend(deadline_id: str, working_days: str, reason: str, actor: str
     from domain.deadline import ExtendDeadline
     from workflows.deadline import DeadlineWorkflow
 
-    request = model(ExtendDeadline, actor=actor, extra_working_days=parse_working_days(working_days), reason=reason)
+    request = typed(ExtendDeadline, actor=actor, extra_working_days=parse_working_days(working_days), reason=reason)
     state = run(change(deadline_id, deadline.KIND, DeadlineWorkflow.extend, request))
     _show_deadline(deadline_id, state, False)
 

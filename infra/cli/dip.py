@@ -13,19 +13,9 @@ from pathlib import Path
 
 import click
 
+from infra.application.errors import typed
 from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
-from infra.cli.common import (
-    AS_OPTION,
-    FILE,
-    JSON_OPTION,
-    app,
-    check_seed,
-    fail,
-    model,
-    parse_date,
-    person,
-    whole_number,
-)
+from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, fail, parse_date, person, whole_number
 
 DIP = AuditKind("dip", "domain.dip_audit", "workflows.dip_audit", "DipAuditWorkflow")
 
@@ -69,7 +59,7 @@ def dip_start(
     if not MIN_WINDOW <= days <= MAX_WINDOW:
         fail(f"--window must be {MIN_WINDOW} to {MAX_WINDOW} working days, not {days}")
     check_seed(seed)
-    request = model(
+    request = typed(
         DipAuditInput,
         focus=" ".join(focus.split()),
         start=parse_date(start, "start date"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
-from infra.cli.common import JSON_OPTION, CliError, app, database, emit, fail, run
+from infra.application.directory import all_staff, import_cases, import_staff, latest_cases
+from infra.cli.common import JSON_OPTION, app, emit, fail, run
 
 T = TypeVar("T")
 
@@ -42,23 +43,6 @@ def _parse(parser: Callable[[str, str], T], path: Path) -> T:
         fail(str(exc))
 
 
-async def _with_directory(use: Callable[[Any], Awaitable[T]]) -> T:
-    from infra.store.audit_log import AuditLog
-    from infra.store.directory import Directory, DirectoryRefusal
-
-    async with database() as pool:
-        try:
-            return await use(Directory(pool, AuditLog(pool)))
-        except DirectoryRefusal as exc:
-            raise CliError(f"refused: {exc}") from None
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
 @staff_app.command("import")
 @FILE_ARGUMENT
 @AS_OPTION
@@ -69,15 +53,14 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
     People missing from FILE become inactive; nobody is ever deleted.
     """
     from domain.directory import parse_staff_csv
-    from infra.store.directory import STAFF_STREAM
 
     members = _parse(parse_staff_csv, file)
-    event = run(_with_directory(lambda d: d.import_staff(members, actor, _now())))
+    event, stream_id = run(import_staff(members, actor))
 
     def human() -> None:
         click.echo(
             f"imported {event.rows} staff from {file}: {len(event.added)} added, {len(event.changed)} changed,"
-            f" {len(event.deactivated)} made inactive (recorded on {STAFF_STREAM})"
+            f" {len(event.deactivated)} made inactive (recorded on {stream_id})"
         )
         for label, ids in (("added", event.added), ("changed", event.changed), ("inactive", event.deactivated)):
             if ids:
@@ -90,7 +73,7 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
 @JSON_OPTION
 def staff_list(as_json: bool) -> None:
     """Everyone in the staff directory, including those no longer active."""
-    members = run(_with_directory(lambda d: d.all_staff()))
+    members = run(all_staff())
 
     def human() -> None:
         if not members:
@@ -119,7 +102,7 @@ def cases_import(file: Path, actor: str, as_json: bool) -> None:
     from domain.directory import parse_cases_csv
 
     cases = _parse(parse_cases_csv, file)
-    event = run(_with_directory(lambda d: d.import_cases(cases, actor, _now())))
+    event = run(import_cases(cases, actor))
 
     def human() -> None:
         click.echo(f"snapshot {event.snapshot_id}: {event.rows} open cases from {file} (digest {event.digest})")
@@ -134,7 +117,7 @@ def cases_import(file: Path, actor: str, as_json: bool) -> None:
 @JSON_OPTION
 def cases_list(service: str | None, as_json: bool) -> None:
     """The open cases of the newest snapshot."""
-    snapshot_id, cases = run(_with_directory(lambda d: d.latest_cases(service)))
+    snapshot_id, cases = run(latest_cases(service))
 
     def human() -> None:
         if snapshot_id is None:

@@ -15,34 +15,13 @@ nothing is recorded.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable
-from typing import Any
 
 import click
 
-from infra.cli.common import (
-    AS_OPTION,
-    JSON_OPTION,
-    CliError,
-    app,
-    change,
-    database,
-    emit,
-    fail,
-    model,
-    person,
-    run,
-    start_item,
-    temporal_client,
-    when,
-    whole_number,
-)
-
-OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening
-MOVE_ON_WAIT_SECONDS = 5.0  # for a stage decided "not resolved" to be passed to the next
-ABOUT = ("actions", "judgement", "opinion")
+from infra.application.disputes import ABOUT, change_checked, raise_dispute, record_conversation, recorded
+from infra.application.errors import typed
+from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, person, run, when, whole_number
 
 ID_ARGUMENT = click.argument("dispute_id")
 ISSUES_OPTION = click.option("--issues", required=True, help="The issues discussed (or in disagreement).")
@@ -77,7 +56,7 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
     days = DEFAULT_WINDOW if window is None else whole_number(window, "--window")
     if not 1 <= days <= MAX_WINDOW:
         fail(f"--window is 1 to {MAX_WINDOW} working days, not {days}")
-    click.echo(run(_raise(review_id.strip(), kind, issues.strip(), days, person(actor))))
+    click.echo(run(raise_dispute(review_id.strip(), kind, issues.strip(), days, person(actor))))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -118,8 +97,8 @@ def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
     from domain.dispute import AllocateModerator, check_allocation
     from workflows.dispute import DisputeWorkflow
 
-    request = model(AllocateModerator, actor=person(actor), moderator=person(moderator, "--moderator"))
-    state = run(_change(dispute_id, DisputeWorkflow.allocate_moderator, check_allocation, request))
+    request = typed(AllocateModerator, actor=person(actor), moderator=person(moderator, "--moderator"))
+    state = run(change_checked(dispute_id, DisputeWorkflow.allocate_moderator, check_allocation, request))
     _done(dispute_id, state, f"{request.moderator} was allocated as the independent moderator")
 
 
@@ -132,8 +111,8 @@ def dispute_moderate(dispute_id: str, moderation: str, actor: str) -> None:
     from domain.dispute import RecordModeration, check_moderation
     from workflows.dispute import DisputeWorkflow
 
-    request = model(RecordModeration, actor=person(actor), moderation=moderation.strip())
-    state = run(_change(dispute_id, DisputeWorkflow.record_moderation, check_moderation, request))
+    request = typed(RecordModeration, actor=person(actor), moderation=moderation.strip())
+    state = run(change_checked(dispute_id, DisputeWorkflow.record_moderation, check_moderation, request))
     _done(dispute_id, state, "the independent moderation was recorded")
 
 
@@ -161,8 +140,8 @@ def dispute_decide(dispute_id: str, issues: str, decision: str, actor: str) -> N
     from domain.dispute import RecordDecision, check_decision
     from workflows.dispute import DisputeWorkflow
 
-    request = model(RecordDecision, actor=person(actor), issues=issues.strip(), decision=decision.strip())
-    state = run(_change(dispute_id, DisputeWorkflow.record_decision, check_decision, request))
+    request = typed(RecordDecision, actor=person(actor), issues=issues.strip(), decision=decision.strip())
+    state = run(change_checked(dispute_id, DisputeWorkflow.record_decision, check_decision, request))
     _done(dispute_id, state, f"final decision recorded by {request.actor}")
 
 
@@ -203,177 +182,13 @@ def parse_decision(text: str) -> str:
 def _conversation(dispute_id: str, stage: str | None, issues: str, decision: str, outcome: str, actor: str) -> None:
     """Stage 1's conversation or stage 2's three-way one; `stage` None: whichever the dispute is at."""
     from domain import dispute
-    from workflows.dispute import DisputeWorkflow
 
     values = {"actor": person(actor), "issues": issues.strip(), "decision": decision, "outcome": outcome.strip()}
 
-    async def go():  # type: ignore[no-untyped-def]
-        at = stage
-        if at is None:
-            state = await recorded(dispute_id)
-            if state.status == "open" and state.stage in dispute.FINAL_STAGES:
-                raise CliError(
-                    f"refused: {dispute.stage_label(state.stage)} ends with the final decision, not a conversation:"
-                    " record it with `qa dispute decide`"
-                )
-            # A closed dispute: the conversation's rule says so in its own words.
-            at = state.stage if state.status == "open" else "reviewer_practitioner"
-        if at == "reviewer_practitioner":
-            request = model(dispute.RecordConversation, **values)
-            state = await _change(dispute_id, DisputeWorkflow.record_conversation, dispute.check_conversation, request)
-        else:
-            request = model(dispute.RecordThreeWay, **values)
-            state = await _change(dispute_id, DisputeWorkflow.record_three_way, dispute.check_three_way, request)
-        return at, state
-
-    at, state = run(go())
+    at, state = run(record_conversation(dispute_id, stage, values))
     what = "conversation" if at == "reviewer_practitioner" else "three-way conversation"
     outcome_text = decision.replace("_", " ")
     _done(dispute_id, state, f"the {what} at {dispute.stage_label(at)} was recorded: {outcome_text}")
-
-
-async def recorded(dispute_id: str):  # type: ignore[no-untyped-def]
-    """The dispute as its own audit stream holds it: the same fold the workflow's state is."""
-    from domain import dispute
-
-    events = await _read_stream(dispute_id)
-    if not events:
-        raise CliError(f"no dispute with id {dispute_id!r}")
-    if events[0].event_type != dispute.DisputeRaised.event_type:
-        raise CliError(f"{dispute_id} is not a dispute")
-    return _fold(dispute.evolve, dispute.DISPUTE_EVENTS, events)
-
-
-async def _change(dispute_id: str, update, rule: Callable[[Any, Any], None], request):  # type: ignore[no-untyped-def]
-    """Check `rule` against the recorded dispute, then send the update; wait for a "not resolved" to move on."""
-    from domain import dispute
-    from domain.errors import Refusal
-
-    state = await recorded(dispute_id)
-    try:
-        rule(state, request)
-    except Refusal as exc:
-        raise CliError(f"refused: {exc}") from None
-    state = await change(dispute_id, dispute.KIND, update, request)
-    return await _moved_on(dispute_id, state)
-
-
-async def _moved_on(dispute_id: str, state):  # type: ignore[no-untyped-def]
-    """A stage just decided "not resolved" is passed on by the workflow: wait briefly for the next stage."""
-    from datetime import timedelta
-
-    from temporalio.service import RPCError
-
-    from workflows.dispute import DisputeWorkflow
-
-    if state.status != "open" or state.current is None or state.current.decision != "not_resolved":
-        return state
-    left = len(state.stages)
-    handle = (await temporal_client()).get_workflow_handle(dispute_id)
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + MOVE_ON_WAIT_SECONDS
-    while loop.time() < give_up:
-        await asyncio.sleep(0.1)
-        try:
-            newer = await handle.query(DisputeWorkflow.state, rpc_timeout=timedelta(seconds=2))
-        except RPCError:
-            continue
-        if newer is not None and len(newer.stages) > left:
-            return newer
-    return state
-
-
-async def _raise(review_id: str, about: str, issues: str, days: int, actor: str) -> str:
-
-    from domain import dispute, review
-    from workflows.dispute import DisputeInput, DisputeWorkflow
-
-    events = await _read_stream(review_id)
-    if not events:
-        raise CliError(f"no review with id {review_id!r}")
-    if events[0].event_type != review.ReviewOpened.event_type:
-        raise CliError(f"{review_id} is not a review")
-    state = _fold(review.evolve, review.REVIEW_EVENTS, events)
-    problem = dispute.raise_problem(state.reviewer, state.practitioner, actor, issues)
-    if problem is not None:
-        raise CliError(f"refused: {problem}")
-    if state.grade is None:
-        raise CliError(
-            f"refused: the review of case {state.case_number} has no grade yet: a dispute is about the reviewer's"
-            " actions, judgement or opinion once they have judged"
-        )
-    request = model(
-        DisputeInput,
-        review_id=review_id,
-        case_number=state.case_number,
-        reviewer=state.reviewer,
-        practitioner=state.practitioner,
-        raised_by=actor,
-        about=about,
-        issues=issues,
-        window_working_days=days,
-    )
-    new_id = dispute.dispute_id(review_id, await _disputes_of(review_id) + 1)
-    handle = await start_item(
-        DisputeWorkflow.run,
-        request,
-        new_id,
-        taken=f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`",
-    )
-    await _opened(handle)
-    return new_id
-
-
-async def _opened(handle) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the dispute just started has recorded its opening, so the next command finds it."""
-    from datetime import timedelta
-
-    from temporalio.client import WorkflowExecutionStatus
-    from temporalio.service import RPCError
-
-    from workflows.dispute import DisputeWorkflow
-
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + OPEN_WAIT_SECONDS
-    while True:
-        try:
-            state = await handle.query(DisputeWorkflow.state, rpc_timeout=timedelta(seconds=2))
-        except RPCError:
-            state = None  # no workflow task has run yet, or no worker answered in time
-        if state is not None and state.current is not None:
-            return
-        status = (await handle.describe()).status
-        if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-            raise CliError(f"{handle.id} ended before it was recorded ({status.name.lower()})")
-        if loop.time() > give_up:
-            raise CliError(
-                f"{handle.id} was started, but is not recorded after {OPEN_WAIT_SECONDS:.0f} s:"
-                f" is a worker running? `qa dispute show {handle.id}` shows it once it is"
-            )
-        await asyncio.sleep(0.1)
-
-
-async def _read_stream(stream_id: str) -> list:  # type: ignore[type-arg]
-    from infra.store.audit_log import AuditLog
-
-    async with database() as pool:
-        return await AuditLog(pool).read_stream(stream_id)
-
-
-async def _disputes_of(review_id: str) -> int:
-    """How many disputes the audit log holds about `review_id` (streams `<review_id>-dispute-<n>`)."""
-    from infra.store.audit_log import AuditLog
-
-    prefix = f"{review_id}-dispute-"
-    async with database() as pool:
-        streams = await AuditLog(pool).streams_starting(prefix)
-    return sum(1 for stream_id in streams if stream_id.removeprefix(prefix).isdigit())
-
-
-def _fold(reducer, registry, events):  # type: ignore[no-untyped-def]
-    from domain.events import fold
-
-    return fold(reducer, registry, events)
 
 
 # --- output -------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     app,
-    change,
     line,
-    model,
     parse_date,
     person,
     run,
@@ -42,12 +42,14 @@ def gpc_app() -> None:
 @JSON_OPTION
 def gpc_start(month_start: str, actor: str, as_json: bool) -> None:
     """Start a conversation (the QA team): the heads of service are asked for a nomination."""
+    from domain import good_practice
     from domain.good_practice import gpc_id
     from workflows.good_practice import GoodPracticeWorkflow, GpcInput
 
-    request = model(GpcInput, month_start=parse_date(month_start, "--month-start date"), started_by=person(actor))
+    request = typed(GpcInput, month_start=parse_date(month_start, "--month-start date"), started_by=person(actor))
     item_id = gpc_id(request.month_start)
     start_and_show(
+        good_practice.KIND,
         GoodPracticeWorkflow,
         request,
         item_id,
@@ -63,9 +65,8 @@ def gpc_start(month_start: str, actor: str, as_json: bool) -> None:
 def gpc_show(gpc_id: str, as_json: bool) -> None:
     """Where a conversation stands: its duties, the team nominated, the record."""
     from domain import good_practice
-    from workflows.good_practice import GoodPracticeWorkflow
 
-    show_item(gpc_id, good_practice.KIND, GoodPracticeWorkflow, as_json, _show)
+    show_item(gpc_id, good_practice.KIND, as_json, _show)
 
 
 @gpc_app.command("nominate")
@@ -78,7 +79,7 @@ def gpc_nominate(gpc_id: str, team: str, good_practice: str, actor: str) -> None
     from domain.good_practice import KIND, NominateTeam
     from workflows.good_practice import GoodPracticeWorkflow
 
-    request = model(NominateTeam, actor=person(actor), team=team, good_practice=good_practice)
+    request = typed(NominateTeam, actor=person(actor), team=team, good_practice=good_practice)
     state = run(change(gpc_id, KIND, GoodPracticeWorkflow.nominate, request))
     click.echo(f"{gpc_id}: the {state.team} team is nominated by {state.nominated_by}")
 
@@ -109,7 +110,7 @@ def gpc_record(
     from domain.good_practice import InquiryRecord, RecordInquiry
     from workflows.good_practice import GoodPracticeWorkflow
 
-    record = model(
+    record = typed(
         InquiryRecord,
         held_on=parse_date(held_on, "--held-on date"),
         worked_well=worked_well,
@@ -124,7 +125,7 @@ def gpc_record(
             gpc_id,
             good_practice.KIND,
             GoodPracticeWorkflow.record_inquiry,
-            model(RecordInquiry, actor=person(actor), record=record),
+            typed(RecordInquiry, actor=person(actor), record=record),
         )
     )
     click.echo(f"{gpc_id}: the appreciative inquiry with the {state.team} team is recorded")

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import click
 
-from infra.cli.common import JSON_OPTION, app, database, emit, fail, run
+from infra.application.inbox import inbox as inbox_of
+from infra.cli.common import JSON_OPTION, app, emit, fail, run
 
 
 @app.command("inbox")
@@ -17,7 +18,7 @@ def inbox(person: str, as_json: bool) -> None:
     person = person.strip()
     if not person:
         fail("--as needs a person's user name")
-    box = run(_inbox(person))
+    box = run(inbox_of(person))
     data = {
         "recipient": box.recipient,
         "as_of": box.as_of.isoformat(),
@@ -54,12 +55,3 @@ def _when(moment: datetime) -> str:
     """A moment in Europe/London local time, e.g. 'Wed 21 Apr 2027 23:59 BST'."""
     local = _local(moment)
     return f"{local:%a} {local.day:>2} {local:%b %Y %H:%M} {local.tzname()}"
-
-
-async def _inbox(person: str):  # type: ignore[no-untyped-def]
-    from datetime import UTC
-
-    from infra.store.outbox import Outbox
-
-    async with database() as pool:
-        return await Outbox(pool).inbox(person, datetime.now(UTC))

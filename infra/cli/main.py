@@ -10,7 +10,8 @@ import click
 
 # Each module adds its commands to the root group when one of them is asked for (infra.cli.lazy),
 # so a command starts without importing every other command's module.
-from infra.cli.common import CliError, app
+from infra.application.errors import AppError
+from infra.cli.common import app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except CliError as exc:
+    except AppError as exc:
         click.echo(f"qa: {exc}", err=True)
         return exc.code
     except KeyboardInterrupt:

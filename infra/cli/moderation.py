@@ -12,19 +12,18 @@ from pathlib import Path
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     app,
-    change,
     echo_added,
     emit,
     fail,
-    model,
     person,
     plan_actions,
     plan_options,
-    read,
     run,
     when,
 )
@@ -46,7 +45,7 @@ def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: 
     from domain.cpr_cycle import AllocateModerator
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    request = model(
+    request = typed(
         AllocateModerator,
         actor=person(actor),
         case_number=case_number.strip(),
@@ -78,7 +77,7 @@ def moderation_record(
         grade = Grade.parse(grade_text)
     except ValueError as exc:
         fail(str(exc))
-    request = model(
+    request = typed(
         ModerateReview,
         actor=person(actor),
         case_number=case_number.strip(),
@@ -124,7 +123,7 @@ def report_publish(
     from domain.cpr_cycle import PublishReport
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    request = model(
+    request = typed(
         PublishReport,
         actor=person(actor),
         key_findings=key_findings,
@@ -149,9 +148,8 @@ def report_show(cycle_id: str, as_json: bool) -> None:
     import hashlib
 
     from domain import cpr_cycle
-    from workflows.cpr_cycle import CprCycleWorkflow
 
-    state = run(read(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.state))
+    state = run(recorded(cpr_cycle.KIND, cycle_id))
     if state is None or state.report is None:
         due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
         fail(f"{cycle_id} has no published findings report yet{due}", 1)

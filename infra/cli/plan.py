@@ -15,20 +15,9 @@ from typing import Any
 
 import click
 
-from infra.cli.common import (
-    AS_OPTION,
-    JSON_OPTION,
-    app,
-    change,
-    fail,
-    model,
-    parse_date,
-    person,
-    run,
-    show_item,
-    start_and_show,
-    when,
-)
+from infra.application.errors import typed
+from infra.application.items import change
+from infra.cli.common import AS_OPTION, JSON_OPTION, app, fail, parse_date, person, run, show_item, start_and_show, when
 
 ID_ARGUMENT = click.argument("plan_id")
 STATUSES = ("not-started", "on-track", "at-risk", "done")
@@ -52,6 +41,7 @@ def plan_start(
     """Start a plan: --team TEAM (reviewed every 6 weeks) or --service-wide (reviewed quarterly by CSLT)."""
     from datetime import datetime
 
+    from domain import action_plan
     from domain.action_plan import PlanInput
     from domain.working_days import LONDON
     from workflows.action_plan import ActionPlanWorkflow
@@ -61,7 +51,7 @@ def plan_start(
     team = " ".join(team.split()) if team is not None else None
     if team is not None and not team:
         fail("--team needs the team's name")
-    request = model(
+    request = typed(
         PlanInput,
         kind="service-wide" if service_wide else "team",
         team=team,
@@ -73,6 +63,7 @@ def plan_start(
     # A start refused (wrong owner) recorded nothing: its id may be used again. The plan is read by
     # its id alone (the handle names no run), so even once it has continued as new.
     start_and_show(
+        action_plan.KIND,
         ActionPlanWorkflow,
         request,
         plan_id,
@@ -88,9 +79,8 @@ def plan_start(
 def plan_show(plan_id: str, as_json: bool) -> None:
     """A plan as it stands: owner, next meeting, meetings held, and each action with its progress."""
     from domain import action_plan
-    from workflows.action_plan import ActionPlanWorkflow
 
-    show_item(plan_id, action_plan.KIND, ActionPlanWorkflow, as_json, _show)
+    show_item(plan_id, action_plan.KIND, as_json, _show)
 
 
 @plan_app.command("add")
@@ -124,9 +114,9 @@ def plan_add(
         "evidence": evidence,
     }
     if source is None:
-        state = _change(plan_id, "add_action", model(AddAction, **fields))
+        state = _change(plan_id, "add_action", typed(AddAction, **fields))
     else:
-        state = _change(plan_id, "add_from_finding", model(AddFromFinding, **fields, source=source))
+        state = _change(plan_id, "add_from_finding", typed(AddFromFinding, **fields, source=source))
     added = state.actions[-1]
     _done(plan_id, state, f"action {added.action_id} added: {added.responsible}, by {added.by_when.isoformat()}")
 
@@ -144,7 +134,7 @@ def plan_progress(
     """Record an action's progress at the review meeting (the plan's owner)."""
     from domain.action_plan import RecordProgress
 
-    request = model(
+    request = typed(
         RecordProgress,
         actor=person(actor),
         action_id=action_id.strip().upper(),
@@ -180,7 +170,7 @@ def plan_change(
     """Change an open action's SMART fields (the plan's owner)."""
     from domain.action_plan import ChangeAction
 
-    request = model(
+    request = typed(
         ChangeAction,
         actor=person(actor),
         action_id=action_id.strip().upper(),
@@ -204,7 +194,7 @@ def plan_close_action(plan_id: str, action_id: str, reason: str, actor: str) -> 
     """Close an open action without completing it (the plan's owner)."""
     from domain.action_plan import CloseAction
 
-    request = model(CloseAction, actor=person(actor), action_id=action_id.strip().upper(), reason=reason)
+    request = typed(CloseAction, actor=person(actor), action_id=action_id.strip().upper(), reason=reason)
     state = _change(plan_id, "close_action", request)
     _done(plan_id, state, f"action {request.action_id} closed")
 

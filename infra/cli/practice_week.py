@@ -14,13 +14,13 @@ from typing import Any
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     app,
-    change,
     line,
-    model,
     parse_date,
     person,
     run,
@@ -45,10 +45,11 @@ def practice_week_app() -> None:
 @JSON_OPTION
 def week_start(week_start: str, theme: str | None, actor: str, as_json: bool) -> None:
     """Start a Practice Week (the QA team): the leaders are told; the theme is agreed if none is known."""
+    from domain import practice_week
     from domain.practice_week import week_id
     from workflows.practice_week import PracticeWeekInput, PracticeWeekWorkflow
 
-    request = model(
+    request = typed(
         PracticeWeekInput,
         week_start=parse_date(week_start, "--week-start date"),
         started_by=person(actor),
@@ -56,6 +57,7 @@ def week_start(week_start: str, theme: str | None, actor: str, as_json: bool) ->
     )
     item_id = week_id(request.week_start)
     start_and_show(
+        practice_week.KIND,
         PracticeWeekWorkflow,
         request,
         item_id,
@@ -71,9 +73,8 @@ def week_start(week_start: str, theme: str | None, actor: str, as_json: bool) ->
 def week_show(week_id: str, as_json: bool) -> None:
     """Where a week stands: its theme, duties, observations and summary."""
     from domain import practice_week
-    from workflows.practice_week import PracticeWeekWorkflow
 
-    show_item(week_id, practice_week.KIND, PracticeWeekWorkflow, as_json, _show)
+    show_item(week_id, practice_week.KIND, as_json, _show)
 
 
 @practice_week_app.command("theme")
@@ -91,7 +92,7 @@ def week_theme(week_id: str, theme: str | None, actor: str) -> None:
             week_id,
             practice_week.KIND,
             PracticeWeekWorkflow.agree_theme,
-            model(AgreeTheme, actor=person(actor), theme=theme),
+            typed(AgreeTheme, actor=person(actor), theme=theme),
         )
     )
     source = f" (decided at {state.theme_from})" if state.theme_from else ""
@@ -111,14 +112,14 @@ def week_observe(week_id: str, visit: str, observed: str, feedback: str, cases: 
     from domain.practice_week import Observation, RecordObservation
     from workflows.practice_week import PracticeWeekWorkflow
 
-    observation = model(
+    observation = typed(
         Observation,
         visit=visit,
         observed=observed,
         feedback=feedback,
         case_numbers=tuple(c.strip() for c in cases),
     )
-    request = model(RecordObservation, actor=person(actor), observation=observation)
+    request = typed(RecordObservation, actor=person(actor), observation=observation)
     state = run(change(week_id, practice_week.KIND, PracticeWeekWorkflow.observe, request))
     click.echo(f"{week_id}: observation {state.observations[-1].number} recorded by {request.actor}")
 
@@ -134,7 +135,7 @@ def week_close(week_id: str, summary: str, learning: tuple[str, ...], actor: str
     from domain.practice_week import CloseWeek
     from workflows.practice_week import PracticeWeekWorkflow
 
-    request = model(CloseWeek, actor=person(actor), summary=summary, learning=learning)
+    request = typed(CloseWeek, actor=person(actor), summary=summary, learning=learning)
     state = run(change(week_id, practice_week.KIND, PracticeWeekWorkflow.close, request))
     click.echo(f"{week_id}: closed with {len(state.observations)} observations and {len(state.learning)} opportunities")
 

@@ -17,20 +17,19 @@ from typing import Any
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     CliError,
     app,
-    change,
     emit_item,
     fail,
     line,
-    model,
     parse_date,
     person,
     read_form,
-    read_state,
     run,
     show_duties,
     start_and_show,
@@ -51,12 +50,14 @@ def qapm_app() -> None:
 @JSON_OPTION
 def qapm_start(meeting_on: str, actor: str, as_json: bool) -> None:
     """Start a meeting (the QA team): its pack is compiled 5 working days before it."""
+    from domain import qapm
     from domain.qapm import meeting_id
     from workflows.qapm_meeting import QapmInput, QapmMeetingWorkflow
 
-    request = model(QapmInput, meeting_on=parse_date(meeting_on, "--on date"), started_by=person(actor))
+    request = typed(QapmInput, meeting_on=parse_date(meeting_on, "--on date"), started_by=person(actor))
     item_id = meeting_id(request.meeting_on)
     start_and_show(
+        qapm.KIND,
         QapmMeetingWorkflow,
         request,
         item_id,
@@ -118,9 +119,9 @@ def qapm_decide(
     unknown = sorted(set(form) - {"actions", "progress"})
     if unknown:
         fail(f"{path}: unknown part {unknown[0]!r}: the form has actions and progress (see `qa qapm form`)")
-    actions = tuple(model(SmartAction, **_object(a, path)) for a in _list(form.get("actions", []), path))
-    progress = tuple(model(ProgressReview, **_object(p, path)) for p in _list(form.get("progress", []), path))
-    request = model(
+    actions = tuple(typed(SmartAction, **_object(a, path)) for a in _list(form.get("actions", []), path))
+    progress = tuple(typed(ProgressReview, **_object(p, path)) for p in _list(form.get("progress", []), path))
+    request = typed(
         RecordDecisions,
         actor=person(actor),
         thematic_focus=thematic_focus,
@@ -163,9 +164,8 @@ def qapm_form() -> None:
 
 def _read(meeting_id: str) -> Any:
     from domain import qapm
-    from workflows.qapm_meeting import QapmMeetingWorkflow
 
-    return run(read_state(meeting_id, qapm.KIND, QapmMeetingWorkflow.state))
+    return run(recorded(qapm.KIND, meeting_id))
 
 
 def _list(value: Any, path: str | None) -> list[Any]:

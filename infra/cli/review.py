@@ -13,21 +13,9 @@ from typing import Any
 
 import click
 
-from infra.cli.common import (
-    AS_OPTION,
-    JSON_OPTION,
-    app,
-    change,
-    emit,
-    fail,
-    model,
-    parse_date,
-    person,
-    read_state,
-    run,
-    when,
-    whole_number,
-)
+from infra.application.errors import typed
+from infra.application.items import change, recorded
+from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, parse_date, person, run, when, whole_number
 
 ID_ARGUMENT = click.argument("review_id")
 LEVELS = "clear, some or limited"
@@ -47,9 +35,8 @@ def review_app() -> None:
 def review_show(review_id: str, as_json: bool) -> None:
     """A review as it stands: who, when it is due, each step recorded so far and what is still needed."""
     from domain import review
-    from workflows.review import ReviewWorkflow
 
-    state = run(read_state(review_id, review.KIND, ReviewWorkflow.state))
+    state = run(recorded(review.KIND, review_id))
 
     def human() -> None:
         _show(review_id, state)
@@ -74,7 +61,7 @@ def review_voice(review_id: str, child: bool, family: bool, summary: str, not_ob
     if child == family:
         fail("say whose voice: --child or --family (one of them)")
     whose = "child" if child else "family"
-    request = model(RecordVoice, actor=person(actor), whose=whose, summary=summary, obtained=not not_obtained)
+    request = typed(RecordVoice, actor=person(actor), whose=whose, summary=summary, obtained=not not_obtained)
     state = _change(review_id, "record_voice", request)
     heard = "could not be obtained" if not_obtained else "was recorded"
     _done(review_id, state, f"the {whose}'s voice {heard}")
@@ -90,7 +77,7 @@ def review_reflect(review_id: str, score: str, pleased_with: str, could_develop:
     """Record the practitioner's reflection (the allocated practitioner only)."""
     from domain.review import RecordReflection
 
-    request = model(
+    request = typed(
         RecordReflection,
         actor=person(actor),
         score=whole_number(score, "score"),
@@ -109,7 +96,7 @@ def review_conversation(review_id: str, summary: str, actor: str) -> None:
     """Record the collaborative conversation between reviewer and practitioner."""
     from domain.review import RecordConversation
 
-    state = _change(review_id, "record_conversation", model(RecordConversation, actor=person(actor), summary=summary))
+    state = _change(review_id, "record_conversation", typed(RecordConversation, actor=person(actor), summary=summary))
     _done(review_id, state, "the collaborative conversation was recorded")
 
 
@@ -127,7 +114,7 @@ def review_judge(review_id: str, judgements: tuple[str, ...], all_level: str | N
     from domain.review import JudgeRubric
 
     given = parse_judgements(judgements, all_level)
-    state = _change(review_id, "judge", model(JudgeRubric, actor=person(actor), judgements=given))
+    state = _change(review_id, "judge", typed(JudgeRubric, actor=person(actor), judgements=given))
     _done(review_id, state, f"rubric evidence for {len(given)} criteria was recorded")
 
 
@@ -145,7 +132,7 @@ def review_grade(review_id: str, grade_text: str, rationale: str, actor: str) ->
         grade = Grade.parse(grade_text)
     except ValueError as exc:
         fail(str(exc))
-    state = _change(review_id, "grade", model(GiveGrade, actor=person(actor), grade=grade, rationale=rationale))
+    state = _change(review_id, "grade", typed(GiveGrade, actor=person(actor), grade=grade, rationale=rationale))
     _done(review_id, state, f"graded {grade.value}")
 
 
@@ -158,7 +145,7 @@ def review_action(review_id: str, action: str, due_by: str, actor: str) -> None:
     """Recommend an action; once the review is submitted the team manager records it complete."""
     from domain.review import RecommendAction
 
-    request = model(RecommendAction, actor=person(actor), action=action, due_by=parse_date(due_by, "--by date"))
+    request = typed(RecommendAction, actor=person(actor), action=action, due_by=parse_date(due_by, "--by date"))
     state = _change(review_id, "recommend_action", request)
     recorded = state.actions[-1]
     _done(review_id, state, f"action {recorded.action_id} was recommended, due by {recorded.due_by.isoformat()}")
@@ -171,7 +158,7 @@ def review_submit(review_id: str, actor: str) -> None:
     """Submit the review (every step recorded); its actions go to the team manager."""
     from domain.review import SubmitReview
 
-    state = _change(review_id, "submit", model(SubmitReview, actor=person(actor)))
+    state = _change(review_id, "submit", typed(SubmitReview, actor=person(actor)))
     timing = "late" if state.late else "on time"
     _done(review_id, state, f"submitted {timing}, graded {state.grade.value}")
 
@@ -184,7 +171,7 @@ def review_alert(review_id: str, concern: str, actor: str) -> None:
     """Raise a safeguarding alert: the team manager and head of service are told at once."""
     from domain.review import RaiseSafeguarding
 
-    state = _change(review_id, "raise_safeguarding", model(RaiseSafeguarding, actor=person(actor), concern=concern))
+    state = _change(review_id, "raise_safeguarding", typed(RaiseSafeguarding, actor=person(actor), concern=concern))
     alert = state.alerts[-1]
     _done(review_id, state, f"safeguarding alert {alert.alert_id} raised; told {' and '.join(alert.notified)}")
 
@@ -198,7 +185,7 @@ def review_extend(review_id: str, days: str, reason: str, actor: str) -> None:
     """Extend a review's deadline by some working days (a QA officer); reminders and escalations follow."""
     from domain.review import ExtendReview
 
-    request = model(
+    request = typed(
         ExtendReview, actor=person(actor), extra_working_days=whole_number(days, "working days"), reason=reason
     )
     state = _change(review_id, "extend", request)
@@ -217,7 +204,7 @@ def review_complete_action(review_id: str, action_id: str, note: str, actor: str
     """Record a recommended action complete (the team manager, after submission)."""
     from domain.review import CompleteAction
 
-    request = model(CompleteAction, actor=person(actor), action_id=action_id.strip().upper(), oversight_note=note)
+    request = typed(CompleteAction, actor=person(actor), action_id=action_id.strip().upper(), oversight_note=note)
     state = _change(review_id, "complete_action", request)
     _done(review_id, state, f"action {request.action_id} was recorded complete")
 

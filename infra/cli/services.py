@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from infra.cli.common import app, run, settings
+from infra.application.services import settings
+from infra.cli.common import app, run
 
 
 @app.command("up")

@@ -16,19 +16,18 @@ from typing import Any
 
 import click
 
+from infra.application.errors import typed
+from infra.application.items import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     CliError,
     app,
-    change,
     fail,
     line,
-    model,
     parse_date,
     person,
     read_form,
-    read_state,
     run,
     show_duties,
     show_item,
@@ -54,13 +53,14 @@ def spotlight_app() -> None:
 @JSON_OPTION
 def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], actor: str, as_json: bool) -> None:
     """Start a spotlight (the QA team): every deadline is worked out from the day."""
+    from domain import spotlight
     from domain.naming import slug, spotlight_id
     from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
     team = " ".join(team.split())
     if not slug(team):
         fail(f"team {team!r} needs a letter or digit")
-    request = model(
+    request = typed(
         SpotlightInput,
         team=team,
         day=parse_date(day, "--day date"),
@@ -70,6 +70,7 @@ def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], ac
     )
     item_id = spotlight_id(team, request.day)
     start_and_show(
+        spotlight.KIND,
         SpotlightWorkflow,
         request,
         item_id,
@@ -85,9 +86,8 @@ def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], ac
 def spotlight_show(spotlight_id: str, as_json: bool) -> None:
     """Where a spotlight stands: who, each deadline, the children, the records and the report."""
     from domain import spotlight
-    from workflows.spotlight import SpotlightWorkflow
 
-    show_item(spotlight_id, spotlight.KIND, SpotlightWorkflow, as_json, _show)
+    show_item(spotlight_id, spotlight.KIND, as_json, _show)
 
 
 @spotlight_app.command("documents")
@@ -110,8 +110,8 @@ def spotlight_documents(spotlight_id: str, documents: tuple[str, ...], actor: st
         kind, sep, reference = pair.partition("=")
         if not sep:
             fail(f"{pair!r} is not KIND=REFERENCE (e.g. team-action-plan=plan-team-children-in-need)")
-        sent.append(model(KeyDocument, kind=kind.strip(), reference=reference.strip()))
-    _change(spotlight_id, "send_documents", model(SendDocuments, actor=person(actor), documents=tuple(sent)))
+        sent.append(typed(KeyDocument, kind=kind.strip(), reference=reference.strip()))
+    _change(spotlight_id, "send_documents", typed(SendDocuments, actor=person(actor), documents=tuple(sent)))
     click.echo(f"{spotlight_id}: {len(sent)} key documents sent to the spotlight team")
 
 
@@ -124,7 +124,7 @@ def spotlight_nominate(spotlight_id: str, proud: str, challenging: str, actor: s
     """A practitioner of the team names their two children (naming again replaces them)."""
     from domain.spotlight import NominateCases
 
-    request = model(NominateCases, actor=person(actor), proud=proud.strip(), challenging=challenging.strip())
+    request = typed(NominateCases, actor=person(actor), proud=proud.strip(), challenging=challenging.strip())
     _change(spotlight_id, "nominate", request)
     click.echo(
         f"{spotlight_id}: {request.actor} nominated {request.proud} (proud), {request.challenging} (challenging)"
@@ -138,7 +138,7 @@ def spotlight_send_list(spotlight_id: str, actor: str) -> None:
     """The team manager sends the collated list of nominated children."""
     from domain.spotlight import SendCaseList
 
-    state = _change(spotlight_id, "send_case_list", model(SendCaseList, actor=person(actor)))
+    state = _change(spotlight_id, "send_case_list", typed(SendCaseList, actor=person(actor)))
     click.echo(f"{spotlight_id}: the list of {len(state.nominations)} practitioners' children was sent")
 
 
@@ -149,7 +149,7 @@ def spotlight_allocate(spotlight_id: str, actor: str) -> None:
     """On the day, the lead allocates each member three children: random, proud, challenging."""
     from domain.spotlight import AllocateCases
 
-    state = _change(spotlight_id, "allocate", model(AllocateCases, actor=person(actor)))
+    state = _change(spotlight_id, "allocate", typed(AllocateCases, actor=person(actor)))
     for a in state.allocations:
         click.echo(f"{a.member}: {a.random} (random), {a.proud} (proud), {a.challenging} (challenging)")
 
@@ -162,8 +162,8 @@ def spotlight_record(spotlight_id: str, path: str, actor: str) -> None:
     """A member gives their information record to the lead (`qa spotlight form record` is a blank one)."""
     from domain.spotlight import GiveRecord, MemberRecord
 
-    record = model(MemberRecord, **_form(path))
-    _change(spotlight_id, "give_record", model(GiveRecord, actor=person(actor), record=record))
+    record = typed(MemberRecord, **_form(path))
+    _change(spotlight_id, "give_record", typed(GiveRecord, actor=person(actor), record=record))
     click.echo(f"{spotlight_id}: {actor}'s information record is with the lead")
 
 
@@ -176,8 +176,8 @@ def spotlight_draft(spotlight_id: str, path: str, actor: str) -> None:
     from domain.duties import duty
     from domain.spotlight import SendDraft, SpotlightReport
 
-    report = model(SpotlightReport, **_form(path))
-    state = _change(spotlight_id, "send_draft", model(SendDraft, actor=person(actor), report=report))
+    report = typed(SpotlightReport, **_form(path))
+    state = _change(spotlight_id, "send_draft", typed(SendDraft, actor=person(actor), report=report))
     finalise = duty(state, "finalise")
     due = when(finalise.due_at) if finalise else "-"
     click.echo(f"{spotlight_id}: the draft report is with {state.finaliser}, to finalise by {due}")
@@ -191,7 +191,7 @@ def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
     """Finalise the report: its actions go into the team's action plan; it goes to the team manager."""
     from domain.spotlight import FinaliseReport
 
-    state = _change(spotlight_id, "finalise", model(FinaliseReport, actor=person(actor), note=note))
+    state = _change(spotlight_id, "finalise", typed(FinaliseReport, actor=person(actor), note=note))
     click.echo(f"{spotlight_id}: the report is final and circulated to {state.team_manager}")
     click.echo(f"  actions {', '.join(state.plan_actions)} are in {state.plan_id}")
 
@@ -202,9 +202,8 @@ def spotlight_report(spotlight_id: str) -> None:
     """The Spotlight Report in the framework's template, as Markdown (once the draft is sent)."""
     from domain import spotlight
     from domain.spotlight import report_markdown
-    from workflows.spotlight import SpotlightWorkflow
 
-    state = run(read_state(spotlight_id, spotlight.KIND, SpotlightWorkflow.state))
+    state = run(recorded(spotlight.KIND, spotlight_id))
     if state.report is None:
         raise CliError(f"{spotlight_id} has no report yet: the lead sends the draft after the members' records")
     click.echo(report_markdown(state), nl=False)

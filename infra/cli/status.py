@@ -12,24 +12,10 @@ since moved the deadline ahead).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
-from infra.cli.common import (
-    JSON_OPTION,
-    app,
-    database,
-    describe_item,
-    emit,
-    fail,
-    replay_streams,
-    run,
-    when,
-)
-
-if TYPE_CHECKING:
-    from domain.kinds import Kind
+from infra.application.status import kind_of_item, open_cpr_work, overdue_duties, overdue_reviews
+from infra.cli.common import JSON_OPTION, app, emit, fail, run, when
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
@@ -38,14 +24,10 @@ ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the H
 @JSON_OPTION
 def overdue(as_json: bool) -> None:
     """Open reviews past their deadline, then every other item's overdue duty, longest overdue first."""
-    from domain import review
     from domain.duties import LEVEL_NAMES
 
-    awaited = run(
-        replay_streams("review.opened", ("review.submitted", "review.closed"), review.evolve, review.REVIEW_EVENTS)
-    )
-    late = sorted(((i, s) for i, s in awaited if s.status == "overdue"), key=lambda item: (item[1].due_at, item[0]))
-    duties = run(_overdue_duties())
+    late = run(overdue_reviews())
+    duties = run(overdue_duties())
 
     def human() -> None:
         if not late:
@@ -76,31 +58,6 @@ def overdue(as_json: bool) -> None:
     )
 
 
-async def _overdue_duties():  # type: ignore[no-untyped-def]
-    """(item id, kind, duty) for every overdue duty of an item still running, due first first.
-
-    Only streams where a duty's breach was recorded are read, each rebuilt with its kind's own
-    reducer; a staff concern is restricted and has no duties.
-    """
-    from domain.duties import overdue
-    from domain.events import fold
-    from domain.items import kind_of_stream
-    from infra.store.audit_log import AuditLog
-
-    async with database() as pool:
-        log = AuditLog(pool)
-        found = []
-        for stream_id in await log.streams_with_overdue_duties():
-            events = await log.read_stream(stream_id)
-            kind = kind_of_stream(stream_id, (e.event_type for e in events))
-            if kind is None or kind.restricted or not kind.replayable:
-                continue
-            state = fold(kind.evolve, kind.events, events)
-            if not state.ended:
-                found += [(stream_id, kind.name, d) for d in overdue(state.duties)]
-    return sorted(found, key=lambda f: (f[2].due_at, f[0], f[2].key))
-
-
 @app.command("status")
 @click.argument("item_id", required=False)
 @JSON_OPTION
@@ -110,7 +67,7 @@ def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
     if item_id is None:
         _summary(as_json)
         return
-    kind = run(_kind(item_id))
+    kind = run(kind_of_item(item_id))
     if kind.restricted:
         fail(
             f"{item_id} is a {kind.name}: it is restricted, read it with `qa {' '.join(kind.show)} {item_id} --as PERSON`",
@@ -125,22 +82,8 @@ def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
     ctx.invoke(show, **{show.params[0].name: item_id, "as_json": as_json})
 
 
-async def _kind(item_id: str) -> Kind:
-    from domain.items import kind_of_workflow
-
-    _, described = await describe_item(item_id)
-    kind = kind_of_workflow(described.workflow_type)
-    if kind is None:
-        fail(f"{item_id} is a {described.workflow_type}, which has no status view", 1)
-    return kind
-
-
 def _summary(as_json: bool) -> None:
-    from domain import cpr_cycle, review
-
-    cycles = run(replay_streams("cycle.started", None, cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS))
-    reviews = run(replay_streams("review.opened", ("review.closed",), review.evolve, review.REVIEW_EVENTS))
-    open_cycles = [(i, s) for i, s in cycles if s.phase != "complete"]
+    open_cycles, reviews = run(open_cpr_work())
     counts = {status: sum(1 for _, s in reviews if s.status == status) for status in ("open", "overdue", "submitted")}
     data = {
         "cycles": [

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
+from infra.application.errors import typed
 from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
-from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, model, parse_date, person, whole_number
+from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, parse_date, person, whole_number
 
 THEMATIC = AuditKind("thematic", "domain.thematic", "workflows.thematic_review", "ThematicReviewWorkflow")
 
@@ -50,7 +51,7 @@ def thematic_start(
     from workflows.thematic_review import ThematicInput
 
     check_seed(seed)
-    request = model(
+    request = typed(
         ThematicInput,
         focus=" ".join(focus.split()),
         start=parse_date(start, "start date"),

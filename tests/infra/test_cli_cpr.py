@@ -405,7 +405,9 @@ async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys
 
 async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, database):
     """The CLI checks the sample before starting; should the cases change in between, the cycle's own refusal shows."""
-    from infra.cli.common import CliError, opened
+    from domain import cpr_cycle
+    from infra.application.errors import AppError
+    from infra.application.items import opened
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     await cycle_authority(capsys)
@@ -415,8 +417,8 @@ async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, data
         id="cpr-race",
         task_queue=Settings.from_env().task_queue,
     )
-    with pytest.raises(CliError) as refusal:
-        await opened(handle, CprCycleWorkflow.state, ready=lambda state: state.phase != "sampling")
+    with pytest.raises(AppError) as refusal:
+        await opened(cpr_cycle.KIND, handle, ready=lambda state: state.phase != "sampling")
     assert str(refusal.value) == (
         f"refused: Children in Need: only 6 cases were supported for at least 4 weeks on {YEAR}-11-01; cannot sample 7"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.working_days import LONDON
-from infra.cli.audit import compare
+from infra.application.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
 from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until

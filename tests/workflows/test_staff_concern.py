@@ -18,6 +18,7 @@ from domain.staff_concern import CONCERN_EVENTS, RESPONSE_WORKING_DAYS, RaiseCon
 from domain.working_days import LONDON
 from infra.calendar_source import load_calendar
 from infra.cli.main import main
+from infra.store.access_log import AccessLog
 from infra.store.audit_log import AuditLog
 from tests.workflows.conftest import eventually, inbox
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
@@ -241,6 +242,12 @@ async def test_a_concern_from_a_review_leaves_no_trace_on_it(
         code, out, err = await cli(capsys, "concern", "show", concern_id, "--as", reader)
         assert (code, out) == (1, "")
         assert err == f"qa: refused: {staff_concern.reading_refused(concern_id)}\n"
+    # Every read of its content, allowed or refused, is in the access log, in order.
+    read = await AccessLog(app_pool).entries(item_id=concern_id)
+    assert [(e.reader, e.command, e.allowed) for e in read] == [
+        *((r, "concern show", True) for r in (opened.team_manager, "hana.hos", "sam.reviewer", "audrey.auditor")),
+        *((r, "concern show", False) for r in (peer, opened.practitioner, "qa.officer", "nobody.here")),
+    ]
 
     code, out, err = await cli(
         capsys, "concern", "respond", concern_id, "--response", "no further action", "--as", "hana.hos"

@@ -1,0 +1,508 @@
+"""What auditors ask of the record: verification, an item's history and replayed state, evidence bundles.
+
+- `verify`: the hash chains, and a cross-check of every workflow's audit stream with
+  the events its Temporal history says it recorded.
+- `history`, `replay`, `export_bundle` read an item's record: only for those
+  `domain.audit_access` allows, and every such read (allowed or refused) is written
+  to the access log first (`read_item`); `access_log` shows it to auditors.
+- `determinism` replays an item's Temporal history on today's workflow code.
+- `check_bundle` re-checks an evidence bundle from its files alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.application.errors import AppError
+from infra.application.services import database, temporal_client
+
+# How many Temporal histories `verify` fetches at once.
+ENGINE_CONCURRENCY = 8
+
+
+async def verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyped-def]
+    from infra.store.audit_log import AuditLog
+
+    async with database(max_size=4) as pool:
+        log = AuditLog(pool)
+        reports = await log.verify(stream)
+        if stream and not reports:
+            raise AppError(f"no audit record for {stream!r}", 1)
+        if not engine:
+            return reports, [], None
+        differences, checked = await _cross_check(log, stream, reports)
+        return reports, differences, checked
+
+
+async def _workflow_streams(log, stream: str | None, reports) -> list[str]:  # type: ignore[no-untyped-def]
+    """The streams a workflow records: known by their events' kind; an emptied stream by its id alone."""
+    from domain.items import kind_of_stream
+
+    found = []
+    for stream_id, first in await log.opening_events(stream):
+        kind = kind_of_stream(stream_id, [first])
+        if kind is not None and kind.workflow_type is not None:
+            found.append(stream_id)
+    emptied = [r.stream_id for r in reports if r.events == 0 and not r.stream_id.startswith("directory-")]
+    return sorted({*found, *emptied})
+
+
+async def _cross_check(log, stream: str | None, reports):  # type: ignore[no-untyped-def]
+    """Each workflow stream against its Temporal history; with --all, also workflows the log never heard of."""
+    from domain.audit_views import Difference
+
+    streams = await _workflow_streams(log, stream, reports)
+    emptied = {r.stream_id for r in reports if r.events == 0}
+    logged_streams = {r.stream_id for r in reports}
+    if not streams:
+        # Only the directory's imports (no workflow records them): nothing to ask the engine.
+        return [], None
+    from temporalio.service import RPCError
+
+    client = await temporal_client()
+    checked = set(streams)
+    if stream is None:
+        # Workflows whose whole stream is missing from the log (head and all) still show in the engine
+        # (where it can list them: Temporal's test server cannot).
+        try:
+            async for execution in client.list_workflows():
+                if execution.id not in logged_streams:
+                    checked.add(execution.id)
+                    emptied.add(execution.id)
+        except RPCError:
+            pass
+    gate = asyncio.Semaphore(ENGINE_CONCURRENCY)
+
+    async def one(stream_id: str) -> list[Difference]:
+        async with gate:
+            return await _stream_differences(client, log, stream_id, quiet_if_unknown=stream_id in emptied)
+
+    results = await asyncio.gather(*(one(s) for s in sorted(checked)))
+    return [d for result in results for d in result], len(checked)
+
+
+async def _stream_differences(client, log, stream_id: str, *, quiet_if_unknown: bool = False):  # type: ignore[no-untyped-def]
+    """The differences between the log's stream and its workflow's history (every run of it).
+
+    The log is read before the history, so every event in it was scheduled by then;
+    an append that completed after that read is looked for once more.
+    """
+    from domain.audit_views import Difference
+    from infra.engine_history import NoHistory
+
+    logged = await log.read_stream(stream_id)
+    try:
+        runs = await _fetch(client, stream_id)
+    except NoHistory:
+        if quiet_if_unknown:
+            return []
+        return [
+            Difference(
+                stream_id,
+                logged[0].version if logged else 0,
+                "no_engine_history",
+                "the engine holds no history for this workflow (never started, or past the namespace's retention):"
+                " its events cannot be cross-checked",
+            )
+        ]
+    differences = compare(stream_id, logged, runs)
+    if any(d.kind in ("missing_from_log", "differs_from_engine") for d in differences):
+        differences = compare(stream_id, await log.read_stream(stream_id), runs)
+    return differences
+
+
+def compare(stream_id: str, logged, runs):  # type: ignore[no-untyped-def]
+    """The log's events of a stream against every run of its workflow the engine holds."""
+    from domain.audit_views import Difference, engine_differences
+    from infra.engine_history import runs_events
+
+    engine = runs_events(runs.histories)
+    if runs.complete:
+        return engine_differences(stream_id, logged, engine.recorded, engine.carried)
+    versions = [e.version for e in engine.carried if e.stream_id == stream_id]
+    checked_from = min(versions, default=max((e.version for e in logged), default=0) + 1)
+    gone = Difference(
+        stream_id,
+        checked_from,
+        "no_engine_history",
+        "the engine no longer holds this workflow's runs before this version (past the namespace's retention):"
+        " the events before it cannot be cross-checked",
+    )
+    return [gone, *engine_differences(stream_id, logged, engine.recorded, engine.carried, checked_from)]
+
+
+async def _fetch(client, workflow_id: str):  # type: ignore[no-untyped-def]
+    """Every run's Temporal history of the workflow; NoHistory if the engine has none; its other errors as one line."""
+    from temporalio.service import RPCError
+
+    from infra.engine_history import fetch_runs
+
+    try:
+        return await fetch_runs(client, workflow_id)
+    except RPCError as exc:
+        raise AppError(f"Temporal refused the history of {workflow_id}: {exc.message}") from None
+
+
+@dataclass
+class Item:
+    item_id: str
+    kind: Any  # domain.items.ItemKind | None
+    events: list[Any]  # RecordedEvent
+    state: Any  # the full fold, or None
+
+
+def _full_state(kind, events) -> Any:  # type: ignore[no-untyped-def]
+    from domain.audit_views import rebuild
+
+    if kind is None or not kind.replayable:
+        return None
+    try:
+        return rebuild(kind, events)
+    except Exception:  # noqa: BLE001 - a stream that no longer folds is reported by replay, not here
+        return None
+
+
+async def read_item(pool, item_id: str, reader: str, command: str, detail: str = "") -> Item:  # type: ignore[no-untyped-def]
+    """The item's events if `reader` may read them; the read (or refusal) is recorded in the access log first."""
+    from domain.audit_access import audit_refusal
+    from domain.items import kind_of_stream
+    from infra.store.access_log import AccessLog
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
+
+    log = AuditLog(pool)
+    access = AccessLog(pool)
+    events = await log.read_stream(item_id)
+    if not events:
+        await access.record(reader, item_id, command, False, "no audit record for this id")
+        raise AppError(f"no audit record for {item_id!r}", 1)
+    kind = kind_of_stream(item_id, (e.event_type for e in events))
+    state = _full_state(kind, events)
+    staff = {m.staff_id: m for m in await Directory(pool, log).all_staff()}
+    refusal = audit_refusal(reader, item_id, kind, state, staff)
+    await access.record(reader, item_id, command, refusal is None, refusal or detail)
+    if refusal is not None:
+        raise AppError(f"refused: {refusal}", 1)
+    return Item(item_id, kind, events, state)
+
+
+def kind_name(kind) -> str:  # type: ignore[no-untyped-def]
+    return kind.name if kind is not None else "stream"
+
+
+async def history(item_id: str, reader: str) -> Item:
+    async with database(max_size=2) as pool:
+        return await read_item(pool, item_id, reader, "history")
+
+
+async def replay(item_id: str, reader: str, moment):  # type: ignore[no-untyped-def]
+    from domain.audit_views import as_of, moment_problem, rebuild
+    from infra.store.audit_log import AuditLog
+
+    detail = f"as of {moment.end.isoformat()} (given {moment.text!r})" if moment else "current state"
+    async with database(max_size=2) as pool:
+        item = await read_item(pool, item_id, reader, "replay", detail)
+        now = await AuditLog(pool).now()
+    if item.kind is None or not item.kind.replayable:
+        raise AppError(
+            f"{item_id} is a {kind_name(item.kind)}: it has no state to rebuild; see `qa audit history {item_id}`", 1
+        )
+    if moment is not None:
+        problem = moment_problem(moment, now, item.events[0].business_time, item_id)
+        if problem is not None:
+            raise AppError(problem, 2)
+    applied = as_of(item.events, moment.end if moment else None)
+    # read_item has folded every event already (the access check reads the state): fold again
+    # only for an earlier moment, or to say why the stream does not fold.
+    state = item.state if len(applied) == len(item.events) else None
+    if state is None:
+        try:
+            state = rebuild(item.kind, applied)
+        except Exception as exc:  # noqa: BLE001 - a tampered payload: say so in one line
+            raise AppError(
+                f"cannot rebuild {item_id} from its audit log: {' '.join(str(exc).split())[:300]}", 1
+            ) from None
+    return item, applied, state
+
+
+async def determinism(item_id: str) -> int:
+    from infra.engine_history import NoHistory, replay_failure
+
+    client = await temporal_client()
+    try:
+        runs = await _fetch(client, item_id)
+    except NoHistory:
+        raise AppError(f"the engine holds no history for {item_id!r}", 1) from None
+    failed = await replay_failure(runs)
+    if failed is not None:
+        number, failure = failed
+        run_text = f" (run {number} of {len(runs.histories)})" if len(runs.histories) > 1 else ""
+        raise AppError(f"{item_id} is NOT deterministic on the current workflow code{run_text}: {_reason(failure)}", 1)
+    return sum(len(h.events) for h in runs.histories)
+
+
+def _reason(failure: Exception) -> str:
+    """The core's own message from a replay failure (it arrives wrapped in a debug dump), on one line."""
+    text = str(failure)
+    found = re.search(r'message: "((?:[^"\\]|\\.)*)"', text)
+    reason = found.group(1) if found else f"{type(failure).__name__}: {text}"
+    return " ".join(reason.split())[:400]
+
+
+async def _snapshot(pool, item_id: str):  # type: ignore[no-untyped-def]
+    """The stream's head and all its events, as one moment saw them.
+
+    Appends move the head in the same transaction, so a head read unchanged before and
+    after the events means no append came in between; an event past it is then a
+    forgery the chain check will name, not an append in flight.
+    """
+    from infra.store.audit_log import AuditLog
+
+    log = AuditLog(pool)
+
+    async def head_now():  # type: ignore[no-untyped-def]
+        head = await log.head(item_id)
+        return {"version": head.version, "hash": head.hash.hex()} if head else {"version": 0, "hash": None}
+
+    head = await head_now()
+    while True:
+        events = await log.read_stream(item_id)
+        again = await head_now()
+        if again == head:
+            return head, events
+        head = again
+
+
+async def export_bundle(item_id: str, reader: str, out: Path):  # type: ignore[no-untyped-def]
+    from domain.audit_views import (
+        BUNDLE_FILES,
+        MANIFEST,
+        NO_CHILD_NAMED,
+        Difference,
+        as_of,
+        chain_of,
+        dump,
+        sha256_hex,
+        summary_html,
+    )
+    from domain.items import case_numbers
+    from infra.engine_history import NoHistory, runs_json
+    from infra.store.audit_log import AuditLog
+
+    async with database(max_size=2) as pool:
+        item = await read_item(pool, item_id, reader, "export", f"to {out}")
+        kind = item.kind
+        runs = None
+        differences: list[Difference] = []
+        client = await temporal_client() if kind is not None and kind.workflow_type else None
+        for _ in range(3):
+            head, events = await _snapshot(pool, item_id)
+            if client is None:
+                break
+            try:
+                runs = await _fetch(client, item_id)
+            except NoHistory:
+                differences = [
+                    Difference(item_id, 0, "no_engine_history", "the engine holds no history for this workflow")
+                ]
+                break
+            differences = compare(item_id, events, runs)
+            if not any(d.kind == "missing_from_log" for d in differences):
+                break
+        exported_at = await AuditLog(pool).now()
+
+    chain = chain_of(item_id, events, head if head["hash"] else None)
+    state = _full_state(kind, as_of(events, None))
+    verification = {
+        "item_id": item_id,
+        "ok": chain.ok and not differences,
+        "chain": {
+            "ok": chain.ok,
+            "events": chain.events,
+            "head": head,
+            "first_break": None
+            if chain.first_break is None
+            else {
+                "version": chain.first_break.version,
+                "kind": chain.first_break.kind,
+                "detail": chain.first_break.detail,
+            },
+        },
+        "engine": {
+            "checked": client is not None,
+            "workflow_type": kind.workflow_type if kind is not None else None,
+            "differences": [d.as_json() for d in differences],
+        },
+    }
+    problems = [chain.first_break.describe()] if chain.first_break else []
+    problems += [d.describe() for d in differences]
+    files = {
+        "events.json": dump([e.model_dump(mode="json") for e in events]),
+        "temporal-history.json": dump(
+            runs_json(runs)
+            if runs is not None
+            else {
+                "workflow_id": item_id,
+                "history": None,
+                "note": "the engine holds no history for it" if client else "no workflow records this item",
+            }
+        ),
+        "verification.json": dump(verification),
+        "state.json": dump(
+            {
+                "id": item_id,
+                "kind": kind_name(kind),
+                "version": events[-1].version if events else 0,
+                "state": state.model_dump(mode="json") if state is not None else None,
+            }
+        ),
+        "summary.html": summary_html(
+            item_id=item_id,
+            kind=kind_name(kind),
+            cases=case_numbers(kind, state) if kind is not None else [],
+            exported_at=exported_at,
+            exported_by=reader,
+            events=events,
+            status=_status(state),
+            verdict="hash chain intact; every event matches the engine's history"
+            if verification["ok"]
+            else f"{len(problems)} problems found",
+            differences=problems,
+        ).encode("utf-8"),
+    }
+    assert set(files) == set(BUNDLE_FILES)
+    manifest = {
+        "item_id": item_id,
+        "kind": kind_name(kind),
+        "exported_at": exported_at.isoformat(),
+        "exported_by": reader,
+        "head": head,
+        "note": NO_CHILD_NAMED,
+        "algorithm": "SHA-256",
+        "files": {name: sha256_hex(files[name]) for name in BUNDLE_FILES},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for name in BUNDLE_FILES:
+        (out / name).write_bytes(files[name])
+    (out / MANIFEST).write_bytes(dump(manifest))
+    return manifest, verification
+
+
+def _status(state) -> str | None:  # type: ignore[no-untyped-def]
+    if state is None:
+        return None
+    for field in ("status", "phase"):
+        value = getattr(state, field, None)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _bad(path: Path, why: str) -> AppError:
+    return AppError(f"{path} is not an intact evidence bundle: {why}", 1)
+
+
+def check_bundle(path: Path) -> dict[str, Any]:
+    """What `qa audit check-bundle` finds; AppError (exit 1) for an unreadable or altered bundle."""
+    from pydantic import ValidationError
+
+    from domain.audit_views import (
+        BUNDLE_FILES,
+        MANIFEST,
+        as_of,
+        chain_of,
+        check_manifest,
+        sha256_hex,
+    )
+    from domain.events import RecordedEvent
+    from domain.items import kind_of_stream
+
+    if not path.is_dir():
+        raise _bad(path, "no such folder")
+    try:
+        manifest = json.loads((path / MANIFEST).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise _bad(path, f"{MANIFEST} cannot be read ({type(exc).__name__})") from None
+    digests: dict[str, str | None] = {}
+    contents: dict[str, bytes] = {}
+    for name in BUNDLE_FILES:
+        try:
+            contents[name] = (path / name).read_bytes()
+            digests[name] = sha256_hex(contents[name])
+        except OSError:
+            digests[name] = None
+    problem = check_manifest(manifest, digests, os.listdir(path))
+    if problem is not None:
+        raise _bad(path, problem)
+
+    try:
+        item_id = str(manifest["item_id"])
+        head = manifest["head"]
+        events = [RecordedEvent.model_validate(e) for e in json.loads(contents["events.json"])]
+        recorded = json.loads(contents["verification.json"])
+        state_file = json.loads(contents["state.json"])
+        history_file = json.loads(contents["temporal-history.json"])
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+        raise _bad(path, f"its files cannot be read ({type(exc).__name__})") from None
+
+    chain = chain_of(item_id, events, head if head.get("hash") else None)
+    kind = kind_of_stream(item_id, (e.event_type for e in events))
+    differences = []
+    if history_file.get("history") is not None:
+        from infra.engine_history import runs_from_json
+
+        try:
+            differences = compare(item_id, events, runs_from_json(history_file))
+        except Exception as exc:  # noqa: BLE001 - any malformed history is one line
+            raise _bad(path, f"temporal-history.json cannot be read ({type(exc).__name__})") from None
+    try:
+        recorded_chain_ok = recorded["chain"]["ok"]
+        recorded_differences = recorded["engine"]["differences"]
+        recorded_ok = recorded["ok"]
+    except (KeyError, TypeError):
+        raise _bad(path, "verification.json cannot be read") from None
+    if history_file.get("history") is not None:
+        expected_differences = [d.as_json() for d in differences]
+        if recorded_differences != expected_differences:
+            raise _bad(path, "verification.json does not report what its events and engine history show")
+    if recorded_chain_ok != chain.ok or recorded_ok != (chain.ok and not recorded_differences):
+        raise _bad(path, "verification.json does not report what its events' hash chain shows")
+    state = _full_state(kind, as_of(events, None))
+    if (state.model_dump(mode="json") if state is not None else None) != state_file.get("state"):
+        raise _bad(path, "state.json is not the state its events replay to")
+    return {
+        "ok": True,
+        "item_id": item_id,
+        "manifest_sha256": sha256_hex((path / MANIFEST).read_bytes()),
+        "files": len(BUNDLE_FILES),
+        "events": len(events),
+        "head_version": head.get("version"),
+        "verified": bool(recorded.get("ok")),
+        "state": "replays from the events" if state is not None else "none (nothing to rebuild)",
+        "engine": "the history it holds matches the events"
+        if history_file.get("history") is not None and not differences
+        else ("DIFFERS from the events" if differences else "no engine history"),
+    }
+
+
+async def access_log(item_id: str | None, reader: str):  # type: ignore[no-untyped-def]
+    from domain.directory import Role
+    from infra.store.access_log import AccessLog
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
+
+    async with database(max_size=2) as pool:
+        access = AccessLog(pool)
+        member = await Directory(pool, AuditLog(pool)).staff_member(reader)
+        allowed = member is not None and member.active and member.has(Role.AUDITOR)
+        refusal = "" if allowed else f"{reader} is not an active auditor: only auditors may read the access log"
+        await access.record(reader, item_id or "*", "access-log", allowed, refusal)
+        if not allowed:
+            raise AppError(f"refused: {refusal}", 1)
+        return await access.entries(item_id)

@@ -1,0 +1,58 @@
+"""The staff directory and the open-cases snapshots: imports (audited) and reads.
+
+An import is refused, with nothing changed, unless the directory lists the importer
+as an active QA officer (or, for the very first staff import, the file does); see
+infra.store.directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from infra.application.errors import AppError
+from infra.application.services import database
+
+T = TypeVar("T")
+
+
+async def _with_directory(use: Callable[[Any], Awaitable[T]]) -> T:
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory, DirectoryRefusal
+
+    async with database() as pool:
+        try:
+            return await use(Directory(pool, AuditLog(pool)))
+        except DirectoryRefusal as exc:
+            raise AppError(f"refused: {exc}") from None
+
+
+async def import_staff(members: Sequence[Any], actor: str) -> tuple[Any, str]:
+    """Make `members` the staff directory; returns what changed (domain.directory.StaffImported) and the
+    audit stream it was recorded on."""
+    from infra.store.directory import STAFF_STREAM
+
+    return await _with_directory(lambda d: d.import_staff(members, actor, datetime.now(UTC))), STAFF_STREAM
+
+
+async def import_cases(cases: Sequence[Any], actor: str):  # type: ignore[no-untyped-def]
+    """Keep `cases` as a new open-cases snapshot; returns it (domain.directory.CasesSnapshotImported)."""
+    return await _with_directory(lambda d: d.import_cases(cases, actor, datetime.now(UTC)))
+
+
+async def all_staff() -> list[Any]:
+    return await _with_directory(lambda d: d.all_staff())
+
+
+async def latest_cases(service: str | None = None) -> tuple[int | None, list[Any]]:
+    return await _with_directory(lambda d: d.latest_cases(service))
+
+
+async def require_qa_team(staff_id: str, what: str) -> None:
+    """Refuse anyone the directory does not list as an active QA officer or Head of QA."""
+    from domain.directory import Role
+
+    member = await _with_directory(lambda d: d.staff_member(staff_id))
+    if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
+        raise AppError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")

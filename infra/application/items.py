@@ -1,0 +1,200 @@
+"""Items by their ids: start one, change one, read one; the steps every kind's commands share.
+
+An item is a workflow whose id is its audit stream (domain.items). Reads fold the
+stream with the kind's own reducer from PostgreSQL, never a workflow query: the
+same state the workflow holds (it records before it folds), whether the workflow
+still runs or not. Changes are the workflow's updates: its validator refuses in
+one line before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from infra.application.errors import AppError
+from infra.application.services import database, settings, temporal_client
+
+if TYPE_CHECKING:
+    from domain.kinds import Kind
+
+T = TypeVar("T")
+
+OPEN_WAIT_SECONDS = 60.0  # how long a start waits for the item's opening to be recorded
+
+
+async def describe_item(workflow_id: str):  # type: ignore[no-untyped-def]
+    """The workflow `workflow_id` and Temporal's description of it; an unknown id is one line."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    client = await temporal_client()
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return handle, await handle.describe()
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise AppError(f"no item with id {workflow_id!r}") from None
+        raise AppError(f"Temporal refused the request: {exc.message}") from None
+
+
+def _not_a(item_id: str, found: Kind | None, found_type: str, kind: Kind) -> AppError:
+    return AppError(f"{item_id} is a {found.name if found else found_type}, not a {kind.name}")
+
+
+async def _running(workflow_id: str, kind: Kind):  # type: ignore[no-untyped-def]
+    """The workflow `workflow_id` to change, refused in one line if it is unknown, of another kind, or ended."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from domain.items import kind_of_workflow
+
+    handle, described = await describe_item(workflow_id)
+    if described.workflow_type != kind.workflow_type:
+        raise _not_a(workflow_id, kind_of_workflow(described.workflow_type), described.workflow_type, kind)
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        raise AppError(_ended(workflow_id, kind, described.status))
+    return handle
+
+
+def _ended(workflow_id: str, kind: Kind, status) -> str:  # type: ignore[no-untyped-def]
+    from temporalio.client import WorkflowExecutionStatus
+
+    if status == WorkflowExecutionStatus.COMPLETED:
+        return f"refused: {kind.name} {workflow_id} is closed; nothing more can be recorded on it"
+    return f"refused: {kind.name} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
+
+
+async def start_item(run_method, request, item_id: str, *, taken: str, refusable: bool = False):  # type: ignore[no-untyped-def]
+    """Start the workflow for a new item; `taken` is the one line if that id was ever used.
+
+    An item's id is also its audit stream, so it is never reused, even after the item ended;
+    except, if `refusable`, after a start the workflow refused, which recorded nothing.
+    """
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    client = await temporal_client()
+    try:
+        return await client.start_workflow(
+            run_method,
+            request,
+            id=item_id,
+            task_queue=settings().task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+            if refusable
+            else WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        raise AppError(taken) from None
+
+
+async def opened(
+    kind: Kind, handle, *, ready: Callable[[Any], bool] = bool, wait_seconds: float = OPEN_WAIT_SECONDS
+) -> Any:  # type: ignore[no-untyped-def]
+    """An item's recorded state once `ready` (by default: once its opening is recorded).
+
+    A start the workflow refused (a wrong person, a sample it cannot draw) ends it
+    as failed, having recorded nothing: that refusal is the one line given.
+    """
+    from temporalio.client import WorkflowExecutionStatus
+
+    from infra.store.audit_log import AuditLog
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + wait_seconds
+    async with database() as pool:
+        log = AuditLog(pool)
+        while True:
+            state = _fold(kind, handle.id, await log.read_stream(handle.id))
+            if state is not None and ready(state):
+                return state
+            status = (await handle.describe()).status
+            if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+                raise AppError(await _why_it_ended(handle, status))
+            if loop.time() > give_up:
+                raise AppError(
+                    f"{handle.id} was started but is still being set up after {wait_seconds:.0f} s:"
+                    " is a worker running (`qa up`)?"
+                )
+            await asyncio.sleep(0.1)
+
+
+async def _why_it_ended(handle, status) -> str:  # type: ignore[no-untyped-def]
+    from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+    from temporalio.exceptions import ApplicationError
+
+    if status != WorkflowExecutionStatus.FAILED:
+        return f"{handle.id} ended while it was being set up ({status.name.lower()})"
+    try:
+        await handle.result()
+    except WorkflowFailureError as exc:
+        cause: BaseException | None = exc.cause
+        deepest: BaseException = exc
+        while cause is not None:
+            if isinstance(cause, ApplicationError) and cause.type in ("Refused", "SampleRefused"):
+                return f"refused: {cause.message}"
+            deepest = cause
+            cause = cause.__cause__ or getattr(cause, "cause", None)
+        return f"{handle.id} failed: {getattr(deepest, 'message', deepest)}"
+    return f"{handle.id} ended while it was being set up"
+
+
+def _fold(kind: Kind, item_id: str, events: list) -> Any:  # type: ignore[type-arg]
+    """The item's state from its events (None: nothing recorded yet); another kind's record is refused."""
+    from domain.events import fold
+    from domain.items import kind_of_stream
+
+    if not events:
+        return None
+    found = kind_of_stream(item_id, (e.event_type for e in events))
+    if found is not kind:
+        raise _not_a(item_id, found, "record of an unknown kind", kind)
+    return fold(kind.evolve, kind.events, events)
+
+
+async def recorded(kind: Kind, item_id: str) -> Any:
+    """An item's state as its audit record holds it; an id nothing was recorded under is one line."""
+    from infra.store.audit_log import AuditLog
+
+    async with database() as pool:
+        state = _fold(kind, item_id, await AuditLog(pool).read_stream(item_id))
+    if state is not None:
+        return state
+    # Nothing recorded: an unknown id, a start still being set up, or one that was refused.
+    handle, described = await describe_item(item_id)
+    from domain.items import kind_of_workflow
+
+    if described.workflow_type != kind.workflow_type:
+        raise _not_a(item_id, kind_of_workflow(described.workflow_type), described.workflow_type, kind)
+    raise AppError(f"{item_id} is still being set up; try again in a moment")
+
+
+async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type: ignore[no-untyped-def]
+    """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded."""
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    handle = await _running(workflow_id, kind)
+    try:
+        return await handle.execute_update(update, request)
+    except WorkflowUpdateFailedError as exc:
+        raise AppError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # it ended between our look and the update
+            from temporalio.client import WorkflowExecutionStatus
+
+            raise AppError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
+        raise AppError(f"Temporal refused the request: {exc.message}") from None
+
+
+async def open_items(kind: Kind, closing: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """Every item of `kind` the audit log opened (and never closed with an event of a type in `closing`),
+    rebuilt with the same reducer the workflows and auditors use."""
+    from domain.events import fold
+    from infra.store.audit_log import AuditLog
+
+    async with database() as pool:
+        log = AuditLog(pool)
+        opened_ids = await log.streams_opened_without(kind.opening, closing)
+        return [(item_id, fold(kind.evolve, kind.events, await log.read_stream(item_id))) for item_id in opened_ids]
