@@ -178,3 +178,13 @@ class ItemWorkflow(Generic[S]):
         state = self._recorder.state
         assert state is not None, f"{self._id} was read before its opening event was recorded"
         return state
+
+    # Abandoned if the workflow refuses its start: the caller then reads why it failed.
+    @workflow.update(name="opened", unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)
+    async def opened(self) -> None:
+        """Returns once the item is open (`_is_open`): a start and its first answer in one call (update-with-start)."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None and self._is_open(self._recorder.state))
+
+    def _is_open(self, state: S) -> bool:
+        """Open once its opening event is recorded; a kind that does more at its start says so."""
+        return True

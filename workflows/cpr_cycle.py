@@ -159,6 +159,9 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         state = self._state()
         return None if state.moderation_complete else state.next_moderation_due
 
+    def _is_open(self, state: CycleState) -> bool:
+        return state.phase != "sampling"  # its sample is recorded: the cycle can be shown and allocated
+
     @workflow.query
     def state(self) -> CycleState | None:
         return self._recorder.state

@@ -145,6 +145,9 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 
+    def _is_open(self, state: DisputeState) -> bool:
+        return state.current is not None  # its first stage is open: the next command finds it ready
+
     @workflow.query
     def state(self) -> DisputeState | None:
         return self._recorder.state

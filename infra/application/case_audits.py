@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError
-from infra.application.items import opened, start_item
+from infra.application.items import start_opened
 from infra.application.samples import check_draw, sample_cases
 
 if TYPE_CHECKING:
@@ -22,8 +22,7 @@ async def start_audit(kind: Kind, workflow: Any, request: Any, item_id: str, tak
     except Refusal as exc:
         raise AppError(str(exc), 2) from None
     await _may_start(kind, request)
-    handle = await start_item(workflow.run, request, item_id, taken=taken)
-    return await opened(kind, handle)
+    return await start_opened(kind, workflow, request, item_id, taken=taken)
 
 
 async def _may_start(kind: Kind, request: Any) -> None:

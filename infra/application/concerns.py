@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from infra.application.errors import AppError
-from infra.application.items import change
-from infra.application.services import database, settings, temporal_client
+from infra.application.items import change, start_opened
+from infra.application.services import database, temporal_client
 
 T = TypeVar("T")
 
@@ -50,16 +50,19 @@ async def check_review(client, review_id: str) -> None:  # type: ignore[no-untyp
 
 
 async def raise_concern(request) -> str:  # type: ignore[no-untyped-def]
+    """Raise a concern with the line manager of the person it is about; its id once it is recorded."""
     import uuid
 
+    from domain import staff_concern
     from workflows.staff_concern import StaffConcernWorkflow
 
     await _with_directory(lambda directory, _log: check_people(directory, request))
-    client = await temporal_client()
     if request.context is not None:
-        await check_review(client, request.context)
+        await check_review(await temporal_client(), request.context)
     concern_id = f"concern-{uuid.uuid4()}"
-    await client.start_workflow(StaffConcernWorkflow.run, request, id=concern_id, task_queue=settings().task_queue)
+    await start_opened(
+        staff_concern.KIND, StaffConcernWorkflow, request, concern_id, taken=f"{concern_id} is already taken: try again"
+    )
     return concern_id
 
 

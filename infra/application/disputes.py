@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infra.application.errors import AppError, typed
-from infra.application.items import change, opened, start_item
+from infra.application.items import change, start_opened
 from infra.application.services import database
 
 OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening
@@ -73,14 +73,14 @@ async def raise_dispute(review_id: str, about: str, issues: str, days: int, acto
         window_working_days=days,
     )
     new_id = dispute.dispute_id(review_id, await _disputes_of(review_id) + 1)
-    handle = await start_item(
-        DisputeWorkflow.run,
+    await start_opened(
+        dispute.KIND,
+        DisputeWorkflow,
         request,
         new_id,
         taken=f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`",
+        wait_seconds=OPEN_WAIT_SECONDS,
     )
-    # Once its first stage is open, the next command finds the dispute ready.
-    await opened(dispute.KIND, handle, ready=lambda state: state.current is not None, wait_seconds=OPEN_WAIT_SECONDS)
     return new_id
 
 

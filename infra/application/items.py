@@ -10,7 +10,6 @@ one line before anything is recorded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra.application.errors import AppError
@@ -64,38 +63,75 @@ def _ended(workflow_id: str, kind: Kind, status) -> str:  # type: ignore[no-unty
     return f"refused: {kind.name} {workflow_id} has ended ({status.name.lower()}); nothing more can be recorded"
 
 
-async def start_item(run_method, request, item_id: str, *, taken: str, refusable: bool = False):  # type: ignore[no-untyped-def]
-    """Start the workflow for a new item; `taken` is the one line if that id was ever used.
+async def start_opened(
+    kind: Kind,
+    workflow,
+    request,
+    item_id: str,
+    *,
+    taken: str,
+    refusable: bool = False,
+    wait_seconds: float = OPEN_WAIT_SECONDS,
+) -> Any:  # type: ignore[no-untyped-def]
+    """Start a new item and return its recorded state once it is open, in one call to Temporal.
 
-    An item's id is also its audit stream, so it is never reused, even after the item ended;
-    except, if `refusable`, after a start the workflow refused, which recorded nothing.
+    Update-with-start: the workflow starts and its `opened` update answers once the item is
+    open (workflows.common.ItemWorkflow), with no polling. `taken` is the one line if the id
+    was ever used: an item's id is also its audit stream, so it is never reused, even after
+    the item ended; except, if `refusable`, after a start the workflow refused, which
+    recorded nothing. A start the workflow refuses (a wrong person, a sample it cannot
+    draw) ends it as failed, having recorded nothing: that refusal is the one line given.
     """
+    from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
     from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
     from temporalio.exceptions import WorkflowAlreadyStartedError
+    from temporalio.service import RPCError, RPCStatusCode
 
     client = await temporal_client()
+    start = WithStartWorkflowOperation(
+        workflow.run,
+        request,
+        id=item_id,
+        task_queue=settings().task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+        if refusable
+        else WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
     try:
-        return await client.start_workflow(
-            run_method,
-            request,
-            id=item_id,
-            task_queue=settings().task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
-            if refusable
-            else WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        await asyncio.wait_for(
+            client.execute_update_with_start_workflow(workflow.opened, start_workflow_operation=start), wait_seconds
         )
     except WorkflowAlreadyStartedError:
         raise AppError(taken) from None
+    except TimeoutError:
+        raise AppError(
+            f"{item_id} was started but is still being set up after {wait_seconds:.0f} s: is a worker running (`qa up`)?"
+        ) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.ALREADY_EXISTS:  # an id used before, by an item now closed
+            raise AppError(taken) from None
+        raise AppError(await _refused_or(client, item_id, exc)) from None
+    except WorkflowUpdateFailedError as exc:
+        raise AppError(await _refused_or(client, item_id, exc)) from None
+    return await recorded(kind, item_id)
 
 
-async def opened(
-    kind: Kind, handle, *, ready: Callable[[Any], bool] = bool, wait_seconds: float = OPEN_WAIT_SECONDS
-) -> Any:  # type: ignore[no-untyped-def]
-    """An item's recorded state once `ready` (by default: once its opening is recorded).
+async def _refused_or(client, item_id: str, error: Exception) -> str:  # type: ignore[no-untyped-def]
+    """Why a start was not answered: the workflow's refusal if it failed, else what Temporal said."""
+    from temporalio.client import WorkflowExecutionStatus
 
-    A start the workflow refused (a wrong person, a sample it cannot draw) ends it
-    as failed, having recorded nothing: that refusal is the one line given.
+    handle = client.get_workflow_handle(item_id)
+    status = (await handle.describe()).status
+    if status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+        return f"Temporal refused the request: {getattr(error, 'message', error)}"
+    return await _why_it_ended(handle, status)
+
+
+async def opened(kind: Kind, handle, *, wait_seconds: float = OPEN_WAIT_SECONDS) -> Any:  # type: ignore[no-untyped-def]
+    """The recorded state of an item another item started (a review, a spotlight), once its opening is recorded.
+
+    A start its workflow refused ends it as failed, having recorded nothing: that refusal is the one line given.
     """
     from temporalio.client import WorkflowExecutionStatus
 
@@ -107,7 +143,7 @@ async def opened(
         log = AuditLog(pool)
         while True:
             state = _fold(kind, handle.id, await log.read_stream(handle.id))
-            if state is not None and ready(state):
+            if state is not None:
                 return state
             status = (await handle.describe()).status
             if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):

@@ -162,16 +162,12 @@ def start_and_show(  # type: ignore[no-untyped-def]
     *,
     taken: str,
     refusable: bool = True,
-    ready: Callable[[Any], bool] = bool,
 ) -> None:
-    """Start an item's workflow (see `start_item`), wait until it is `opened`, and show it as `show_item` does."""
-    from infra.application.items import opened, start_item
+    """Start an item (infra.application.items.start_opened) and show it, once open, as `show_item` does."""
+    from infra.application.items import start_opened
 
-    async def start() -> Any:
-        handle = await start_item(workflow.run, request, item_id, taken=taken, refusable=refusable)
-        return await opened(kind, handle, ready=ready)
-
-    emit_item(item_id, run(start()), as_json, show)
+    state = run(start_opened(kind, workflow, request, item_id, taken=taken, refusable=refusable))
+    emit_item(item_id, state, as_json, show)
 
 
 def show_item(item_id: str, kind: Kind, as_json: bool, show: Callable[[str, Any], None]) -> None:

@@ -79,7 +79,6 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
         taken=f"a {request.service} cycle starting {request.start.isoformat()} was already started: {cycle_id}"
         f" (see `qa cpr show {cycle_id}`)",
         refusable=False,
-        ready=lambda state: state.phase != "sampling",
     )
 
 

@@ -407,18 +407,14 @@ async def test_a_sample_the_workflow_cannot_draw_is_one_line(stack, capsys, data
     """The CLI checks the sample before starting; should the cases change in between, the cycle's own refusal shows."""
     from domain import cpr_cycle
     from infra.application.errors import AppError
-    from infra.application.items import opened
+    from infra.application.items import start_opened
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     await cycle_authority(capsys)
-    handle = await stack.client.start_workflow(
-        CprCycleWorkflow.run,
-        CycleInput(service="Children in Need", start=f"{YEAR}-11-01", sample_size=7, started_by="qa.officer"),
-        id="cpr-race",
-        task_queue=Settings.from_env().task_queue,
-    )
+    # Started without the CLI's own check: the workflow's refusal is what the start answers with.
+    request = CycleInput(service="Children in Need", start=f"{YEAR}-11-01", sample_size=7, started_by="qa.officer")
     with pytest.raises(AppError) as refusal:
-        await opened(cpr_cycle.KIND, handle, ready=lambda state: state.phase != "sampling")
+        await start_opened(cpr_cycle.KIND, CprCycleWorkflow, request, "cpr-race", taken="taken")
     assert str(refusal.value) == (
         f"refused: Children in Need: only 6 cases were supported for at least 4 weeks on {YEAR}-11-01; cannot sample 7"
     )

@@ -101,12 +101,29 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
             "--as",
             "qa.officer",
         ).stdout.strip()
-        for _ in range(50):
-            shown = stack.qa("deadline", "show", deadline_id, "--json", ok=False)
-            if shown.returncode == 0:
-                break
-            time.sleep(0.1)
+        # `start` answers once the deadline is set (update-with-start): shown at once, no waiting.
+        shown = stack.qa("deadline", "show", deadline_id, "--json")
         assert json.loads(shown.stdout)["due_at"] == f"{YEAR}-04-21T23:59:59+01:00"  # Easter and BST on the way
+        # A start the workflow refuses is that one line, and no id.
+        nobody = stack.qa(
+            "deadline",
+            "start",
+            "--title",
+            "t",
+            "--owner",
+            "nobody.here",
+            "--start",
+            f"{YEAR}-03-22",
+            "--days",
+            "2",
+            "--as",
+            "qa.officer",
+            ok=False,
+        )
+        assert (nobody.returncode, nobody.stdout) == (1, "")
+        assert nobody.stderr.strip() == (
+            "qa: refused: nobody.here cannot own a deadline: the directory does not list them as active"
+        )
 
         refused = stack.qa("deadline", "done", deadline_id, "--as", "not.the.owner", ok=False)
         assert refused.returncode == 1

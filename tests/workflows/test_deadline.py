@@ -7,7 +7,13 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
 
 from domain import deadline
 from domain.bank_holidays import calendar_for
@@ -75,6 +81,34 @@ async def test_completion_before_the_due_moment_is_recorded_as_met(
     assert fold(deadline.evolve, deadline.DEADLINE_EVENTS, events) == result
     assert all(r.ok for r in await AuditLog(app_pool).verify())
     await keep_history(handle, "deadline_extended_then_met_people_checked")
+
+
+async def test_a_start_is_answered_once_the_deadline_is_set_in_one_call(
+    time_skipping_env, worker, settings, app_pool, keep_history
+):
+    """Update-with-start: the `opened` update answers once the opening event is recorded, not before."""
+    today = (await time_skipping_env.get_current_time()).date()
+    start = WithStartWorkflowOperation(
+        DeadlineWorkflow.run,
+        DeadlineInput(
+            title="CPR review 7654321", owner="sam.reviewer", start=today, working_days=3, set_by="qa.officer"
+        ),
+        id=f"deadline-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    assert (
+        await time_skipping_env.client.execute_update_with_start_workflow(
+            DeadlineWorkflow.opened, start_workflow_operation=start
+        )
+        is None
+    )
+    handle = await start.workflow_handle()
+    # Answered only once recorded: the log holds the opening at once, without waiting.
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set"]
+    met = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer"))
+    assert met.status == "met" and (await handle.result()) == met
+    await keep_history(handle, "deadline_opened_by_update_with_start_then_met")
 
 
 async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env, worker, settings, app_pool):

@@ -36,11 +36,18 @@ def type_of(history: WorkflowHistory) -> str:
     return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
 
 
+# An update accepted in the first task (a start answered by update-with-start) is the SDK's answer
+# to the caller, recorded before the workflow's own first command.
+UPDATE_PROTOCOL = {"EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED", "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED"}
+
+
 def first_command(path: Path) -> tuple[int, str] | None:
     """The id and type of the event of the first command the workflow issued: the event after its first task completed."""
     events = json.loads(path.read_text())["history"]["events"]
     types = [e["eventType"] for e in events]
     after = types.index("EVENT_TYPE_WORKFLOW_TASK_COMPLETED") + 1
+    while after < len(events) and types[after] in UPDATE_PROTOCOL:
+        after += 1
     return (int(events[after]["eventId"]), types[after]) if after < len(events) else None
 
 
