@@ -1,20 +1,19 @@
-"""`qa up` and `qa worker`: the stack in the foreground, stopped cleanly by Ctrl-C."""
+"""`qa up`: the stack in the foreground (PostgreSQL, Temporal, a worker process), stopped cleanly by Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime, timedelta
 
-import asyncpg
-from temporalio.client import Client
-
 from domain.working_days import LONDON
-from infra.db import create_pool, migrate
+from infra.db import migrate
 from infra.embedded import EmbeddedError, ensure_port_free, prepare_database, start_postgres, temporal_cli
 from infra.logging import configure_logging, get_logger
 from infra.settings import Settings, SettingsError, StackFile
@@ -24,18 +23,8 @@ log = get_logger("qa.stack")
 
 TEMPORAL_START_TIMEOUT = 60.0
 TEMPORAL_STOP_TIMEOUT = 15.0
-
-
-async def run_worker(settings: Settings) -> None:
-    """A worker for an existing stack: scale out by running more of these on the same task queue."""
-    configure_logging(settings.log_format, settings.log_level)
-    await migrate(settings.require_admin_database_url())
-    async with AsyncExitStack() as stack:
-        pool = await create_pool(settings.require_database_url())
-        stack.push_async_callback(pool.close)
-        client = await connect(settings)
-        log.info("worker starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
-        await _serve(client, pool, settings)
+WORKER_STOP_TIMEOUT = 15.0
+WORKER_RESTART_DELAY = 1.0
 
 
 async def run_stack(settings: Settings) -> None:
@@ -48,13 +37,6 @@ async def run_stack(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         admin_url, app_url = await _database(settings, stack)
         address, ui_url = await _temporal(settings, stack)
-        stack_settings = settings.model_copy(
-            update={"database_url": app_url, "admin_database_url": admin_url, "temporal_address": address}
-        )
-        pool = await create_pool(app_url)
-        stack.push_async_callback(pool.close)
-        client = await connect(stack_settings)
-
         settings.stack_file.parent.mkdir(parents=True, exist_ok=True)
         settings.stack_file.write_text(
             StackFile(
@@ -80,7 +62,15 @@ async def run_stack(settings: Settings) -> None:
             f"  Ctrl-C stops everything.",
             flush=True,
         )
-        await _serve(client, pool, stack_settings)
+        await _supervise_worker(
+            {
+                **os.environ,
+                "QA_HOME": str(settings.home),
+                "QA_DATABASE_URL": app_url,
+                "QA_ADMIN_DATABASE_URL": admin_url,
+                "QA_TEMPORAL_ADDRESS": address,
+            }
+        )
         log.info("stopping")
     print("qa-engine stopped", flush=True)
 
@@ -97,20 +87,45 @@ def example_cycle_start(today: date) -> date:
     return start + timedelta(days=-start.weekday() % 7)
 
 
-async def _serve(client: Client, pool: asyncpg.Pool, settings: Settings) -> None:
-    from worker.main import build_worker
+async def _supervise_worker(env: dict[str, str]) -> None:
+    """Run the worker as its own process (`python -m worker`) until Ctrl-C; one that dies is said and restarted.
 
+    The worker is the product's own process, not this one's code: `qa up` wires nothing of it.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with build_worker(client, pool, settings):
-            log.info("worker running", task_queue=settings.task_queue)
-            await stop.wait()
+        while not stop.is_set():
+            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "worker", env=env)
+            log.info("worker running", pid=process.pid)
+            exited = asyncio.ensure_future(process.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not exited.done():
+                await _stop_worker(process, exited)
+                break
+            # A worker gone while we run: say so, and start another unless we are stopping too.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WORKER_RESTART_DELAY)
+            if not stop.is_set():
+                log.warning("worker exited; starting another", code=process.returncode)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _stop_worker(process: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:
+    """SIGTERM, so it finishes what it holds; killed if it has not after WORKER_STOP_TIMEOUT seconds."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        await asyncio.wait_for(asyncio.shield(exited), WORKER_STOP_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await exited
 
 
 async def _database(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:

@@ -1,7 +1,10 @@
-"""The one place that wires every workflow and activity into a worker."""
+"""The one place that wires every workflow and activity into a worker, and the worker process (`python -m worker`)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
 from collections.abc import Callable
 from datetime import date
 from functools import partial
@@ -19,11 +22,16 @@ from activities.recording import AuditActivities
 from activities.reports import ReportActivities
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
-from infra.settings import Settings
+from infra.db import create_pool, migrate
+from infra.logging import configure_logging, get_logger
+from infra.settings import Settings, SettingsError
 from infra.store.audit_log import AuditLog
 from infra.store.directory import Directory
 from infra.store.outbox import Outbox, Sender
+from infra.temporal import connect
 from workflows.registry import WORKFLOWS, workflow_runner
+
+log = get_logger("qa.worker")
 
 
 def activities(
@@ -80,3 +88,32 @@ def build_worker(
         ),
         workflow_runner=workflow_runner(),
     )
+
+
+async def run_worker(settings: Settings) -> None:
+    """A worker for an existing stack: scale out by running more of these on the same task queue."""
+    configure_logging(settings.log_format, settings.log_level)
+    await migrate(settings.require_admin_database_url())
+    pool = await create_pool(settings.require_database_url())
+    try:
+        client = await connect(settings)
+        log.info("worker starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with build_worker(client, pool, settings):
+            log.info("worker running", task_queue=settings.task_queue)
+            await stop.wait()
+    finally:
+        await pool.close()
+
+
+def main() -> int:
+    """`python -m worker` (what `qa worker` and `qa up` run): a worker until SIGINT or SIGTERM."""
+    try:
+        asyncio.run(run_worker(Settings.from_env()))
+    except SettingsError as exc:
+        print(f"qa worker: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -17,6 +17,8 @@ def up() -> None:
 @app.command("worker")
 def worker() -> None:
     """Run a worker against QA_DATABASE_URL and QA_TEMPORAL_ADDRESS (or a running `qa up`)."""
-    from infra.stack import run_worker
+    import subprocess
+    import sys
 
-    run(run_worker(settings()))
+    # The worker is its own process (`python -m worker`), as `qa up` runs it: the CLI wires none of it.
+    raise SystemExit(subprocess.call([sys.executable, "-m", "worker"]))

@@ -45,6 +45,20 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def worker_pids(parent: int) -> list[int]:
+    """The `python -m worker` processes whose parent is `parent` (qa up)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == parent and b"worker" in cmdline and b"-m" in cmdline:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 class Stack:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -69,7 +83,7 @@ class Stack:
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=60)
+        out, self.log = self.process.communicate(timeout=60)
         assert self.process.returncode == 0
         return out
 
@@ -160,8 +174,35 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         assert (state["status"], state["met_by"]) == ("met", "sam.reviewer")
         assert json.loads(stack.qa("audit", "verify", deadline_id, "--json").stdout)["events"] == 2
         assert json.loads(stack.qa("status", cycle_id, "--json").stdout) == cycle
+
+        # The worker is qa up's child process: killed, it is said and another takes its place.
+        [worker] = worker_pids(stack.process.pid)
+        os.kill(worker, signal.SIGKILL)
+        for _ in range(100):
+            replaced = worker_pids(stack.process.pid)
+            if replaced and replaced != [worker]:
+                break
+            time.sleep(0.1)
+        assert replaced and worker not in replaced
+        again = stack.qa(
+            "deadline",
+            "start",
+            "--title",
+            "after the worker died",
+            "--owner",
+            "sam.reviewer",
+            "--start",
+            f"{YEAR}-03-22",
+            "--days",
+            "1",
+            "--as",
+            "qa.officer",
+        ).stdout.strip()
+        assert json.loads(stack.qa("deadline", "show", again, "--json").stdout)["status"] == "open"
     finally:
-        stack.stop()
+        out = stack.stop()
+    assert "worker exited; starting another" in stack.log
+    assert not worker_pids(stack.process.pid)
 
 
 def test_commands_that_need_the_stack_say_so_when_it_is_down(stack_env):
