@@ -33,6 +33,7 @@ from domain.review import (
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from infra.store.audit_log import AuditLog
 from tests.clock import today
+from tests.infra.store.test_audit_log import tamper
 from tests.infra.test_cli_cpr import (  # noqa: F401 - `stack` is a fixture
     CYCLE,
     START,
@@ -359,14 +360,6 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
 
 
 # --- tampering, and the engine's own history ---------------------------------------------------
-
-
-async def tamper(conn: asyncpg.Connection, *statements: str) -> None:
-    """As a superuser with the triggers off: the only way anything in the log can change."""
-    async with conn.transaction():
-        await conn.execute("SET LOCAL session_replication_role = replica")
-        for statement in statements:
-            await conn.execute(statement)
 
 
 async def finished_deadline(env) -> str:

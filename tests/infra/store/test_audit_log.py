@@ -234,6 +234,7 @@ async def test_the_application_role_may_only_read_and_append(app_pool, database,
 
 
 async def tamper(conn: asyncpg.Connection, *statements: str) -> None:
+    """As a superuser with the triggers off: the only way anything in the log can change."""
     async with conn.transaction():
         await conn.execute("SET LOCAL session_replication_role = replica")
         for statement in statements:
