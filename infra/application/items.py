@@ -13,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra.application.errors import AppError
+from infra.application.requests import request_id
 from infra.application.services import database, settings, temporal_client
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 OPEN_WAIT_SECONDS = 60.0  # how long a start waits for the item's opening to be recorded
+CHANGE_WAIT_SECONDS = 60.0  # how long a change waits for the workflow's answer
+UNKNOWN_OUTCOME = 3  # the exit code when it is not known whether a change was recorded
 
 
 async def describe_item(workflow_id: str):  # type: ignore[no-untyped-def]
@@ -207,13 +210,26 @@ async def recorded(kind: Kind, item_id: str) -> Any:
 
 
 async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type: ignore[no-untyped-def]
-    """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded."""
+    """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded.
+
+    The update's id is the request's (infra.application.requests): the same request asked
+    again is answered as the first time and recorded once. With no answer in time, the
+    outcome is unknown, and said so with the request id to ask again with (exit code 3).
+    """
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
     handle = await _running(workflow_id, kind)
+    asked = request_id()
     try:
-        return await handle.execute_update(update, request)
+        return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
+    except TimeoutError:
+        raise AppError(
+            f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s: request {asked} may or may not be"
+            f" recorded; see `qa status {workflow_id}`, or ask again with `qa --request-id {asked} ...`,"
+            " which records it at most once",
+            UNKNOWN_OUTCOME,
+        ) from None
     except WorkflowUpdateFailedError as exc:
         raise AppError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
     except RPCError as exc:

@@ -25,7 +25,21 @@ if TYPE_CHECKING:  # imported where used: `qa --help` loads no domain module
 T = TypeVar("T")
 
 
+def _request_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from infra.application.requests import REQUEST_ID, check_request_id
+
+    if value is not None:
+        REQUEST_ID.set(check_request_id(value))
+    return value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--request-id",
+    callback=_request_id,
+    expose_value=False,
+    help="Your id for this request: asked again with the same id, a change is recorded once (for scripts that retry).",
+)
 def app() -> None:
     """Quality Assurance Framework engine: durable QA workflows with a tamper-evident audit log."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 from typing import NoReturn
@@ -16,7 +17,8 @@ from infra.cli.common import app
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app.main(args=argv, prog_name="qa", standalone_mode=False)
+        # In a context of its own: what one command sets for its request (its id) ends with it.
+        contextvars.copy_context().run(app.main, args=argv, prog_name="qa", standalone_mode=False)
     except SystemExit as exc:
         return int(exc.code or 0)
     except click.exceptions.Abort:

@@ -1,0 +1,34 @@
+"""The request a person is making: its id, so that asking twice is recorded once.
+
+An adapter sets `REQUEST_ID` for the duration of one request (the CLI from
+`qa --request-id ID ...`, the HTTP server from the request's idempotency key). Every
+change made for it carries that id to Temporal as the update's id: Temporal answers a
+second update with an id it has already completed with the first answer and runs
+nothing again. Without one, each change gets a fresh id.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+from infra.application.errors import AppError
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+MAX_REQUEST_ID = 100
+_SHAPE = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
+
+
+def check_request_id(text: str) -> str:
+    """A request id as given: letters, digits and . _ : - only, at most 100 of them."""
+    if not _SHAPE.fullmatch(text):
+        raise AppError(
+            f"request id {text!r} is not one: use up to {MAX_REQUEST_ID} letters, digits, '.', '_', ':' or '-'", 2
+        )
+    return text
+
+
+def request_id() -> str:
+    """The id of the request being made, or a new one."""
+    return REQUEST_ID.get() or str(uuid.uuid4())
