@@ -10,7 +10,7 @@ one line before anything is recorded.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError
 from infra.application.requests import request_id
@@ -18,8 +18,6 @@ from infra.application.services import database, settings, temporal_client
 
 if TYPE_CHECKING:
     from domain.kinds import Kind
-
-T = TypeVar("T")
 
 OPEN_WAIT_SECONDS = 60.0  # how long a start waits for the item's opening to be recorded
 CHANGE_WAIT_SECONDS = 60.0  # how long a change waits for the workflow's answer
@@ -194,6 +192,7 @@ def _fold(kind: Kind, item_id: str, events: list) -> Any:  # type: ignore[type-a
 
 async def recorded(kind: Kind, item_id: str) -> Any:
     """An item's state as its audit record holds it; an id nothing was recorded under is one line."""
+    from domain.items import kind_of_workflow
     from infra.store.audit_log import AuditLog
 
     async with database() as pool:
@@ -201,9 +200,7 @@ async def recorded(kind: Kind, item_id: str) -> Any:
     if state is not None:
         return state
     # Nothing recorded: an unknown id, a start still being set up, or one that was refused.
-    handle, described = await describe_item(item_id)
-    from domain.items import kind_of_workflow
-
+    _, described = await describe_item(item_id)
     if described.workflow_type != kind.workflow_type:
         raise _not_a(item_id, kind_of_workflow(described.workflow_type), described.workflow_type, kind)
     raise AppError(f"{item_id} is still being set up; try again in a moment")
