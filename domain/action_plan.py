@@ -29,6 +29,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.text import MAX_SHORT, check_text, required_text
 from domain.working_days import LONDON
 
@@ -315,10 +316,6 @@ class PlanInput(Frozen):
     carried: PlanState | None = None
 
 
-class Request(Frozen):
-    actor: str
-
-
 class SmartAction(Frozen):
     """A SMART action a finding or a meeting brings to a plan; any part may arrive empty to be named missing."""
 
@@ -345,7 +342,7 @@ def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:
     return tuple(actions)
 
 
-class AddAction(Request, SmartAction):
+class AddAction(ChangeRequest, SmartAction):
     """The owner's SMART action. Every field may arrive empty so the refusal can name all that is missing."""
 
 
@@ -355,7 +352,7 @@ class AddFromFinding(AddAction):
     source: str = ""
 
 
-class ChangeAction(Request):
+class ChangeAction(ChangeRequest):
     action_id: str
     action: str | None = None
     support: str | None = None
@@ -365,14 +362,14 @@ class ChangeAction(Request):
     reason: str
 
 
-class RecordProgress(Request):
+class RecordProgress(ChangeRequest):
     action_id: str
     status: Progress
     note: str | None = None
     evidence: str | None = None
 
 
-class CloseAction(Request):
+class CloseAction(ChangeRequest):
     action_id: str
     reason: str
 
@@ -386,7 +383,7 @@ def _started(state: PlanState | None) -> PlanState:
     return state
 
 
-def _owner(state: PlanState | None, request: Request, what: str) -> PlanState:
+def _owner(state: PlanState | None, request: ChangeRequest, what: str) -> PlanState:
     state = _started(state)
     if request.actor != state.owner:
         raise Refusal(f"only the plan's owner ({state.owner}) can {what} on {state.title}")

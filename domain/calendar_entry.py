@@ -22,6 +22,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.qa_calendar import PlannedActivity
+from domain.requests import ChangeRequest
 from domain.sampling import MAX_SAMPLE
 from domain.text import MAX_SHORT, required_text
 from domain.wording import people
@@ -148,13 +149,11 @@ def evolve(state: EntryState | None, event: DomainEvent, meta: EventMeta) -> Ent
     return state.model_copy(update={"version": meta.version, **update})
 
 
-class SetFocus(Frozen):
-    actor: str
+class SetFocus(ChangeRequest):
     focus: str
 
 
-class ArrangeSpotlight(Frozen):
-    actor: str
+class ArrangeSpotlight(ChangeRequest):
     lead: str
     members: tuple[str, ...]
     day: date | None = None  # default: the planned spotlight day

@@ -41,6 +41,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry, member
 from domain.files import FileError, csv_rows
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
 from domain.text import check_text
@@ -394,14 +395,12 @@ def figures(state: CaseAuditState) -> Figures:
 # A reviewer is allocated with the very request a CPR cycle takes (domain.cpr_cycle.AllocateReviewer).
 
 
-class RecordAnswers(Frozen):
-    actor: str
+class RecordAnswers(ChangeRequest):
     case_number: str
     answers: tuple[Answer, ...]
 
 
-class SubmitCase(Frozen):
-    actor: str
+class SubmitCase(ChangeRequest):
     case_number: str
 
 

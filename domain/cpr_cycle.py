@@ -23,6 +23,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.text import check_text
@@ -281,8 +282,7 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
     return state.model_copy(update={"version": meta.version, **update})
 
 
-class AllocateReviewer(Frozen):
-    actor: str
+class AllocateReviewer(ChangeRequest):
     case_number: str
     reviewer: str
 
@@ -310,28 +310,25 @@ def check_reviewer(request: AllocateReviewer, reviewer: str | None, practitioner
         )
 
 
-class AllocateModerator(Frozen):
-    actor: str
+class AllocateModerator(ChangeRequest):
     case_number: str
     moderator: str
 
 
-class ModerateReview(Frozen):
-    actor: str
+class ModerateReview(ChangeRequest):
     case_number: str
     grade: Grade
     rationale: str
     conversation: str | None = None
 
 
-class PublishReport(Frozen):
+class PublishReport(ChangeRequest):
     """The QA team's analysis, and the SMART actions it adds to an action plan (if any).
 
     The figures (grades, moderation, rubric) are computed from the records. A CPR
     cycle's report and a case audit's findings are published with the same words.
     """
 
-    actor: str
     key_findings: str
     strengths: str
     areas_for_development: str

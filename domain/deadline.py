@@ -16,6 +16,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.text import MAX_SHORT, check_text
 from domain.wording import due
 from domain.working_days import MAX_WORKING_DAYS
@@ -107,12 +108,12 @@ def evolve(state: DeadlineState | None, event: DomainEvent, meta: EventMeta) -> 
     raise ValueError(f"{event.event_type} cannot follow version {state.version if state else 0}")
 
 
-class CompleteDeadline(Frozen):
+class CompleteDeadline(ChangeRequest):
     actor: str = Field(min_length=1)
     note: str = ""
 
 
-class ExtendDeadline(Frozen):
+class ExtendDeadline(ChangeRequest):
     actor: str = Field(min_length=1)
     extra_working_days: int = Field(ge=1, le=60)
     reason: str = Field(min_length=1)

@@ -26,6 +26,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.text import required_text
 from domain.wording import due, people
 
@@ -375,31 +376,27 @@ def final_stage(
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(Frozen):
-    actor: str
-
-
-class RecordConversation(Request):
+class RecordConversation(ChangeRequest):
     issues: str
     decision: Decision
     outcome: str
 
 
-class AllocateModerator(Request):
+class AllocateModerator(ChangeRequest):
     moderator: str
 
 
-class RecordModeration(Request):
+class RecordModeration(ChangeRequest):
     moderation: str
 
 
-class RecordThreeWay(Request):
+class RecordThreeWay(ChangeRequest):
     issues: str
     decision: Decision
     outcome: str
 
 
-class RecordDecision(Request):
+class RecordDecision(ChangeRequest):
     issues: str
     decision: str
 
@@ -473,7 +470,7 @@ def check_allocation(state: DisputeState | None, request: AllocateModerator) -> 
             )
 
 
-def _moderator(state: DisputeState | None, request: Request, what: str) -> StageRecord:
+def _moderator(state: DisputeState | None, request: ChangeRequest, what: str) -> StageRecord:
     current = _open_at(state, ("moderator",), what)
     if current.moderator is None:
         raise Refusal("no moderator is allocated yet: a QA officer allocates an independent moderator first")

@@ -24,6 +24,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.text import required_text
 from domain.wording import people
 from domain.working_days import LONDON
@@ -147,14 +148,12 @@ class GpcInput(Frozen):
     started_by: str = Field(min_length=1)
 
 
-class NominateTeam(Frozen):
-    actor: str
+class NominateTeam(ChangeRequest):
     team: str
     good_practice: str
 
 
-class RecordInquiry(Frozen):
-    actor: str
+class RecordInquiry(ChangeRequest):
     record: InquiryRecord
 
 

@@ -27,6 +27,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.text import MAX_SHORT, required_text
 from domain.working_days import LONDON
 
@@ -177,20 +178,17 @@ class PracticeWeekInput(Frozen):
     theme: str | None = None
 
 
-class AgreeTheme(Frozen):
+class AgreeTheme(ChangeRequest):
     """The theme agreed; None: the newest one a QAPM meeting decided."""
 
-    actor: str
     theme: str | None = None
 
 
-class RecordObservation(Frozen):
-    actor: str
+class RecordObservation(ChangeRequest):
     observation: Observation
 
 
-class CloseWeek(Frozen):
-    actor: str
+class CloseWeek(ChangeRequest):
     summary: str
     learning: tuple[str, ...]
 

@@ -28,6 +28,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
 from domain.wording import due
@@ -275,10 +276,9 @@ class QapmInput(Frozen):
     started_by: str = Field(min_length=1)
 
 
-class RecordDecisions(Frozen):
+class RecordDecisions(ChangeRequest):
     """The chair's decisions; leave out what the meeting did not decide."""
 
-    actor: str
     thematic_focus: str | None = None
     practice_week_theme: str | None = None
     actions: tuple[SmartAction, ...] = ()  # for the service-wide plan

@@ -24,6 +24,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.rubric import CRITERION_IDS, DOMAIN_IDS, Evidence, Grade
 from domain.text import MAX_SHORT, required_text
 from domain.wording import due, people
@@ -341,54 +342,50 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(Frozen):
-    actor: str
-
-
-class RecordVoice(Request):
+class RecordVoice(ChangeRequest):
     whose: Whose
     summary: str
     obtained: bool = True
 
 
-class RecordReflection(Request):
+class RecordReflection(ChangeRequest):
     score: int
     pleased_with: str
     could_develop: str
 
 
-class RecordConversation(Request):
+class RecordConversation(ChangeRequest):
     summary: str
 
 
-class JudgeRubric(Request):
+class JudgeRubric(ChangeRequest):
     judgements: dict[str, Evidence]
 
 
-class GiveGrade(Request):
+class GiveGrade(ChangeRequest):
     grade: Grade
     rationale: str
 
 
-class RecommendAction(Request):
+class RecommendAction(ChangeRequest):
     action: str
     due_by: date
 
 
-class CompleteAction(Request):
+class CompleteAction(ChangeRequest):
     action_id: str
     oversight_note: str
 
 
-class RaiseSafeguarding(Request):
+class RaiseSafeguarding(ChangeRequest):
     concern: str
 
 
-class SubmitReview(Request):
+class SubmitReview(ChangeRequest):
     pass
 
 
-class ExtendReview(Request):
+class ExtendReview(ChangeRequest):
     extra_working_days: int
     reason: str
 
@@ -402,7 +399,7 @@ def _opened(state: ReviewState | None) -> ReviewState:
     return state
 
 
-def _reviewer_while_open(state: ReviewState | None, request: Request, what: str) -> ReviewState:
+def _reviewer_while_open(state: ReviewState | None, request: ChangeRequest, what: str) -> ReviewState:
     state = _opened(state)
     if request.actor != state.reviewer:
         raise Refusal(f"only the reviewer ({state.reviewer}) can {what} for case {state.case_number}")

@@ -30,6 +30,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.rubric import Grade
 from domain.sampling import rank
 from domain.text import required_text
@@ -356,36 +357,32 @@ def allocate(
 # --- requests (one per update) ----------------------------------------------------------------
 
 
-class Request(Frozen):
-    actor: str
-
-
-class SendDocuments(Request):
+class SendDocuments(ChangeRequest):
     documents: tuple[KeyDocument, ...]
 
 
-class NominateCases(Request):
+class NominateCases(ChangeRequest):
     proud: str
     challenging: str
 
 
-class SendCaseList(Request):
+class SendCaseList(ChangeRequest):
     pass
 
 
-class AllocateCases(Request):
+class AllocateCases(ChangeRequest):
     pass
 
 
-class GiveRecord(Request):
+class GiveRecord(ChangeRequest):
     record: MemberRecord
 
 
-class SendDraft(Request):
+class SendDraft(ChangeRequest):
     report: SpotlightReport
 
 
-class FinaliseReport(Request):
+class FinaliseReport(ChangeRequest):
     note: str = ""
 
 

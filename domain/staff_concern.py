@@ -25,6 +25,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.requests import ChangeRequest
 from domain.wording import due
 
 STREAM_PREFIX = "concern-"
@@ -122,7 +123,7 @@ class RaiseConcern(Frozen):
     context: str | None = Field(default=None, description="the review the concern arose from, if any")
 
 
-class RespondToConcern(Frozen):
+class RespondToConcern(ChangeRequest):
     actor: str = Field(min_length=1, max_length=200)
     response: str = Field(min_length=1, max_length=MAX_RESPONSE)
 

@@ -38,13 +38,13 @@ from domain.action_plan import (
     PlanState,
     ProgressRecorded,
     RecordProgress,
-    Request,
     first_nominal_meeting,
     nominal_meeting,
 )
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.requests import ChangeRequest
 from domain.working_days import LONDON
 from workflows.common import (
     QA_TEAM,
@@ -277,7 +277,7 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
         )
 
     async def _record(
-        self, request: Request, event: Callable[[PlanState], DomainEvent], rule: Callable[[PlanState], None]
+        self, request: ChangeRequest, event: Callable[[PlanState], DomainEvent], rule: Callable[[PlanState], None]
     ) -> PlanState:
         """Record one person's change, its rule checked again against the newest state."""
         return await self._recorder.record_built(request.actor, lambda state: (event(state),), rule=rule)

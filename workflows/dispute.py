@@ -47,7 +47,6 @@ from domain.dispute import (
     RecordDecision,
     RecordModeration,
     RecordThreeWay,
-    Request,
     Stage,
     StageOpened,
     StageOverdue,
@@ -59,6 +58,7 @@ from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
+from domain.requests import ChangeRequest
 from domain.working_days import LONDON
 from workflows.common import ItemWorkflow, require_role, run_activity
 from workflows.recording import check, recorded_update
@@ -401,7 +401,7 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         return current
 
     async def _record(
-        self, request: Request, event: DomainEvent, rule: Callable[[DisputeState | None, Any], None]
+        self, request: ChangeRequest, event: DomainEvent, rule: Callable[[DisputeState | None, Any], None]
     ) -> DisputeState:
         """Record one person's part, its rule checked again against the newest state."""
         return await self._recorder.record(request.actor, event, rule=lambda state: rule(state, request))

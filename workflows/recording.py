@@ -9,8 +9,10 @@ just before it records (a timer may have fired while it waited).
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +41,9 @@ APPEND_TIMEOUT = timedelta(seconds=30)
 
 H = TypeVar("H", bound=Callable[..., Any])
 
+SEEN: ContextVar[int | None] = ContextVar("seen", default=None)
+"""The version of the item the person behind the running update saw (None: as it is now)."""
+
 
 def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -> Callable[[H], H]:
     """A workflow update whose validator refuses, before anything is recorded, what `rule` refuses.
@@ -47,17 +52,26 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
     and the request (e.g. the workflow's time), read when the validator runs. The validator only
     reads (EventRecorder.validate); the handler applies its rule once more just before it records.
     The workflow keeps its recorder in `_recorder`; the update keeps the handler's name.
+    A request that names the version its person saw (domain.requests.ChangeRequest.seen) is
+    refused if the item has moved on since, in the validator and again when it records.
     """
 
     def register(handler: H) -> H:
+        @functools.wraps(handler)
+        async def handle(self: Any, request: Any) -> Any:
+            # In this handler's own task: its first recording is checked against the version the person saw.
+            SEEN.set(getattr(request, "seen", None))
+            return await handler(self, request)
+
         def validate(self: Any, request: Any) -> None:
+            self._recorder.check_seen(getattr(request, "seen", None))
             self._recorder.validate(rule, request, *(read() for read in context))
 
         # The SDK requires a validator's parameters to be the handler's, annotations and all.
         validate.__signature__ = inspect.signature(handler).replace(return_annotation=None)  # type: ignore[attr-defined]
-        update = workflow.update(handler)
+        update = workflow.update(handle)
         update.validator(validate)  # type: ignore[attr-defined]
-        return update
+        return update  # type: ignore[return-value]
 
     return register
 
@@ -65,6 +79,10 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
 def refused(refusal: Refusal) -> ApplicationError:
     """The error a person sees when an update is refused."""
     return ApplicationError(str(refusal), type="Refused", non_retryable=True)
+
+
+STALE = "Stale"
+"""The error type of a change refused because the item moved on after its person read it."""
 
 
 def check(rule: Callable[..., None], *args: object) -> None:
@@ -99,6 +117,17 @@ class EventRecorder(Generic[S]):
         if self.state is not None:
             check(rule, self.state, *args)
 
+    def check_seen(self, seen: int | None) -> None:
+        """Refuse a change decided on version `seen` once the item has moved past it."""
+        if seen is not None and self.version != seen:
+            raise ApplicationError(
+                f"it changed after you read it: you saw version {seen}, it is at version {self.version} now;"
+                " read it again and decide",
+                seen,
+                type=STALE,
+                non_retryable=True,
+            )
+
     async def record(
         self,
         actor: str,
@@ -126,6 +155,10 @@ class EventRecorder(Generic[S]):
         if rule is not None:
             await workflow.wait_condition(lambda: self.state is not None)
         async with self._lock:
+            seen = SEEN.get()
+            if seen is not None:
+                SEEN.set(None)  # the request's later recordings follow from its first
+                self.check_seen(seen)
             if rule is not None:
                 check(rule, self.state)
             events = build(self.state)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
+from domain.requests import ChangeRequest
 from domain.review import (
     ActionCompleted,
     ActionOverdue,
@@ -40,7 +41,6 @@ from domain.review import (
     RecordReflection,
     RecordVoice,
     ReflectionRecorded,
-    Request,
     ReviewChased,
     ReviewClosed,
     ReviewExtended,
@@ -328,9 +328,9 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
 
     async def _record(
         self,
-        request: Request,
+        request: ChangeRequest,
         event: Callable[[ReviewState], DomainEvent],
-        rule: Callable[[ReviewState | None, Request], None],
+        rule: Callable[[ReviewState | None, ChangeRequest], None],
     ) -> ReviewState:
         """Record one person's part, its rule checked again against the newest state."""
         return await self._recorder.record_built(

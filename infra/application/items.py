@@ -13,7 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError
-from infra.application.requests import request_id
+from infra.application.requests import SEEN, request_id
 from infra.application.services import database, settings, temporal_client
 
 if TYPE_CHECKING:
@@ -210,14 +210,20 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
     """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded.
 
     The update's id is the request's (infra.application.requests): the same request asked
-    again is answered as the first time and recorded once. With no answer in time, the
+    again is answered as the first time and recorded once. A request decided on a version
+    of the item that has moved on is refused with what was recorded since. With no answer in time, the
     outcome is unknown, and said so with the request id to ask again with (exit code 3).
     """
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
+    from workflows.recording import STALE
+
     handle = await _running(workflow_id, kind)
     asked = request_id()
+    seen = SEEN.get()
+    if seen is not None:
+        request = request.model_copy(update={"seen": seen})
     try:
         return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
     except TimeoutError:
@@ -228,13 +234,26 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
             UNKNOWN_OUTCOME,
         ) from None
     except WorkflowUpdateFailedError as exc:
-        raise AppError(f"refused: {getattr(exc.cause, 'message', exc.cause)}") from None
+        why = f"refused: {getattr(exc.cause, 'message', exc.cause)}"
+        if getattr(exc.cause, "type", None) == STALE and seen is not None:
+            why += await _since(workflow_id, seen)
+        raise AppError(why) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:  # it ended between our look and the update
             from temporalio.client import WorkflowExecutionStatus
 
             raise AppError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
         raise AppError(f"Temporal refused the request: {exc.message}") from None
+
+
+async def _since(item_id: str, seen: int) -> str:
+    """What was recorded on the item after version `seen`, in words, for a person whose change was stale."""
+    from domain.audit_views import describe
+    from infra.store.audit_log import AuditLog
+
+    async with database() as pool:
+        later = [e for e in await AuditLog(pool).read_stream(item_id) if e.version > seen]
+    return "".join(f"; v{e.version} by {e.actor}: {describe(e.event_type, e.payload, limit=200)}" for e in later)
 
 
 async def open_items(kind: Kind, closing: tuple[str, ...] = ()) -> list[tuple[str, Any]]:

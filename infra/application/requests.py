@@ -1,4 +1,4 @@
-"""The request a person is making: its id, so that asking twice is recorded once.
+"""The request a person is making: its id, so that asking twice is recorded once; the version they saw.
 
 An adapter sets `REQUEST_ID` for the duration of one request (the CLI from
 `qa --request-id ID ...`, the HTTP server from the request's idempotency key). Every
@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from infra.application.errors import AppError
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+SEEN: ContextVar[int | None] = ContextVar("seen", default=None)
+"""The version of the item the person saw when they decided (None: as it is now); see domain.requests."""
 MAX_REQUEST_ID = 100
 _SHAPE = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
 
@@ -32,3 +34,10 @@ def check_request_id(text: str) -> str:
 def request_id() -> str:
     """The id of the request being made, or a new one."""
     return REQUEST_ID.get() or str(uuid.uuid4())
+
+
+def check_seen(text: str) -> int:
+    """A version as given: a whole number, 0 or more (an item's versions count its recorded events)."""
+    if not re.fullmatch(r"[0-9]{1,9}", text.strip()):
+        raise AppError(f"version {text!r} is not one: give the item's version as `qa ... show ID --json` says it", 2)
+    return int(text)

@@ -33,7 +33,22 @@ def _request_id(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def _seen(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from infra.application.requests import SEEN, check_seen
+
+    if value is not None:
+        SEEN.set(check_seen(value))
+    return value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--seen",
+    callback=_seen,
+    expose_value=False,
+    metavar="VERSION",
+    help="The item's version you decided on (its `version` in `show --json`): refused, with what changed, if it moved on.",
+)
 @click.option(
     "--request-id",
     callback=_request_id,

@@ -36,3 +36,29 @@ async def test_a_retried_request_is_answered_again_and_recorded_once(skipping_st
     assert await refused(capsys, "--request-id", "two words", *add, code=2) == (
         "request id 'two words' is not one: use up to 100 letters, digits, '.', '_', ':' or '-'"
     )
+
+
+async def test_a_change_decided_on_an_older_version_is_refused_with_what_changed_since(
+    skipping_stack, capsys, app_pool
+):
+    await example_authority(capsys)
+    await ok(capsys, "plan", "start", "--team", "Children in Need", "--owner", "nadia.manager", *AS_OWNER)
+    seen = str(json.loads(await ok(capsys, "plan", "show", PLAN, "--json"))["version"])
+    add = (
+        *("plan", "add", PLAN, "--action", "every plan has timescales", "--support", "a workshop"),
+        *("--responsible", "priya.practitioner", "--by", "2027-06-30", "--evidence", "dip audit 9/10", *AS_OWNER),
+    )
+    assert (await ok(capsys, "--seen", seen, *add)).startswith(f"{PLAN}: action A1 added")
+    # A second person decided on the same version: told what happened since, and nothing recorded.
+    later = int(seen) + 1
+    assert await refused(capsys, "--seen", seen, *add) == (
+        f"refused: it changed after you read it: you saw version {seen}, it is at version {later} now;"
+        f" read it again and decide; v{later} by nadia.manager: action A1 added for priya.practitioner,"
+        " by 2027-06-30: every plan has timescales (support: a workshop; shown by: dip audit 9/10)"
+    )
+    added = [e for e in await AuditLog(app_pool).read_stream(PLAN) if e.event_type == "plan.action_added"]
+    assert len(added) == 1
+    assert (await ok(capsys, "--seen", str(later), *add)).startswith(f"{PLAN}: action A2 added")
+    assert await refused(capsys, "--seen", "-1", *add, code=2) == (
+        "version '-1' is not one: give the item's version as `qa ... show ID --json` says it"
+    )

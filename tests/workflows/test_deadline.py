@@ -111,6 +111,42 @@ async def test_a_start_is_answered_once_the_deadline_is_set_in_one_call(
     await keep_history(handle, "deadline_opened_by_update_with_start_then_met")
 
 
+async def test_a_change_decided_on_a_version_that_moved_on_is_refused_and_records_nothing(
+    time_skipping_env, worker, settings, app_pool
+):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    extend = ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="sickness", seen=1)
+    assert (await handle.execute_update(DeadlineWorkflow.extend, extend)).extensions == ("sickness",)
+    # Someone else decided on version 1 too: their change would undo nothing, but must not pass unseen.
+    with pytest.raises(WorkflowUpdateFailedError) as stale:
+        await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer", seen=1))
+    assert stale.value.cause.type == "Stale"
+    assert stale.value.cause.message == (
+        "it changed after you read it: you saw version 1, it is at version 2 now; read it again and decide"
+    )
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.extended"]
+    # Decided on what is there now (or on no version at all), it goes through.
+    met = await handle.execute_update(DeadlineWorkflow.complete, CompleteDeadline(actor="sam.reviewer", seen=2))
+    assert met.status == "met"
+
+
+async def test_of_changes_decided_at_once_on_one_version_one_is_recorded(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    asked = [
+        handle.execute_update(
+            DeadlineWorkflow.extend, ExtendDeadline(actor="qa.officer", extra_working_days=n, reason=f"r{n}", seen=1)
+        )
+        for n in range(1, 6)
+    ]
+    answers = await asyncio.gather(*asked, return_exceptions=True)
+    recorded_ones = [a for a in answers if not isinstance(a, BaseException)]
+    stale = [a for a in answers if isinstance(a, WorkflowUpdateFailedError)]
+    assert len(recorded_ones) == 1 and len(stale) == 4
+    assert {a.cause.type for a in stale} == {"Stale"}
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set", "deadline.extended"]
+    await handle.terminate()
+
+
 async def test_the_due_moment_comes_from_the_working_day_clock(time_skipping_env, worker, settings, app_pool):
     handle = await start(time_skipping_env, settings, working_days=20)
     events = await recorded(app_pool, handle)
