@@ -12,13 +12,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from infra.application.errors import AppError, typed
+from infra.application.errors import AppError, IdTaken, typed
 from infra.application.items import change, start_opened
 from infra.application.services import database
 
 OPEN_WAIT_SECONDS = 10.0  # for a dispute just raised to record its opening
 MOVE_ON_WAIT_SECONDS = 5.0  # for a stage decided "not resolved" to be passed to the next
 ABOUT = ("actions", "judgement", "opinion")
+RAISE_ATTEMPTS = 20  # numbers tried for a dispute raised while others are
 
 
 async def _stream(stream_id: str) -> list:  # type: ignore[type-arg]
@@ -72,15 +73,21 @@ async def raise_dispute(review_id: str, about: str, issues: str, days: int, acto
         issues=issues,
         window_working_days=days,
     )
-    new_id = dispute.dispute_id(review_id, await _disputes_of(review_id) + 1)
-    await start_opened(
-        dispute.KIND,
-        DisputeWorkflow,
-        request,
-        new_id,
-        taken=f"{new_id} was started a moment ago and is not recorded yet: see `qa dispute show {new_id}`",
-        wait_seconds=OPEN_WAIT_SECONDS,
-    )
+    # Raised at the same moment by both people, each dispute takes the next free number: one
+    # taken (perhaps by a start not yet recorded) moves this one on to the number after it.
+    number = 0
+    for _ in range(RAISE_ATTEMPTS):
+        number = max(await _disputes_of(review_id), number) + 1
+        new_id = dispute.dispute_id(review_id, number)
+        try:
+            await start_opened(
+                dispute.KIND, DisputeWorkflow, request, new_id, taken=new_id, wait_seconds=OPEN_WAIT_SECONDS
+            )
+            break
+        except IdTaken:
+            continue
+    else:
+        raise AppError(f"refused: {review_id} has disputes being raised faster than they can be numbered; try again")
     return new_id
 
 

@@ -18,6 +18,10 @@ class AppError(Exception):
         self.code = code
 
 
+class IdTaken(AppError):
+    """A new item's id that was used before: its audit stream is never reused."""
+
+
 def typed(cls: type[T], **values: Any) -> T:
     """A command's typed input from the values given; the first thing wrong with them is one line (code 2)."""
     from pydantic import ValidationError

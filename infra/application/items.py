@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from infra.application.errors import AppError
+from infra.application.errors import AppError, IdTaken
 from infra.application.requests import SEEN, request_id
 from infra.application.services import database, settings, temporal_client
 
@@ -104,14 +104,14 @@ async def start_opened(
             client.execute_update_with_start_workflow(workflow.opened, start_workflow_operation=start), wait_seconds
         )
     except WorkflowAlreadyStartedError:
-        raise AppError(taken) from None
+        raise IdTaken(taken) from None
     except TimeoutError:
         raise AppError(
             f"{item_id} was started but is still being set up after {wait_seconds:.0f} s: is a worker running (`qa up`)?"
         ) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.ALREADY_EXISTS:  # an id used before, by an item now closed
-            raise AppError(taken) from None
+            raise IdTaken(taken) from None
         raise AppError(await _refused_or(client, item_id, exc)) from None
     except WorkflowUpdateFailedError as exc:
         raise AppError(await _refused_or(client, item_id, exc)) from None

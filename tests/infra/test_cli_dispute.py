@@ -315,3 +315,19 @@ async def test_a_stage_whose_window_passes_moves_on_by_itself(skipping_stack, ca
         f"refused: the reviewer and practitioner's conversation belongs to {STAGE_1}; the dispute is at {STAGE_2}"
     )
     assert await event_count(database) == before
+
+
+@pytest.mark.usefixtures("stack")
+async def test_disputes_raised_at_the_same_moment_each_get_their_own_number(capsys, app_pool):
+    from infra.application.disputes import raise_dispute
+
+    await started_cycle(capsys, sample=3)
+    await ok(capsys, "cpr", "allocate", CYCLE, CASE, "--reviewer", "sam.reviewer", "--as", "qa.officer")
+    await closed_review(capsys)
+    raised = await asyncio.gather(
+        *(raise_dispute(REVIEW, "judgement", f"issue {n}", 10, "priya.practitioner") for n in range(4))
+    )
+    assert sorted(raised) == [f"{REVIEW}-dispute-{n}" for n in range(1, 5)]
+    # Each person is given the dispute holding their own words.
+    for dispute_id, n in zip(raised, range(4), strict=True):
+        assert (await replayed(app_pool, dispute_id))["issues"] == f"issue {n}"
