@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain import case_audit, sampling
 from domain.cpr_cycle import SampledCase
-from domain.directory import Role, StaffMember
+from domain.directory import MAX_TEAM_CASES, Role, StaffMember
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.sampling import Candidate, SampleDraw
@@ -79,15 +79,22 @@ class DirectoryActivities:
 
     @activity.defn(name="directory.team")
     async def team(self, request: TeamLookup) -> TeamView:
+        """The team's active staff and open cases; a team with more than MAX_TEAM_CASES is refused, not retried."""
         staff = [m for m in await self._directory.all_staff() if m.active and m.team == request.team]
         snapshot_id, cases = await self._directory.latest_cases()
+        of_team = [c for c in cases if c.team == request.team]
+        if len(of_team) > MAX_TEAM_CASES:
+            raise ApplicationError(
+                f"the {request.team} team has {len(of_team):,} open cases in snapshot {snapshot_id}, more than the"
+                f" {MAX_TEAM_CASES:,} a team's work is drawn from: check that cases import",
+                type="SampleRefused",
+                non_retryable=True,
+            )
         return TeamView(
             snapshot_id=snapshot_id,
             staff=tuple(sorted(staff, key=lambda m: m.staff_id)),
             cases=tuple(
-                SampledCase(case_number=c.case_number, team=c.team, practitioner=c.practitioner)
-                for c in cases
-                if c.team == request.team
+                SampledCase(case_number=c.case_number, team=c.team, practitioner=c.practitioner) for c in of_team
             ),
         )
 

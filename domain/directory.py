@@ -40,6 +40,9 @@ _Model = TypeVar("_Model", bound=BaseModel)
 STAFF_HEADER = ("staff_id", "display_name", "roles", "team", "line_manager")
 CASES_HEADER = ("case_number", "system", "service", "team", "practitioner", "support_began")
 SYSTEMS = ("LCS", "EHM")
+MAX_TEAM_CASES = 5_000
+"""The most open cases one team's items take at once (a spotlight's allocation records them all): far above
+any team's caseload, and small enough to pass through Temporal; a snapshot showing more is a wrong import."""
 
 _STAFF_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{3,20}")

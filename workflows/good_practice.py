@@ -29,7 +29,7 @@ from domain.good_practice import (
     next_month,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity
+from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity, run_activity_or_refuse
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update, refused
 
@@ -66,7 +66,9 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
         check(good_practice.check_nomination, self._state(), request)
         await require_role(request.actor, Role.HEAD_OF_SERVICE, "nominate a team for a Good Practice Conversation")
         name = " ".join(request.team.split())
-        team = await run_activity(DirectoryActivities.team, TeamLookup(team=name))
+        team = await run_activity_or_refuse(
+            DirectoryActivities.team, TeamLookup(team=name), "SampleRefused", f"the {name} team"
+        )
         if not team.staff:
             raise refused(Refusal(f"the directory has no active staff in a team called {name!r}"))
         managers = tuple(m.staff_id for m in team.staff if Role.TEAM_MANAGER in m.roles)

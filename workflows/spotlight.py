@@ -54,6 +54,7 @@ from workflows.common import (
     require_role,
     require_senior_leader,
     run_activity,
+    run_activity_or_refuse,
 )
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update, refused
@@ -355,7 +356,10 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         )
 
     async def _team(self, name: str | None = None) -> TeamView:
-        return await run_activity(DirectoryActivities.team, TeamLookup(team=name or self._state().team))
+        team = name or self._state().team
+        return await run_activity_or_refuse(
+            DirectoryActivities.team, TeamLookup(team=team), "SampleRefused", f"the {team} team's cases"
+        )
 
 
 def _title(state: SpotlightState) -> str:

@@ -316,3 +316,26 @@ async def test_the_activities_answer_who_someone_is_and_who_manages_them(directo
     chain = await env.run(activities.management_chain, StaffLookup(staff_id="priya.practitioner"))
     assert [m.staff_id for m in chain] == ["nadia.manager", "hana.hos", "alex.assistant", "dana.director"]
     assert await env.run(activities.management_chain, StaffLookup(staff_id="dana.director")) == []
+
+
+async def test_a_team_with_more_open_cases_than_a_team_can_have_is_refused_not_retried(directory, staff, cases):
+    from temporalio.exceptions import ApplicationError
+
+    from activities.directory import TeamLookup
+    from domain.directory import MAX_TEAM_CASES
+
+    await directory.import_staff(staff, "qa.officer", AT)
+    priya = next(c for c in cases if c.practitioner == "priya.practitioner")
+    many = [priya.model_copy(update={"case_number": f"LCS-{n:06d}"}) for n in range(MAX_TEAM_CASES + 1)]
+    await directory.import_cases(many, "qa.officer", AT)
+    with pytest.raises(ApplicationError) as refusal:
+        await ActivityEnvironment().run(DirectoryActivities(directory).team, TeamLookup(team=priya.team))
+    assert (refusal.value.type, refusal.value.non_retryable) == ("SampleRefused", True)
+    assert refusal.value.message == (
+        f"the {priya.team} team has 5,001 open cases in snapshot 1, more than the 5,000 a team's work is drawn"
+        " from: check that cases import"
+    )
+    # At the limit, the team's cases are all there.
+    await directory.import_cases(many[:MAX_TEAM_CASES], "qa.officer", AT)
+    view = await ActivityEnvironment().run(DirectoryActivities(directory).team, TeamLookup(team=priya.team))
+    assert (view.snapshot_id, len(view.cases)) == (2, MAX_TEAM_CASES)

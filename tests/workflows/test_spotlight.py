@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 
 from domain import spotlight
 from domain.action_plan import SmartAction
@@ -290,4 +291,35 @@ async def test_each_step_refuses_the_wrong_person_order_or_value_and_records_not
         handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report(responsible="nobody.here"))
     )
     assert (await handle.query(SpotlightWorkflow.state)).version == version
+    await handle.terminate()
+
+
+async def test_a_team_too_large_to_pass_through_the_engine_is_refused_and_the_spotlight_goes_on(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    """A cases import showing more open cases for the team than a team can hold (a wrong import) is one line
+    for the person, never an activity retried for ever: the spotlight takes the next command as before."""
+    from domain.directory import MAX_TEAM_CASES
+    from infra.store.audit_log import AuditLog
+
+    handle = await start(time_skipping_env, settings)
+    _, cases = await example_authority.latest_cases()
+    priya = next(c for c in cases if c.practitioner == "priya.practitioner")
+    flood = [priya.model_copy(update={"case_number": f"LCS-{n:06d}"}) for n in range(MAX_TEAM_CASES + 1)]
+    await example_authority.import_cases([*cases, *flood], "qa.officer", await time_skipping_env.get_current_time())
+    before = len(await AuditLog(app_pool).read_stream(handle.id))
+    proud, challenging = NOMINATIONS["priya.practitioner"]
+    nominate = NominateCases(actor="priya.practitioner", proud=proud, challenging=challenging)
+    with pytest.raises(WorkflowUpdateFailedError) as refusal:
+        await handle.execute_update(SpotlightWorkflow.nominate, nominate)
+    held = sum(1 for c in cases if c.team == priya.team) + len(flood)
+    assert refusal.value.cause.message == (
+        f"the Children in Need team's cases: the Children in Need team has {held:,} open cases in"
+        f" snapshot 2, more than the {MAX_TEAM_CASES:,} a team's work is drawn from: check that cases import"
+    )
+    assert len(await AuditLog(app_pool).read_stream(handle.id)) == before
+    # The right import again, and the same command goes through.
+    await example_authority.import_cases(cases, "qa.officer", await time_skipping_env.get_current_time())
+    nominated = await handle.execute_update(SpotlightWorkflow.nominate, nominate)
+    assert [n.practitioner for n in nominated.nominations] == ["priya.practitioner"]
     await handle.terminate()
