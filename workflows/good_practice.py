@@ -29,7 +29,14 @@ from domain.good_practice import (
     next_month,
 )
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity, run_activity_or_refuse
+from workflows.common import (
+    QA_TEAM,
+    ItemWorkflow,
+    first_working_day,
+    require_role,
+    run_activity,
+    run_activity_or_refuse,
+)
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update, refused
 
@@ -137,11 +144,21 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
 
     async def _start(self, request: GpcInput) -> None:
         await require_role(request.started_by, QA_TEAM, "start a Good Practice Conversation (the QA team runs them)")
+        if workflow.patched("gpc-starts-on-its-months-first-working-day"):
+            # One conversation a month, named by its month's first working day: never a second for the same month.
+            first = (await first_working_day(request.month_start.replace(day=1))).due_at.astimezone(LONDON).date()
+            if request.month_start != first:
+                raise refused(
+                    Refusal(
+                        f"a Good Practice Conversation starts on its month's first working day:"
+                        f" {first.isoformat()}, not {request.month_start.isoformat()}"
+                    )
+                )
         nominate = await self._duties.due(request.month_start, NOMINATE_AFTER)
         record = await self._duties.due(next_month(request.month_start), -1)  # the month's last working day
         if record.due_at <= workflow.now():
             raise refused(Refusal(f"the month of {request.month_start.isoformat()} is over"))
-        if nominate.due_at > record.due_at:
+        if nominate.due_at > record.due_at:  # only a start later in the month, as before the rule above
             raise refused(
                 Refusal(
                     f"a nomination due {nominate.due_at.astimezone(LONDON).date().isoformat()} leaves no time to hold"

@@ -121,7 +121,7 @@ async def test_a_nominated_team_shares_its_good_practice_in_an_appreciative_inqu
         )
 
     await audited(app_pool, handle.id, state)
-    await keep_history(handle, "good_practice_conversation")
+    await keep_history(handle, "good_practice_conversation_on_the_first_working_day")
 
 
 async def test_a_late_nomination_is_chased_up_the_qa_officers_line(
@@ -155,8 +155,17 @@ async def test_a_late_nomination_is_chased_up_the_qa_officers_line(
     ("month_start", "started_by", "message"),
     [
         (MONTH, "hana.hos", "hana.hos cannot start a Good Practice Conversation"),
-        (date(2026, 1, 1), "qa.officer", "the month of 2026-01-01 is over"),
-        (date(2027, 3, 22), "qa.officer", "leaves no time to hold the conversation within the month"),
+        (date(2026, 2, 2), "qa.officer", "the month of 2026-02-02 is over"),
+        (
+            date(2027, 3, 22),
+            "qa.officer",
+            "a Good Practice Conversation starts on its month's first working day: 2027-03-01, not 2027-03-22",
+        ),
+        (
+            date(2027, 5, 1),
+            "qa.officer",
+            "first working day: 2027-05-04, not 2027-05-01",
+        ),  # a Saturday, then a bank holiday
     ],
 )
 async def test_a_conversation_that_cannot_start_records_nothing(
