@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from infra.application.errors import AppError
 from infra.application.items import change, start_opened
-from infra.application.services import database, temporal_client
+from infra.application.services import database, temporal_client, temporal_failed
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ async def check_review(client, review_id: str) -> None:  # type: ignore[no-untyp
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise AppError(f"refused: there is no review {review_id!r}") from None
-        raise AppError(f"Temporal refused the request: {exc.message}") from None
+        raise temporal_failed(exc) from None
     if description.workflow_type != review.KIND.workflow_type:
         raise AppError(f"refused: {review_id!r} is not a review")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError, IdTaken
 from infra.application.requests import SEEN, request_id
-from infra.application.services import database, settings, temporal_client
+from infra.application.services import database, settings, temporal_client, temporal_failed
 
 if TYPE_CHECKING:
     from domain.kinds import Kind
@@ -35,7 +35,7 @@ async def describe_item(workflow_id: str):  # type: ignore[no-untyped-def]
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise AppError(f"no item with id {workflow_id!r}") from None
-        raise AppError(f"Temporal refused the request: {exc.message}") from None
+        raise temporal_failed(exc) from None
 
 
 def _not_a(item_id: str, found: Kind | None, found_type: str, kind: Kind) -> AppError:
@@ -125,7 +125,7 @@ async def _refused_or(client, item_id: str, error: Exception) -> str:  # type: i
     handle = client.get_workflow_handle(item_id)
     status = (await handle.describe()).status
     if status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-        return f"Temporal refused the request: {getattr(error, 'message', error)}"
+        return str(temporal_failed(error))
     return await _why_it_ended(handle, status)
 
 
@@ -243,7 +243,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
             from temporalio.client import WorkflowExecutionStatus
 
             raise AppError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
-        raise AppError(f"Temporal refused the request: {exc.message}") from None
+        raise temporal_failed(exc) from None
 
 
 async def _since(item_id: str, seen: int) -> str:

@@ -153,3 +153,12 @@ def test_a_calendar_install_with_no_children_to_sample_is_refused_before_anythin
         "",
         "qa: --sample is 1 to 200 children, not 0\n",
     )
+
+
+@pytest.mark.parametrize("args", [("audit", "verify"), ("overdue",), ("inbox", "--as", "priya.practitioner")])
+def test_a_database_that_cannot_be_reached_is_named_in_one_line_without_its_password(capsys, monkeypatch, args):
+    monkeypatch.setenv("QA_DATABASE_URL", "postgresql://qa_engine:s3cret@127.0.0.1:9/qa")
+    code, out, err = qa(capsys, *args)
+    assert (code, out) == (1, "")
+    assert err.startswith("qa: cannot reach the database qa at 127.0.0.1:9: ") and err.count("\n") == 1
+    assert "s3cret" not in err
