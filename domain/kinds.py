@@ -71,8 +71,3 @@ class Kind:
     def opening(self) -> str:
         """The event type every item of this kind is opened with."""
         return next(iter(self.events))
-
-    @property
-    def family(self) -> str:
-        """The prefix without its dot ("review"): how an event type names its kind."""
-        return self.prefix.removesuffix(".")

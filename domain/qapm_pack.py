@@ -224,18 +224,21 @@ def _spotlight(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within)
 
 def _duties(tally: _Tally, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
     """Any item's duties (domain.duties): done by their due moment, done late, or gone overdue."""
+    # One stream, one kind: a kind with duties names them for the pack (domain.kinds refuses one that does not).
+    kind = items.kind_of_event(logged[0].event.event_type)
+    what = kind.duty_title if kind is not None else None
     due: dict[str, datetime] = {}
     for item in logged:
         event, meta = item.event, item.meta
-        kind = items.kind_of_event(event.event_type)
-        what = kind.duty_title if kind is not None and kind.duty_title else f"{event.event_type.split('.')[0]} duties"
         match event:
             case duties.DutySet():
                 due[event.key] = event.due_at
             case duties.DutyDone() if within(meta):
+                assert what is not None
                 due_at = due.get(event.key)
                 tally.count(what, "late" if due_at is not None and meta.business_time > due_at else "met")
             case duties.DutyChased() if within(meta) and event.step.kind == "overdue":
+                assert what is not None
                 tally.count(what, "missed")
 
 
