@@ -8,7 +8,7 @@ reducer folds domain events in the workflow and, from the log, for auditors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar, NamedTuple, TypeVar
 from uuid import UUID
@@ -55,6 +55,32 @@ class NewEvent(Frozen):
     actor: str = Field(min_length=1, max_length=200)
     business_time: AwareDatetime
     payload: dict[str, Any]
+
+
+def envelopes(
+    stream_id: str,
+    after: int,
+    events: Iterable[DomainEvent],
+    actor: str,
+    business_time: datetime,
+    new_id: Callable[[], UUID],
+) -> tuple[NewEvent, ...]:
+    """`events` as the next versions of `stream_id` after version `after`, each with an id from `new_id`.
+
+    A workflow passes `workflow.uuid4` (its ids replay), a writer outside workflows `uuid.uuid4`.
+    """
+    return tuple(
+        NewEvent(
+            stream_id=stream_id,
+            version=after + offset,
+            event_id=new_id(),
+            event_type=event.event_type,
+            actor=actor,
+            business_time=business_time,
+            payload=event.payload(),
+        )
+        for offset, event in enumerate(events, start=1)
+    )
 
 
 class RecordedEvent(NewEvent):

@@ -21,7 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, NewEvent
+from domain.events import DomainEvent, EventMeta, envelopes
 
 with workflow.unsafe.imports_passed_through():
     from activities.recording import AppendEvents, AuditActivities
@@ -166,18 +166,7 @@ class EventRecorder(Generic[S]):
                 assert self.state is not None
                 return self.state
             now = workflow.now()
-            new = tuple(
-                NewEvent(
-                    stream_id=self.stream_id,
-                    version=self.version + offset,
-                    event_id=workflow.uuid4(),
-                    event_type=event.event_type,
-                    actor=actor,
-                    business_time=now,
-                    payload=event.payload(),
-                )
-                for offset, event in enumerate(events, start=1)
-            )
+            new = envelopes(self.stream_id, self.version, events, actor, now, workflow.uuid4)
             await workflow.execute_activity_method(
                 AuditActivities.append_events,
                 AppendEvents(events=new),

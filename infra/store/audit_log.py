@@ -20,7 +20,7 @@ from domain.audit_chain import (
     check_stream,
     event_hash,
 )
-from domain.events import DomainEvent, NewEvent, RecordedEvent
+from domain.events import DomainEvent, NewEvent, RecordedEvent, envelopes
 
 
 class AuditConflict(Exception):
@@ -175,18 +175,7 @@ class AuditLog:
         and its audit record commit together or not at all. Returns the new version.
         """
         head = await _lock_head(conn, stream_id)
-        new = [
-            NewEvent(
-                stream_id=stream_id,
-                version=head["version"] + offset,
-                event_id=uuid.uuid4(),
-                event_type=event.event_type,
-                actor=actor,
-                business_time=business_time,
-                payload=event.payload(),
-            )
-            for offset, event in enumerate(events, start=1)
-        ]
+        new = list(envelopes(stream_id, head["version"], events, actor, business_time, uuid.uuid4))
         await self._append_stream(conn, stream_id, new)
         return new[-1].version
 
