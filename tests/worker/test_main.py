@@ -14,7 +14,7 @@ from workflows.registry import item_workflows
 WORKFLOWS_PACKAGE = Path(__file__).parents[2] / "workflows"
 
 
-def defined_names() -> set[str]:
+def _defined_names() -> set[str]:
     """Every `@workflow.defn(name=<module>.KIND.workflow_type)` in the package, read from its source."""
     names = set()
     for path in WORKFLOWS_PACKAGE.glob("*.py"):
@@ -26,13 +26,17 @@ def defined_names() -> set[str]:
     return names
 
 
+# Read at collection, before any test starts Temporal (see tests/infra/test_layers.py).
+DEFINED = _defined_names()
+
+
 def test_the_worker_runs_one_workflow_per_declared_kind_each_named_by_its_declaration():
     declared = [k for k in items.KINDS if k.workflow_type is not None]
     found = item_workflows()
     assert [w.__temporal_workflow_definition.name for w in found] == [k.workflow_type for k in declared]
     # Each names itself from its kind's declaration, never by a second copy of the string.
-    assert len(defined_names()) == len(declared) == 13
-    assert all(name.endswith(".KIND.workflow_type") for name in defined_names())
+    assert len(DEFINED) == len(declared) == 13
+    assert all(name.endswith(".KIND.workflow_type") for name in DEFINED)
 
 
 def test_a_kind_without_its_workflow_or_a_workflow_without_its_kind_stops_the_worker(monkeypatch):
