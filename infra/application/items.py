@@ -10,6 +10,7 @@ one line before anything is recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError, IdTaken
@@ -100,9 +101,17 @@ async def start_opened(
         else WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        await asyncio.wait_for(
-            client.execute_update_with_start_workflow(workflow.opened, start_workflow_operation=start), wait_seconds
-        )
+        try:
+            await asyncio.wait_for(
+                client.execute_update_with_start_workflow(workflow.opened, start_workflow_operation=start),
+                wait_seconds,
+            )
+        except BaseException:
+            # The SDK also hands the start's own failure to the operation: read it here, or asyncio
+            # prints it as a traceback ("Future exception was never retrieved") when it is dropped.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(start.workflow_handle(), 1)
+            raise
     except WorkflowAlreadyStartedError:
         raise IdTaken(taken) from None
     except TimeoutError:
