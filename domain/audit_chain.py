@@ -7,7 +7,10 @@ that verifies (to recompute them), so the two can never drift apart.
 
 `header` holds every column except the payload and the hashes, including the
 recorded time the database assigned; `payload_text` is the exact canonical JSON
-text stored in the log. The first event of a stream links to GENESIS.
+text stored in the log. The first event of a stream links to GENESIS. The request
+id a person's command carried is in the header only when there is one, so an event
+recorded without one (a timer's, or one from before request ids were recorded)
+hashes as it always did.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def event_hash(
     business_time: datetime,
     recorded_at: datetime,
     payload_text: str,
+    request_id: str | None = None,
 ) -> bytes:
     return _hash(
         prev_hash,
@@ -73,7 +77,13 @@ def event_hash(
         utc_text(business_time),
         utc_text(recorded_at),
         payload_text,
+        _request_json(request_id),
     )
+
+
+def _request_json(request_id: str | None) -> str:
+    """The request id's place in the header: nothing, or its key and value (sorted between the times and the stream)."""
+    return "" if request_id is None else f',"request_id":{_json_string(request_id)}'
 
 
 def _hash(
@@ -86,6 +96,7 @@ def _hash(
     business_text: str,
     recorded_text: str,
     payload_text: str,
+    request_json: str,
 ) -> bytes:
     """event_hash from the header's values already encoded: check_stream encodes what repeats along a stream once."""
     # canonical_json(header), spelled out: the header is hashed for every event appended
@@ -95,7 +106,8 @@ def _hash(
     # The payload goes into the same text, so it is encoded (and joined to prev_hash) in one step.
     preimage = (
         f'{{"actor":{actor_json},"business_time":"{business_text}","event_id":"{event_id!s}",'
-        f'"recorded_at":"{recorded_text}","stream":{stream_json},"type":{type_json},"version":{version!s}}}'
+        f'"recorded_at":"{recorded_text}"{request_json},'
+        f'"stream":{stream_json},"type":{type_json},"version":{version!s}}}'
         f"\n{payload_text}"
     )
     return sha256(prev_hash + preimage.encode("utf-8")).digest()
@@ -110,10 +122,12 @@ def header_text(
     actor: str,
     business_time: datetime,
     recorded_at: datetime,
+    request_id: str | None = None,
 ) -> str:
     """The header as canonical_json encodes it: the definition event_hash's fast path must match."""
     return canonical_json(
-        {
+        ({} if request_id is None else {"request_id": request_id})
+        | {
             "stream": stream_id,
             "version": version,
             "event_id": str(event_id),
@@ -165,6 +179,7 @@ class StoredEvent(NamedTuple):
     payload_text: str
     prev_hash: bytes
     hash: bytes
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +238,19 @@ def check_stream(stream_id: str, events: Iterable[Sequence[Any]], head: StreamHe
         count += 1
         if first is not None:
             continue
-        sid, version, event_id, event_type, actor, business_time, recorded_at, payload_text, prev_hash, digest = row
+        (
+            sid,
+            version,
+            event_id,
+            event_type,
+            actor,
+            business_time,
+            recorded_at,
+            payload_text,
+            prev_hash,
+            digest,
+            request,
+        ) = row
         if sid != stream:
             stream, stream_json = sid, _json_string(sid)
         if business_time != last_business:
@@ -251,6 +278,7 @@ def check_stream(stream_id: str, events: Iterable[Sequence[Any]], head: StreamHe
                 business_text,
                 recorded_text,
                 payload_text,
+                _request_json(request),
             )
             != digest
         ):

@@ -200,6 +200,7 @@ def history_entry(event: RecordedEvent) -> dict[str, Any]:
         "event_type": event.event_type,
         "what": describe(event.event_type, event.payload),
         "event_id": str(event.event_id),
+        "request_id": event.request_id,
         "payload": event.payload,
     }
 
@@ -240,6 +241,8 @@ def _fields_differing(engine: NewEvent, logged: NewEvent) -> list[str]:
         fields.append("actor")
     if engine.business_time != logged.business_time:
         fields.append("business time")
+    if engine.request_id != logged.request_id:
+        fields.append("request id")
     return fields
 
 
@@ -255,7 +258,7 @@ def engine_differences(
     `recorded`: the events of appends the workflow completed (in Temporal's history);
     `carried`: those of every append it scheduled, completed or not (an append in
     flight may already be in the log). Compared: version, event id, type, payload,
-    actor and business time. Events before version `checked_from` were recorded by
+    actor, business time and request id. Events before version `checked_from` were recorded by
     runs the engine no longer holds, so only later ones must be in its history.
     """
     recorded = [e for e in recorded if e.stream_id == stream_id]
@@ -325,6 +328,7 @@ def stored(event: RecordedEvent) -> StoredEvent:
         payload_text=canonical_json(event.payload),
         prev_hash=bytes.fromhex(event.prev_hash),
         hash=bytes.fromhex(event.hash),
+        request_id=event.request_id,
     )
 
 

@@ -55,6 +55,8 @@ class NewEvent(Frozen):
     actor: str = Field(min_length=1, max_length=200)
     business_time: AwareDatetime
     payload: dict[str, Any]
+    request_id: str | None = Field(default=None, min_length=1, max_length=100)
+    """The id of the person's request that recorded it (the Temporal update id), or None: a timer's."""
 
 
 def envelopes(
@@ -64,10 +66,12 @@ def envelopes(
     actor: str,
     business_time: datetime,
     new_id: Callable[[], UUID],
+    request_id: str | None = None,
 ) -> tuple[NewEvent, ...]:
     """`events` as the next versions of `stream_id` after version `after`, each with an id from `new_id`.
 
-    A workflow passes `workflow.uuid4` (its ids replay), a writer outside workflows `uuid.uuid4`.
+    A workflow passes `workflow.uuid4` (its ids replay), a writer outside workflows `uuid.uuid4`;
+    `request_id` is the person's request they answer, if any.
     """
     return tuple(
         NewEvent(
@@ -78,6 +82,7 @@ def envelopes(
             actor=actor,
             business_time=business_time,
             payload=event.payload(),
+            request_id=request_id,
         )
         for offset, event in enumerate(events, start=1)
     )

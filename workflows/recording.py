@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, envelopes
+from domain.requests import MAX_REQUEST_ID, REQUEST_ID_CHARACTERS, is_request_id
 
 with workflow.unsafe.imports_passed_through():
     from activities.recording import AppendEvents, AuditActivities
@@ -64,6 +65,7 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
             return await handler(self, request)
 
         def validate(self: Any, request: Any) -> None:
+            check_request_id()
             self._recorder.check_seen(getattr(request, "seen", None))
             self._recorder.validate(rule, request, *(read() for read in context))
 
@@ -74,6 +76,23 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
         return update  # type: ignore[return-value]
 
     return register
+
+
+def check_request_id() -> None:
+    """Refuse an update whose id cannot be recorded as its request's id (domain.requests)."""
+    update = workflow.current_update_info()
+    if update is not None and not is_request_id(update.id):
+        raise ApplicationError(
+            f"the request id {update.id[:120]!r} is not one: use up to {MAX_REQUEST_ID} {REQUEST_ID_CHARACTERS}",
+            type="Refused",
+            non_retryable=True,
+        )
+
+
+def request_id() -> str | None:
+    """The id of the person's request being handled (its update's id), or None outside an update."""
+    update = workflow.current_update_info()
+    return None if update is None else update.id
 
 
 def refused(refusal: Refusal) -> ApplicationError:
@@ -166,7 +185,7 @@ class EventRecorder(Generic[S]):
                 assert self.state is not None
                 return self.state
             now = workflow.now()
-            new = envelopes(self.stream_id, self.version, events, actor, now, workflow.uuid4)
+            new = envelopes(self.stream_id, self.version, events, actor, now, workflow.uuid4, request_id())
             await workflow.execute_activity_method(
                 AuditActivities.append_events,
                 AppendEvents(events=new),

@@ -491,6 +491,29 @@ def check_bundle(path: Path) -> dict[str, Any]:
     }
 
 
+async def request_outcome(asked: str, reader: str) -> list[Item]:
+    """What request `asked` recorded, item by item: a command whose outcome was unknown, confirmed.
+
+    The person who made the request sees its events; anyone else only items they may read
+    (`read_item`, which records the read). Nothing recorded is an empty list.
+    """
+    from infra.application.requests import check_request_id
+    from infra.store.audit_log import AuditLog
+
+    check_request_id(asked)
+    async with database(max_size=2) as pool:
+        events = await AuditLog(pool).recorded_for(asked)
+        items = []
+        for item_id in dict.fromkeys(e.stream_id for e in events):
+            own = [e for e in events if e.stream_id == item_id]
+            if all(e.actor == reader for e in own):
+                items.append(Item(item_id, None, own, None))
+            else:
+                item = await read_item(pool, item_id, reader, "request", f"request {asked}")
+                items.append(Item(item_id, item.kind, own, None))
+        return items
+
+
 async def access_log(item_id: str | None, reader: str):  # type: ignore[no-untyped-def]
     from domain.directory import Role
     from infra.store.access_log import AccessLog

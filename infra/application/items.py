@@ -238,7 +238,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
     except TimeoutError:
         raise AppError(
             f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s: request {asked} may or may not be"
-            f" recorded; see `qa status {workflow_id}`, or ask again with `qa --request-id {asked} ...`,"
+            f" recorded; see `qa audit request {asked}`, or ask again with `qa --request-id {asked} ...`,"
             " which records it at most once",
             UNKNOWN_OUTCOME,
         ) from None

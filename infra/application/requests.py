@@ -13,21 +13,18 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from domain.requests import MAX_REQUEST_ID, REQUEST_ID_CHARACTERS, is_request_id
 from infra.application.errors import AppError
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 SEEN: ContextVar[int | None] = ContextVar("seen", default=None)
 """The version of the item the person saw when they decided (None: as it is now); see domain.requests."""
-MAX_REQUEST_ID = 100
-_SHAPE = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
 
 
 def check_request_id(text: str) -> str:
-    """A request id as given: letters, digits and . _ : - only, at most 100 of them."""
-    if not _SHAPE.fullmatch(text):
-        raise AppError(
-            f"request id {text!r} is not one: use up to {MAX_REQUEST_ID} letters, digits, '.', '_', ':' or '-'", 2
-        )
+    """A request id as given (domain.requests.is_request_id)."""
+    if not is_request_id(text):
+        raise AppError(f"request id {text!r} is not one: use up to {MAX_REQUEST_ID} {REQUEST_ID_CHARACTERS}", 2)
     return text
 
 

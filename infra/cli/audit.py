@@ -23,6 +23,7 @@ from infra.application.audit import (
     history,
     kind_name,
     replay,
+    request_outcome,
     verify,
 )
 from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, person, run
@@ -100,6 +101,38 @@ def audit_history(item_id: str, actor: str, as_json: bool) -> None:
             )
 
     emit(data, as_json, human)
+
+
+@audit_app.command("request")
+@click.argument("request_id")
+@AS_OPTION
+@JSON_OPTION
+def audit_request(request_id: str, actor: str, as_json: bool) -> None:
+    """What the request REQUEST_ID recorded (a command that said its outcome was unknown names it).
+    Exits 1 if it recorded nothing: asking again with `qa --request-id REQUEST_ID ...` is then safe."""
+    from domain.audit_views import describe, history_entry, local
+
+    items = run(request_outcome(request_id, person(actor)))
+    data = {
+        "request_id": request_id,
+        "recorded": bool(items),
+        "items": [{"id": i.item_id, "events": [history_entry(e) for e in i.events]} for i in items],
+    }
+
+    if not items and not as_json:
+        fail(f"request {request_id} recorded nothing", 1)
+
+    def human() -> None:
+        for item in items:
+            click.echo(f"request {request_id} recorded {_count(len(item.events), 'event')} on {item.item_id}:")
+            for e in item.events:
+                click.echo(
+                    f"  v{e.version:<3} {local(e.business_time)}  {e.actor}: {describe(e.event_type, e.payload, limit=160)}"
+                )
+
+    emit(data, as_json, human)
+    if not items:
+        raise SystemExit(1)
 
 
 @audit_app.command("replay")

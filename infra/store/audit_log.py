@@ -34,21 +34,23 @@ class AppendOutcome:
 
 
 _COLUMNS = (
-    "position, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash"
+    "position, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash,"
+    " request_id"
 )
 
 
 _INSERT_EVENT = (
     "INSERT INTO audit_events"
-    " (stream_id, version, event_id, event_type, actor, business_time, payload, prev_hash, hash)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " (stream_id, version, event_id, event_type, actor, business_time, payload, prev_hash, hash, request_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
 _INSERT_EVENTS = (
     "INSERT INTO audit_events"
-    " (stream_id, version, event_id, event_type, actor, business_time, payload, prev_hash, hash)"
-    " SELECT $1, version, event_id, event_type, actor, business_time, payload::json, prev_hash, hash"
+    " (stream_id, version, event_id, event_type, actor, business_time, payload, prev_hash, hash, request_id)"
+    " SELECT $1, version, event_id, event_type, actor, business_time, payload::json, prev_hash, hash, request_id"
     " FROM unnest($2::integer[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::bytea[],"
-    " $9::bytea[]) AS batch (version, event_id, event_type, actor, business_time, payload, prev_hash, hash)"
+    " $9::bytea[], $10::text[])"
+    " AS batch (version, event_id, event_type, actor, business_time, payload, prev_hash, hash, request_id)"
 )
 
 
@@ -59,6 +61,7 @@ def _same_event(new: NewEvent, payload_text: str, old: asyncpg.Record) -> bool:
         and old["actor"] == new.actor
         and old["business_time"] == new.business_time
         and old["payload"] == payload_text
+        and old["request_id"] == new.request_id
     )
 
 
@@ -94,7 +97,7 @@ class AuditLog:
         recorded = [(e, t) for e, t in zip(events, texts, strict=True) if e.version <= head_version]
         if recorded:
             rows = await conn.fetch(
-                "SELECT version, event_id, event_type, actor, business_time, payload FROM audit_events"
+                "SELECT version, event_id, event_type, actor, business_time, payload, request_id FROM audit_events"
                 " WHERE stream_id = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
                 stream_id,
                 first,
@@ -129,6 +132,7 @@ class AuditLog:
                 business_time=event.business_time,
                 recorded_at=now,
                 payload_text=text,
+                request_id=event.request_id,
             )
             rows.append(
                 (
@@ -140,6 +144,7 @@ class AuditLog:
                     text,
                     prev,
                     digest,
+                    event.request_id,
                 )
             )
             prev = digest
@@ -183,6 +188,14 @@ class AuditLog:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT {_COLUMNS} FROM audit_events WHERE stream_id = $1 ORDER BY version", stream_id
+            )
+        return [_recorded(row) for row in rows]
+
+    async def recorded_for(self, request_id: str) -> list[RecordedEvent]:
+        """The events a person's request recorded (domain.requests), in the order they were recorded."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM audit_events WHERE request_id = $1 ORDER BY position", request_id
             )
         return [_recorded(row) for row in rows]
 
@@ -381,8 +394,8 @@ async def _streams(conn: asyncpg.Connection, stream_id: str | None) -> AsyncIter
 
 # Only the columns the chain covers (StoredEvent's fields, in order): not the position.
 _CHAIN_QUERY = (
-    "SELECT stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash"
-    " FROM audit_events WHERE $1::text IS NULL OR stream_id = $1 ORDER BY stream_id, version"
+    "SELECT stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, prev_hash, hash,"
+    " request_id FROM audit_events WHERE $1::text IS NULL OR stream_id = $1 ORDER BY stream_id, version"
 )
 _CHUNK = 2000
 
@@ -406,6 +419,7 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
             "payload": from_json(row[8]),
             "prev_hash": row[9].hex(),
             "hash": row[10].hex(),
+            "request_id": row[11],
         }
     )
 

@@ -72,9 +72,10 @@ def test_stored_times_are_postgresqls_microseconds_since_2000():
     business_time=moments,
     recorded_at=moments,
     payload=st.dictionaries(texts, texts | st.integers(), max_size=3),
+    request_id=st.none() | st.from_regex(r"[A-Za-z0-9._:-]{1,100}", fullmatch=True),
 )
 def test_event_hash_is_the_canonical_header_hashed(
-    prev, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload
+    prev, stream_id, version, event_id, event_type, actor, business_time, recorded_at, payload, request_id
 ):
     payload_text = canonical_json(payload)
     header = dict(
@@ -86,9 +87,13 @@ def test_event_hash_is_the_canonical_header_hashed(
         business_time=business_time,
         recorded_at=recorded_at,
     )
-    assert event_hash(prev_hash=prev, payload_text=payload_text, **header) == reference_hash(
-        prev, payload_text, **header
+    assert event_hash(prev_hash=prev, payload_text=payload_text, **header, request_id=request_id) == reference_hash(
+        prev, payload_text, **header, request_id=request_id
     )
+    if request_id is not None:  # a request id is covered: another (or none) gives another hash
+        assert event_hash(prev_hash=prev, payload_text=payload_text, **header, request_id=request_id) != event_hash(
+            prev_hash=prev, payload_text=payload_text, **header
+        )
 
 
 @given(
@@ -97,7 +102,9 @@ def test_event_hash_is_the_canonical_header_hashed(
     actors=st.lists(texts, min_size=1, max_size=4),
     times=st.lists(moments, min_size=1, max_size=4),
     payloads=st.lists(st.dictionaries(texts, texts | st.integers(), max_size=3), min_size=1, max_size=4),
-    altered=st.sampled_from([None, "event_type", "actor", "business_time", "recorded_at", "payload_text"]),
+    altered=st.sampled_from(
+        [None, "event_type", "actor", "business_time", "recorded_at", "payload_text", "request_id"]
+    ),
 )
 def test_verification_recomputes_the_hashes_appends_made(stream_id, event_type, actors, times, payloads, altered):
     """check_stream hashes from stored times and values it keeps encoded along the stream: the same hash
@@ -114,6 +121,7 @@ def test_verification_recomputes_the_hashes_appends_made(stream_id, event_type, 
             business_time=times[i % len(times)],
             recorded_at=times[(i + 1) % len(times)],
             payload_text=canonical_json(payloads[i % len(payloads)]),
+            request_id=f"request-{i}" if i % 2 else None,  # a person's request, or a timer's event
         )
         digest = event_hash(prev_hash=prev, **event)
         row = StoredEvent(
@@ -128,7 +136,8 @@ def test_verification_recomputes_the_hashes_appends_made(stream_id, event_type, 
     if altered is not None:
         at = count // 2
         value = stored[at]._asdict()[altered]
-        stored[at] = stored[at]._replace(**{altered: value + 1 if isinstance(value, int) else value + "!"})
+        changed = value + 1 if isinstance(value, int) else "forged" if value is None else value + "!"
+        stored[at] = stored[at]._replace(**{altered: changed})
         brk = check_stream(stream_id, stored, head).first_break
         assert (brk.kind, brk.version) == ("altered", at + 1)
 

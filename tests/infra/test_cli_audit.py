@@ -416,6 +416,7 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
         saved = await admin.fetch("SELECT * FROM audit_events WHERE stream_id = $1 ORDER BY version", stream)
         head = await admin.fetchrow("SELECT version, hash FROM audit_streams WHERE stream_id = $1", stream)
         assert [r["event_type"] for r in saved] == ["deadline.set", *["deadline.extended"] * 3, "deadline.met"]
+        assert all(r["request_id"] for r in saved[1:4])  # the extensions were people's requests
         assert await verify_breaks(capsys, stream) == set()
 
         async def restore() -> None:
@@ -425,8 +426,8 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
                 await admin.execute("DELETE FROM audit_streams WHERE stream_id = 'deadline-invented'")
                 await admin.executemany(
                     "INSERT INTO audit_events (position, stream_id, version, event_id, event_type, actor, business_time,"
-                    " recorded_at, payload, prev_hash, hash) OVERRIDING SYSTEM VALUE"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    " recorded_at, payload, prev_hash, hash, request_id) OVERRIDING SYSTEM VALUE"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                     [tuple(r.values()) for r in saved],
                 )
                 await admin.execute(
@@ -457,6 +458,18 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
                 [f"UPDATE audit_events SET actor = 'someone.else' WHERE {where} AND version = 2"],
                 stream,
                 {("altered", 2), ("differs_from_engine", 2)},
+            ),
+            (
+                "another request id",
+                [f"UPDATE audit_events SET request_id = 'someone-elses' WHERE {where} AND version = 2"],
+                stream,
+                {("altered", 2), ("differs_from_engine", 2)},
+            ),
+            (
+                "a request id removed",
+                [f"UPDATE audit_events SET request_id = NULL WHERE {where} AND version = 3"],
+                stream,
+                {("altered", 3), ("differs_from_engine", 3)},
             ),
             (
                 "a deleted event",
@@ -525,6 +538,7 @@ async def test_every_tamper_case_is_caught_and_the_engine_cross_check_sees_what_
             business_time=v3["business_time"],
             recorded_at=v3["recorded_at"],
             payload_text=text,
+            request_id=v3["request_id"],
         )
         await tamper(
             admin,

@@ -33,6 +33,29 @@ async def test_a_retried_request_is_answered_again_and_recorded_once(skipping_st
     shown = json.loads(await ok(capsys, "plan", "show", PLAN, "--json"))
     assert [a["action_id"] for a in shown["actions"]] == ["A1", "A2", "A3"]
 
+    # Each event carries the request that recorded it, under the hash chain: a script that never
+    # saw its answer can ask what its request recorded.
+    assert [e.request_id for e in added[:2]] == ["script-7:add-1", "script-7:add-2"]
+    assert added[2].request_id is not None
+    assert (await ok(capsys, "audit", "verify", PLAN)).startswith("verified 1 items")
+    confirmed = json.loads(await ok(capsys, "audit", "request", "script-7:add-1", *AS_OWNER, "--json"))
+    assert confirmed["recorded"] is True
+    [item] = confirmed["items"]
+    assert item["id"] == PLAN
+    assert [(e["event_type"], e["payload"]["action_id"]) for e in item["events"]] == [("plan.action_added", "A1")]
+    assert (await ok(capsys, "audit", "request", "script-7:add-2", *AS_OWNER)).startswith(
+        f"request script-7:add-2 recorded 1 event on {PLAN}:"
+    )
+    # Someone else learns of it only if they may read the plan's record, and the read is logged.
+    assert await refused(capsys, "audit", "request", "script-7:add-1", "--as", "priya.practitioner") == (
+        "refused: priya.practitioner may not read the audit record of plan-team-children-in-need: it is open to"
+        " auditors; the QA team (qa_officer, head_of_qa); and team managers or heads of service the item names"
+        " or who manage someone it names"
+    )
+    assert await refused(capsys, "audit", "request", "script-7:never-sent", *AS_OWNER) == (
+        "request script-7:never-sent recorded nothing"
+    )
+
     assert await refused(capsys, "--request-id", "two words", *add, code=2) == (
         "request id 'two words' is not one: use up to 100 letters, digits, '.', '_', ':' or '-'"
     )

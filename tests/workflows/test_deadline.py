@@ -130,6 +130,27 @@ async def test_a_change_decided_on_a_version_that_moved_on_is_refused_and_record
     assert met.status == "met"
 
 
+async def test_a_change_is_recorded_with_its_request_id_and_a_request_id_that_cannot_be_is_refused(
+    time_skipping_env, worker, settings, app_pool
+):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    extend = ExtendDeadline(actor="qa.officer", extra_working_days=1, reason="sickness")
+    # An id no qa client would send (from another Temporal client): refused before anything is recorded.
+    with pytest.raises(WorkflowUpdateFailedError) as bad:
+        await handle.execute_update(DeadlineWorkflow.extend, extend, id="two words\n")
+    assert bad.value.cause.message == (
+        "the request id 'two words\\n' is not one: use up to 100 letters, digits, '.', '_', ':' or '-'"
+    )
+    await handle.execute_update(DeadlineWorkflow.extend, extend, id="ops:extend-1")
+    await handle.execute_update(DeadlineWorkflow.extend, extend, id="ops:extend-1")  # retried: answered, not redone
+    events = await recorded(app_pool, handle)
+    assert [(e.event_type, e.request_id) for e in events] == [
+        ("deadline.set", None),  # opened by the start, not by a person's update
+        ("deadline.extended", "ops:extend-1"),
+    ]
+    await handle.terminate()
+
+
 async def test_of_changes_decided_at_once_on_one_version_one_is_recorded(time_skipping_env, worker, settings, app_pool):
     handle = await start(time_skipping_env, settings, working_days=20)
     asked = [
