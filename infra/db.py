@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
@@ -17,6 +18,25 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 class MigrationError(RuntimeError):
     pass
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database could not be reached: one line that names it (never its password)."""
+
+
+def where(url: str) -> str:
+    """A database URL as a person may see it: its name and host or socket folder, without credentials."""
+    parts = urlsplit(url)
+    host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.path.lstrip('/') or '(default)'} at {host}{port}"
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(url)
+    except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as exc:
+        raise DatabaseUnreachable(f"cannot reach the database {where(url)}: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +69,7 @@ async def migrate(admin_url: str) -> list[Migration]:
     Safe to run from several processes at once (an advisory lock serialises them)
     and as often as you like. A migration edited after it was applied is refused.
     """
-    conn = await asyncpg.connect(admin_url)
+    conn = await _connect(admin_url)
     try:
         await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
@@ -93,6 +113,9 @@ async def migrate(admin_url: str) -> list[Migration]:
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    try:
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as exc:
+        raise DatabaseUnreachable(f"cannot reach the database {where(url)}: {exc}") from None
     assert pool is not None
     return pool

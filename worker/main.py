@@ -22,7 +22,7 @@ from activities.recording import AuditActivities
 from activities.reports import ReportActivities
 from domain.working_days import WorkingDayCalendar
 from infra.calendar_source import load_calendar
-from infra.db import create_pool, migrate
+from infra.db import DatabaseUnreachable, MigrationError, create_pool, migrate
 from infra.logging import configure_logging, get_logger
 from infra.settings import Settings, SettingsError
 from infra.store.audit_log import AuditLog
@@ -112,8 +112,17 @@ async def run_worker(settings: Settings) -> None:
 def main() -> int:
     """`python -m worker` (what `qa worker` and `qa up` run): a worker until SIGINT or SIGTERM."""
     try:
-        asyncio.run(run_worker(Settings.from_env()))
+        settings = Settings.from_env()
+        asyncio.run(run_worker(settings))
     except SettingsError as exc:
         print(f"qa worker: {exc}", file=sys.stderr)
         return 2
+    except (DatabaseUnreachable, MigrationError) as exc:
+        print(f"qa worker: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # the SDK's "Failed client connect": the one other service a worker needs
+        if "connect" not in str(exc).lower():
+            raise
+        print(f"qa worker: cannot reach Temporal at {settings.require_temporal_address()}: {exc}", file=sys.stderr)
+        return 1
     return 0

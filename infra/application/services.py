@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from infra.application.errors import AppError
 
@@ -22,25 +21,26 @@ async def database(max_size: int = 1) -> AsyncIterator[Any]:
 
     A database that cannot be reached is one line naming it (never its password).
     """
-    from infra.db import create_pool
+    from infra.db import DatabaseUnreachable, create_pool
 
-    url = settings().require_database_url()
     try:
-        pool = await create_pool(url, max_size=max_size)
-    except (OSError, TimeoutError) as exc:
-        raise AppError(f"cannot reach the database {where(url)}: {exc}") from None
+        pool = await create_pool(settings().require_database_url(), max_size=max_size)
+    except DatabaseUnreachable as exc:
+        raise AppError(str(exc)) from None
     try:
         yield pool
     finally:
         await pool.close()
 
 
-def where(url: str) -> str:
-    """A database URL as a person may see it: its name and host or socket folder, without credentials."""
-    parts = urlsplit(url)
-    host = parse_qs(parts.query).get("host", [parts.hostname or "localhost"])[0]
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.path.lstrip('/') or '(default)'} at {host}{port}"
+async def migrate_database():  # type: ignore[no-untyped-def]
+    """`qa db migrate`: the migrations not yet applied, applied; an unreachable database in one line."""
+    from infra.db import DatabaseUnreachable, MigrationError, migrate
+
+    try:
+        return await migrate(settings().require_admin_database_url())
+    except (DatabaseUnreachable, MigrationError) as exc:
+        raise AppError(str(exc)) from None
 
 
 async def temporal_client():  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from infra.application.services import settings
+from infra.application.services import migrate_database
 from infra.cli.common import app, run
 
 
@@ -16,7 +16,5 @@ def db_app() -> None:
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply any migrations not yet applied (safe to repeat)."""
-    from infra.db import migrate
-
-    applied = run(migrate(settings().require_admin_database_url()))
+    applied = run(migrate_database())
     click.echo("\n".join(f"applied {m.version:04d}_{m.name}" for m in applied) if applied else "database is up to date")

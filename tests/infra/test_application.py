@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from infra.application.services import temporal_failed, where
+from infra.application.services import temporal_failed
+from infra.db import where
 
 
 def test_temporal_unreachable_mid_request_is_named_with_its_address(monkeypatch):

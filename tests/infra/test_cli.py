@@ -155,10 +155,39 @@ def test_a_calendar_install_with_no_children_to_sample_is_refused_before_anythin
     )
 
 
-@pytest.mark.parametrize("args", [("audit", "verify"), ("overdue",), ("inbox", "--as", "priya.practitioner")])
+@pytest.mark.parametrize(
+    "args", [("audit", "verify"), ("overdue",), ("inbox", "--as", "priya.practitioner"), ("db", "migrate")]
+)
 def test_a_database_that_cannot_be_reached_is_named_in_one_line_without_its_password(capsys, monkeypatch, args):
     monkeypatch.setenv("QA_DATABASE_URL", "postgresql://qa_engine:s3cret@127.0.0.1:9/qa")
     code, out, err = qa(capsys, *args)
     assert (code, out) == (1, "")
     assert err.startswith("qa: cannot reach the database qa at 127.0.0.1:9: ") and err.count("\n") == 1
     assert "s3cret" not in err
+
+
+def test_a_worker_names_the_service_it_cannot_reach_in_one_line(tmp_path):
+    """`qa worker` (as `qa up` runs it, or a service manager on another host): no traceback, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_HOME": str(tmp_path), "QA_DATABASE_URL": "postgresql://qa_engine:s3cret@127.0.0.1:9/qa"}
+    env["QA_TEMPORAL_ADDRESS"] = "127.0.0.1:9"
+    done = subprocess.run([sys.executable, "-m", "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("qa worker: cannot reach the database qa at 127.0.0.1:9: "), done.stderr
+    assert done.stderr.count("\n") == 1 and "s3cret" not in done.stderr
+
+
+def test_a_worker_with_its_database_but_no_temporal_says_so_in_one_line(tmp_path, database):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QA_HOME": str(tmp_path), "QA_DATABASE_URL": database.app_url}
+    env |= {"QA_ADMIN_DATABASE_URL": database.admin_url, "QA_TEMPORAL_ADDRESS": "127.0.0.1:9"}
+    done = subprocess.run([sys.executable, "-m", "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("qa worker: cannot reach Temporal at 127.0.0.1:9: "), done.stderr
+    assert done.stderr.count("\n") == 1
