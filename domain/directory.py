@@ -115,7 +115,7 @@ def _one_line(value: str, what: str) -> str:
     return value
 
 
-def _check_staff_id(value: str, what: str = "staff id") -> str:
+def check_staff_id(value: str, what: str = "staff id") -> str:
     if not _STAFF_ID.fullmatch(value):
         raise ValueError(
             f"{what} {value!r} is not a staff id: use lowercase letters, digits, '.', '_' or '-' (e.g. sam.reviewer)"
@@ -138,12 +138,12 @@ class StaffMember(BaseModel):
     @field_validator("staff_id")
     @classmethod
     def _staff_id(cls, value: str) -> str:
-        return _check_staff_id(value)
+        return check_staff_id(value)
 
     @field_validator("line_manager")
     @classmethod
     def _line_manager(cls, value: str | None) -> str | None:
-        return None if value is None else _check_staff_id(value, "line manager")
+        return None if value is None else check_staff_id(value, "line manager")
 
     @field_validator("display_name")
     @classmethod
@@ -186,7 +186,7 @@ class OpenCase(BaseModel):
     @field_validator("practitioner")
     @classmethod
     def _practitioner(cls, value: str) -> str:
-        return _check_staff_id(value, "practitioner")
+        return check_staff_id(value, "practitioner")
 
     @field_validator("service")
     @classmethod
@@ -296,13 +296,13 @@ def _roles(cell: str) -> frozenset[Role]:
 
 
 def _parse_staff_row(row: dict[str, str]) -> StaffMember:
-    staff_id = _check_staff_id(_required(row, "staff_id"))
+    staff_id = check_staff_id(_required(row, "staff_id"))
     display_name = _one_line(_required(row, "display_name"), "display name")
     roles = _roles(row["roles"])
     team = _one_line(_required(row, "team"), "team")
     manager = row["line_manager"] or None
     if manager is not None:
-        _check_staff_id(manager, "line manager")
+        check_staff_id(manager, "line manager")
     return _build(
         StaffMember, staff_id=staff_id, display_name=display_name, roles=roles, team=team, line_manager=manager
     )
@@ -363,7 +363,7 @@ def _parse_case_row(row: dict[str, str]) -> OpenCase:
         raise ValueError(f"system {system!r} is not LCS or EHM")
     service = _one_line(_required(row, "service"), "service")
     team = _one_line(_required(row, "team"), "team")
-    practitioner = _check_staff_id(_required(row, "practitioner"), "practitioner")
+    practitioner = check_staff_id(_required(row, "practitioner"), "practitioner")
     began = _parse_date(_required(row, "support_began"), "support_began")
     return _build(
         OpenCase,
@@ -517,7 +517,25 @@ def may_import(actor: str, current: Mapping[str, StaffMember], incoming: Sequenc
     return None
 
 
-def practitioner_problem(case: OpenCase, staff: Mapping[str, StaffMember]) -> str | None:
+def cases_problem(cases: Iterable[OpenCase], staff: Mapping[str, StaffMember]) -> str | None:
+    """Why the first of `cases` that cannot be held as listed cannot (None if all can): its practitioner
+    (_case_problem), or its team, which must be one the staff directory lists for someone active. A team
+    column is free text in the case system's export; checked against the directory, it cannot carry a
+    child's name or other personal details into the record, and it is not repeated in the refusal."""
+    teams = {member.team for member in staff.values() if member.active}
+    for case in cases:
+        problem = _case_problem(case, staff)
+        if problem is None and case.team not in teams:
+            problem = (
+                f"case {case.case_number}: its team is not one the staff directory lists ({', '.join(sorted(teams))});"
+                " the team column holds a team's name only"
+            )
+        if problem is not None:
+            return problem
+    return None
+
+
+def _case_problem(case: OpenCase, staff: Mapping[str, StaffMember]) -> str | None:
     """Why case's practitioner cannot hold it (None if they can)."""
     member = staff.get(case.practitioner)
     if member is None:

@@ -10,6 +10,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from domain.errors import Refusal
+
+MAX_ITEM_ID = 200
+_ITEM_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_ITEM_ID - 1}}}")
+
+
+def check_item_id(text: str) -> str:
+    """An item id as a person typed it: what the functions below make (letters, digits, '.', '_', ':', '-'),
+    so nothing else (a space, a control character that would forge a line of output) reaches a query."""
+    if not _ITEM_ID.fullmatch(text):
+        raise Refusal(
+            f"{text[:MAX_ITEM_ID]!r} is not an item id: item ids are letters, digits, '.', '_', ':' and '-'"
+            " (e.g. cpr-2027-11-01-children-in-need)"
+        )
+    return text
+
 
 def slug(text: str) -> str:
     """Lower case letters and digits, the rest one hyphen: 'CiC - Family Support + Safeguarding' ->

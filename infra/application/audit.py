@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.application.errors import AppError
+from infra.application.items import checked_id
 from infra.application.services import database, temporal_client
 
 # How many Temporal histories `verify` fetches at once.
@@ -178,7 +179,7 @@ async def read_item(pool, item_id: str, reader: str, command: str, detail: str =
 
     log = AuditLog(pool)
     access = AccessLog(pool)
-    events = await log.read_stream(item_id)
+    events = await log.read_stream(checked_id(item_id))
     if not events:
         await access.record(reader, item_id, command, False, "no audit record for this id")
         raise AppError(f"no audit record for {item_id!r}", 1)
@@ -197,6 +198,7 @@ def kind_name(kind) -> str:  # type: ignore[no-untyped-def]
 
 
 async def history(item_id: str, reader: str) -> Item:
+    checked_id(item_id)
     async with database(max_size=2) as pool:
         return await read_item(pool, item_id, reader, "history")
 
@@ -205,6 +207,7 @@ async def replay(item_id: str, reader: str, moment):  # type: ignore[no-untyped-
     from domain.audit_views import as_of, moment_problem, rebuild
     from infra.store.audit_log import AuditLog
 
+    checked_id(item_id)
     detail = f"as of {moment.end.isoformat()} (given {moment.text!r})" if moment else "current state"
     async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "replay", detail)
@@ -295,6 +298,7 @@ async def export_bundle(item_id: str, reader: str, out: Path):  # type: ignore[n
     from infra.engine_history import NoHistory, runs_json
     from infra.store.audit_log import AuditLog
 
+    checked_id(item_id)
     async with database(max_size=2) as pool:
         item = await read_item(pool, item_id, reader, "export", f"to {out}")
         kind = item.kind

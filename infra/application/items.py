@@ -25,10 +25,22 @@ CHANGE_WAIT_SECONDS = 60.0  # how long a change waits for the workflow's answer
 UNKNOWN_OUTCOME = 3  # the exit code when it is not known whether a change was recorded
 
 
+def checked_id(item_id: str) -> str:
+    """An item id as given, or one line (exit 2) saying it cannot be one (domain.naming.check_item_id)."""
+    from domain.errors import Refusal
+    from domain.naming import check_item_id
+
+    try:
+        return check_item_id(item_id)
+    except Refusal as exc:
+        raise AppError(str(exc), 2) from None
+
+
 async def describe_item(workflow_id: str):  # type: ignore[no-untyped-def]
     """The workflow `workflow_id` and Temporal's description of it; an unknown id is one line."""
     from temporalio.service import RPCError, RPCStatusCode
 
+    checked_id(workflow_id)
     client = await temporal_client()
     handle = client.get_workflow_handle(workflow_id)
     try:
@@ -204,6 +216,7 @@ async def recorded(kind: Kind, item_id: str) -> Any:
     from domain.items import kind_of_workflow
     from infra.store.audit_log import AuditLog
 
+    checked_id(item_id)
     async with database() as pool:
         state = _fold(kind, item_id, await AuditLog(pool).read_stream(item_id))
     if state is not None:

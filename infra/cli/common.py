@@ -130,7 +130,13 @@ def read_form(path: str, blank: str) -> dict[str, Any]:
 
 # --- items: the workflows people act on, by id -----------------------------------------------------
 
-AS_OPTION = click.option("--as", "actor", required=True, help="Who is acting (their staff id).")
+
+def as_option(help: str = "Who is acting (their staff id).", name: str = "actor") -> Callable[[T], T]:
+    """`--as PERSON`: a staff id's shape, checked before anything is asked (person)."""
+    return click.option("--as", name, required=True, help=help, callback=lambda _ctx, _param, value: person(value))
+
+
+AS_OPTION = as_option()
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -168,10 +174,16 @@ def echo_added(plan_id: str | None, action_ids: tuple[str, ...]) -> None:
 
 
 def person(actor: str, option: str = "--as") -> str:
+    """A person named on the command line: a staff id's shape (domain.directory), whether listed or not."""
+    from domain.directory import check_staff_id
+
     actor = actor.strip()
     if not actor:
         fail(f"{option} needs a person's user name")
-    return actor
+    try:
+        return check_staff_id(actor, option)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def whole_number(text: str, what: str) -> int:

@@ -14,7 +14,7 @@ import click
 
 from infra.application.concerns import raise_concern, read, respond
 from infra.application.errors import typed
-from infra.cli.common import JSON_OPTION, app, emit, fail, run
+from infra.cli.common import JSON_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ def concern_app() -> None:
 @click.option("--about", required=True, help="The member of staff the concern is about (staff id).")
 @click.option("--concern", "text", required=True, help="The concern, as it should reach their manager.")
 @click.option("--review", "review_id", default=None, help="The review it arose from (the concern points at it).")
-@click.option("--as", "actor", required=True, help="Who raises it (an active member of staff).")
+@as_option("Who raises it (an active member of staff).")
 def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> None:
     """Raise a concern about ABOUT with their line manager; prints the concern's id."""
     from domain.staff_concern import RaiseConcern
@@ -38,7 +38,7 @@ def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> N
     request = typed(
         RaiseConcern,
         about=about.strip(),
-        raised_by=actor.strip(),
+        raised_by=actor,
         concern=text.strip(),
         context=review_id.strip() if review_id is not None else None,
     )
@@ -48,7 +48,7 @@ def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> N
 @concern_app.command("respond")
 @click.argument("concern_id")
 @click.option("--response", required=True, help="What was done, e.g. 'discussed in supervision', 'no further action'.")
-@click.option("--as", "actor", required=True, help="Who responds (the manager it was raised with).")
+@as_option("Who responds (the manager it was raised with).")
 def concern_respond(concern_id: str, response: str, actor: str) -> None:
     """Record what was done about a concern; this closes it."""
     from domain.staff_concern import RespondToConcern
@@ -56,19 +56,19 @@ def concern_respond(concern_id: str, response: str, actor: str) -> None:
     _check_id(concern_id)
     if not response.strip():
         fail("--response cannot be empty")
-    request = typed(RespondToConcern, actor=actor.strip(), response=response.strip())
+    request = typed(RespondToConcern, actor=actor, response=response.strip())
     state = run(respond(concern_id, request))
     click.echo(f"{concern_id}: responded by {state.responded_by}: {state.response}")
 
 
 @concern_app.command("show")
 @click.argument("concern_id")
-@click.option("--as", "reader", required=True, help="Who is reading (a manager concerned, the raiser or an auditor).")
+@as_option("Who is reading (a manager concerned, the raiser or an auditor).", name="reader")
 @JSON_OPTION
 def concern_show(concern_id: str, reader: str, as_json: bool) -> None:
     """A concern as its own stream records it, for those allowed to read it."""
     _check_id(concern_id)
-    state = run(read(concern_id, reader.strip()))
+    state = run(read(concern_id, reader))
 
     def human() -> None:
         click.echo(f"{concern_id}: practice concern about {state.about}")

@@ -7,7 +7,7 @@ import click
 from infra.application.deadlines import start_deadline
 from infra.application.errors import typed
 from infra.application.items import change, recorded
-from infra.cli.common import JSON_OPTION, app, emit, parse_date, parse_working_days, run
+from infra.cli.common import JSON_OPTION, app, as_option, emit, parse_date, parse_working_days, run
 
 
 @app.group("deadline")
@@ -20,7 +20,7 @@ def deadline_app() -> None:
 @click.option("--owner", required=True, help="Who must do it.")
 @click.option("--start", required=True, help="Day 0, YYYY-MM-DD.")
 @click.option("--days", "working_days", required=True, help="Due within this many working days.")
-@click.option("--as", "actor", required=True, help="Who is setting the deadline.")
+@as_option("Who is setting the deadline.")
 def deadline_start(title: str, owner: str, start: str, working_days: str, actor: str) -> None:
     """Start a deadline: it is due at the end of the Nth working day after START."""
     from workflows.deadline import DeadlineInput
@@ -50,7 +50,7 @@ def deadline_show(deadline_id: str, as_json: bool) -> None:
 
 @deadline_app.command("done")
 @click.argument("deadline_id")
-@click.option("--as", "actor", required=True, help="Who did the work (the owner).")
+@as_option("Who did the work (the owner).")
 @click.option("--note", default="", help="What was done.")
 def deadline_done(deadline_id: str, actor: str, note: str) -> None:
     """Record that the work is done."""
@@ -68,7 +68,7 @@ def deadline_done(deadline_id: str, actor: str, note: str) -> None:
 @click.argument("deadline_id")
 @click.option("--days", "working_days", required=True, help="Extra working days.")
 @click.option("--reason", required=True, help="Why the deadline moves.")
-@click.option("--as", "actor", required=True, help="Who grants the extension.")
+@as_option("Who grants the extension.")
 def deadline_extend(deadline_id: str, working_days: str, reason: str, actor: str) -> None:
     """Extend a deadline by some working days, with a reason; the running timer follows."""
     from domain import deadline

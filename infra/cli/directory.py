@@ -9,12 +9,12 @@ from typing import TypeVar
 import click
 
 from infra.application.directory import all_staff, import_cases, import_staff, latest_cases
-from infra.cli.common import JSON_OPTION, app, emit, fail, run
+from infra.cli.common import JSON_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
 
 FILE_ARGUMENT = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-AS_OPTION = click.option("--as", "actor", required=True, help="Who is importing (an active qa_officer).")
+AS_OPTION = as_option("Who is importing (an active qa_officer).")
 
 
 @app.group("staff")

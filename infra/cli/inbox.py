@@ -7,17 +7,14 @@ from datetime import datetime
 import click
 
 from infra.application.inbox import inbox as inbox_of
-from infra.cli.common import JSON_OPTION, app, emit, fail, run
+from infra.cli.common import JSON_OPTION, app, as_option, emit, run
 
 
 @app.command("inbox")
-@click.option("--as", "person", required=True, help="Whose inbox (the person's user name).")
+@as_option("Whose inbox (the person's user name).", name="person")
 @JSON_OPTION
 def inbox(person: str, as_json: bool) -> None:
     """What PERSON has to do (open tasks, soonest due first) and what they were told in the last 30 days."""
-    person = person.strip()
-    if not person:
-        fail("--as needs a person's user name")
     box = run(inbox_of(person))
     data = {
         "recipient": box.recipient,

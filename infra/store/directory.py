@@ -19,9 +19,9 @@ from domain.directory import (
     StaffImported,
     StaffMember,
     cases_imported,
+    cases_problem,
     management_chain,
     may_import,
-    practitioner_problem,
     staff_imported,
     staff_problem,
 )
@@ -151,10 +151,9 @@ class Directory:
             refusal = may_import(actor, current, None)
             if refusal is not None:
                 raise DirectoryRefusal(refusal)
-            for case in cases:
-                problem = practitioner_problem(case, current)
-                if problem is not None:
-                    raise DirectoryRefusal(problem)
+            problem = cases_problem(cases, current)
+            if problem is not None:
+                raise DirectoryRefusal(problem)
             provisional = cases_imported(0, cases)
             snapshot_id = await conn.fetchval(
                 "INSERT INTO case_snapshots (imported_by, digest, rows) VALUES ($1, $2, $3) RETURNING snapshot_id",

@@ -238,6 +238,11 @@ async def test_every_practitioner_must_be_an_active_practitioner(directory, staf
             "qa.officer",
             "case LCS-100234: practitioner 'no.one' is not in the staff directory",
         ),
+        (
+            [cases[0].model_copy(update={"team": "Jane Doe DOB 2015-01-01"})],
+            "qa.officer",
+            f"case {cases[0].case_number}: its team is not one the staff directory lists",
+        ),
         (cases[:1], "sam.reviewer", "'sam.reviewer' is not a qa_officer"),
         (cases[:1], "leo.practitioner", "'leo.practitioner' is no longer active"),
         ([], "qa.officer", "no cases to import"),

@@ -19,11 +19,11 @@ from domain.directory import (
     StaffMember,
     cases_digest,
     cases_imported,
+    cases_problem,
     management_chain,
     may_import,
     parse_cases_csv,
     parse_staff_csv,
-    practitioner_problem,
     render_cases_csv,
     render_staff_csv,
     staff_diff,
@@ -243,7 +243,7 @@ def test_the_example_cases_file_covers_the_cpr_services():
     cin = [c for c in cases if c.service == "Children in Need"]
     recent = [c for c in cin if (date(2027, 11, 1) - c.support_began).days < 28]
     assert len(cin) >= 8 and 1 <= len(recent) < len(cin)
-    assert all(practitioner_problem(c, staff) is None for c in cases)
+    assert cases_problem(cases, staff) is None
     assert all(staff[c.practitioner].team == c.team for c in cases)
 
 
@@ -467,13 +467,27 @@ def test_a_case_needs_an_active_practitioner():
             member("sam.reviewer", Role.REVIEWER),
         )
     }
-    assert practitioner_problem(case(), staff) is None
-    assert practitioner_problem(case(practitioner="nobody"), staff) == (
+    assert cases_problem([case()], staff) is None
+    assert cases_problem([case(), case(practitioner="nobody")], staff) == (
         "case LCS-100234: practitioner 'nobody' is not in the staff directory"
     )
-    assert practitioner_problem(case(practitioner="gone.practitioner"), staff) == (
+    assert cases_problem([case(practitioner="gone.practitioner")], staff) == (
         "case LCS-100234: practitioner 'gone.practitioner' is no longer active"
     )
-    assert practitioner_problem(case(practitioner="sam.reviewer"), staff) == (
+    assert cases_problem([case(practitioner="sam.reviewer")], staff) == (
         "case LCS-100234: 'sam.reviewer' does not hold the practitioner role"
     )
+
+
+def test_a_cases_team_is_one_the_staff_directory_lists_and_personal_details_there_are_not_repeated():
+    staff = {m.staff_id: m for m in (member("priya.practitioner"), member("sam.reviewer", Role.REVIEWER))}
+    staff["ann.gone"] = member("ann.gone", active=False).model_copy(update={"team": "Disbanded Team"})
+    personal = case().model_copy(update={"team": "Jane Doe DOB 2015-01-01"})
+    problem = cases_problem([case(), personal], staff)
+    assert problem == (
+        "case LCS-100234: its team is not one the staff directory lists (Children in Need);"
+        " the team column holds a team's name only"
+    )
+    assert "Jane" not in problem
+    # A team whose only members have left is no longer one to hold cases.
+    assert cases_problem([case().model_copy(update={"team": "Disbanded Team"})], staff) is not None

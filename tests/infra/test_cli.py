@@ -191,3 +191,29 @@ def test_a_worker_with_its_database_but_no_temporal_says_so_in_one_line(tmp_path
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("qa worker: cannot reach Temporal at 127.0.0.1:9: "), done.stderr
     assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("deadline", "show", "deadline-1\nverified: all chains intact"),
+            "'deadline-1\\nverified: all chains intact' is not an item id: item ids are letters, digits, '.', '_',"
+            " ':' and '-' (e.g. cpr-2027-11-01-children-in-need)",
+        ),
+        (
+            ("audit", "history", "plan-team-x\x1b[2J", "--as", "ade.auditor"),
+            "'plan-team-x\\x1b[2J' is not an item id: item ids are letters, digits, '.', '_', ':' and '-'"
+            " (e.g. cpr-2027-11-01-children-in-need)",
+        ),
+        (
+            ("inbox", "--as", "sam.reviewer\r\nqa.officer"),
+            "--as 'sam.reviewer\\r\\nqa.officer' is not a staff id: use lowercase letters, digits, '.', '_' or '-'"
+            " (e.g. sam.reviewer)",
+        ),
+    ],
+)
+def test_ids_with_control_characters_are_refused_before_anything_is_read(capsys, monkeypatch, args, message):
+    """An id or a person is never echoed raw: a control character could forge a line of the output."""
+    monkeypatch.setenv("QA_DATABASE_URL", "postgresql://qa_engine@127.0.0.1:9/qa")  # nothing is reached
+    assert qa(capsys, *args) == (2, "", f"qa: {message}\n")
