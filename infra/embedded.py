@@ -43,6 +43,7 @@ class EmbeddedPostgres:
 
     server: object
     socket_dir: Path
+    pid: int | None
 
     def url(self, user: str, database: str) -> str:
         return f"postgresql://{quote(user)}@/{quote(database)}?host={quote(str(self.socket_dir))}"
@@ -65,7 +66,7 @@ def start_postgres(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedPos
     socket_path = server.get_postmaster_info().socket_path
     if socket_path is None:
         raise EmbeddedError(f"embedded PostgreSQL in {pgdata} did not report a socket directory")
-    return EmbeddedPostgres(server=server, socket_dir=Path(socket_path))
+    return EmbeddedPostgres(server=server, socket_dir=Path(socket_path), pid=server.get_pid())
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

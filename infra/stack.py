@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime, timedelta
 
@@ -20,6 +20,7 @@ from infra.embedded import (
     ensure_port_free,
     port_in_use,
     prepare_database,
+    process_alive,
     start_postgres,
     temporal_cli,
 )
@@ -33,6 +34,10 @@ TEMPORAL_START_TIMEOUT = 60.0
 TEMPORAL_STOP_TIMEOUT = 15.0
 WORKER_STOP_TIMEOUT = 15.0
 WORKER_RESTART_DELAY = 1.0
+WATCH_INTERVAL = 1.0
+
+Watch = Callable[[], str | None]
+"""A service `qa up` started: None while it runs, or a sentence saying it stopped."""
 
 
 async def run_stack(settings: Settings) -> None:
@@ -44,9 +49,10 @@ async def run_stack(settings: Settings) -> None:
     if settings.stack_file.exists():
         await _after_a_crash(settings)
 
+    watches: list[Watch] = []
     async with AsyncExitStack() as stack:
-        admin_url, app_url = await _database(settings, stack)
-        address, ui_url = await _temporal(settings, stack)
+        admin_url, app_url = await _database(settings, stack, watches)
+        address, ui_url = await _temporal(settings, stack, watches)
         settings.stack_file.parent.mkdir(parents=True, exist_ok=True)
         settings.stack_file.write_text(
             StackFile(
@@ -72,16 +78,20 @@ async def run_stack(settings: Settings) -> None:
             f"  Ctrl-C stops everything.",
             flush=True,
         )
-        await _supervise_worker(
+        died = await _supervise_worker(
             {
                 **os.environ,
                 "QA_HOME": str(settings.home),
                 "QA_DATABASE_URL": app_url,
                 "QA_ADMIN_DATABASE_URL": admin_url,
                 "QA_TEMPORAL_ADDRESS": address,
-            }
+            },
+            watches,
         )
         log.info("stopping")
+    if died is not None:
+        # Everything else was stopped in order; nothing recorded is lost (it is all in PostgreSQL and Temporal's file).
+        raise EmbeddedError(f"{died}: stopped the rest of the stack; start it again with `qa up`")
     print("qa-engine stopped", flush=True)
 
 
@@ -112,15 +122,19 @@ async def _after_a_crash(settings: Settings) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _supervise_worker(env: dict[str, str]) -> None:
+async def _supervise_worker(env: dict[str, str], watches: list[Watch]) -> str | None:
     """Run the worker as its own process (`python -m worker`) until Ctrl-C; one that dies is said and restarted.
 
     The worker is the product's own process, not this one's code: `qa up` wires nothing of it.
+    The services in `watches` are looked at every WATCH_INTERVAL seconds: if one has stopped, the
+    worker is stopped too and what stopped is returned (None: stopped by Ctrl-C or SIGTERM).
     """
     stop = asyncio.Event()
+    died: list[str] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watching = asyncio.ensure_future(_watch(watches, stop, died))
     try:
         while not stop.is_set():
             process = await asyncio.create_subprocess_exec(
@@ -140,8 +154,22 @@ async def _supervise_worker(env: dict[str, str]) -> None:
             if not stop.is_set():
                 log.warning("worker exited; starting another", code=process.returncode)
     finally:
+        watching.cancel()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    return died[0] if died else None
+
+
+async def _watch(watches: list[Watch], stop: asyncio.Event, died: list[str]) -> None:
+    """Stop the stack when a service it started has stopped, saying which."""
+    while not stop.is_set():
+        for watch in watches:
+            if (why := watch()) is not None:
+                log.error("a service of the stack stopped", why=why)
+                died.append(why)
+                stop.set()
+                return
+        await asyncio.sleep(WATCH_INTERVAL)
 
 
 async def _stop_worker(process: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:
@@ -155,18 +183,21 @@ async def _stop_worker(process: asyncio.subprocess.Process, exited: asyncio.Futu
         await exited
 
 
-async def _database(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:
+async def _database(settings: Settings, stack: AsyncExitStack, watches: list[Watch]) -> tuple[str, str]:
     if settings.database_url:
         admin_url = settings.admin_database_url or settings.database_url
         await migrate(admin_url)
         return admin_url, settings.database_url
     pg = await asyncio.to_thread(start_postgres, settings.home / "postgres")
     stack.callback(pg.stop)
-    log.info("postgres running", socket=str(pg.socket_dir))
+    log.info("postgres running", socket=str(pg.socket_dir), pid=pg.pid)
+    pid = pg.pid
+    if pid is not None:
+        watches.append(lambda: None if process_alive(pid) else f"PostgreSQL (pid {pid}) stopped")
     return await prepare_database(pg)
 
 
-async def _temporal(settings: Settings, stack: AsyncExitStack) -> tuple[str, str]:
+async def _temporal(settings: Settings, stack: AsyncExitStack, watches: list[Watch]) -> tuple[str, str]:
     if settings.temporal_address:
         return settings.temporal_address, "(external Temporal: see your cluster's UI)"
     ensure_port_free(settings.temporal_port, "Temporal")
@@ -175,6 +206,14 @@ async def _temporal(settings: Settings, stack: AsyncExitStack) -> tuple[str, str
     address = f"127.0.0.1:{settings.temporal_port}"
     await _wait_for_temporal(address, settings, process)
     log.info("temporal running", address=address, pid=process.pid)
+    log_path = settings.home / "temporal.log"
+    watches.append(
+        lambda: (
+            None
+            if process.poll() is None
+            else f"the Temporal dev server (pid {process.pid}) exited with code {process.returncode}; see {log_path}"
+        )
+    )
     return address, f"http://127.0.0.1:{settings.temporal_ui_port}"
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.application.errors import AppError
-from infra.application.items import checked_id
 from infra.application.services import database, temporal_client
 
 # How many Temporal histories `verify` fetches at once.
@@ -195,6 +194,12 @@ async def read_item(pool, item_id: str, reader: str, command: str, detail: str =
 
 def kind_name(kind) -> str:  # type: ignore[no-untyped-def]
     return kind.name if kind is not None else "stream"
+
+
+def checked_id(item_id: str) -> str:
+    from infra.application.items import checked_id
+
+    return checked_id(item_id)
 
 
 async def history(item_id: str, reader: str) -> Item:

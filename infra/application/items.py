@@ -228,6 +228,19 @@ async def recorded(kind: Kind, item_id: str) -> Any:
     raise AppError(f"{item_id} is still being set up; try again in a moment")
 
 
+def _connection_lost(status) -> bool:  # type: ignore[no-untyped-def]
+    """An RPC status that leaves it unknown whether the request reached Temporal."""
+    from temporalio.service import RPCStatusCode
+
+    return status in (
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.UNKNOWN,
+        RPCStatusCode.INTERNAL,
+    )
+
+
 async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type: ignore[no-untyped-def]
     """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded.
 
@@ -236,7 +249,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
     of the item that has moved on is refused with what was recorded since. With no answer in time, the
     outcome is unknown, and said so with the request id to ask again with (exit code 3).
     """
-    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
     from temporalio.service import RPCError, RPCStatusCode
 
     from workflows.recording import STALE
@@ -246,15 +259,18 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
     seen = SEEN.get()
     if seen is not None:
         request = request.model_copy(update={"seen": seen})
+
+    def unknown(why: str) -> AppError:
+        return AppError(
+            f"{why}: request {asked} may or may not be recorded; see `qa audit request {asked}`, or ask again"
+            f" with `qa --request-id {asked} ...`, which records it at most once",
+            UNKNOWN_OUTCOME,
+        )
+
     try:
         return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
-    except TimeoutError:
-        raise AppError(
-            f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s: request {asked} may or may not be"
-            f" recorded; see `qa audit request {asked}`, or ask again with `qa --request-id {asked} ...`,"
-            " which records it at most once",
-            UNKNOWN_OUTCOME,
-        ) from None
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise unknown(f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s") from None
     except WorkflowUpdateFailedError as exc:
         why = f"refused: {getattr(exc.cause, 'message', exc.cause)}"
         if getattr(exc.cause, "type", None) == STALE and seen is not None:
@@ -265,6 +281,8 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
             from temporalio.client import WorkflowExecutionStatus
 
             raise AppError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
+        if _connection_lost(exc.status):  # the request may have reached Temporal before the connection went
+            raise unknown("the connection to Temporal was lost") from None
         raise temporal_failed(exc) from None
 
 

@@ -13,7 +13,6 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from domain.requests import MAX_REQUEST_ID, REQUEST_ID_CHARACTERS, is_request_id
 from infra.application.errors import AppError
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -23,6 +22,8 @@ SEEN: ContextVar[int | None] = ContextVar("seen", default=None)
 
 def check_request_id(text: str) -> str:
     """A request id as given (domain.requests.is_request_id)."""
+    from domain.requests import MAX_REQUEST_ID, REQUEST_ID_CHARACTERS, is_request_id
+
     if not is_request_id(text):
         raise AppError(f"request id {text!r} is not one: use up to {MAX_REQUEST_ID} {REQUEST_ID_CHARACTERS}", 2)
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 import sys
 from typing import NoReturn
@@ -16,6 +17,9 @@ from infra.cli.common import app
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The Temporal SDK's own warnings (a connection retried, a busy server) are not a person's concern:
+    # the command's one line says what came of it. The worker and the server keep them in their logs.
+    logging.getLogger("temporalio").setLevel(logging.CRITICAL)
     try:
         # In a context of its own: what one command sets for its request (its id) ends with it.
         contextvars.copy_context().run(app.main, args=argv, prog_name="qa", standalone_mode=False)

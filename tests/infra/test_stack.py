@@ -267,3 +267,51 @@ def test_qa_up_after_a_kill_9_of_itself_comes_back_on_the_same_ports_and_stops_e
     assert not (home / "postgres" / "postmaster.pid").exists()
     assert not running(postmaster)
     assert not port_open(temporal_port)
+
+
+@pytest.mark.parametrize("service", ["temporal", "postgres"])
+def test_qa_up_notices_a_service_that_died_stops_the_rest_and_comes_back(stack_env, service):
+    """A Temporal server or PostgreSQL killed under `qa up` is said in one line; the rest is stopped in
+    order (the worker, then what is still running), and the next `qa up` starts cleanly on the same ports."""
+    home = Path(stack_env["QA_HOME"])
+    temporal_port = int(stack_env["QA_TEMPORAL_PORT"])
+    stack = Stack(stack_env)
+    stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")
+    [worker] = worker_pids(stack.process.pid)
+    postmaster = int((home / "postgres" / "postmaster.pid").read_text().split()[0])
+    temporal = next(pid for pid in _children(stack.process.pid) if pid != worker)
+    os.kill(temporal if service == "temporal" else postmaster, signal.SIGKILL)
+
+    out, err = stack.process.communicate(timeout=90)
+    assert stack.process.returncode == 1, err
+    said = [line for line in err.splitlines() if line.startswith("qa: ")]
+    if service == "temporal":
+        assert said == [
+            f"qa: the Temporal dev server (pid {temporal}) exited with code -9; see {home / 'temporal.log'}:"
+            " stopped the rest of the stack; start it again with `qa up`"
+        ]
+    else:
+        assert said == [
+            f"qa: PostgreSQL (pid {postmaster}) stopped: stopped the rest of the stack; start it again with `qa up`"
+        ]
+    assert "Traceback" not in err
+    for pid in (worker, temporal, postmaster):
+        assert not running(pid), pid
+    assert not port_open(temporal_port)
+
+    again = Stack(stack_env)
+    try:
+        assert json.loads(again.qa("audit", "verify", "--json").stdout)["ok"] is True
+    finally:
+        again.stop()
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
