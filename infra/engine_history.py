@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.recording import AppendEvents
 from domain.events import NewEvent
+from infra.codec import PayloadKeys
 
 APPEND_ACTIVITY = "audit.append_events"
 
@@ -38,8 +40,9 @@ class EngineEvents:
     recorded: tuple[NewEvent, ...]  # those of appends that completed
 
 
-def appended_events(history: WorkflowHistory) -> EngineEvents:
-    """The NewEvents of every `audit.append_events` the workflow scheduled, and of those that completed."""
+def appended_events(history: WorkflowHistory, keys: PayloadKeys) -> EngineEvents:
+    """The NewEvents of every `audit.append_events` the workflow scheduled, and of those that completed
+    (their inputs decrypted with `keys`: infra.codec)."""
     scheduled: dict[int, tuple[NewEvent, ...]] = {}
     completed: set[int] = set()
     for event in history.events:
@@ -48,7 +51,7 @@ def appended_events(history: WorkflowHistory) -> EngineEvents:
             if attributes.activity_type.name != APPEND_ACTIVITY:
                 continue
             [request] = pydantic_data_converter.payload_converter.from_payloads(
-                list(attributes.input.payloads), [AppendEvents]
+                keys.decrypt_all(attributes.input.payloads), [AppendEvents]
             )
             scheduled[event.event_id] = tuple(request.events)
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
@@ -58,9 +61,9 @@ def appended_events(history: WorkflowHistory) -> EngineEvents:
     return EngineEvents(carried=carried, recorded=recorded)
 
 
-def runs_events(runs: Sequence[WorkflowHistory]) -> EngineEvents:
+def runs_events(runs: Sequence[WorkflowHistory], keys: PayloadKeys) -> EngineEvents:
     """What every run of a workflow recorded, in order."""
-    each = [appended_events(history) for history in runs]
+    each = [appended_events(history, keys) for history in runs]
     return EngineEvents(
         carried=tuple(e for events in each for e in events.carried),
         recorded=tuple(e for events in each for e in events.recorded),
@@ -120,11 +123,12 @@ def runs_from_json(data: dict) -> Runs:
     return Runs(tuple(histories), complete=bool(data.get("complete", True)))
 
 
-async def replay_failure(runs: Runs) -> tuple[int, Exception] | None:
-    """Replay every run on today's workflow code (workflows.registry); the first failing run (1 = oldest)."""
+async def replay_failure(runs: Runs, converter: DataConverter) -> tuple[int, Exception] | None:
+    """Replay every run on today's workflow code (workflows.registry) with the worker's data converter
+    (`converter`: infra.codec); the first failing run (1 = oldest)."""
     from workflows.registry import replayer
 
-    replaying = replayer()
+    replaying = replayer(converter)
     for number, history in enumerate(runs.histories, start=1):
         result = await replaying.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:

@@ -45,6 +45,7 @@ class Settings(Frozen):
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     temporal_api_key: str | None = None
+    payload_keys: str | None = Field(default=None, repr=False)  # infra.codec
     task_queue: str = TASK_QUEUE
     temporal_port: int = 7233
     temporal_ui_port: int = 8233

@@ -6,10 +6,10 @@ import logging
 from functools import cache
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import TLSConfig
 
+from infra.codec import data_converter
 from infra.settings import Settings
 
 
@@ -42,7 +42,7 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.require_temporal_address(),
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
         runtime=runtime(),

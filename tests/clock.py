@@ -24,12 +24,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.bank_holidays import england_and_wales_calendar
 from domain.working_days import LONDON
 from infra.stack import EXAMPLE_CYCLE_START  # the cycle the example authority's cases are written for
+from tests.codec_keys import CONVERTER
 from tests.conftest import binary
 
 # Before every moment the hand-checked tests name; a Tuesday, as the day the suite was made to
@@ -148,12 +148,12 @@ def _time_skipping_server(test_server: str, folder: Path) -> str:
 
 @asynccontextmanager
 async def time_skipping(folder: Path) -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server, its clock at EPOCH (checked), with the pydantic converter;
+    """Temporal's time-skipping test server, its clock at EPOCH (checked), with the tests' encrypting converter;
     `current()` reads it while it runs."""
     global _server
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_time_skipping_server(binary("temporal-test-server"), folder),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
     )
     try:
         started = await env.get_current_time()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+import tests.codec_keys  # noqa: F401 - sets the session's payload keys before any client is made
 from infra.embedded import EmbeddedPostgres, ExternalPostgres, ScratchDatabase, scratch_database, start_postgres
 
 

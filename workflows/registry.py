@@ -11,6 +11,7 @@ import pkgutil
 
 from temporalio import workflow
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -51,6 +52,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
-def replayer() -> Replayer:
-    """A replayer of today's workflow code, as the worker runs it."""
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
+def replayer(data_converter: DataConverter = pydantic_data_converter) -> Replayer:
+    """A replayer of today's workflow code, as the worker runs it (`data_converter`: the worker's,
+    with its payload codec, for histories whose payloads are encrypted)."""
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter, workflow_runner=workflow_runner())

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.application.errors import AppError
-from infra.application.services import database, temporal_client
+from infra.application.services import database, settings, temporal_client
 
 # How many Temporal histories `verify` fetches at once.
 ENGINE_CONCURRENCY = 8
@@ -120,9 +120,13 @@ async def _stream_differences(client, log, stream_id: str, *, quiet_if_unknown: 
 def compare(stream_id: str, logged, runs):  # type: ignore[no-untyped-def]
     """The log's events of a stream against every run of its workflow the engine holds."""
     from domain.audit_views import Difference, engine_differences
+    from infra.codec import PayloadKeyError, payload_keys
     from infra.engine_history import runs_events
 
-    engine = runs_events(runs.histories)
+    try:
+        engine = runs_events(runs.histories, payload_keys(settings()))
+    except PayloadKeyError as exc:
+        raise AppError(f"cannot cross-check {stream_id} with the engine: {exc}") from None
     if runs.complete:
         return engine_differences(stream_id, logged, engine.recorded, engine.carried)
     versions = [e.version for e in engine.carried if e.stream_id == stream_id]
@@ -247,7 +251,9 @@ async def determinism(item_id: str) -> int:
         runs = await _fetch(client, item_id)
     except NoHistory:
         raise AppError(f"the engine holds no history for {item_id!r}", 1) from None
-    failed = await replay_failure(runs)
+    from infra.codec import data_converter
+
+    failed = await replay_failure(runs, data_converter(settings()))
     if failed is not None:
         number, failure = failed
         run_text = f" (run {number} of {len(runs.histories)})" if len(runs.histories) > 1 else ""
@@ -468,6 +474,8 @@ def check_bundle(path: Path) -> dict[str, Any]:
 
         try:
             differences = compare(item_id, events, runs_from_json(history_file))
+        except AppError as exc:
+            raise _bad(path, f"temporal-history.json: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - any malformed history is one line
             raise _bad(path, f"temporal-history.json cannot be read ({type(exc).__name__})") from None
     try:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain import cpr_cycle, review
@@ -28,6 +27,7 @@ from infra.cli.main import main
 from infra.settings import Settings
 from infra.store.audit_log import AuditLog
 from tests.clock import EXAMPLES, cycle_year, example_cases, sleep_until, time_skipping
+from tests.codec_keys import CONVERTER
 from tests.conftest import binary
 from worker.main import build_worker
 
@@ -62,7 +62,7 @@ async def _stack(env: WorkflowEnvironment, database, app_pool, tmp_path: Path, m
 async def stack(database, app_pool, tmp_path, monkeypatch) -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server and the production worker, with the CLI pointed at both."""
     async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter, ui=False
+        dev_server_existing_path=binary("temporal"), data_converter=CONVERTER, ui=False
     ) as env:
         async for _ in _stack(env, database, app_pool, tmp_path, monkeypatch):
             yield env

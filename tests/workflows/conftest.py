@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.settings import Settings
 from tests.clock import current, time_skipping
+from tests.codec_keys import CONVERTER
 from tests.conftest import binary
 from worker.main import build_worker
 
@@ -30,7 +30,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server, for behaviour the time-skipping server does not model
     (a query reaching a new worker after the old one stopped)."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter, ui=False
+        dev_server_existing_path=binary("temporal"), data_converter=CONVERTER, ui=False
     )
     yield env
     await env.shutdown()

@@ -14,6 +14,7 @@ from infra.application.audit import compare
 from infra.engine_history import Runs, fetch_runs, replay_failure
 from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
+from tests.codec_keys import CONVERTER
 from tests.workflows.test_action_plan import smart, start_team_plan, terminate
 from workflows.action_plan import ActionPlanWorkflow
 
@@ -31,7 +32,7 @@ async def test_every_run_of_a_plan_is_cross_checked_and_replayed(
     runs = await fetch_runs(time_skipping_env.client, plan.id)
     assert len(runs.histories) == 4 and runs.complete
     assert compare(plan.id, logged, runs) == []
-    assert await replay_failure(runs) is None
+    assert await replay_failure(runs, CONVERTER) is None
 
     # Only the latest run, as if it were the whole history: the earlier runs' events look forged...
     latest = Runs(runs.histories[-1:], complete=True)

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from temporalio.client import WorkflowHistory
 
+from tests.codec_keys import CONVERTER
 from tests.workflows import conftest
 from tests.workflows.conftest import HISTORIES
 from workflows.registry import WORKFLOWS, replayer
@@ -37,7 +38,7 @@ def test_every_workflow_type_the_worker_registers_has_a_recorded_history():
 async def test_recorded_history_replays_on_current_code(path):
     recorded = json.loads(path.read_text())
     history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
-    result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
+    result = await replayer(CONVERTER).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
 
 

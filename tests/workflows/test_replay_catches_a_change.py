@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from tests.codec_keys import CONVERTER
 from tests.workflows.conftest import HISTORIES
 from tests.workflows.nondeterministic import CHANGED, changed, workflow_type
 from workflows.registry import WORKFLOWS, workflow_runner
@@ -52,9 +52,7 @@ def first_command(path: Path) -> tuple[int, str] | None:
 
 
 async def replay(workflow_class: type, history: WorkflowHistory):
-    replayer = Replayer(
-        workflows=[workflow_class], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=[workflow_class], data_converter=CONVERTER, workflow_runner=workflow_runner())
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
 
