@@ -11,12 +11,11 @@ focus or Practice Week theme a meeting decided.
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 from pydantic import AwareDatetime, ValidationError
 from temporalio import activity
 
-from activities.reports import write_file
+from activities.reports import store
 from domain import qapm, qapm_pack
 from domain.events import EventMeta
 from domain.frozen import Frozen
@@ -25,6 +24,7 @@ from domain.qapm import DecisionField, PackFigures
 from domain.qapm_pack import LoggedEvent
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
+from infra.store.documents import Documents
 
 # The items whose whole history the pack folds (a cycle opened long ago may still be open).
 _FOLDED = ("cycle.started", "plan.started", "spotlight.started")
@@ -61,9 +61,9 @@ class KnownItems(Frozen):
 
 
 class QapmActivities:
-    def __init__(self, log: AuditLog, reports_dir: Path) -> None:
+    def __init__(self, log: AuditLog, documents: Documents) -> None:
         self._log = log
-        self._reports_dir = reports_dir
+        self._documents = documents
 
     @activity.defn(name="qapm.compile_pack")
     async def compile_pack(self, request: CompilePack) -> CompiledPack:
@@ -107,11 +107,9 @@ class QapmActivities:
         figures = qapm_pack.pack_figures(events, since, until, previous.stream_id if previous else None)
         if unread:
             figures = figures.model_copy(update={"unread_streams": tuple(unread)})
-        folder = self._reports_dir / request.meeting_id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "pack.md"
-        digest = write_file(path, qapm_pack.pack_markdown(request.meeting_on, figures))
-        return CompiledPack(figures=figures, markdown_path=str(path), markdown_sha256=digest)
+        text = qapm_pack.pack_markdown(request.meeting_on, figures)
+        where, digest = await store(self._documents, request.meeting_id, "pack.md", "text/markdown", text)
+        return CompiledPack(figures=figures, markdown_path=where, markdown_sha256=digest)
 
     @activity.defn(name="qapm.latest_decision")
     async def latest_decision(self, request: LatestDecision) -> DecidedValue | None:

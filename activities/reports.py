@@ -1,12 +1,10 @@
-"""Writing a cycle's findings report: figures folded from the audit log, files with their digests."""
+"""Writing a cycle's findings report: figures folded from the audit log, files stored with their digests."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 from pydantic import AwareDatetime
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain import review
 from domain.cpr_cycle import CycleState, PublishReport
@@ -14,6 +12,7 @@ from domain.events import fold
 from domain.findings import findings, render_html, render_markdown
 from domain.frozen import Frozen
 from infra.store.audit_log import AuditLog
+from infra.store.documents import DocumentConflict, Documents
 
 
 class WriteFindingsReport(Frozen):
@@ -26,6 +25,7 @@ class WriteFindingsReport(Frozen):
 
 
 class WrittenReport(Frozen):
+    # A location (infra.store.documents: postgresql:ITEM/NAME); "path": the name events recorded, kept.
     markdown_path: str
     markdown_sha256: str
     html_path: str
@@ -36,9 +36,9 @@ class WrittenReport(Frozen):
 
 
 class ReportActivities:
-    def __init__(self, log: AuditLog, reports_dir: Path) -> None:
+    def __init__(self, log: AuditLog, documents: Documents) -> None:
         self._log = log
-        self._reports_dir = reports_dir
+        self._documents = documents
 
     @activity.defn(name="reports.write_findings")
     async def write_findings(self, request: WriteFindingsReport) -> WrittenReport:
@@ -48,26 +48,27 @@ class ReportActivities:
                 events = await self._log.read_stream(case.review_id)
                 reviews[case.case_number] = fold(review.evolve, review.REVIEW_EVENTS, events)
         figures = findings(request.cycle_id, request.cycle, reviews)
-        folder = self._reports_dir / request.cycle_id
-        folder.mkdir(parents=True, exist_ok=True)
         report = (figures, request.narrative, request.published_at, request.plan_actions)
-        markdown = write_file(folder / "findings.md", render_markdown(*report))
-        html = write_file(folder / "findings.html", render_html(*report))
+        markdown = await store(
+            self._documents, request.cycle_id, "findings.md", "text/markdown", render_markdown(*report)
+        )
+        html = await store(self._documents, request.cycle_id, "findings.html", "text/html", render_html(*report))
         return WrittenReport(
-            markdown_path=str(folder / "findings.md"),
-            markdown_sha256=markdown,
-            html_path=str(folder / "findings.html"),
-            html_sha256=html,
+            markdown_path=markdown[0],
+            markdown_sha256=markdown[1],
+            html_path=html[0],
+            html_sha256=html[1],
             grades=figures.grades,
             moderated=figures.moderated,
             agreed=figures.agreed,
         )
 
 
-def write_file(path: Path, text: str) -> str:
-    """Write `text` (UTF-8) whole or not at all, and return its SHA-256 for the audit log to record."""
-    data = text.encode("utf-8")
-    partial = path.with_suffix(path.suffix + ".tmp")
-    partial.write_bytes(data)
-    partial.replace(path)
-    return hashlib.sha256(data).hexdigest()
+async def store(documents: Documents, item_id: str, name: str, media_type: str, text: str) -> tuple[str, str]:
+    """Store a published file (its location and SHA-256, for the audit log to record). The bytes are
+    the same on every retry (built from the workflow's time), so a retry stores nothing new; other
+    bytes under the same name can only be a bug, and are not retried."""
+    try:
+        return await documents.put(item_id, name, media_type, text)
+    except DocumentConflict as exc:
+        raise ApplicationError(str(exc), type="DocumentConflict", non_retryable=True) from None

@@ -73,11 +73,6 @@ class Settings(Frozen):
         return self.home / "run" / "stack.json"
 
     @property
-    def reports_dir(self) -> Path:
-        """Where findings reports are written (their digests are in the audit log)."""
-        return self.home / "reports"
-
-    @property
     def closure_days_path(self) -> Path:
         return self.closure_days_file or self.home / "closure_days.csv"
 

@@ -27,6 +27,7 @@ from infra.logging import configure_logging, get_logger
 from infra.settings import Settings, SettingsError
 from infra.store.audit_log import AuditLog
 from infra.store.directory import Directory
+from infra.store.documents import Documents
 from infra.store.outbox import Outbox, Sender
 from infra.temporal import connect
 from workflows.registry import WORKFLOWS, workflow_runner
@@ -47,8 +48,9 @@ def activities(
     calendar = CalendarActivities(calendar_for)
     directory = DirectoryActivities(Directory(pool, log))
     notifications = NotificationActivities(Outbox(pool, sender))
-    reports = ReportActivities(log, settings.reports_dir)
-    qapm = QapmActivities(log, settings.reports_dir)
+    documents = Documents(pool)
+    reports = ReportActivities(log, documents)
+    qapm = QapmActivities(log, documents)
     return [
         audit.append_events,
         calendar.due_at,

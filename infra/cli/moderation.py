@@ -145,22 +145,15 @@ def report_publish(
 @JSON_OPTION
 def report_show(cycle_id: str, as_json: bool) -> None:
     """The published report (its Markdown), checked against the digest the audit log recorded."""
-    import hashlib
-
     from domain import cpr_cycle
+    from infra.application.documents import published_file
 
     state = run(recorded(cpr_cycle.KIND, cycle_id))
     if state is None or state.report is None:
         due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
         fail(f"{cycle_id} has no published findings report yet{due}", 1)
     report = state.report
-    try:
-        data = Path(report.markdown_path).read_bytes()
-    except OSError as exc:
-        fail(f"cannot read the report at {report.markdown_path}: {exc.strerror}", 1)
-    intact = hashlib.sha256(data).hexdigest() == report.markdown_sha256
-    if not intact:
-        fail(f"{report.markdown_path} differs from the report recorded (sha256 {report.markdown_sha256})", 1)
+    data = run(published_file(report.markdown_path, report.markdown_sha256))
     emit(
         {"id": cycle_id, **report.model_dump(mode="json"), "markdown": data.decode("utf-8")},
         as_json,

@@ -10,9 +10,7 @@ Measuring Progress answers (the longer parts as a JSON form: `qa qapm form`).
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -82,13 +80,9 @@ def qapm_pack(meeting_id: str) -> None:
     state = _read(meeting_id)
     if state.pack_path is None:
         raise CliError(f"{meeting_id}: the pack is compiled at {when(state.pack_due_at)}")
-    path = Path(state.pack_path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CliError(f"{path} is missing: the audit log records SHA-256 {state.pack_sha256}") from None
-    if hashlib.sha256(data).hexdigest() != state.pack_sha256:
-        raise CliError(f"{path} no longer matches the SHA-256 recorded in the audit log ({state.pack_sha256})")
+    from infra.application.documents import published_file
+
+    data = run(published_file(state.pack_path, state.pack_sha256))
     click.echo(data.decode("utf-8"), nl=False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from pathlib import Path
 
 from domain import good_practice, practice_week, qapm
 from domain.events import fold
@@ -13,7 +12,7 @@ from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.infra import test_cli_cpr
-from tests.infra.test_cli_cpr import example_authority, ok, refused
+from tests.infra.test_cli_cpr import alter_document, example_authority, ok, refused
 
 MEETING = "qapm-2027-03-04"
 GPC = "gpc-2027-03-01"
@@ -39,7 +38,7 @@ async def same_as_the_log(capsys, app_pool, kind, item_id: str, reducer, registr
 
 
 async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_service_wide_plan(
-    skipping_stack, capsys, app_pool, tmp_path
+    skipping_stack, capsys, app_pool, database, tmp_path
 ):
     await example_authority(capsys)
     plan = await shown(capsys, "plan", "start", "--service-wide", "--owner", "alex.assistant", "--as", "qa.officer")
@@ -101,7 +100,7 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
     await same_as_the_log(capsys, app_pool, "qapm", MEETING, qapm.evolve, qapm.QAPM_EVENTS)
 
     state = await shown(capsys, "qapm", "show", MEETING)
-    Path(state["pack_path"]).write_text("# altered\n")
+    await alter_document(database, state["pack_path"], "# altered\n")
     assert await refused(capsys, "qapm", "pack", MEETING) == (
         f"{state['pack_path']} no longer matches the SHA-256 recorded in the audit log ({state['pack_sha256']})"
     )

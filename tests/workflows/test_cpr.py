@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
@@ -330,6 +329,13 @@ async def drive_review(handle: WorkflowHandle, practitioner: str, grade: Grade, 
     return await handle.execute_update(ReviewWorkflow.submit, SubmitReview(actor=reviewer))
 
 
+async def stored_file(app_pool, location: str) -> bytes:
+    """A published file as the database keeps it (infra.store.documents)."""
+    from infra.store.documents import Documents, parse_location
+
+    return (await Documents(app_pool).get(*parse_location(location))).content
+
+
 async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
@@ -404,9 +410,9 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     assert published.phase == "complete"
     assert report.grades == {"Outstanding": 1, "Good": 3, "Requires Improvement": 1, "Inadequate": 1}
     assert (report.moderated, report.agreed) == (6, 5)
-    markdown = Path(report.markdown_path).read_text()
+    markdown = (await stored_file(app_pool, report.markdown_path)).decode()
     assert hashlib.sha256(markdown.encode()).hexdigest() == report.markdown_sha256
-    assert hashlib.sha256(Path(report.html_path).read_bytes()).hexdigest() == report.html_sha256
+    assert hashlib.sha256(await stored_file(app_pool, report.html_path)).hexdigest() == report.html_sha256
     assert "reviewer and moderator agreed on 5 (83%)" in markdown
     assert f"Differed: {first.case_number}: reviewer Good, moderator Requires Improvement" in markdown
     assert "assessment.2 (6)" in markdown and "basic-information.3 (6)" in markdown
@@ -463,7 +469,7 @@ async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_th
     assert [(a.action_id, a.source, a.responsible) for a in plan_state.actions] == [
         ("A1", f"{cycle.id} action 1", "priya.practitioner")
     ]
-    markdown = Path(published.report.markdown_path).read_text()
+    markdown = (await stored_file(app_pool, published.report.markdown_path)).decode()
     assert f"## Actions added to {plan.id}\n\nA1: every plan has timescales (priya.practitioner, by 2028-03-31)\n" in (
         markdown
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
+from infra.store.documents import Documents
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, eventually, refused, refused_start, told
 from workflows.action_plan import ActionPlanWorkflow
@@ -184,10 +184,10 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
         "Children in Need": {"Outstanding": 0, "Good": 1, "Requires Improvement": 0, "Inadequate": 0}
     }
     assert pack.deadline("CPR reviews submitted").met == 1
-    written = Path(state.pack_path)
-    assert written.parent == settings.reports_dir / "qapm-2027-03-04"
-    assert hashlib.sha256(written.read_bytes()).hexdigest() == state.pack_sha256
-    assert "| Children in Need | 0 | 1 | 0 | 0 | 1 |" in written.read_text()
+    assert state.pack_path == "postgresql:qapm-2027-03-04/pack.md"
+    written = await Documents(app_pool).get("qapm-2027-03-04", "pack.md")
+    assert hashlib.sha256(written.content).hexdigest() == state.pack_sha256
+    assert "| Children in Need | 0 | 1 | 0 | 0 | 1 |" in written.content.decode()
 
     async def told_of_the_pack():
         return any("performance pack" in s for s in await told(app_pool, "qa.officer", "info"))
@@ -238,7 +238,7 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
     ]
 
     # What the thematic scheduler and Practice Week ask: the newest non-empty decision up to a day.
-    activities = QapmActivities(AuditLog(app_pool), settings.reports_dir)
+    activities = QapmActivities(AuditLog(app_pool), Documents(app_pool))
     await earlier_meeting(app_pool, date(2027, 5, 13), practice_week_theme="Working with fathers")
     focus = await activities.latest_decision(LatestDecision(field="thematic_focus", before=date(2027, 12, 31)))
     assert (focus.value, focus.meeting_id, focus.meeting_on, focus.decided_on) == (
