@@ -212,6 +212,7 @@ DifferenceKind = Literal[
     "differs_from_engine",  # the log holds another event at that version than the workflow recorded
     "not_in_engine",  # the log holds an event that no append the workflow scheduled carried
     "no_engine_history",  # the engine holds no history for an item the log says is a workflow's
+    "archive_altered",  # the engine's history as archived at its seal no longer matches the seal (domain.seals)
 ]
 
 

@@ -24,6 +24,7 @@ from domain import (
     practice_week,
     qapm,
     review,
+    seals,
     spotlight,
     staff_concern,
     thematic,
@@ -45,6 +46,7 @@ KINDS: tuple[Kind, ...] = (
     good_practice.KIND,
     practice_week.KIND,
     directory.KIND,
+    seals.KIND,
 )
 
 

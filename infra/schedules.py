@@ -131,9 +131,9 @@ async def install(
         handle = client.get_schedule_handle(sid)
         described = await handle.describe()
         action = described.schedule.action
-        if isinstance(action, ScheduleActionStartWorkflow) and _text(client, action.static_details) == _fingerprint(
-            entry
-        ):
+        if isinstance(action, ScheduleActionStartWorkflow) and await _text(
+            client, action.static_details
+        ) == _fingerprint(entry):
             report.unchanged.append(sid)
         elif _fired(described, now):
             report.already_fired.append(sid)
@@ -157,11 +157,12 @@ def _fired(described: ScheduleDescription, now: datetime) -> bool:
     return bool(calendars) and _moment(calendars[0]) <= now
 
 
-def _text(client: Client, value: object) -> str:
-    """A described schedule holds its action's texts as payloads, as the engine stores them."""
+async def _text(client: Client, value: object) -> str:
+    """A described schedule holds its action's texts as payloads, as the engine stores them (encrypted)."""
     if value is None or isinstance(value, str):
         return value or ""
-    return client.data_converter.payload_converter.from_payload(value, str)  # type: ignore[arg-type]
+    [text] = await client.data_converter.decode([value], [str])  # type: ignore[list-item]
+    return text
 
 
 def _moment(spec: ScheduleCalendarSpec) -> datetime:
@@ -203,7 +204,9 @@ async def list_year(client: Client, year: int) -> list[ScheduledActivity]:
         listed.append(
             ScheduledActivity(
                 schedule_id=sid,
-                summary=_text(client, action.static_summary) if isinstance(action, ScheduleActionStartWorkflow) else "",
+                summary=await _text(client, action.static_summary)
+                if isinstance(action, ScheduleActionStartWorkflow)
+                else "",
                 next_at=described.info.next_action_times[0] if described.info.next_action_times else None,
                 paused=described.schedule.state.paused,
                 note=described.schedule.state.note or "",

@@ -47,6 +47,9 @@ class Settings(Frozen):
     temporal_api_key: str | None = None
     payload_keys: str | None = Field(default=None, repr=False)  # infra.codec
     task_queue: str = TASK_QUEUE
+    # How long the embedded Temporal keeps a closed workflow's history: the longest it accepts (100 years),
+    # for the record's sake; `qa audit seal` keeps what the cross-check needs beyond it anyway.
+    temporal_retention_days: int = Field(default=36_500, ge=1, le=36_500)
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     closure_days_file: Path | None = None

@@ -205,7 +205,8 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, watches: list[Wat
     process = await stack.enter_async_context(_dev_server(settings))
     address = f"127.0.0.1:{settings.temporal_port}"
     await _wait_for_temporal(address, settings, process)
-    log.info("temporal running", address=address, pid=process.pid)
+    await _keep_histories(address, settings)
+    log.info("temporal running", address=address, pid=process.pid, retention_days=settings.temporal_retention_days)
     log_path = settings.home / "temporal.log"
     watches.append(
         lambda: (
@@ -249,6 +250,23 @@ async def _dev_server(settings: Settings) -> AsyncIterator[subprocess.Popen[byte
         yield process
     finally:
         await asyncio.to_thread(_stop_process, process)
+
+
+async def _keep_histories(address: str, settings: Settings) -> None:
+    """The namespace's retention, from settings (the dev server starts it at a day)."""
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.namespace.v1 import NamespaceConfig
+    from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
+
+    client = await connect(settings.model_copy(update={"temporal_address": address}))
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=settings.temporal_namespace,
+            config=NamespaceConfig(
+                workflow_execution_retention_ttl=Duration(seconds=settings.temporal_retention_days * 86_400)
+            ),
+        )
+    )
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -28,6 +28,7 @@ ENGINE_CONCURRENCY = 8
 
 async def verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyped-def]
     from infra.store.audit_log import AuditLog
+    from infra.store.engine_archive import EngineArchive
 
     async with database(max_size=4) as pool:
         log = AuditLog(pool)
@@ -36,7 +37,7 @@ async def verify(stream: str | None, *, engine: bool):  # type: ignore[no-untype
             raise AppError(f"no audit record for {stream!r}", 1)
         if not engine:
             return reports, [], None
-        differences, checked = await _cross_check(log, stream, reports)
+        differences, checked = await _cross_check(log, EngineArchive(pool, log), stream, reports)
         return reports, differences, checked
 
 
@@ -53,7 +54,7 @@ async def _workflow_streams(log, stream: str | None, reports) -> list[str]:  # t
     return sorted({*found, *emptied})
 
 
-async def _cross_check(log, stream: str | None, reports):  # type: ignore[no-untyped-def]
+async def _cross_check(log, archive, stream: str | None, reports):  # type: ignore[no-untyped-def]
     """Each workflow stream against its Temporal history; with --all, also workflows the log never heard of."""
     from domain.audit_views import Difference
 
@@ -81,17 +82,18 @@ async def _cross_check(log, stream: str | None, reports):  # type: ignore[no-unt
 
     async def one(stream_id: str) -> list[Difference]:
         async with gate:
-            return await _stream_differences(client, log, stream_id, quiet_if_unknown=stream_id in emptied)
+            return await _stream_differences(client, log, archive, stream_id, quiet_if_unknown=stream_id in emptied)
 
     results = await asyncio.gather(*(one(s) for s in sorted(checked)))
     return [d for result in results for d in result], len(checked)
 
 
-async def _stream_differences(client, log, stream_id: str, *, quiet_if_unknown: bool = False):  # type: ignore[no-untyped-def]
+async def _stream_differences(client, log, archive, stream_id: str, *, quiet_if_unknown: bool = False):  # type: ignore[no-untyped-def]
     """The differences between the log's stream and its workflow's history (every run of it).
 
     The log is read before the history, so every event in it was scheduled by then;
-    an append that completed after that read is looked for once more.
+    an append that completed after that read is looked for once more. A history the
+    engine no longer holds is taken from the archive, if it was sealed (domain.seals).
     """
     from domain.audit_views import Difference
     from infra.engine_history import NoHistory
@@ -100,6 +102,11 @@ async def _stream_differences(client, log, stream_id: str, *, quiet_if_unknown: 
     try:
         runs = await _fetch(client, stream_id)
     except NoHistory:
+        sealed = await _sealed_runs(log, archive, stream_id)
+        if isinstance(sealed, Difference):
+            return [sealed]
+        if sealed is not None:
+            return compare(stream_id, logged, sealed)
         if quiet_if_unknown:
             return []
         return [
@@ -115,6 +122,32 @@ async def _stream_differences(client, log, stream_id: str, *, quiet_if_unknown: 
     if any(d.kind in ("missing_from_log", "differs_from_engine") for d in differences):
         differences = compare(stream_id, await log.read_stream(stream_id), runs)
     return differences
+
+
+async def _sealed_runs(log, archive, stream_id: str):  # type: ignore[no-untyped-def]
+    """The workflow's runs as archived when it was sealed; None if it never was; a Difference if the
+    archive no longer matches the digests its seal recorded (under the hash chain)."""
+    from temporalio.client import WorkflowHistory
+
+    from domain.audit_views import Difference
+    from domain.seals import EngineHistorySealed, seal_stream
+    from infra.engine_history import Runs
+
+    archived = await archive.runs(stream_id)
+    if not archived:
+        return None
+    seal = await log.last_of_type(seal_stream(stream_id), EngineHistorySealed.event_type)
+    sealed = {} if seal is None else {run["run_id"]: run["sha256"] for run in seal.payload["runs"]}
+    if {run.run_id: run.sha256 for run in archived} != sealed:
+        return Difference(
+            stream_id,
+            0,
+            "archive_altered",
+            f"its archived engine history does not match the digests sealed in {seal_stream(stream_id)}:"
+            " it was changed after it was sealed",
+        )
+    histories = (WorkflowHistory.from_json(stream_id, json.loads(run.history)) for run in archived)
+    return Runs(tuple(histories), complete=True)
 
 
 def compare(stream_id: str, logged, runs):  # type: ignore[no-untyped-def]

@@ -55,11 +55,21 @@ async def open_cpr_work() -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]
 
 
 async def kind_of_item(item_id: str) -> Kind:
-    """The kind of the item `item_id` (by its workflow); an unknown id or workflow is one line."""
-    from domain.items import kind_of_workflow
+    """The kind of the item `item_id`: from its audit record's opening event (so an item whose Temporal
+    history is long gone still has one), or, for an item still being set up, from its workflow."""
+    from domain.items import kind_of_event, kind_of_workflow
+    from infra.application.items import checked_id
+    from infra.store.audit_log import AuditLog
 
-    _, described = await describe_item(item_id)
-    kind = kind_of_workflow(described.workflow_type)
+    checked_id(item_id)
+    async with database() as pool:
+        opened = await AuditLog(pool).opening_events(item_id)
+    kind = kind_of_event(opened[0][1]) if opened else None
     if kind is None:
-        raise AppError(f"{item_id} is a {described.workflow_type}, which has no status view")
+        _, described = await describe_item(item_id)
+        kind = kind_of_workflow(described.workflow_type)
+        if kind is None:
+            raise AppError(f"{item_id} is a {described.workflow_type}, which has no status view")
+    if kind.workflow_type is None:
+        raise AppError(f"{item_id} is a {kind.name}, which has no status view")
     return kind

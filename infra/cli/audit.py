@@ -103,6 +103,34 @@ def audit_history(item_id: str, actor: str, as_json: bool) -> None:
     emit(data, as_json, human)
 
 
+@audit_app.command("seal")
+@click.argument("item_id", required=False)
+@AS_OPTION
+@JSON_OPTION
+def audit_seal(item_id: str | None, actor: str, as_json: bool) -> None:
+    """Archive in PostgreSQL, and seal in the audit log, the Temporal history of ITEM_ID (or of every closed
+    workflow not sealed yet), so that `verify` can cross-check it after Temporal's retention drops it.
+    Run it daily, well within the namespace's retention."""
+    from infra.application.seals import seal
+
+    done = run(seal(item_id, actor))
+    data = {"sealed": done.sealed, "already_sealed": done.already, "still_open": done.open, "lost": done.lost}
+
+    def human() -> None:
+        for sealed in done.sealed:
+            click.echo(f"sealed {sealed}")
+        click.echo(
+            f"{_count(len(done.sealed), 'workflow')} sealed now, {done.already} before;"
+            f" {len(done.open)} still open (sealed once closed)"
+        )
+        for lost in done.lost:
+            click.echo(f"TOO LATE {lost}: the engine no longer holds all of its history; it cannot be sealed")
+
+    emit(data, as_json, human)
+    if done.lost:
+        raise SystemExit(1)
+
+
 @audit_app.command("request")
 @click.argument("request_id")
 @AS_OPTION

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from domain.working_days import LONDON
-from infra.embedded import port_in_use
+from infra.embedded import port_in_use, temporal_cli
 from tests.clock import laid_out_as
 
 QA = str(Path(sys.executable).parent / "qa")
@@ -106,6 +106,27 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
         assert (home / "run" / "stack.json").exists()
         again = stack.qa("up", ok=False)
         assert again.returncode == 1 and "already running" in again.stderr
+        # Closed workflows' histories are kept for the longest the dev server allows, not its one day:
+        # asked of the real `temporal` CLI, a second client.
+        described = subprocess.run(
+            [
+                temporal_cli(),
+                "operator",
+                "namespace",
+                "describe",
+                "--namespace",
+                "default",
+                "-o",
+                "json",
+                "--address",
+                f"127.0.0.1:{temporal_port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert json.loads(described.stdout)["config"]["workflowExecutionRetentionTtl"] == f"{36_500 * 86_400}s"
 
         # A deadline's owner and setter are people the directory lists.
         stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")

@@ -9,6 +9,7 @@ import uuid
 from datetime import date
 
 import pytest
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from domain import staff_concern
@@ -18,8 +19,11 @@ from domain.staff_concern import CONCERN_EVENTS, RESPONSE_WORKING_DAYS, RaiseCon
 from domain.working_days import LONDON
 from infra.calendar_source import load_calendar
 from infra.cli.main import main
+from infra.codec import payload_keys
+from infra.settings import Settings
 from infra.store.access_log import AccessLog
 from infra.store.audit_log import AuditLog
+from tests.codec_keys import TEST_PAYLOAD_KEYS
 from tests.workflows.conftest import eventually, inbox
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.review import ReviewWorkflow
@@ -49,13 +53,17 @@ async def refused(handle: WorkflowHandle, request: RespondToConcern) -> str:
 
 
 def history_text(history) -> str:
-    """Everything a workflow history holds, payloads decoded (they are base64 in its JSON)."""
+    """Everything a workflow history holds, payloads decoded (base64 in its JSON) and decrypted with the
+    tests' key (infra.codec): what anyone holding the key could read in it."""
     parts: list[str] = []
+    keys = payload_keys(Settings(payload_keys=TEST_PAYLOAD_KEYS))
 
     def walk(node) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("data"), str):
-                parts.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+                metadata = {k: base64.b64decode(v) for k, v in node.get("metadata", {}).items()}
+                payload = keys.decrypt(Payload(metadata=metadata, data=base64.b64decode(node["data"])))
+                parts.append(payload.data.decode("utf-8", "replace"))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

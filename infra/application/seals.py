@@ -1,0 +1,81 @@
+"""`qa audit seal`: archive and seal the Temporal history of every closed workflow (domain.seals).
+
+Run it daily (or after items close), well within the namespace's retention: a workflow's history
+sealed before Temporal drops it keeps `qa audit verify`'s cross-check with the engine for years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.application.errors import AppError
+from infra.application.services import database, settings, temporal_client
+
+# Who may seal: it writes to the audit log, so only the QA team or an auditor.
+SEALERS = "an active qa_officer, head_of_qa or auditor"
+
+
+@dataclass
+class Sealing:
+    sealed: list[str] = field(default_factory=list)  # sealed now
+    open: list[str] = field(default_factory=list)  # still running: sealed once closed
+    already: int = 0  # sealed before
+    lost: list[str] = field(default_factory=list)  # the engine no longer holds every run: too late to seal
+
+
+async def seal(workflow_id: str | None, actor: str) -> Sealing:
+    """Seal `workflow_id`, or every closed workflow not sealed yet."""
+    from datetime import UTC, datetime
+
+    from temporalio.client import WorkflowExecutionStatus
+
+    from domain.audit_access import QA_TEAM
+    from domain.audit_chain import canonical_json
+    from domain.directory import Role
+    from domain.items import kind_of_event
+    from infra.codec import payload_keys
+    from infra.engine_history import NoHistory, fetch_runs, runs_events
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
+    from infra.store.engine_archive import ArchivedRun, EngineArchive
+
+    outcome = Sealing()
+    async with database(max_size=2) as pool:
+        log = AuditLog(pool)
+        member = await Directory(pool, log).staff_member(actor)
+        if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
+            raise AppError(f"refused: {actor} may not seal: only {SEALERS} may")
+        archive = EngineArchive(pool, log)
+        done = await archive.sealed()
+        streams = [
+            sid
+            for sid, first in await log.opening_events(workflow_id)
+            if (kind := kind_of_event(first)) is not None and kind.workflow_type is not None
+        ]
+        if workflow_id is not None and not streams:
+            raise AppError(f"no workflow's audit record has the id {workflow_id!r}", 1)
+        client = await temporal_client()
+        keys = payload_keys(settings())
+        for stream_id in streams:
+            if stream_id in done:
+                outcome.already += 1
+                continue
+            try:
+                runs = await fetch_runs(client, stream_id)
+            except NoHistory:
+                outcome.lost.append(stream_id)
+                continue
+            latest = await client.get_workflow_handle(stream_id).describe()
+            if latest.status == WorkflowExecutionStatus.RUNNING:
+                outcome.open.append(stream_id)
+                continue
+            if not runs.complete:
+                outcome.lost.append(stream_id)
+                continue
+            archived = [ArchivedRun(h.run_id, len(h.events), canonical_json(h.to_json_dict())) for h in runs.histories]
+            appended = len(runs_events(runs.histories, keys).carried)
+            if await archive.seal(stream_id, latest.workflow_type, archived, appended, actor, datetime.now(UTC)):
+                outcome.sealed.append(stream_id)
+            else:
+                outcome.already += 1
+    return outcome
