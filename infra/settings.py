@@ -46,6 +46,7 @@ class Settings(Frozen):
     temporal_tls_ca: Path | None = None
     temporal_api_key: str | None = None
     payload_keys: str | None = Field(default=None, repr=False)  # infra.codec
+    checkpoint_key_file: Path | None = None  # infra.checkpoints
     task_queue: str = TASK_QUEUE
     # How long the embedded Temporal keeps a closed workflow's history: the longest it accepts (100 years),
     # for the record's sake; `qa audit seal` keeps what the cross-check needs beyond it anyway.

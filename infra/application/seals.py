@@ -21,6 +21,7 @@ class Sealing:
     open: list[str] = field(default_factory=list)  # still running: sealed once closed
     already: int = 0  # sealed before
     lost: list[str] = field(default_factory=list)  # the engine no longer holds every run: too late to seal
+    checkpoint: dict = field(default_factory=dict)  # the checkpoint signed after sealing
 
 
 async def seal(workflow_id: str | None, actor: str) -> Sealing:
@@ -33,6 +34,7 @@ async def seal(workflow_id: str | None, actor: str) -> Sealing:
     from domain.audit_chain import canonical_json
     from domain.directory import Role
     from domain.items import kind_of_event
+    from infra.application.checkpoints import make_checkpoint
     from infra.codec import payload_keys
     from infra.engine_history import NoHistory, fetch_runs, runs_events
     from infra.store.audit_log import AuditLog
@@ -78,4 +80,6 @@ async def seal(workflow_id: str | None, actor: str) -> Sealing:
                 outcome.sealed.append(stream_id)
             else:
                 outcome.already += 1
+        # And every stream's head signed, the seals' included (domain.checkpoints).
+        outcome.checkpoint = await make_checkpoint(pool, actor)
     return outcome

@@ -111,6 +111,7 @@ def audit_seal(item_id: str | None, actor: str, as_json: bool) -> None:
     """Archive in PostgreSQL, and seal in the audit log, the Temporal history of ITEM_ID (or of every closed
     workflow not sealed yet), so that `verify` can cross-check it after Temporal's retention drops it.
     Run it daily, well within the namespace's retention."""
+    from domain.checkpoints import describe
     from infra.application.seals import seal
 
     done = run(seal(item_id, actor))
@@ -125,9 +126,82 @@ def audit_seal(item_id: str | None, actor: str, as_json: bool) -> None:
         )
         for lost in done.lost:
             click.echo(f"TOO LATE {lost}: the engine no longer holds all of its history; it cannot be sealed")
+        click.echo(f"checkpoint signed: {describe(done.checkpoint)}")
 
     emit(data, as_json, human)
     if done.lost:
+        raise SystemExit(1)
+
+
+@audit_app.group("checkpoint")
+def checkpoint_app() -> None:
+    """Signed checkpoints of every stream's head: made at each seal, kept by auditors, checked later."""
+
+
+@checkpoint_app.command("make")
+@AS_OPTION
+def checkpoint_make(actor: str) -> None:
+    """Sign every stream's head now (Ed25519, with the key outside the database)."""
+    from domain.checkpoints import describe
+    from infra.application.checkpoints import make
+
+    click.echo(f"checkpoint signed: {describe(run(make(actor)))}")
+
+
+@checkpoint_app.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
+@AS_OPTION
+def checkpoint_export(out: Path, actor: str) -> None:
+    """Write the newest signed checkpoint to a file, for an auditor to keep."""
+    from domain.checkpoints import describe
+    from infra.application.checkpoints import export
+
+    click.echo(f"{out}: {describe(run(export(out, actor)))}")
+
+
+@checkpoint_app.command("public-key")
+def checkpoint_public_key() -> None:
+    """The public key that checks this installation's checkpoints (PEM), to give to the auditors."""
+    from infra.application.checkpoints import public_key
+
+    click.echo(public_key(), nl=False)
+
+
+@checkpoint_app.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The auditors' copy of the public key (without it, the key in the file is used, and said so).",
+)
+@JSON_OPTION
+def checkpoint_verify(file: Path, public_key_file: Path | None, as_json: bool) -> None:
+    """Check that the log still holds every event a checkpoint signed, and that its chains still verify."""
+    from domain.checkpoints import describe
+    from infra.application.checkpoints import check
+
+    checked = run(check(file, public_key_file))
+    data = {
+        "ok": checked.ok,
+        "checkpoint": describe(checked.checkpoint),
+        "signature": "holds under the key given" if checked.key_given else "holds under the key in the file",
+        "departures": checked.departures,
+        "broken_chains": checked.broken,
+    }
+
+    def human() -> None:
+        click.echo(f"checkpoint: {data['checkpoint']}; its signature {data['signature']}")
+        for departure in checked.departures:
+            click.echo(f"DEPARTS {departure}")
+        for broken in checked.broken:
+            click.echo(f"BROKEN {broken}")
+        click.echo(
+            "the log holds every event the checkpoint signed" if checked.ok else "the log departs from the checkpoint"
+        )
+
+    emit(data, as_json, human)
+    if not checked.ok:
         raise SystemExit(1)
 
 
