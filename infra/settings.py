@@ -47,6 +47,8 @@ class Settings(Frozen):
     temporal_api_key: str | None = None
     payload_keys: str | None = Field(default=None, repr=False)  # infra.codec
     checkpoint_key_file: Path | None = None  # infra.checkpoints
+    codec_token: str | None = Field(default=None, repr=False)  # infra.http.codec
+    codec_port: int = 8234  # the embedded stack's codec endpoint, for its Web UI
     task_queue: str = TASK_QUEUE
     # How long the embedded Temporal keeps a closed workflow's history: the longest it accepts (100 years),
     # for the record's sake; `qa audit seal` keeps what the cross-check needs beyond it anyway.

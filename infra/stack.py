@@ -64,11 +64,19 @@ async def run_stack(settings: Settings) -> None:
             ).model_dump_json(indent=2)
         )
         stack.callback(settings.stack_file.unlink, missing_ok=True)
+        if not settings.temporal_address:
+            await _codec_endpoint(settings, stack)
 
+        codec = (
+            ""
+            if settings.temporal_address
+            else f"  its payloads are encrypted; the Web UI decrypts them at http://127.0.0.1:{settings.codec_port}\n"
+        )
         print(
             f"qa-engine is up (data in {settings.home})\n"
             f"  Temporal Web UI:  {ui_url}\n"
             f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
+            f"{codec}"
             f"  start a first cycle, in another terminal:\n"
             f"    qa staff import examples/authority/staff.csv --as qa.officer\n"
             f"    qa cases import examples/authority/cases.csv --as qa.officer\n"
@@ -202,6 +210,7 @@ async def _temporal(settings: Settings, stack: AsyncExitStack, watches: list[Wat
         return settings.temporal_address, "(external Temporal: see your cluster's UI)"
     ensure_port_free(settings.temporal_port, "Temporal")
     ensure_port_free(settings.temporal_ui_port, "Temporal Web UI")
+    ensure_port_free(settings.codec_port, "the codec endpoint")
     process = await stack.enter_async_context(_dev_server(settings))
     address = f"127.0.0.1:{settings.temporal_port}"
     await _wait_for_temporal(address, settings, process)
@@ -235,6 +244,9 @@ async def _dev_server(settings: Settings) -> AsyncIterator[subprocess.Popen[byte
                 str(settings.temporal_port),
                 "--ui-port",
                 str(settings.temporal_ui_port),
+                # The Web UI shows payloads decrypted through qa up's codec endpoint (infra.http.codec).
+                "--ui-codec-endpoint",
+                f"http://127.0.0.1:{settings.codec_port}",
                 "--namespace",
                 settings.temporal_namespace,
                 "--log-level",
@@ -267,6 +279,25 @@ async def _keep_histories(address: str, settings: Settings) -> None:
             ),
         )
     )
+
+
+async def _codec_endpoint(settings: Settings, stack: AsyncExitStack) -> None:
+    """The embedded Web UI's codec endpoint (infra.http.codec), in this process, stopped with the stack."""
+    from infra.http.codec import serve
+
+    ui = settings.temporal_ui_port
+    origins = [f"http://127.0.0.1:{ui}", f"http://localhost:{ui}"]
+    task = asyncio.create_task(
+        serve("127.0.0.1", settings.codec_port, origins, settings.codec_token, own_signals=False)
+    )
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)
+    log.info("codec endpoint running", url=f"http://127.0.0.1:{settings.codec_port}")
 
 
 def _stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date, datetime
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         QA_HOME=str(tmp_path / "qa-home"),
         QA_TEMPORAL_PORT=str(free_port()),
         QA_TEMPORAL_UI_PORT=str(free_port()),
+        QA_CODEC_PORT=str(free_port()),
         QA_LOG_FORMAT="json",
     )
     return env
@@ -127,6 +129,16 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
             check=True,
         )
         assert json.loads(described.stdout)["config"]["workflowExecutionRetentionTtl"] == f"{36_500 * 86_400}s"
+        # Its Web UI decodes payloads through qa up's codec endpoint (the engine stores them encrypted).
+        ui = f"http://127.0.0.1:{stack_env['QA_TEMPORAL_UI_PORT']}"
+        asked = urllib.request.Request(
+            f"http://127.0.0.1:{stack_env['QA_CODEC_PORT']}/decode",
+            data=b'{"payloads": []}',
+            headers={"Content-Type": "application/json", "Origin": ui},
+        )
+        with urllib.request.urlopen(asked, timeout=10) as answer:
+            assert answer.headers["access-control-allow-origin"] == ui
+            assert json.loads(answer.read()) == {"payloads": []}
 
         # A deadline's owner and setter are people the directory lists.
         stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")

@@ -1,0 +1,1 @@
+"""The HTTP adapters: thin layers over the application, like the CLI."""
