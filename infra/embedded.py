@@ -96,6 +96,26 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def processes_naming(text: str) -> list[int]:
+    """The live processes whose command line contains `text` (a data file of one QA_HOME), this one aside."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes() and int(cmdline.parent.name) != os.getpid():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue  # gone meanwhile
+    return [pid for pid in found if _running(pid)]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def die_with_parent() -> None:
     """For a child process, before it runs: SIGTERM when its parent dies, however it dies (Linux).
 

@@ -21,6 +21,7 @@ from infra.embedded import (
     port_in_use,
     prepare_database,
     process_alive,
+    processes_naming,
     start_postgres,
     temporal_cli,
 )
@@ -119,13 +120,23 @@ async def _after_a_crash(settings: Settings) -> None:
     """A `qa up` of this QA_HOME ended without stopping (killed): let its leftovers go before starting again.
 
     Its worker and Temporal server die with it (die_with_parent): wait for them to let go of the
-    ports. Its PostgreSQL is adopted by this run, and stopped by it (infra.embedded).
+    ports, and for its Temporal server to be gone (it lets go of the ports before it lets go of its
+    database file; one that outlives the wait is an orphan of this QA_HOME, and is killed). Its
+    PostgreSQL is adopted by this run, and stopped by it (infra.embedded).
     """
     log.warning("the previous `qa up` ended without stopping: taking over from it", home=str(settings.home))
     settings.stack_file.unlink(missing_ok=True)
-    deadline = asyncio.get_running_loop().time() + TEMPORAL_STOP_TIMEOUT
-    while any(port_in_use(p) for p in (settings.temporal_port, settings.temporal_ui_port)):
-        if asyncio.get_running_loop().time() > deadline:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TEMPORAL_STOP_TIMEOUT
+    database_file = str(settings.home / "temporal.db")
+    while (held := any(port_in_use(p) for p in (settings.temporal_port, settings.temporal_ui_port))) or (
+        orphans := processes_naming(database_file)
+    ):
+        if loop.time() > deadline:
+            if not held:
+                for pid in orphans:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
             return  # ensure_port_free then says which port is held
         await asyncio.sleep(0.2)
 

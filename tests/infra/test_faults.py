@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.embedded import processes_naming
 from tests.clock import now
-from tests.infra.test_stack import QA, Stack, _children, port_open, running, stack_env, worker_pids
+from tests.infra.test_stack import QA, Stack, _children, port_open, stack_env, worker_pids
 
 __all__ = ["stack_env"]  # the fixture, used by name
 # Its dates do not matter to it: not run again as if later (.ci/run's second wall-clock pass).
@@ -72,7 +73,8 @@ def test_every_command_tells_the_truth_when_the_worker_temporal_and_postgres_are
     stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")
     stack.qa("plan", "start", "--team", "Children in Need", "--owner", "nadia.manager", *AS_OWNER)
     said: dict[str, Counter[int]] = {}
-    assert len(_using(home)) >= 2  # its PostgreSQL and Temporal server, found as the end of the test looks
+    # Its PostgreSQL and Temporal server, found the way the end of the test looks for leftovers.
+    assert len(processes_naming(str(home))) >= 2
     try:
         for target in ("worker", "temporal", "postgres"):
             [worker] = worker_pids(stack.process.pid)
@@ -129,16 +131,4 @@ def test_every_command_tells_the_truth_when_the_worker_temporal_and_postgres_are
     assert not worker_pids(stack.process.pid)
     assert not port_open(int(stack_env["QA_TEMPORAL_PORT"]))
     assert not (home / "postgres" / "postmaster.pid").exists()
-    assert not [pid for pid in _using(home) if running(pid)]
-
-
-def _using(home: Path) -> list[int]:
-    """Processes whose command line names `home` (its PostgreSQL's data, its Temporal's database file)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if str(home).encode() in cmdline.read_bytes():
-                found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
+    assert not processes_naming(str(home))
