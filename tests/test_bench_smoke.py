@@ -68,3 +68,21 @@ async def test_a_small_audit_benchmark_runs_end_to_end(monkeypatch, name):
         pg.stop()
     assert figure.name == name and figure.value > 0 and figure.baseline > 0
     json.dumps(figure.summary())
+
+
+def test_the_peer_figures_are_skipped_in_one_line_without_the_bench_extra():
+    """Without `eventsourcing` (the bench extra), `python -m bench peer` says how to enable it and measures nothing."""
+    hide = "import sys; sys.modules['eventsourcing'] = sys.modules['eventsourcing.postgres'] = None;"
+    run = subprocess.run(
+        [sys.executable, "-c", hide + " from bench.__main__ import main; sys.exit(main(['--in-process', 'peer']))"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "0 figures, 0 missed\n"
+    assert run.stderr.splitlines() == [
+        "# peer ...",
+        "peer: skipped: eventsourcing is not installed; `pip install -e '.[bench]'` to compare with it",
+    ]
