@@ -28,7 +28,7 @@ from domain.sampling import Candidate, redo
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
 from tests.clock import cycle_year, example_cases, sleep_until
-from tests.workflows.conftest import eventually, import_authority, inbox, refused
+from tests.workflows.conftest import eventually, import_authority, inbox, refused, refused_start
 from tests.workflows.test_action_plan import start_plan
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
@@ -101,6 +101,17 @@ async def test_the_sample_is_random_among_children_supported_four_weeks_and_prov
     cases = await example_authority.snapshot_cases(state.snapshot_id, "Children in Need")
     assert redo(state.draw, [Candidate(case_number=c.case_number, support_began=c.support_began) for c in cases]) == []
     await stop(time_skipping_env, cycle)
+
+
+async def test_a_cycle_started_straight_in_temporal_by_someone_not_a_qa_officer_is_refused_and_records_nothing(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    """Defence in depth: not only `qa` checks the starter; so does the workflow, before it records anything."""
+    request = CycleInput(service="Children in Need", start=START, sample_size=3, started_by="sam.reviewer")
+    refusal = await refused_start(
+        time_skipping_env, settings, app_pool, CprCycleWorkflow.run, request, f"cpr-direct-{settings.task_queue}"
+    )
+    assert refusal == "sam.reviewer cannot start a CPR cycle: the directory does not list them as a qa_officer"
 
 
 async def test_allocation_refusals_change_nothing(time_skipping_env, worker, settings, example_authority, app_pool):
@@ -478,7 +489,7 @@ async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_th
     log = AuditLog(app_pool)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
     assert all(r.ok for r in await log.verify())
-    await keep_history(cycle, "cpr_cycle_report_adds_actions_to_a_plan")
+    await keep_history(cycle, "cpr_cycle_starter_checked_report_adds_actions_to_a_plan")
     await plan.terminate()
 
 
