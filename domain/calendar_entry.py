@@ -190,6 +190,7 @@ KIND = Kind(
     events=ENTRY_EVENTS,
     evolve=evolve,
     workflow_type="CalendarEntry",
+    closing=("entry.item_started", "entry.noted"),
     show=("calendar", "entry"),
     people=lambda s: {s.installed_by} | ({s.arranged.arranged_by} if s.arranged else set()),
     duty_title="Calendar entry duties",

@@ -531,6 +531,7 @@ def kind(name: str, events: AuditEvents, workflow_type: str, show: tuple[str, ..
         events=events.registry,
         evolve=evolve,
         workflow_type=workflow_type,
+        closing=(events.findings_published.event_type,),
         show=show,
         people=lambda s: {s.started_by, *(p for c in s.cases for p in (c.practitioner, c.reviewer) if p)},
         case_numbers=lambda s: [c.case_number for c in s.cases],

@@ -437,6 +437,7 @@ KIND = Kind(
     events=CYCLE_EVENTS,
     evolve=evolve,
     workflow_type="CprCycle",
+    closing=("cycle.report_published",),
     show=("cpr", "show"),
     people=_named,
     case_numbers=lambda s: [case.case_number for case in s.cases],

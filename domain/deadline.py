@@ -165,6 +165,7 @@ KIND = Kind(
     events=DEADLINE_EVENTS,
     evolve=evolve,
     workflow_type="Deadline",
+    closing=("deadline.met",),
     show=("deadline", "show"),
     people=lambda s: {s.owner, s.set_by},
     words={

@@ -210,6 +210,7 @@ KIND = Kind(
     events=GPC_EVENTS,
     evolve=evolve,
     workflow_type="GoodPracticeConversation",
+    closing=("gpc.inquiry_recorded",),
     show=("gpc", "show"),
     people=_named,
     duty_title="Good Practice Conversation duties",

@@ -50,6 +50,18 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
+def opens(event_type: str) -> Kind | None:
+    """The kind of item an event of this type opens, if it opens one (the audit log's open items)."""
+    kind = kind_of_event(event_type)
+    return kind if kind is not None and kind.workflow_type is not None and kind.opening == event_type else None
+
+
+def closes(event_type: str) -> bool:
+    """Whether an event of this type closes its item (domain.kinds.Kind.closing)."""
+    kind = kind_of_event(event_type)
+    return kind is not None and event_type in kind.closing
+
+
 def _distinct(kinds: tuple[Kind, ...]) -> None:
     for what in ("name", "prefix", "workflow_type"):
         values = [getattr(k, what) for k in kinds if getattr(k, what) is not None]

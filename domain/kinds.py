@@ -43,6 +43,12 @@ class Kind:
     case_numbers: Callable[[Any], list[str]] = _no_cases  # the cases it is about (never a child's name)
     duty_title: str | None = None  # how the QAPM pack names its duties, if it has any
     restricted: bool = False  # staff concerns: see domain.staff_concern.may_read
+    # The event types after which an item of this kind is no longer open: nothing more is awaited of it
+    # (its state's `ended`). The audit log keeps its open items by them (infra.store.audit_log), so the
+    # reads of open work cost what the open items cost, not the whole history. Empty: no event type alone
+    # ends it (an action plan lives on; a dispute ends on a decision, whatever stage records it), so
+    # every item of the kind is kept, and readers go by its state.
+    closing: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # One word and a dot: no kind's prefix can start another's, so an event type names one kind.
@@ -62,6 +68,8 @@ class Kind:
             raise ValueError(f"a {self.name} has duties (domain.duties): say how the QAPM pack names them")
         if (self.workflow_type is None) != (self.evolve is None) or (self.workflow_type is None) != (not self.show):
             raise ValueError(f"a {self.name} has a workflow, a reducer and a show command, or none of them")
+        if strays := sorted(set(self.closing) - types):
+            raise ValueError(f"the {self.name} closes on {strays}, which are not its events")
 
     @property
     def replayable(self) -> bool:

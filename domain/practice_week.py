@@ -250,6 +250,7 @@ KIND = Kind(
     events=PRACTICE_WEEK_EVENTS,
     evolve=evolve,
     workflow_type="PracticeWeek",
+    closing=("practice_week.closed",),
     show=("practice-week", "show"),
     people=lambda s: {s.started_by, *s.leaders} | ({s.closed_by} if s.closed_by else set()),
     case_numbers=lambda s: list(s.case_numbers),

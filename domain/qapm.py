@@ -346,6 +346,7 @@ KIND = Kind(
     events=QAPM_EVENTS,
     evolve=evolve,
     workflow_type="QapmMeeting",
+    closing=("qapm.decisions_recorded",),
     show=("qapm", "show"),
     people=lambda s: {s.started_by, *({s.chair} if s.chair else set()), *(a.responsible for a in s.actions)},
     duty_title="QAPM decisions",

@@ -539,6 +539,7 @@ KIND = Kind(
     events=REVIEW_EVENTS,
     evolve=evolve,
     workflow_type="Review",
+    closing=("review.closed",),
     show=("review", "show"),
     people=lambda s: {s.practitioner, s.reviewer, s.team_manager, s.head_of_service},
     case_numbers=lambda s: [s.case_number],

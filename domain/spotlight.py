@@ -580,6 +580,7 @@ KIND = Kind(
     events=SPOTLIGHT_EVENTS,
     evolve=evolve,
     workflow_type="Spotlight",
+    closing=("spotlight.report_finalised",),
     show=("spotlight", "show"),
     people=_named,
     case_numbers=lambda s: list(s.case_numbers),

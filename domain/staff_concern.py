@@ -221,6 +221,7 @@ KIND = Kind(
     events=CONCERN_EVENTS,
     evolve=evolve,
     workflow_type="StaffConcern",
+    closing=("concern.responded",),
     show=("concern", "show"),
     people=lambda s: {s.about, s.manager, s.raised_by},
     restricted=True,

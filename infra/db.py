@@ -63,6 +63,16 @@ def bundled_migrations() -> list[Migration]:
     return found
 
 
+async def _fill_open_items(conn: asyncpg.Connection) -> None:
+    from infra.store.audit_log import fill_open_items
+
+    await fill_open_items(conn)
+
+
+# Migrations that create a projection of the log fill it, in their transaction, from what the log holds.
+_FILL = {9: _fill_open_items}
+
+
 async def migrate(admin_url: str) -> list[Migration]:
     """Apply the migrations not yet applied, each in its own transaction; returns those applied.
 
@@ -98,6 +108,8 @@ async def migrate(admin_url: str) -> list[Migration]:
                     continue
                 async with conn.transaction():
                     await conn.execute(migration.sql)
+                    if (fill := _FILL.get(migration.version)) is not None:
+                        await fill(conn)
                     await conn.execute(
                         "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                         migration.version,

@@ -296,13 +296,15 @@ async def _since(item_id: str, seen: int) -> str:
     return "".join(f"; v{e.version} by {e.actor}: {describe(e.event_type, e.payload, limit=200)}" for e in later)
 
 
-async def open_items(kind: Kind, closing: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
-    """Every item of `kind` the audit log opened (and never closed with an event of a type in `closing`),
-    rebuilt with the same reducer the workflows and auditors use."""
+async def open_items(kind: Kind, *, closed_too: bool = False) -> list[tuple[str, Any]]:
+    """Every item of `kind` still open (not closed by one of its kind's closing events), or with
+    `closed_too` every item the audit log ever opened; each rebuilt with the same reducer the workflows
+    and auditors use. The open ones are read from the log's open items: what they cost, whatever the
+    length of the history."""
     from domain.events import fold
     from infra.store.audit_log import AuditLog
 
     async with database() as pool:
         log = AuditLog(pool)
-        opened_ids = await log.streams_opened_without(kind.opening, closing)
-        return [(item_id, fold(kind.evolve, kind.events, await log.read_stream(item_id))) for item_id in opened_ids]
+        ids = await (log.streams_opened(kind.opening) if closed_too else log.open_streams(kind.name))
+        return [(item_id, fold(kind.evolve, kind.events, await log.read_stream(item_id))) for item_id in ids]

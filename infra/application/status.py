@@ -16,7 +16,7 @@ async def overdue_reviews() -> list[tuple[str, Any]]:
     """(review id, state) of every review past its deadline and not yet submitted, due first first."""
     from domain import review
 
-    awaited = await open_items(review.KIND, ("review.submitted", "review.closed"))
+    awaited = await open_items(review.KIND)
     return sorted(((i, s) for i, s in awaited if s.status == "overdue"), key=lambda item: (item[1].due_at, item[0]))
 
 
@@ -50,7 +50,7 @@ async def open_cpr_work() -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]
     from domain import cpr_cycle, review
 
     cycles = await open_items(cpr_cycle.KIND)
-    reviews = await open_items(review.KIND, ("review.closed",))
+    reviews = await open_items(review.KIND)
     return [(i, s) for i, s in cycles if s.phase != "complete"], reviews
 
 

@@ -108,17 +108,21 @@ def cpr_show(cycle_id: str, as_json: bool) -> None:
 
 
 @cpr_app.command("list")
+@click.option("--all", "every", is_flag=True, help="Every cycle the audit log holds, the completed ones too.")
 @JSON_OPTION
-def cpr_list(as_json: bool) -> None:
-    """Every CPR cycle the audit log holds, newest start first."""
+def cpr_list(every: bool, as_json: bool) -> None:
+    """The CPR cycles still open (with --all, every cycle), newest start first."""
     from domain import cpr_cycle
 
-    cycles = run(open_items(cpr_cycle.KIND))
+    cycles = run(open_items(cpr_cycle.KIND, closed_too=every))
     cycles.sort(key=lambda item: (item[1].start, item[0]), reverse=True)
 
     def human() -> None:
         if not cycles:
-            click.echo("no CPR cycles yet: start one with `qa cpr start --service S --start DATE --sample N --as P`")
+            click.echo(
+                ("no CPR cycles yet" if every else "no open CPR cycles (`--all` lists the completed ones)")
+                + ": start one with `qa cpr start --service S --start DATE --sample N --as P`"
+            )
             return
         width = max(len(cycle_id) for cycle_id, _ in cycles)
         for cycle_id, s in cycles:

@@ -12,6 +12,7 @@ from operator import itemgetter
 import asyncpg
 from pydantic_core import from_json
 
+from domain import items
 from domain.audit_chain import (
     GENESIS,
     StreamHead,
@@ -164,6 +165,12 @@ class AuditLog:
             fresh[-1][0].version,
             prev,
         )
+        # The open items, in the same transaction (domain.items.opens, closes).
+        for event, _ in fresh:
+            if (kind := items.opens(event.event_type)) is not None:
+                await conn.execute(_OPEN, stream_id, kind.name)
+            elif items.closes(event.event_type):
+                await conn.execute("DELETE FROM open_items WHERE stream_id = $1", stream_id)
         return len(fresh), len(recorded)
 
     async def append_next(
@@ -231,15 +238,11 @@ class AuditLog:
             )
         return [(row["stream_id"], row["event_type"]) for row in rows]
 
-    async def streams_opened_without(self, opening: str, closing: Sequence[str] = ()) -> list[str]:
-        """The streams holding an event of type `opening` and none of the types `closing`, by stream id."""
+    async def streams_opened(self, opening: str) -> list[str]:
+        """Every stream an event of type `opening` opened, closed since or not, by stream id."""
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT stream_id FROM audit_events WHERE event_type = $1"
-                " AND NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = audit_events.stream_id"
-                " AND c.event_type = ANY($2::text[])) ORDER BY stream_id",
-                opening,
-                list(closing),
+                "SELECT stream_id FROM audit_events WHERE event_type = $1 ORDER BY stream_id", opening
             )
         return [row["stream_id"] for row in rows]
 
@@ -261,12 +264,19 @@ class AuditLog:
         return [stream_id for stream_id in stream_ids if stream_id not in known]
 
     async def streams_with_overdue_duties(self) -> list[str]:
-        """The streams where a duty's breach was recorded (domain.duties: a chase step of kind 'overdue')."""
+        """The open items where a duty's breach was recorded (domain.duties: a chase step of kind 'overdue')."""
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT DISTINCT stream_id FROM audit_events"
-                " WHERE event_type LIKE '%.duty_chased' AND payload->'step'->>'kind' = 'overdue' ORDER BY stream_id"
+                "SELECT DISTINCT e.stream_id FROM open_items o JOIN audit_events e USING (stream_id)"
+                " WHERE e.event_type LIKE '%.duty_chased' AND e.payload->'step'->>'kind' = 'overdue'"
+                " ORDER BY e.stream_id"
             )
+        return [row["stream_id"] for row in rows]
+
+    async def open_streams(self, kind: str) -> list[str]:
+        """The items of the kind named `kind` still open (domain.items.opens, closes), by id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch("SELECT stream_id FROM open_items WHERE kind = $1 ORDER BY stream_id", kind)
         return [row["stream_id"] for row in rows]
 
     async def streams_for_pack(
@@ -357,6 +367,23 @@ class AuditLog:
         for sid in sorted(heads.keys() - seen):
             reports.append(check_stream(sid, [], heads[sid]))
         return reports
+
+
+_OPEN = "INSERT INTO open_items (stream_id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+
+
+async def fill_open_items(conn: asyncpg.Connection) -> None:
+    """The open items as the log holds them: each stream opened by a kind's opening event, and not closed since."""
+    await conn.execute(
+        "INSERT INTO open_items (stream_id, kind, opened_at)"
+        " SELECT o.stream_id, k.kind, o.recorded_at FROM audit_events o"
+        " JOIN unnest($1::text[], $2::text[]) AS k (opening, kind) ON o.event_type = k.opening"
+        " WHERE NOT EXISTS (SELECT 1 FROM audit_events c WHERE c.stream_id = o.stream_id"
+        " AND c.event_type = ANY($3::text[])) ON CONFLICT DO NOTHING",
+        [k.opening for k in items.KINDS if k.workflow_type is not None],
+        [k.name for k in items.KINDS if k.workflow_type is not None],
+        [t for k in items.KINDS for t in k.closing],
+    )
 
 
 async def _lock_head(conn: asyncpg.Connection, stream_id: str) -> asyncpg.Record:

@@ -403,6 +403,10 @@ async def test_refusals_before_a_cycle_starts_leave_nothing_behind(stack, capsys
     ) == ("start date '2027-11-31' is not a real date")
     assert await event_count(database) == before
     assert await ok(capsys, "cpr", "list") == (
+        "no open CPR cycles (`--all` lists the completed ones): start one with"
+        " `qa cpr start --service S --start DATE --sample N --as P`\n"
+    )
+    assert await ok(capsys, "cpr", "list", "--all") == (
         "no CPR cycles yet: start one with `qa cpr start --service S --start DATE --sample N --as P`\n"
     )
 
@@ -673,6 +677,9 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     plan_actions = json.loads(await ok(capsys, "plan", "show", plan, "--json"))["actions"]
     assert [(a["action_id"], a["source"]) for a in plan_actions] == [("A1", f"{CYCLE} action 1")]
     assert await ok(capsys, "status", CYCLE, "--json") == await ok(capsys, "cpr", "show", CYCLE, "--json")
+    # Its report published, the cycle is complete: no longer among the open ones, still in the record.
+    assert CYCLE not in await ok(capsys, "cpr", "list")
+    assert (await ok(capsys, "cpr", "list", "--all")).startswith(f"{CYCLE}  complete")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
     assert f"A1: Every plan has timescales (priya.practitioner, by {YEAR + 1}-03-31)" in shown
