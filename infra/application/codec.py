@@ -21,7 +21,8 @@ async def codec_reads() -> AsyncIterator[LogRead]:
     """`log_read(who, namespace, count)`: each decode written to the access log, as every read of content is."""
     from infra.store.access_log import AccessLog
 
-    async with database(max_size=2) as pool:
+    # No connection held while idle: a long-running endpoint must not keep retrying a database that is away.
+    async with database(max_size=2, min_size=0) as pool:
         access = AccessLog(pool)
 
         async def log_read(who: str, namespace: str, count: int) -> None:

@@ -16,7 +16,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 @asynccontextmanager
-async def database(max_size: int = 1) -> AsyncIterator[Any]:
+async def database(max_size: int = 1, min_size: int = 1) -> AsyncIterator[Any]:
     """A pool on the stack's PostgreSQL for one request, closed once the request is done with it.
 
     A database that cannot be reached is one line naming it (never its password).
@@ -24,7 +24,7 @@ async def database(max_size: int = 1) -> AsyncIterator[Any]:
     from infra.db import DatabaseUnreachable, create_pool
 
     try:
-        pool = await create_pool(settings().require_database_url(), max_size=max_size)
+        pool = await create_pool(settings().require_database_url(), min_size=min_size, max_size=max_size)
     except DatabaseUnreachable as exc:
         raise AppError(str(exc)) from None
     try:
