@@ -32,6 +32,7 @@ SUITE = {
     "review_throughput": "workflows",
     "cli_start": "cli",
     "scale_cases": "workflows",
+    "history_reads": "history",
     "peer": "peer",  # peer_append_batch, peer_append_concurrent, peer_read_stream: needs the bench extra
 }
 

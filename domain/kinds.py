@@ -11,7 +11,11 @@ silently losing read access or the pack silently skipping an item.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import re
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +24,17 @@ from domain.events import EventRegistry
 
 Words = Callable[[Mapping[str, Any]], str]
 """What an event of this kind changed, in one line, from its recorded payload."""
+
+
+@functools.cache
+def _returned(evolve: Callable[..., Any]) -> type:
+    return typing.get_type_hints(evolve)["return"]
+
+
+@functools.cache
+def _fingerprint(evolve: Callable[..., Any]) -> str:
+    source = inspect.getsource(inspect.getmodule(evolve))  # type: ignore[arg-type]
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 def _nobody(state: Any) -> set[str]:
@@ -70,6 +85,16 @@ class Kind:
             raise ValueError(f"a {self.name} has a workflow, a reducer and a show command, or none of them")
         if strays := sorted(set(self.closing) - types):
             raise ValueError(f"the {self.name} closes on {strays}, which are not its events")
+
+    @property
+    def state_type(self) -> type:
+        """The state its reducer returns (its return annotation)."""
+        return _returned(self.evolve)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever its reducer's module does: a state cached by an older reducer is not used."""
+        return _fingerprint(self.evolve)
 
     @property
     def replayable(self) -> bool:

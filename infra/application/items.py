@@ -303,8 +303,20 @@ async def open_items(kind: Kind, *, closed_too: bool = False) -> list[tuple[str,
     length of the history."""
     from domain.events import fold
     from infra.store.audit_log import AuditLog
+    from infra.store.item_states import StateCache
 
     async with database() as pool:
-        log = AuditLog(pool)
+        log, cache = AuditLog(pool), StateCache(pool)
         ids = await (log.streams_opened(kind.opening) if closed_too else log.open_streams(kind.name))
-        return [(item_id, fold(kind.evolve, kind.events, await log.read_stream(item_id))) for item_id in ids]
+        # Each state as cached at the stream's head by this reducer, or folded afresh (and cached).
+        cached = await cache.fresh(ids, kind.fingerprint)
+        streams = await log.read_streams([i for i in ids if i not in cached])
+        folded = {i: fold(kind.evolve, kind.events, events) for i, events in streams.items()}
+        await cache.keep(
+            [
+                (i, events[-1].version, bytes.fromhex(events[-1].hash), kind.fingerprint, folded[i].model_dump_json())
+                for i, events in streams.items()
+                if events
+            ]
+        )
+        return [(i, folded[i] if i in folded else kind.state_type.model_validate_json(cached[i])) for i in ids]

@@ -48,3 +48,28 @@ async def test_an_item_is_open_from_its_opening_event_until_a_closing_one(app_po
     await admin_conn.execute("DELETE FROM open_items")
     await fill_open_items(admin_conn)
     assert await open_now(admin_conn) == expected
+
+
+async def test_open_items_read_from_the_cache_are_the_fold_of_the_log(app_pool, admin_conn, database, monkeypatch):
+    """A state cached at its stream's head is the very state folding the log gives; once the stream
+    moves on (or the cache is altered), it is folded afresh."""
+    from bench.audit import review_events
+    from domain import review
+    from domain.events import fold
+    from infra.application.items import open_items
+
+    monkeypatch.setenv("QA_DATABASE_URL", database.app_url)
+    log = AuditLog(app_pool)
+    streams = {f"review-{n}": review_events(f"review-{n}", 40 + n) for n in range(3)}
+    for events in streams.values():
+        await log.append(events)
+    folded = [(sid, fold(review.evolve, review.REVIEW_EVENTS, await log.read_stream(sid))) for sid in sorted(streams)]
+    assert await open_items(review.KIND) == folded  # folded, and cached
+    assert await admin_conn.fetchval("SELECT count(*) FROM item_states") == 3
+    assert await open_items(review.KIND) == folded  # from the cache: the same states
+    # The stream moves on: the cached state is not used, and is replaced.
+    more = review_events("review-0", 45)[40:]
+    await log.append(more)
+    again = await open_items(review.KIND)
+    assert again[0] == ("review-0", fold(review.evolve, review.REVIEW_EVENTS, await log.read_stream("review-0")))
+    assert again[0][1].version == 45
