@@ -556,10 +556,12 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert await refused(capsys, "status", "no-such-item") == "no item with id 'no-such-item'"
     await submit_by_cli(capsys, cases[1][0], cases[1][1], "requires improvement")
 
-    for _ in range(100):
+    for _ in range(300):  # the cycle moves on once both reviews' submissions reach it (slower on a busy machine)
         if json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["phase"] == "moderation":
             break
         await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the cycle never reached moderation")
     assert await refused(
         capsys, "moderation", "allocate", CYCLE, cases[0][0], "--moderator", "sam.reviewer", "--as", "qa.officer"
     ) == (f"refused: sam.reviewer reviewed case {cases[0][0]} and cannot moderate their own review")
