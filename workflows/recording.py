@@ -55,6 +55,11 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
     The workflow keeps its recorder in `_recorder`; the update keeps the handler's name.
     A request that names the version its person saw (domain.requests.ChangeRequest.seen) is
     refused if the item has moved on since, in the validator and again when it records.
+
+    While an append is in flight the log may already hold events the state has not folded yet
+    (a person who has just read the log acts on them): the validator then leaves the judgement
+    to the handler, which waits for the state to catch up before its rule is applied. A refusal
+    is then the handler's, still before anything is recorded.
     """
 
     def register(handler: H) -> H:
@@ -62,10 +67,13 @@ def recorded_update(rule: Callable[..., None], *context: Callable[[], object]) -
         async def handle(self: Any, request: Any) -> Any:
             # In this handler's own task: its first recording is checked against the version the person saw.
             SEEN.set(getattr(request, "seen", None))
+            await workflow.wait_condition(lambda: not self._recorder.appending)
             return await handler(self, request)
 
         def validate(self: Any, request: Any) -> None:
             check_request_id()
+            if self._recorder.appending:
+                return
             self._recorder.check_seen(getattr(request, "seen", None))
             self._recorder.validate(rule, request, *(read() for read in context))
 
@@ -125,6 +133,11 @@ class EventRecorder(Generic[S]):
         self.version = version
         self._reducer = reducer
         self._lock = asyncio.Lock()
+
+    @property
+    def appending(self) -> bool:
+        """An append is in flight: the log may hold events the state has not folded yet."""
+        return self._lock.locked()
 
     def validate(self, rule: Callable[..., None], *args: object) -> None:
         """Validator side of `record(rule=...)`: refuse early what the rules refuse.
