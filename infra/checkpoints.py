@@ -8,14 +8,13 @@ it, `QA_HOME/checkpoint-key.pem` is made on first use, readable by its owner onl
 from __future__ import annotations
 
 import base64
-import os
-import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from infra.home import create_secret_file
 from infra.settings import Settings, SettingsError
 
 KEY_FILE = "checkpoint-key.pem"
@@ -37,21 +36,11 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
 
 
 def _new_key_file(path: Path) -> None:
-    """A new key, written in full under a name of its own, then linked into place (the first link wins)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """A new key, in a file only its owner can read; made at most once, whoever races to it."""
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink(missing_ok=True)
+    create_secret_file(path, pem)
 
 
 def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:

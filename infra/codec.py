@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +31,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
 
+from infra.home import create_secret_file
 from infra.settings import Settings, SettingsError
 
 ENCODING = b"binary/encrypted"
@@ -136,24 +136,12 @@ def payload_keys(settings: Settings) -> PayloadKeys:
 
 def _new_keys_file(path: Path) -> None:
     """One new key, in a file only its owner can read; created at most once, whoever races to it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     text = (
         "# Keys of the Temporal payloads of this QA_HOME (infra/codec.py): the first encrypts, all decrypt.\n"
         f"k1:{key}\n"
     )
-    # Written in full under a name of its own, then linked into place: a process racing to read
-    # the keys finds no file or the whole file, and the first link wins.
-    draft = path.with_name(f".{KEYS_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as file:
-            file.write(text)
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink(missing_ok=True)
+    create_secret_file(path, text.encode())
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -87,13 +87,17 @@ def _forget_dead_handles(pgdata: Path) -> None:
 
 
 def process_alive(pid: int) -> bool:
+    """Running: not gone, and not a zombie (a process dead but not yet reaped, whose parent may never reap it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: alive, as far as anyone can tell
 
 
 def processes_naming(text: str) -> list[int]:
@@ -105,15 +109,7 @@ def processes_naming(text: str) -> list[int]:
                 found.append(int(cmdline.parent.name))
         except OSError:
             continue  # gone meanwhile
-    return [pid for pid in found if _running(pid)]
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    return [pid for pid in found if process_alive(pid)]
 
 
 def die_with_parent() -> None:

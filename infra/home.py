@@ -37,3 +37,21 @@ def closure_days_path(environ: Mapping[str, str] | None = None) -> Path:
 def qa_calendar_path(environ: Mapping[str, str] | None = None) -> Path:
     """The QA calendar in force, once `qa calendar load` has put one there (else the default)."""
     return home(environ) / "qa_calendar.csv"
+
+
+def create_secret_file(path: Path, data: bytes) -> None:
+    """Write a key file readable by its owner only, once: in full under a name of its own, then linked into
+    place, so a process racing to read it finds no file or the whole file, and the first link wins."""
+    import secrets  # here, not at the top: the commands that must start fast import this module
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)

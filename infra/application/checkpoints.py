@@ -6,22 +6,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.application.directory import require_record_keeper
 from infra.application.errors import AppError
 from infra.application.services import database, settings
 
-# Who may make or export one: the QA team, or an auditor.
-MAKERS = "an active qa_officer, head_of_qa or auditor"
-
-
-async def _check_maker(pool, actor: str) -> None:  # type: ignore[no-untyped-def]
-    from domain.audit_access import QA_TEAM
-    from domain.directory import Role
-    from infra.store.audit_log import AuditLog
-    from infra.store.directory import Directory
-
-    member = await Directory(pool, AuditLog(pool)).staff_member(actor)
-    if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
-        raise AppError(f"refused: {actor} may not make or export checkpoints: only {MAKERS} may")
+MAKING = "make or export checkpoints"  # only those who keep the record (require_record_keeper)
 
 
 async def make_checkpoint(pool, actor: str) -> dict:  # type: ignore[no-untyped-def]
@@ -41,8 +30,8 @@ async def make_checkpoint(pool, actor: str) -> dict:  # type: ignore[no-untyped-
 
 
 async def make(actor: str) -> dict:
+    await require_record_keeper(actor, MAKING)
     async with database() as pool:
-        await _check_maker(pool, actor)
         return await make_checkpoint(pool, actor)
 
 
@@ -50,8 +39,8 @@ async def export(out: Path, actor: str) -> dict:
     """Write the newest checkpoint (made now if there is none) to `out`, for an auditor to keep."""
     from infra.store.checkpoints import Checkpoints
 
+    await require_record_keeper(actor, MAKING)
     async with database() as pool:
-        await _check_maker(pool, actor)
         newest = await Checkpoints(pool).newest()
         if newest is None:
             await make_checkpoint(pool, actor)

@@ -56,3 +56,16 @@ async def require_qa_team(staff_id: str, what: str) -> None:
     member = await _with_directory(lambda d: d.staff_member(staff_id))
     if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
         raise AppError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")
+
+
+RECORD_KEEPERS = "an active qa_officer, head_of_qa or auditor"
+
+
+async def require_record_keeper(staff_id: str, what: str) -> None:
+    """Refuse anyone but the QA team and the auditors, who keep the record (seals, checkpoints)."""
+    from domain.audit_access import QA_TEAM
+    from domain.directory import Role
+
+    member = await _with_directory(lambda d: d.staff_member(staff_id))
+    if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
+        raise AppError(f"refused: {staff_id} may not {what}: only {RECORD_KEEPERS} may")

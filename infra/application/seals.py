@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.application.directory import require_record_keeper
 from infra.application.errors import AppError
 from infra.application.services import database, settings, temporal_client
-
-# Who may seal: it writes to the audit log, so only the QA team or an auditor.
-SEALERS = "an active qa_officer, head_of_qa or auditor"
 
 
 @dataclass
@@ -30,23 +28,19 @@ async def seal(workflow_id: str | None, actor: str) -> Sealing:
 
     from temporalio.client import WorkflowExecutionStatus
 
-    from domain.audit_access import QA_TEAM
     from domain.audit_chain import canonical_json
-    from domain.directory import Role
     from domain.items import kind_of_event
     from infra.application.checkpoints import make_checkpoint
     from infra.codec import payload_keys
     from infra.engine_history import NoHistory, fetch_runs, runs_events
     from infra.store.audit_log import AuditLog
-    from infra.store.directory import Directory
     from infra.store.engine_archive import ArchivedRun, EngineArchive
 
+    # It writes to the audit log: only those who keep the record.
+    await require_record_keeper(actor, "seal")
     outcome = Sealing()
     async with database(max_size=2) as pool:
         log = AuditLog(pool)
-        member = await Directory(pool, log).staff_member(actor)
-        if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
-            raise AppError(f"refused: {actor} may not seal: only {SEALERS} may")
         archive = EngineArchive(pool, log)
         done = await archive.sealed()
         streams = [

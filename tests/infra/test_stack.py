@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from domain.working_days import LONDON
-from infra.embedded import port_in_use, temporal_cli
+from infra.embedded import port_in_use, process_alive, temporal_cli
 from tests.clock import laid_out_as
 
 QA = str(Path(sys.executable).parent / "qa")
@@ -47,12 +47,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def running(pid: int) -> bool:
-    """Alive and not a zombie (a daemon's parent here may never reap it)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+running = process_alive  # alive and not a zombie (a daemon's parent here may never reap it)
 
 
 def worker_pids(parent: int) -> list[int]:
