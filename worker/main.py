@@ -96,7 +96,9 @@ async def run_worker(settings: Settings) -> None:
     """A worker for an existing stack: scale out by running more of these on the same task queue."""
     configure_logging(settings.log_format, settings.log_level)
     await migrate(settings.require_admin_database_url())
-    pool = await create_pool(settings.require_database_url())
+    # No idle connection held open: a pool keeping one would retry a database that is away, noisily,
+    # while `qa up` (or a service manager) is already dealing with it.
+    pool = await create_pool(settings.require_database_url(), min_size=0)
     try:
         client = await connect(settings)
         log.info("worker starting", task_queue=settings.task_queue, namespace=settings.temporal_namespace)
