@@ -98,23 +98,29 @@ async def refused(capsys, *args: str, code: int = 1) -> str:
     return err.removeprefix("qa: ").rstrip("\n")
 
 
-async def alter_document(database, location: str, text: str) -> None:
-    """A superuser rewrites a stored file behind the log's back (its triggers off, its digest column made to match)."""
-    from infra.store.documents import parse_location
-
-    item_id, name = parse_location(location)
+async def as_superuser(database, statement: str, *args: object) -> None:
+    """A superuser changes a table behind the log's back: its append-only triggers off for the statement."""
     conn = await asyncpg.connect(database.admin_url)
     try:
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute(
-                "UPDATE documents SET content = $3, sha256 = sha256($3) WHERE item_id = $1 AND name = $2",
-                item_id,
-                name,
-                text.encode(),
-            )
+            await conn.execute(statement, *args)
     finally:
         await conn.close()
+
+
+async def alter_document(database, location: str, text: str) -> None:
+    """A superuser rewrites a stored file (its digest column made to match)."""
+    from infra.store.documents import parse_location
+
+    item_id, name = parse_location(location)
+    await as_superuser(
+        database,
+        "UPDATE documents SET content = $3, sha256 = sha256($3) WHERE item_id = $1 AND name = $2",
+        item_id,
+        name,
+        text.encode(),
+    )
 
 
 async def event_count(database) -> int:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 
-import asyncpg
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from tests.clock import now
 from tests.infra import test_cli_cpr
-from tests.infra.test_cli_cpr import example_authority, ok, refused
+from tests.infra.test_cli_cpr import as_superuser, example_authority, ok, refused
 
 stack = test_cli_cpr.stack  # the CLI's stack fixture, on the dev server
 AUDITOR = ("--as", "audrey.auditor")
@@ -77,16 +76,9 @@ async def test_a_closed_item_reads_and_verifies_after_the_engine_dropped_its_his
     assert json.loads(await ok(capsys, "audit", "seal", deadline_id, *AUDITOR, "--json"))["already_sealed"] == 1
 
     # An archive rewritten by a superuser, after it was sealed, is caught...
-    admin = await asyncpg.connect(database.admin_url)
-    try:
-        async with admin.transaction():
-            await admin.execute("SET LOCAL session_replication_role = replica")
-            await admin.execute(
-                "UPDATE engine_histories SET history = history || ' ' WHERE workflow_id = $1",
-                deadline_id,
-            )
-    finally:
-        await admin.close()
+    await as_superuser(
+        database, "UPDATE engine_histories SET history = history || ' ' WHERE workflow_id = $1", deadline_id
+    )
     code_out = json.loads((await test_cli_cpr.qa(capsys, "audit", "verify", deadline_id, "--json"))[1])
     assert code_out["ok"] is False
     assert [(b["kind"], b["stream_id"]) for b in code_out["breaks"]] == [("archive_altered", deadline_id)]
