@@ -16,6 +16,11 @@ The rule, in order:
    below them in the directory's management chain.
 
 Everyone else is refused, and the refusal is recorded in the access log like a read.
+
+Reading an item to do one's part in it (`show`, the server's item pages) follows the
+same rule, and also lets in every active member of staff the item names: the
+practitioner of a review reads it to reflect, a moderator the cycle they moderate.
+A staff concern is read by its rule alone: never by the person it is about.
 """
 
 from __future__ import annotations
@@ -66,3 +71,15 @@ def _manages(manager_id: str, named: Iterable[str], staff: Mapping[str, StaffMem
         if any(m.staff_id == manager_id for m in management_chain(staff, person)):
             return True
     return False
+
+
+def show_refusal(
+    reader_id: str, item_id: str, kind: Kind | None, state: Any, staff: Mapping[str, StaffMember]
+) -> str | None:
+    """Why `reader_id` may not read `item_id` to do their part in it, or None if they may (see above)."""
+    reader = staff.get(reader_id)
+    if reader is None or not reader.active or kind is None or kind.restricted:
+        return audit_refusal(reader_id, item_id, kind, state, staff)
+    if reader_id in people(kind, state) or audit_refusal(reader_id, item_id, kind, state, staff) is None:
+        return None
+    return f"{reader_id} may not read {item_id}: it is open to the staff it names, {RULE}"

@@ -32,6 +32,7 @@ class StackFile(Frozen):
     admin_database_url: str
     temporal_address: str
     temporal_ui_url: str
+    server_url: str | None = None  # `qa serve`'s, which `qa` commands signed in talk to
 
 
 class Settings(Frozen):
@@ -50,6 +51,10 @@ class Settings(Frozen):
     codec_token: str | None = Field(default=None, repr=False)  # infra.http.codec
     codec_port: int = 8234  # the embedded stack's codec endpoint, for its Web UI
     task_queue: str = TASK_QUEUE
+    server_url: str | None = None  # `qa serve`'s address, for the CLI signed in (else `qa up`'s)
+    server_port: int = 8235  # the embedded stack's server (`qa up`), and `qa serve`'s default
+    token: str | None = Field(default=None, repr=False)  # a bearer token for scripts (else `qa login`'s)
+    config_dir: Path | None = None  # where `qa login` keeps its token (else the user's config directory)
     # How long the embedded Temporal keeps a closed workflow's history: the longest it accepts (100 years),
     # for the record's sake; `qa audit seal` keeps what the cross-check needs beyond it anyway.
     temporal_retention_days: int = Field(default=36_500, ge=1, le=36_500)
@@ -123,3 +128,18 @@ class Settings(Frozen):
                 "no Temporal server: start the stack with `qa up` in another terminal, or set QA_TEMPORAL_ADDRESS"
             )
         return stack.temporal_address
+
+    def require_server_url(self) -> str:
+        if self.server_url:
+            return self.server_url.rstrip("/")
+        stack = self.running_stack()
+        if stack is None or stack.server_url is None:
+            raise SettingsError("no server: start the stack with `qa up` in another terminal, or set QA_SERVER_URL")
+        return stack.server_url
+
+    @property
+    def credentials_file(self) -> Path:
+        """Where `qa login` keeps the signed-in person's token, readable by its owner only."""
+        import click
+
+        return (self.config_dir or Path(click.get_app_dir("qa-engine"))) / "credentials.json"

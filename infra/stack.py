@@ -54,6 +54,9 @@ async def run_stack(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         admin_url, app_url = await _database(settings, stack, watches)
         address, ui_url = await _temporal(settings, stack, watches)
+        server_url = await _server(
+            settings.model_copy(update={"database_url": app_url, "temporal_address": address}), stack, watches
+        )
         settings.stack_file.parent.mkdir(parents=True, exist_ok=True)
         settings.stack_file.write_text(
             StackFile(
@@ -62,6 +65,7 @@ async def run_stack(settings: Settings) -> None:
                 admin_database_url=admin_url,
                 temporal_address=address,
                 temporal_ui_url=ui_url,
+                server_url=server_url,
             ).model_dump_json(indent=2)
         )
         stack.callback(settings.stack_file.unlink, missing_ok=True)
@@ -78,11 +82,14 @@ async def run_stack(settings: Settings) -> None:
             f"  Temporal Web UI:  {ui_url}\n"
             f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
             f"{codec}"
-            f"  start a first cycle, in another terminal:\n"
-            f"    qa staff import examples/authority/staff.csv --as qa.officer\n"
-            f"    qa cases import examples/authority/cases.csv --as qa.officer\n"
+            f"  server:           {server_url}  (sign in: `qa login`; people set passwords with `qa auth accept`)\n"
+            f"  start a first cycle, in another terminal, signed in as the QA officer the staff file names\n"
+            f"  (a token the host's administrator mints, as the directory is still empty):\n"
+            f"    export QA_TOKEN=$(qa auth token qa.officer)\n"
+            f"    qa staff import examples/authority/staff.csv\n"
+            f"    qa cases import examples/authority/cases.csv\n"
             f"    qa cpr start --service 'Children in Need' --start {example_cycle_start(datetime.now(LONDON).date())}"
-            " --sample 3 --as qa.officer\n"
+            " --sample 3\n"
             f"    qa status\n"
             f"  Ctrl-C stops everything.",
             flush=True,
@@ -290,6 +297,26 @@ async def _keep_histories(address: str, settings: Settings) -> None:
             ),
         )
     )
+
+
+async def _server(settings: Settings, stack: AsyncExitStack, watches: list[Watch]) -> str:
+    """The HTTP server (infra.http.server), in this process, stopped with the stack; its address."""
+    from infra.http.server import server
+
+    ensure_port_free(settings.server_port, "the server")
+    running = server(settings, "127.0.0.1", settings.server_port, own_signals=False)
+    task = asyncio.create_task(running.serve())
+    url = f"http://127.0.0.1:{settings.server_port}"
+
+    async def stop() -> None:
+        # Told to stop, not cancelled: it finishes the requests under way and closes its pool and client.
+        running.should_exit = True
+        await task
+
+    stack.push_async_callback(stop)
+    watches.append(lambda: f"the server at {url} stopped" if task.done() else None)
+    log.info("server running", url=url)
+    return url
 
 
 async def _codec_endpoint(settings: Settings, stack: AsyncExitStack) -> None:

@@ -25,25 +25,39 @@ def _tls(settings: Settings) -> bool | TLSConfig:
     )
 
 
-@cache
-def runtime() -> Runtime:
-    """Temporal's Rust core, with its logs forwarded to the stdlib (and so to structlog)."""
-    return Runtime(
-        telemetry=TelemetryConfig(
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
-            )
-        )
+def _logging() -> LoggingConfig:
+    """Temporal's Rust core's logs, forwarded to the stdlib (and so to structlog)."""
+    return LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
     )
 
 
-async def connect(settings: Settings) -> Client:
+@cache
+def _runtime() -> Runtime:
+    return Runtime(telemetry=TelemetryConfig(logging=_logging()))
+
+
+def metrics_runtime() -> tuple[Runtime, str]:
+    """A runtime like `runtime()` that also exports the SDK's metrics (requests to Temporal, their latency
+    and failures) for Prometheus, on a free local port; with the address to read them at (infra.http.server)."""
+    import socket
+
+    from temporalio.runtime import PrometheusConfig
+
+    with socket.socket() as probe:  # a free port now; the runtime binds it at once
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    metrics = PrometheusConfig(bind_address=address)
+    return Runtime(telemetry=TelemetryConfig(logging=_logging(), metrics=metrics)), f"http://{address}/metrics"
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.require_temporal_address(),
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         tls=_tls(settings),
         api_key=settings.temporal_api_key,
-        runtime=runtime(),
+        runtime=runtime or _runtime(),
     )

@@ -11,6 +11,11 @@ import pytest
 import tests.codec_keys  # noqa: F401 - sets the session's payload keys before any client is made
 from infra.embedded import EmbeddedPostgres, ExternalPostgres, ScratchDatabase, scratch_database, start_postgres
 
+# No test signs in with the sign-in a developer keeps (`qa login`), nor with their token: each signs in its own way.
+os.environ["QA_CONFIG_DIR"] = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"qa-tests-config-{os.getpid()}")
+os.environ.pop("QA_TOKEN", None)
+os.environ.pop("QA_SERVER_URL", None)
+
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres | ExternalPostgres]:

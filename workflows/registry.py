@@ -43,6 +43,24 @@ def item_workflows() -> list[type]:
 
 WORKFLOWS = item_workflows()
 
+
+def people_updates(workflow_type: str) -> dict[str, tuple[object, type]]:
+    """The updates of the workflow `workflow_type` that a person makes, by name: each with its method and
+    its request's type, which names the person acting (`actor`). Those without one are the engine's own
+    (`opened`, which answers a start), never a person's to call."""
+    by_type = {workflow._Definition.from_class(w).name: w for w in WORKFLOWS}
+    found = by_type.get(workflow_type)
+    if found is None:
+        return {}
+    return {
+        name: (update.fn, update.arg_types[0])
+        for name, update in workflow._Definition.from_class(found).updates.items()
+        if name is not None
+        and len(update.arg_types) == 1
+        and "actor" in getattr(update.arg_types[0], "model_fields", {})
+    }
+
+
 # Deterministic and side-effect free, so safe to share with the sandbox
 # instead of re-importing them for every workflow run.
 PASSTHROUGH = ("domain", "pydantic", "pydantic_core", "annotated_types", "typing_inspection")

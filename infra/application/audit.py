@@ -205,8 +205,9 @@ def _full_state(kind, events) -> Any:  # type: ignore[no-untyped-def]
         return None
 
 
-async def read_item(pool, item_id: str, reader: str, command: str, detail: str = "") -> Item:  # type: ignore[no-untyped-def]
-    """The item's events if `reader` may read them; the read (or refusal) is recorded in the access log first."""
+async def read_item(pool, item_id: str, reader: str, command: str, detail: str = "", rule=None) -> Item:  # type: ignore[no-untyped-def]
+    """The item's events if `reader` may read them by `rule` (domain.audit_access: the audit record's rule
+    unless another is given); the read (or refusal) is recorded in the access log first."""
     from domain.audit_access import audit_refusal
     from domain.items import kind_of_stream
     from infra.store.access_log import AccessLog
@@ -222,7 +223,7 @@ async def read_item(pool, item_id: str, reader: str, command: str, detail: str =
     kind = kind_of_stream(item_id, (e.event_type for e in events))
     state = _full_state(kind, events)
     staff = {m.staff_id: m for m in await Directory(pool, log).all_staff()}
-    refusal = audit_refusal(reader, item_id, kind, state, staff)
+    refusal = (rule or audit_refusal)(reader, item_id, kind, state, staff)
     await access.record(reader, item_id, command, refusal is None, refusal or detail)
     if refusal is not None:
         raise AppError(f"refused: {refusal}", 1)

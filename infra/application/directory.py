@@ -69,3 +69,8 @@ async def require_record_keeper(staff_id: str, what: str) -> None:
     member = await _with_directory(lambda d: d.staff_member(staff_id))
     if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
         raise AppError(f"refused: {staff_id} may not {what}: only {RECORD_KEEPERS} may")
+
+
+async def staff_member(staff_id: str) -> Any:
+    """The directory's entry for `staff_id` (domain.directory.StaffMember), or None."""
+    return await _with_directory(lambda d: d.staff_member(staff_id))

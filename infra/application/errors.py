@@ -31,3 +31,7 @@ def typed(cls: type[T], **values: Any) -> T:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise AppError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", 2) from None
+
+
+class NotSignedIn(AppError):
+    """A request with no proof of who sent it, or a proof that no longer holds: sign in (again)."""

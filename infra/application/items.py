@@ -241,6 +241,15 @@ def _connection_lost(status) -> bool:  # type: ignore[no-untyped-def]
     )
 
 
+def unknown_outcome(why: str, asked: str) -> AppError:
+    """A change whose outcome is not known (exit code 3), with the request id to look it up or ask again with."""
+    return AppError(
+        f"{why}: request {asked} may or may not be recorded; see `qa audit request {asked}`, or ask again"
+        f" with `qa --request-id {asked} ...`, which records it at most once",
+        UNKNOWN_OUTCOME,
+    )
+
+
 async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type: ignore[no-untyped-def]
     """A workflow's update: a refusal comes back as one line ("refused: ..."), and nothing is recorded.
 
@@ -261,11 +270,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
         request = request.model_copy(update={"seen": seen})
 
     def unknown(why: str) -> AppError:
-        return AppError(
-            f"{why}: request {asked} may or may not be recorded; see `qa audit request {asked}`, or ask again"
-            f" with `qa --request-id {asked} ...`, which records it at most once",
-            UNKNOWN_OUTCOME,
-        )
+        return unknown_outcome(why, asked)
 
     try:
         return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
@@ -320,3 +325,40 @@ async def open_items(kind: Kind, *, closed_too: bool = False) -> list[tuple[str,
             ]
         )
         return [(i, folded[i] if i in folded else kind.state_type.model_validate_json(cached[i])) for i in ids]
+
+
+async def read(item_id: str, reader: str) -> tuple[Kind, Any]:
+    """An item and its state, as its audit record holds it, for `reader` to do their part in it: refused
+    unless the access rule lets them (domain.audit_access.show_refusal); the read is in the access log."""
+    from domain.audit_access import show_refusal
+    from infra.application.audit import read_item
+
+    checked_id(item_id)
+    async with database(max_size=2) as pool:
+        item = await read_item(pool, item_id, reader, "show", rule=show_refusal)
+    if item.kind is None or not item.kind.replayable:
+        raise AppError(f"{item_id} is a {item.kind.name if item.kind else 'stream'}: it has no state to show")
+    if item.state is None:
+        raise AppError(f"{item_id}'s record does not rebuild: `qa audit replay {item_id}` says why")
+    return item.kind, item.state
+
+
+async def change_as(item_id: str, step: str, values: dict[str, Any], actor: str) -> tuple[Kind, Any]:
+    """Record `step` (one of the item's people's updates, workflows.registry.people_updates) with `values`
+    as `actor`, the signed-in person: a request naming anyone else is refused before anything is asked."""
+    from infra.application.errors import typed
+    from infra.application.status import kind_of_item
+    from workflows.registry import people_updates
+
+    kind = await kind_of_item(checked_id(item_id))
+    steps = people_updates(kind.workflow_type)
+    if step not in steps:
+        raise AppError(f"a {kind.name} has no step {step!r}: its steps are {', '.join(sorted(steps))}", 2)
+    named = values.get("actor", actor)
+    if named != actor:
+        raise AppError(f"refused: you are signed in as {actor}, so you cannot act as {named}")
+    update, request_type = steps[step]
+    unknown = sorted(set(values) - set(request_type.model_fields))
+    if unknown:
+        raise AppError(f"a {kind.name}'s {step} takes no {', '.join(unknown)}", 2)
+    return kind, await change(item_id, kind, update, typed(request_type, **{**values, "actor": actor}))

@@ -15,14 +15,35 @@ def settings():  # type: ignore[no-untyped-def]
     return Settings.from_env()
 
 
+class Shared:
+    """A long-running process's own pool and Temporal client (the server's, infra.http.server), used by every
+    request it serves; a `qa` command, which serves one request, opens its own and closes them."""
+
+    pool: Any = None
+    client: Any = None
+
+
+@asynccontextmanager
+async def shared(pool: Any, client: Any) -> AsyncIterator[None]:
+    Shared.pool, Shared.client = pool, client
+    try:
+        yield
+    finally:
+        Shared.pool = Shared.client = None
+
+
 @asynccontextmanager
 async def database(max_size: int = 1, min_size: int = 1) -> AsyncIterator[Any]:
-    """A pool on the stack's PostgreSQL for one request, closed once the request is done with it.
+    """A pool on the stack's PostgreSQL for one request, closed once the request is done with it
+    (or the process's shared one).
 
     A database that cannot be reached is one line naming it (never its password).
     """
     from infra.db import DatabaseUnreachable, create_pool
 
+    if Shared.pool is not None:
+        yield Shared.pool
+        return
     try:
         pool = await create_pool(settings().require_database_url(), min_size=min_size, max_size=max_size)
     except DatabaseUnreachable as exc:
@@ -46,6 +67,8 @@ async def migrate_database():  # type: ignore[no-untyped-def]
 async def temporal_client():  # type: ignore[no-untyped-def]
     from infra.temporal import connect
 
+    if Shared.client is not None:
+        return Shared.client
     s = settings()
     try:
         return await connect(s)

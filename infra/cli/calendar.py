@@ -308,7 +308,7 @@ def _show_entry(entry_id: str, s) -> None:  # type: ignore[no-untyped-def]
 def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
     """Set the focus a scheduled thematic review waits for (when the QAPM meeting set none)."""
     from domain.calendar_entry import KIND, SetFocus
-    from infra.application.items import change
+    from infra.cli.client import change
     from infra.cli.common import person, run
     from workflows.calendar_entry import CalendarEntryWorkflow
 

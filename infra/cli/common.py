@@ -33,6 +33,14 @@ def _request_id(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def _token(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from infra.cli.client import TOKEN
+
+    if value is not None:
+        TOKEN.set(value.strip())
+    return value
+
+
 def _seen(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from infra.application.requests import SEEN, check_seen
 
@@ -54,6 +62,13 @@ def _seen(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     callback=_request_id,
     expose_value=False,
     help="Your id for this request: asked again with the same id, a change is recorded once (for scripts that retry).",
+)
+@click.option(
+    "--token",
+    callback=_token,
+    expose_value=False,
+    metavar="TOKEN",
+    help="Act as the person this bearer token proves (for scripts; else QA_TOKEN, else `qa login`'s).",
 )
 def app() -> None:
     """Quality Assurance Framework engine: durable QA workflows with a tamper-evident audit log."""
@@ -132,8 +147,26 @@ def read_form(path: str, blank: str) -> dict[str, Any]:
 
 
 def as_option(help: str = "Who is acting (their staff id).", name: str = "actor") -> Callable[[T], T]:
-    """`--as PERSON`: a staff id's shape, checked before anything is asked (person)."""
-    return click.option("--as", name, required=True, help=help, callback=lambda _ctx, _param, value: person(value))
+    """`--as PERSON`: a staff id's shape, checked before anything is asked (person). Signed in, it may be
+    left out: the signed-in person acts (infra.cli.client), and the server refuses anyone else."""
+    return click.option(
+        "--as",
+        name,
+        help=f"{help} Signed in: yourself, the default.",
+        callback=lambda _ctx, _param, value: actor(value),
+    )
+
+
+def actor(named: str | None) -> str:
+    """The person acting: as named with --as, or, left out, the signed-in person."""
+    from infra.cli.client import credentials, whoami
+
+    if named is not None:
+        return person(named)
+    creds = credentials()
+    if creds is None:
+        fail("say who is acting with --as, or sign in with `qa login`")
+    return run(whoami(creds))
 
 
 AS_OPTION = as_option()
@@ -213,7 +246,7 @@ def start_and_show(  # type: ignore[no-untyped-def]
 
 def show_item(item_id: str, kind: Kind, as_json: bool, show: Callable[[str, Any], None]) -> None:
     """An item by its id, as its audit record holds it: `show(item_id, state)`, or JSON."""
-    from infra.application.items import recorded
+    from infra.cli.client import recorded
 
     emit_item(item_id, run(recorded(kind, item_id)), as_json, show)
 

@@ -6,7 +6,7 @@ import click
 
 from infra.application.deadlines import start_deadline
 from infra.application.errors import typed
-from infra.application.items import change, recorded
+from infra.cli.client import change, recorded
 from infra.cli.common import JSON_OPTION, app, as_option, emit, parse_date, parse_working_days, run
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from infra.application.errors import typed
-from infra.application.items import change
+from infra.cli.client import change
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,

@@ -15,7 +15,7 @@ import pkgutil
 import click
 
 _PACKAGE = "infra.cli"
-_NOT_COMMANDS = {"main", "common", "lazy"}
+_NOT_COMMANDS = {"main", "common", "lazy", "client"}
 
 
 def _modules() -> list[str]:

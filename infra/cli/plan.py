@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from infra.application.errors import typed
-from infra.application.items import change
+from infra.cli.client import change
 from infra.cli.common import AS_OPTION, JSON_OPTION, app, fail, parse_date, person, run, show_item, start_and_show, when
 
 ID_ARGUMENT = click.argument("plan_id")

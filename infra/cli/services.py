@@ -1,4 +1,4 @@
-"""`qa up`, `qa worker` and `qa codec-server`."""
+"""`qa up`, `qa serve`, `qa worker` and `qa codec-server`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,28 @@ from infra.cli.common import app, run
 
 @app.command("up")
 def up() -> None:
-    """Run the whole stack in the foreground: PostgreSQL, Temporal (with its Web UI) and a worker."""
+    """Run the whole stack in the foreground: PostgreSQL, Temporal (with its Web UI), the server and a worker."""
     from infra.stack import run_stack
 
     run(run_stack(settings()))
+
+
+@app.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), help="The port to listen on (else QA_SERVER_PORT, 8235).")
+def serve(host: str, port: int | None) -> None:
+    """Run the HTTP server against QA_DATABASE_URL and QA_TEMPORAL_ADDRESS (or a running `qa up`, which runs
+    one itself): sign-in, and every signed-in person's steps and reads. Several may run side by side."""
+    from infra.http.server import server
+    from infra.logging import configure_logging
+
+    s = settings()
+    configure_logging(s.log_format, s.log_level)
+    s = s.model_copy(
+        update={"database_url": s.require_database_url(), "temporal_address": s.require_temporal_address()}
+    )
+    click.echo(f"qa-engine server on http://{host}:{port or s.server_port}")
+    run(server(s, host, port or s.server_port).serve())
 
 
 @app.command("worker")

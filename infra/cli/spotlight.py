@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from infra.application.errors import typed
-from infra.application.items import change, recorded
+from infra.cli.client import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,

@@ -186,6 +186,10 @@ class Directory:
             row = await conn.fetchrow(f"SELECT {_STAFF_COLUMNS} FROM staff WHERE staff_id = $1", staff_id)
         return None if row is None else _member(row)
 
+    async def empty(self) -> bool:
+        """Whether no staff file was ever imported (the first import's rule, and the first token's)."""
+        return not await self._pool.fetchval("SELECT EXISTS (SELECT FROM staff)")
+
     async def all_staff(self) -> list[StaffMember]:
         """Everyone the directory has ever held, active or not, by staff id."""
         async with self._pool.acquire() as conn:
