@@ -54,6 +54,12 @@ class Settings(Frozen):
     server_url: str | None = None  # `qa serve`'s address, for the CLI signed in (else `qa up`'s)
     server_port: int = 8235  # the embedded stack's server (`qa up`), and `qa serve`'s default
     token: str | None = Field(default=None, repr=False)  # a bearer token for scripts (else `qa login`'s)
+    # The council's identity provider (OpenID Connect), if people sign in through it (infra.http.oidc).
+    oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/TENANT/v2.0
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_staff_claim: str = "preferred_username"  # the claim that holds the directory's staff_id
+    session_secret: str | None = Field(default=None, repr=False)  # signs browser sessions; shared by every server
     config_dir: Path | None = None  # where `qa login` keeps its token (else the user's config directory)
     # How long the embedded Temporal keeps a closed workflow's history: the longest it accepts (100 years),
     # for the record's sake; `qa audit seal` keeps what the cross-check needs beyond it anyway.

@@ -1,7 +1,7 @@
 """Who a request comes from, proven: local accounts, invitations, bearer tokens (infra.store.sign_in).
 
-A person signs in with the password they set from an invitation (or through the
-council's identity provider) and gets a bearer token; every
+A person signs in through the council's identity provider (infra.http.oidc), or with
+the password they set from an invitation, and gets a bearer token; every
 request then carries it and `authenticate` says whose it is. An administrator of
 the host, who holds the database's administrator login, may mint a token for a
 member of staff (for scripts and tests), or for anyone while the directory is
@@ -149,6 +149,36 @@ async def password_sign_in(staff_id: str, password: str, source: str, lifetime: 
         issued = await store.issue_token(staff_id, "password", staff_id, lifetime)
         await store.record_attempt(staff_id, "password", True, source)
         return issued
+
+
+async def provider_signed_in(staff_id: str, challenge: bytes, source: str) -> str:
+    """The identity provider proved `staff_id`: a one-time code for the CLI holding the verifier of
+    `challenge` to exchange for a token (`exchange`); refused unless they are active in the directory."""
+    from infra.store.sign_in import SignInStore
+
+    async with database() as pool:
+        store = SignInStore(pool)
+        member = await _member(pool, staff_id)
+        if member is None or not member.active:
+            await store.record_attempt(staff_id, "oidc", False, source, "not an active member of staff")
+            raise NotSignedIn(f"the identity provider signed in {staff_id}, who is not active in the staff directory")
+        await store.record_attempt(staff_id, "oidc", True, source, "signed in at the identity provider")
+        return await store.hand_off(staff_id, challenge)
+
+
+async def exchange(code: str, verifier: str, source: str, lifetime: timedelta) -> Any:
+    """A token for the one-time code the identity provider's sign-in handed to the CLI, with its verifier."""
+    from infra.store.sign_in import SignInStore
+
+    async with database() as pool:
+        store = SignInStore(pool)
+        staff_id = await store.take_handoff(code, verifier)
+        if staff_id is None:
+            await store.record_attempt("?", "oidc", False, source, "not a usable sign-in code")
+            raise NotSignedIn(
+                "that sign-in code is not one, was used already or has expired: `qa login --browser` again"
+            )
+        return await store.issue_token(staff_id, "oidc", "the identity provider", lifetime)
 
 
 async def authenticate(token: str) -> str:

@@ -34,16 +34,75 @@ def _password(from_stdin: bool, prompt: str, *, confirm: bool) -> str:
 @click.option("--user", "staff_id", help="Your user name (staff id); asked for if left out.")
 @click.option("--server", "server_url", help="The server's address (else QA_SERVER_URL, else `qa up`'s).")
 @PASSWORD_STDIN
-def login(staff_id: str | None, server_url: str | None, password_stdin: bool) -> None:
-    """Sign in with your password; the next `qa` commands act as you until the sign-in expires."""
+@click.option("--browser", is_flag=True, help="Sign in through the council's identity provider, in a browser.")
+@click.option("--no-open", is_flag=True, help="With --browser: print the address to open, do not open it.")
+def login(staff_id: str | None, server_url: str | None, password_stdin: bool, browser: bool, no_open: bool) -> None:
+    """Sign in (your password, or --browser: the council's identity provider); the next `qa` commands act
+    as you until the sign-in expires."""
     from infra.cli.client import call, keep
 
     url = (server_url or _settings().require_server_url()).rstrip("/")
-    staff_id = (staff_id or click.prompt("User name")).strip()
-    password = _password(password_stdin, "Password", confirm=False)
-    answer = run(call("POST", "/api/sign-in", body={"staff_id": staff_id, "password": password}, server_url=url))
+    if browser:
+        answer = _browser_sign_in(url, open_browser=not no_open)
+    else:
+        staff_id = (staff_id or click.prompt("User name")).strip()
+        password = _password(password_stdin, "Password", confirm=False)
+        answer = run(call("POST", "/api/sign-in", body={"staff_id": staff_id, "password": password}, server_url=url))
     kept = keep(url, answer["token"], answer["staff_id"], answer["expires_at"])
     click.echo(f"signed in as {answer['staff_id']} until {answer['expires_at']} (kept in {kept})")
+
+
+BROWSER_WAIT_SECONDS = 300  # time enough to sign in at the identity provider
+
+
+def _browser_sign_in(url: str, *, open_browser: bool) -> dict:
+    """The identity provider's sign-in (infra.http.oidc): a listener on the loopback address takes the
+    one-time code the browser brings back, exchanged for a token with a verifier only this process knows."""
+    import base64
+    import hashlib
+    import queue
+    import secrets
+    import threading
+    import webbrowser
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    from infra.cli.client import call
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    codes: queue.Queue[str] = queue.Queue()
+
+    class Back(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            given = parse_qs(urlparse(self.path).query).get("code", [""])[0]
+            done = urlparse(self.path).path == "/signed-in" and given
+            self.send_response(200 if done else 400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(b"Signed in: you can close this window." if done else b"Not a sign-in.")
+            if done:
+                codes.put(given)
+
+        def log_message(self, *args: object) -> None:  # the terminal is for the person, not the access log
+            pass
+
+    listener = HTTPServer(("127.0.0.1", 0), Back)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    try:
+        query = urlencode({"cli_port": listener.server_port, "cli_challenge": challenge})
+        address = f"{url}/sign-in/oidc?{query}"
+        click.echo(f"sign in at the identity provider: {address}", err=True)
+        if open_browser:
+            webbrowser.open(address)
+        try:
+            code = codes.get(timeout=BROWSER_WAIT_SECONDS)
+        except queue.Empty:
+            fail(f"no sign-in came back within {BROWSER_WAIT_SECONDS // 60} minutes: `qa login --browser` again", 1)
+    finally:
+        listener.shutdown()
+        listener.server_close()
+    return run(call("POST", "/api/sign-in/handoff", body={"code": code, "verifier": verifier}, server_url=url))
 
 
 @app.command("logout")

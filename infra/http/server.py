@@ -290,6 +290,9 @@ def create_app(settings: Settings, *, connect_services: bool = True) -> FastAPI:
         kind, state = await change_as(item_id, step, values, actor)
         return ItemRead(id=item_id, kind=kind.name, state=state.model_dump(mode="json"))
 
+    from infra.http.oidc import add_oidc
+
+    add_oidc(app, settings)
     return app
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+HANDOFF_LIFETIME = timedelta(minutes=2)
 TOKEN_PREFIX = "qa_"  # so a token pasted where it should not be is recognisable (and findable by secret scanners)
 INVITATION_PREFIX = "qai_"
 
@@ -105,6 +106,27 @@ class SignInStore:
                 password_hash,
             )
             return staff_id
+
+    async def hand_off(self, staff_id: str, challenge: bytes) -> str:
+        """A one-time code for the CLI that holds the verifier whose SHA-256 is `challenge`."""
+        code = secrets.token_urlsafe(32)
+        await self._pool.execute(
+            "INSERT INTO sign_in_handoffs (code_hash, staff_id, challenge, expires_at) VALUES ($1, $2, $3, now() + $4)",
+            _digest(code),
+            staff_id,
+            challenge,
+            HANDOFF_LIFETIME,
+        )
+        return code
+
+    async def take_handoff(self, code: str, verifier: str) -> str | None:
+        """Whose the code is, used once, if `verifier` is the one it was issued for and it has not expired."""
+        return await self._pool.fetchval(
+            "UPDATE sign_in_handoffs SET used_at = now()"
+            " WHERE code_hash = $1 AND challenge = $2 AND used_at IS NULL AND expires_at > now() RETURNING staff_id",
+            _digest(code),
+            _digest(verifier),
+        )
 
     async def password_hash(self, staff_id: str) -> str | None:
         return await self._pool.fetchval("SELECT password_hash FROM accounts WHERE staff_id = $1", staff_id)

@@ -151,7 +151,7 @@ def test_bad_input_is_one_line_and_changes_nothing(capsys, tmp_path, database):
     code, message = refused("cases", "import", str(tmp_path / "missing.csv"), "--as", "qa.officer")
     assert code == 2 and "does not exist" in message
     code, message = refused("cases", "import", CASES)
-    assert code == 2 and message == "Missing option '--as'."
+    assert code == 2 and message == "say who is acting with --as, or sign in with `qa login`"
     assert refused("cases", "import", CASES, "--as", "sam.reviewer") == (
         1,
         "refused: 'sam.reviewer' is not a qa_officer: only an active qa_officer may import",

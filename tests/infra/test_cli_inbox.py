@@ -114,5 +114,5 @@ def test_an_empty_inbox_says_so(capsys):
 
 def test_inbox_needs_a_person(capsys):
     code, out, err = qa(capsys, "inbox")
-    assert (code, out) == (2, "") and err == "qa: Missing option '--as'.\n"
+    assert (code, out) == (2, "") and err == "qa: say who is acting with --as, or sign in with `qa login`\n"
     assert qa(capsys, "inbox", "--as", "  ") == (2, "", "qa: --as needs a person's user name\n")

@@ -9,6 +9,7 @@ of an item is authorised and in the access log with who read it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import socket
@@ -33,13 +34,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-async def server(stack, monkeypatch, tmp_path) -> AsyncIterator[str]:
-    """`qa serve` on a free port, pointed at the stack the CLI uses; the CLI pointed at it."""
-    port = free_port()
+@contextlib.asynccontextmanager
+async def serving(monkeypatch, tmp_path: Path, port: int | None = None, **env: str) -> AsyncIterator[str]:
+    """`qa serve` on `port` (or a free one), with `env` on top of the stack's; the CLI pointed at it."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([QA, "serve", "--port", str(port)], env=dict(os.environ), stdout=log, stderr=log)
+    command = [QA, "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
     try:
         async with httpx.AsyncClient(base_url=url) as http:
             for _ in range(150):
@@ -59,6 +61,13 @@ async def server(stack, monkeypatch, tmp_path) -> AsyncIterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+async def server(stack, monkeypatch, tmp_path) -> AsyncIterator[str]:
+    """`qa serve` pointed at the stack the CLI uses; the CLI pointed at it."""
+    async with serving(monkeypatch, tmp_path) as url:
+        yield url
 
 
 async def token(capsys, staff_id: str) -> str:
