@@ -28,12 +28,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from domain import staff_concern
+from domain import permissions, staff_concern
 from domain.directory import Role, StaffMember, management_chain
 from domain.items import people
 from domain.kinds import Kind
 
-QA_TEAM = frozenset({Role.QA_OFFICER, Role.HEAD_OF_QA})
+QA_TEAM = frozenset(permissions.QA_TEAM)
 MANAGERS = frozenset({Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE})
 
 RULE = (

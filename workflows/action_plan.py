@@ -44,10 +44,10 @@ from domain.action_plan import (
 from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
+from domain.permissions import QA_TEAM
 from domain.requests import ChangeRequest
 from domain.working_days import LONDON
 from workflows.common import (
-    QA_TEAM,
     ItemWorkflow,
     first_working_day,
     require_role,

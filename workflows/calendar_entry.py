@@ -39,7 +39,7 @@ from domain.naming import case_audit_id, cycle_id, spotlight_id
 from domain.practice_week import PracticeWeekInput, week_id
 from domain.qa_calendar import PlannedActivity
 from domain.qapm import QapmInput, meeting_id
-from workflows.common import QA_TEAM, ItemWorkflow, require_role, run_activity
+from workflows.common import ItemWorkflow, require, run_activity
 from workflows.cpr_cycle import CycleInput
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update
@@ -104,7 +104,7 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
     async def set_focus(self, request: SetFocus) -> EntryState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(calendar_entry.check_focus, self._state(), request)
-        await require_role(request.actor, QA_TEAM, "set a thematic review's focus")
+        await require(request.actor, "entry.set_focus")
         return await self._recorder.record(
             request.actor,
             FocusSet(focus=request.focus.strip(), source=request.actor),
@@ -117,7 +117,7 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
         """Name the spotlight's lead and members; its workflow then judges them, as for any spotlight."""
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(calendar_entry.check_arrangement, self._state(), request)
-        await require_role(request.actor, QA_TEAM, "arrange a spotlight")
+        await require(request.actor, "entry.arrange")
         planned = self._state().planned
         day = request.day or next(w.due for w in planned.windows if w.name == "spotlight day")
         await self._recorder.record(

@@ -40,7 +40,7 @@ from domain.events import SYSTEM_ACTOR
 from domain.frozen import Frozen
 from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
-from workflows.common import QA_TEAM, ItemWorkflow, add_report_actions, require_role, run_activity
+from workflows.common import ItemWorkflow, add_report_actions, require, require_role, run_activity
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update
 from workflows.timing import london_today, wait_for_moment
@@ -67,6 +67,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
     """The shared body; `noun` names the kind in people's words, `events` are its event classes."""
 
     noun: ClassVar[str]
+    prefix: ClassVar[str]  # the kind's, which names its actions (domain.permissions)
     events: ClassVar[AuditEvents]
 
     def __init__(self) -> None:
@@ -89,7 +90,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
     async def allocate(self, request: AllocateReviewer) -> CaseAuditState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(case_audit.check_allocation, self._state(), request)
-        await require_role(request.actor, Role.QA_OFFICER, "allocate reviewers")
+        await require(request.actor, f"{self.prefix}allocate")
         await require_role(request.reviewer, Role.REVIEWER, "review")
         key = case_key(request.case_number)
         state = await self._recorder.record_built(
@@ -136,7 +137,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
         check(case_audit.check_publication, self._state(), request, today)
         # Past the check, every case is in and the reviews are closing: the findings follow that.
         await workflow.wait_condition(lambda: self._state().phase != "reviewing")
-        await require_role(request.actor, QA_TEAM, "publish the findings")
+        await require(request.actor, f"{self.prefix}publish")
         added = await add_report_actions(request, self._id) if request.actions else None
         state = await self._recorder.record_built(
             request.actor,

@@ -46,7 +46,7 @@ from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.frozen import Frozen
 from domain.sampling import MAX_SAMPLE
-from workflows.common import ItemWorkflow, add_report_actions, require_role, run_activity
+from workflows.common import ItemWorkflow, add_report_actions, require, require_role, run_activity
 from workflows.recording import check, recorded_update, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
@@ -174,7 +174,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
     async def allocate(self, request: AllocateReviewer) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_allocation, self._state(), request)
-        await require_role(request.actor, Role.QA_OFFICER, "allocate reviewers")
+        await require(request.actor, "cycle.allocate")
         await require_role(request.reviewer, Role.REVIEWER, "review")
         case = self._state().case(request.case_number)
         assert case is not None  # check_allocation: the case is in the sample
@@ -237,7 +237,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
     async def allocate_moderator(self, request: AllocateModerator) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_moderator_allocation, self._state(), request)
-        await require_role(request.actor, Role.QA_OFFICER, "allocate moderators")
+        await require(request.actor, "cycle.allocate_moderator")
         await require_role(request.moderator, Role.MODERATOR, "moderate")
         due = await run_activity(
             CalendarActivities.due_at,
@@ -294,7 +294,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         today = london_today()
         check(cpr_cycle.check_publication, self._state(), request, today)
-        await require_role(request.actor, Role.QA_OFFICER, "publish the findings report")
+        await require(request.actor, "cycle.publish_report")
         # Only a report with actions reaches the patch: none published before it had any, so their histories
         # replay unmarked. The plan judges and records the actions (once each, however often this is retried).
         added = (

@@ -17,6 +17,7 @@ class DipAuditInput(CaseAuditInput):
 @workflow.defn(name=dip_audit.KIND.workflow_type)
 class DipAuditWorkflow(CaseAuditWorkflow):
     noun = dip_audit.KIND.name
+    prefix = dip_audit.KIND.prefix
     events = dip_audit.EVENTS
 
     @workflow.init

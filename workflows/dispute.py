@@ -60,7 +60,7 @@ from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.requests import ChangeRequest
 from domain.working_days import LONDON
-from workflows.common import ItemWorkflow, require_role, run_activity
+from workflows.common import ItemWorkflow, require, require_role, run_activity
 from workflows.recording import check, recorded_update
 from workflows.timing import wait_for_moment
 
@@ -165,7 +165,7 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(dispute.check_allocation, self._state(), request)
-        await require_role(request.actor, Role.QA_OFFICER, "allocate a moderator to a dispute")
+        await require(request.actor, "dispute.allocate_moderator")
         await require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
         window = await self._window()
         state = await self._record(

@@ -28,11 +28,12 @@ from domain.good_practice import (
     TeamNominated,
     next_month,
 )
+from domain.permissions import QA_TEAM
 from domain.working_days import LONDON
 from workflows.common import (
-    QA_TEAM,
     ItemWorkflow,
     first_working_day,
+    require,
     require_role,
     run_activity,
     run_activity_or_refuse,
@@ -71,7 +72,7 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
     async def nominate(self, request: NominateTeam) -> GpcState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(good_practice.check_nomination, self._state(), request)
-        await require_role(request.actor, Role.HEAD_OF_SERVICE, "nominate a team for a Good Practice Conversation")
+        await require(request.actor, "gpc.nominate")
         name = " ".join(request.team.split())
         team = await run_activity_or_refuse(
             DirectoryActivities.team, TeamLookup(team=name), "SampleRefused", f"the {name} team"

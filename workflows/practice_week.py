@@ -17,6 +17,7 @@ from temporalio import workflow
 from domain import practice_week
 from domain.directory import Role
 from domain.errors import Refusal
+from domain.permissions import QA_TEAM
 from domain.practice_week import (
     CLOSE_AFTER,
     DUTIES,
@@ -36,8 +37,8 @@ from domain.practice_week import (
 from domain.text import MAX_SHORT, check_text
 from domain.working_days import LONDON
 from workflows.common import (
-    QA_TEAM,
     ItemWorkflow,
+    require,
     require_role,
     require_senior_leader,
     run_activity,
@@ -78,7 +79,7 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
     async def agree_theme(self, request: AgreeTheme) -> PracticeWeekState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(practice_week.check_theme, self._state(), request)
-        await require_role(request.actor, QA_TEAM, "agree the Practice Week theme (the QA team records the QAPM's)")
+        await require(request.actor, "practice_week.agree_theme")
         if request.theme is not None:
             theme, source = request.theme.strip(), None
         else:
@@ -130,7 +131,7 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
     async def close(self, request: CloseWeek) -> PracticeWeekState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(practice_week.check_close, self._state(), request, workflow.now())
-        await require_role(request.actor, QA_TEAM, "close the Practice Week (the QA team writes its summary)")
+        await require(request.actor, "practice_week.close")
         state = await self._recorder.record(
             request.actor,
             WeekClosed(

@@ -20,6 +20,7 @@ from domain import qapm
 from domain.action_plan import PlanStarted
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
+from domain.permissions import QA_TEAM
 from domain.qapm import (
     DECISIONS_AFTER,
     DUTIES,
@@ -34,7 +35,6 @@ from domain.qapm import (
 )
 from domain.working_days import LONDON
 from workflows.common import (
-    QA_TEAM,
     ItemWorkflow,
     add_to_plan,
     first_working_day,

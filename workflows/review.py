@@ -54,7 +54,7 @@ from domain.review import (
     VoiceRecorded,
 )
 from domain.working_days import LONDON
-from workflows.common import ItemWorkflow, require_role, run_activity
+from workflows.common import ItemWorkflow, require, run_activity
 from workflows.recording import recorded_update
 from workflows.timing import wait_for_moment
 
@@ -233,7 +233,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
     @recorded_update(review.check_extend)
     async def extend(self, request: ExtendReview) -> ReviewState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        await require_role(request.actor, Role.QA_OFFICER, "extend a review's deadline")
+        await require(request.actor, "review.extend")
         before = self._state()
         due = await self._due(before.due_at.astimezone(LONDON).date(), request.extra_working_days)
         state = await self._recorder.record(

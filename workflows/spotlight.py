@@ -18,6 +18,7 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.naming import team_plan_id
+from domain.permissions import QA_TEAM
 from domain.spotlight import (
     CASE_LIST_BEFORE,
     DOCUMENTS_BEFORE,
@@ -46,7 +47,6 @@ from domain.spotlight import (
 )
 from domain.working_days import LONDON
 from workflows.common import (
-    QA_TEAM,
     ItemWorkflow,
     add_to_plan,
     first_working_day,

@@ -19,6 +19,7 @@ class ThematicInput(CaseAuditInput):
 @workflow.defn(name=thematic.KIND.workflow_type)
 class ThematicReviewWorkflow(CaseAuditWorkflow):
     noun = thematic.KIND.name
+    prefix = thematic.KIND.prefix
     events = thematic.EVENTS
 
     @workflow.init

@@ -357,8 +357,19 @@ async def change_as(item_id: str, step: str, values: dict[str, Any], actor: str)
     named = values.get("actor", actor)
     if named != actor:
         raise AppError(f"refused: you are signed in as {actor}, so you cannot act as {named}")
+    await _may(actor, f"{kind.prefix}{step}")
     update, request_type = steps[step]
     unknown = sorted(set(values) - set(request_type.model_fields))
     if unknown:
         raise AppError(f"a {kind.name}'s {step} takes no {', '.join(unknown)}", 2)
     return kind, await change(item_id, kind, update, typed(request_type, **{**values, "actor": actor}))
+
+
+async def _may(actor: str, action: str) -> None:
+    """Refused, before the workflow is asked, unless the table of action x role lets `actor` in."""
+    from domain.permissions import may
+    from infra.application.directory import staff_member
+
+    refusal = may(action).refusal(actor, await staff_member(actor))
+    if refusal is not None:
+        raise AppError(f"refused: {refusal}")

@@ -158,15 +158,18 @@ def as_option(help: str = "Who is acting (their staff id).", name: str = "actor"
 
 
 def actor(named: str | None) -> str:
-    """The person acting: as named with --as, or, left out, the signed-in person."""
+    """The person acting: the signed-in person (whom --as may only name), or, not signed in, as --as names."""
     from infra.cli.client import credentials, whoami
 
-    if named is not None:
-        return person(named)
     creds = credentials()
     if creds is None:
-        fail("say who is acting with --as, or sign in with `qa login`")
-    return run(whoami(creds))
+        if named is None:
+            fail("say who is acting with --as, or sign in with `qa login`")
+        return person(named)
+    signed_in = run(whoami(creds))
+    if named is not None and person(named) != signed_in:
+        fail(f"refused: you are signed in as {signed_in}, so you cannot act as {person(named)}", 1)
+    return signed_in
 
 
 AS_OPTION = as_option()

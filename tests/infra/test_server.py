@@ -136,6 +136,10 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
     assert await refused(capsys, "--token", "qa_not-a-token", *family) == (
         "not signed in, or the sign-in has expired: `qa login`"
     )
+    # Commands that still run in process take the signed-in person too, and name nobody else.
+    assert await refused(
+        capsys, "--token", sam, "cases", "import", "examples/authority/cases.csv", "--as", "qa.officer"
+    ) == ("refused: you are signed in as sam.reviewer, so you cannot act as qa.officer")
     assert await event_count(database) == before
 
     # The same step through the API: a step the kind does not have, or a field it does not take, is bad input.
@@ -147,6 +151,13 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
             f"/api/items/{REVIEW}/record_voice", json={"whose": "family", "summary": "x", "child_name": "x"}
         )
         assert (extra.status_code, extra.json()["error"]) == (400, "a review's record_voice takes no child_name")
+        other = await http.post(
+            f"/api/items/{REVIEW}/record_voice", json={"whose": "family", "summary": "x", "actor": "qa.officer"}
+        )
+        assert (other.status_code, other.json()) == (
+            409,
+            {"error": "refused: you are signed in as sam.reviewer, so you cannot act as qa.officer", "exit_code": 1},
+        )
     assert await event_count(database) == before
 
     # Reads: the people the review names read it; anyone else is refused; each read is in the access log.
