@@ -290,9 +290,10 @@ async def scale_cases(pg: Postgres) -> list[Figure]:
     cases = {n: open_cases(n, practitioners) for n in SIZES}
     async with pg.database() as db, dev_server() as env:
         pool = await asyncpg.create_pool(db.app_url, min_size=2, max_size=10)
-        assert pool is not None
+        importer = await asyncpg.create_pool(db.directory_url, min_size=1, max_size=1)  # the directory's own login
+        assert pool is not None and importer is not None
         try:
-            directory = Directory(pool, AuditLog(pool))
+            directory = Directory(importer, AuditLog(importer))
             await directory.import_staff(staff, "qa.officer", datetime.now(UTC))
             with tempfile.TemporaryDirectory(prefix="qa-bench-home-") as home:
                 settings = Settings(home=Path(home), task_queue=f"bench-scale-{uuid.uuid4().hex[:6]}")
@@ -323,6 +324,7 @@ async def scale_cases(pg: Postgres) -> list[Figure]:
                         await handle.terminate()
         finally:
             await pool.close()
+            await importer.close()
     small, large = (median(timings[n]) for n in SIZES)
     return [
         Figure(

@@ -30,6 +30,7 @@ import asyncpg
 from infra.db import migrate
 
 APP_LOGIN = "qa_engine"
+DIRECTORY_LOGIN = "qa_engine_directory"  # the staff directory's imports (migration 0013)
 DATABASE = "qa"
 
 
@@ -151,10 +152,15 @@ class ExternalPostgres:
 
 
 @dataclass(frozen=True)
-class ScratchDatabase:
+class DatabaseUrls:
+    admin_url: str  # the tables' owner: migrations
+    app_url: str  # the application's login (qa_app): the server, the worker, the commands
+    directory_url: str  # the directory's imports (qa_directory)
+
+
+@dataclass(frozen=True)
+class ScratchDatabase(DatabaseUrls):
     name: str
-    admin_url: str
-    app_url: str
 
 
 @asynccontextmanager
@@ -162,9 +168,9 @@ async def scratch_database(server: PostgresServer, prefix: str) -> AsyncIterator
     """A fresh, migrated database with the application's role, dropped afterwards (tests, benchmarks)."""
     admin = getattr(server, "admin", "postgres")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin_url, app_url = await prepare_database(server, name, admin=admin)
+    urls = await prepare_database(server, name, admin=admin)
     try:
-        yield ScratchDatabase(name, admin_url, app_url)
+        yield ScratchDatabase(urls.admin_url, urls.app_url, urls.directory_url, name)
     finally:
         conn = await asyncpg.connect(server.url(admin, "postgres"))
         try:
@@ -173,8 +179,8 @@ async def scratch_database(server: PostgresServer, prefix: str) -> AsyncIterator
             await conn.close()
 
 
-async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: str = "postgres") -> tuple[str, str]:
-    """Create the database and the application's login role if missing, migrate; returns (admin_url, app_url)."""
+async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: str = "postgres") -> DatabaseUrls:
+    """Create the database and the application's and the directory's login roles if missing, migrate."""
     conn = await asyncpg.connect(pg.url(admin, "postgres"))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
@@ -186,12 +192,13 @@ async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: 
     conn = await asyncpg.connect(admin_url)
     try:
         # The application logs in as a member of qa_app: it can read and append, never rewrite.
-        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_LOGIN):
-            await conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN IN ROLE qa_app")
+        for login, role in ((APP_LOGIN, "qa_app"), (DIRECTORY_LOGIN, "qa_directory")):
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", login):
+                await conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
         await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO qa_app')
     finally:
         await conn.close()
-    return admin_url, pg.url(APP_LOGIN, database)
+    return DatabaseUrls(admin_url, pg.url(APP_LOGIN, database), pg.url(DIRECTORY_LOGIN, database))
 
 
 def installed_binary(name: str, distribution: str) -> str:

@@ -30,6 +30,7 @@ class StackFile(Frozen):
     pid: int
     database_url: str
     admin_database_url: str
+    directory_database_url: str | None = None  # the directory's imports (qa_directory)
     temporal_address: str
     temporal_ui_url: str
     server_url: str | None = None  # `qa serve`'s, which `qa` commands signed in talk to
@@ -39,6 +40,7 @@ class Settings(Frozen):
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = None
     admin_database_url: str | None = None
+    directory_database_url: str | None = None  # the staff directory's imports only (migration 0013)
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_tls: bool = False
@@ -124,6 +126,17 @@ class Settings(Frozen):
         if stack is None:
             raise SettingsError("no database: start the stack with `qa up` in another terminal, or set QA_DATABASE_URL")
         return stack.admin_database_url
+
+    def require_directory_database_url(self) -> str:
+        if self.directory_database_url:
+            return self.directory_database_url
+        stack = self.running_stack()
+        if stack is None or stack.directory_database_url is None:
+            raise SettingsError(
+                "no login for the directory's imports: start the stack with `qa up` in another terminal,"
+                " or set QA_DIRECTORY_DATABASE_URL"
+            )
+        return stack.directory_database_url
 
     def require_temporal_address(self) -> str:
         if self.temporal_address:

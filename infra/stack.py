@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from domain.working_days import LONDON
 from infra.db import migrate
 from infra.embedded import (
+    DatabaseUrls,
     EmbeddedError,
     die_with_parent,
     ensure_port_free,
@@ -52,7 +53,8 @@ async def run_stack(settings: Settings) -> None:
 
     watches: list[Watch] = []
     async with AsyncExitStack() as stack:
-        admin_url, app_url = await _database(settings, stack, watches)
+        urls = await _database(settings, stack, watches)
+        admin_url, app_url = urls.admin_url, urls.app_url
         address, ui_url = await _temporal(settings, stack, watches)
         server_url = await _server(
             settings.model_copy(update={"database_url": app_url, "temporal_address": address}), stack, watches
@@ -63,6 +65,7 @@ async def run_stack(settings: Settings) -> None:
                 pid=os.getpid(),
                 database_url=app_url,
                 admin_database_url=admin_url,
+                directory_database_url=urls.directory_url,
                 temporal_address=address,
                 temporal_ui_url=ui_url,
                 server_url=server_url,
@@ -209,11 +212,11 @@ async def _stop_worker(process: asyncio.subprocess.Process, exited: asyncio.Futu
         await exited
 
 
-async def _database(settings: Settings, stack: AsyncExitStack, watches: list[Watch]) -> tuple[str, str]:
+async def _database(settings: Settings, stack: AsyncExitStack, watches: list[Watch]) -> DatabaseUrls:
     if settings.database_url:
         admin_url = settings.admin_database_url or settings.database_url
         await migrate(admin_url)
-        return admin_url, settings.database_url
+        return DatabaseUrls(admin_url, settings.database_url, settings.directory_database_url or admin_url)
     pg = await asyncio.to_thread(start_postgres, settings.home / "postgres")
     stack.callback(pg.stop)
     log.info("postgres running", socket=str(pg.socket_dir), pid=pg.pid)

@@ -43,6 +43,14 @@ async def app_pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
+async def directory_pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
+    """The directory's own login (qa_directory): the only one that may import staff and cases."""
+    pool = await asyncpg.create_pool(database.directory_url, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
 async def admin_conn(database: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database.admin_url)
     yield conn

@@ -12,16 +12,20 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from infra.application.errors import AppError
-from infra.application.services import database
+from infra.application.services import database, settings
 
 T = TypeVar("T")
 
 
-async def _with_directory(use: Callable[[Any], Awaitable[T]]) -> T:
+async def _with_directory(use: Callable[[Any], Awaitable[T]], *, importing: bool = False) -> T:
+    """`use` on the directory; `importing`, through the directory's own login (qa_directory, migration
+    0013), the only one that may change it: the application's, which the server and every other command
+    use, may only read it."""
     from infra.store.audit_log import AuditLog
     from infra.store.directory import Directory, DirectoryRefusal
 
-    async with database() as pool:
+    url = settings().require_directory_database_url() if importing else None
+    async with database(url=url) as pool:
         try:
             return await use(Directory(pool, AuditLog(pool)))
         except DirectoryRefusal as exc:
@@ -33,12 +37,13 @@ async def import_staff(members: Sequence[Any], actor: str) -> tuple[Any, str]:
     audit stream it was recorded on."""
     from infra.store.directory import STAFF_STREAM
 
-    return await _with_directory(lambda d: d.import_staff(members, actor, datetime.now(UTC))), STAFF_STREAM
+    staff = await _with_directory(lambda d: d.import_staff(members, actor, datetime.now(UTC)), importing=True)
+    return staff, STAFF_STREAM
 
 
 async def import_cases(cases: Sequence[Any], actor: str):  # type: ignore[no-untyped-def]
     """Keep `cases` as a new open-cases snapshot; returns it (domain.directory.CasesSnapshotImported)."""
-    return await _with_directory(lambda d: d.import_cases(cases, actor, datetime.now(UTC)))
+    return await _with_directory(lambda d: d.import_cases(cases, actor, datetime.now(UTC)), importing=True)
 
 
 async def all_staff() -> list[Any]:

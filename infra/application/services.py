@@ -33,19 +33,19 @@ async def shared(pool: Any, client: Any) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def database(max_size: int = 1, min_size: int = 1) -> AsyncIterator[Any]:
+async def database(max_size: int = 1, min_size: int = 1, url: str | None = None) -> AsyncIterator[Any]:
     """A pool on the stack's PostgreSQL for one request, closed once the request is done with it
-    (or the process's shared one).
+    (or the process's shared one); `url`: under another login than the application's, for this request.
 
     A database that cannot be reached is one line naming it (never its password).
     """
     from infra.db import DatabaseUnreachable, create_pool
 
-    if Shared.pool is not None:
+    if Shared.pool is not None and url is None:
         yield Shared.pool
         return
     try:
-        pool = await create_pool(settings().require_database_url(), min_size=min_size, max_size=max_size)
+        pool = await create_pool(url or settings().require_database_url(), min_size=min_size, max_size=max_size)
     except DatabaseUnreachable as exc:
         raise AppError(str(exc)) from None
     try:

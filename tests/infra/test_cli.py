@@ -12,7 +12,13 @@ from infra.cli.main import main
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("QA_DATABASE_URL", "QA_ADMIN_DATABASE_URL", "QA_TEMPORAL_ADDRESS", "QA_CLOSURE_DAYS_FILE"):
+    for name in (
+        "QA_DATABASE_URL",
+        "QA_ADMIN_DATABASE_URL",
+        "QA_DIRECTORY_DATABASE_URL",
+        "QA_TEMPORAL_ADDRESS",
+        "QA_CLOSURE_DAYS_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QA_HOME", str(tmp_path))
     return tmp_path

@@ -23,6 +23,7 @@ def environment(database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("QA_HOME", str(tmp_path))
     monkeypatch.setenv("QA_DATABASE_URL", database.app_url)
     monkeypatch.setenv("QA_ADMIN_DATABASE_URL", database.admin_url)
+    monkeypatch.setenv("QA_DIRECTORY_DATABASE_URL", database.directory_url)
     return tmp_path
 
 

@@ -86,18 +86,18 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "authority"
 
 
 @pytest.fixture
-async def example_authority(app_pool):
-    """The example authority's staff and open cases, imported as a QA officer would."""
-    return await import_authority(app_pool, EXAMPLES / "cases.csv")
+async def example_authority(directory_pool):
+    """The example authority's staff and open cases, imported as a QA officer would (the directory's login)."""
+    return await import_authority(directory_pool, EXAMPLES / "cases.csv")
 
 
-async def import_authority(app_pool, cases: Path):
+async def import_authority(directory_pool, cases: Path):
     """The example authority's staff and the open cases of `cases`, imported as a QA officer would."""
     from domain.directory import parse_cases_csv, parse_staff_csv
     from infra.store.audit_log import AuditLog
     from infra.store.directory import Directory
 
-    directory = Directory(app_pool, AuditLog(app_pool))
+    directory = Directory(directory_pool, AuditLog(directory_pool))
     now = await current()
     await directory.import_staff(parse_staff_csv((EXAMPLES / "staff.csv").read_text()), "qa.officer", now)
     await directory.import_cases(parse_cases_csv(cases.read_text()), "qa.officer", now)

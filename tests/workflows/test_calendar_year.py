@@ -37,7 +37,7 @@ CPR_SERVICES = (
 )
 
 
-async def a_year_of_staff_and_cases(app_pool) -> dict[str, str]:
+async def a_year_of_staff_and_cases(directory_pool) -> dict[str, str]:
     """Staff for every spotlight team, and cases every CPR service can sample all year; returns staff teams."""
     staff = (EXAMPLES / "staff.csv").read_text()
     for team in EXTRA_TEAMS:
@@ -47,7 +47,7 @@ async def a_year_of_staff_and_cases(app_pool) -> dict[str, str]:
     for s, service in enumerate(CPR_SERVICES):
         for n in range(4):
             cases += f"LCS-9{s}{n:03d},LCS,{service},Children in Need,priya.practitioner,2020-01-06\n"
-    directory = Directory(app_pool, AuditLog(app_pool))
+    directory = Directory(directory_pool, AuditLog(directory_pool))
     members = parse_staff_csv(staff)
     now = await current()
     await directory.import_staff(members, "qa.officer", now)
@@ -55,8 +55,10 @@ async def a_year_of_staff_and_cases(app_pool) -> dict[str, str]:
     return {m.staff_id: m.team for m in members}
 
 
-async def test_a_whole_year_starts_every_activity_on_its_working_day(time_skipping_env, worker, settings, app_pool):
-    teams = await a_year_of_staff_and_cases(app_pool)
+async def test_a_whole_year_starts_every_activity_on_its_working_day(
+    time_skipping_env, worker, settings, app_pool, directory_pool
+):
+    teams = await a_year_of_staff_and_cases(directory_pool)
     plan = plan_year(parse_calendar(DEFAULT_QA_CALENDAR.read_text()), 2027, calendar_for(date(2027, 1, 1)))
     client = time_skipping_env.client
     entries = {}

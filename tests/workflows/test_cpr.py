@@ -496,11 +496,13 @@ async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_th
     await plan.terminate()
 
 
-async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(dev_env, settings, app_pool, tmp_path):
+async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
+    dev_env, settings, app_pool, directory_pool, tmp_path
+):
     from worker.main import build_worker
 
     # The dev server runs on the wall clock: the cycle is the example's, in a November still ahead.
-    await import_authority(app_pool, example_cases(tmp_path))
+    await import_authority(directory_pool, example_cases(tmp_path))
     async with build_worker(dev_env.client, app_pool, settings):
         cycle = await start_cycle(dev_env, settings, size=2, start=date(cycle_year(), 11, 1))
         cases = (await cycle.query(CprCycleWorkflow.state)).cases

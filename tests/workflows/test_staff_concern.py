@@ -146,7 +146,7 @@ async def test_a_directory_change_before_start_fails_the_concern_with_nothing_re
 @pytest.fixture
 def cli(time_skipping_env, settings, database, monkeypatch):
     """`qa ...` against the test server and database, run in a thread (it has its own event loop)."""
-    for name in ("QA_ADMIN_DATABASE_URL", "QA_CLOSURE_DAYS_FILE"):
+    for name in ("QA_ADMIN_DATABASE_URL", "QA_DIRECTORY_DATABASE_URL", "QA_CLOSURE_DAYS_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QA_HOME", str(settings.home))
     monkeypatch.setenv("QA_DATABASE_URL", database.app_url)
