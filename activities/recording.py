@@ -1,4 +1,4 @@
-"""The one activity every workflow records its events through."""
+"""The one activity every workflow records its events through, and the reads of the record a workflow needs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.events import NewEvent
+from domain import review
+from domain.events import NewEvent, fold
 from domain.frozen import Frozen
+from domain.items import kind_of_stream
+from domain.review import ReviewState
 from infra.store.audit_log import AuditConflict, AuditLog
 
 
@@ -24,6 +27,10 @@ class FindStreams(Frozen):
     event_type: str
     field: str
     value: str
+
+
+class ReviewLookup(Frozen):
+    review_id: str
 
 
 class AuditActivities:
@@ -44,3 +51,12 @@ class AuditActivities:
     async def streams_opened_with(self, request: FindStreams) -> list[str]:
         """Earlier items of a kind with something in common (a team's past spotlights), oldest first."""
         return await self._log.streams_opened_with(request.event_type, request.field, request.value)
+
+    @activity.defn(name="audit.recorded_review")
+    async def recorded_review(self, request: ReviewLookup) -> ReviewState | None:
+        """A review as its audit record holds it (None if no review is recorded under that id): what a
+        dispute about it is checked against (workflows.dispute)."""
+        events = await self._log.read_stream(request.review_id)
+        if kind_of_stream(request.review_id, (e.event_type for e in events)) is not review.KIND:
+            return None
+        return fold(review.evolve, review.REVIEW_EVENTS, events)

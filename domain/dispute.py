@@ -27,6 +27,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
+from domain.review import ReviewState
 from domain.text import required_text
 from domain.wording import due, people
 
@@ -412,6 +413,22 @@ def raise_problem(reviewer: str, practitioner: str, raised_by: str, issues: str)
         return f"a dispute is raised by the reviewer ({reviewer}) or the practitioner ({practitioner}), not {raised_by}"
     if not issues.strip():
         return "the issues in dispute cannot be empty"
+    return None
+
+
+def review_problem(review: ReviewState | None, review_id: str, raised_by: str, issues: str) -> str | None:
+    """Why a dispute about `review_id` (its state as recorded, None if none is) cannot be raised by
+    `raised_by`, or None: a graded review, raised by its reviewer or its practitioner."""
+    if review is None:
+        return f"no review with id {review_id!r} is recorded"
+    problem = raise_problem(review.reviewer, review.practitioner, raised_by, issues)
+    if problem is not None:
+        return problem
+    if review.grade is None:
+        return (
+            f"the review of case {review.case_number} has no grade yet: a dispute is about the reviewer's"
+            " actions, judgement or opinion once they have judged"
+        )
     return None
 
 

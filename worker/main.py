@@ -61,6 +61,7 @@ def activities(
         directory.listed_cases,
         directory.team,
         audit.streams_opened_with,
+        audit.recorded_review,
         notifications.post,
         notifications.close_tasks,
         reports.write_findings,

@@ -60,13 +60,14 @@ from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.requests import ChangeRequest
 from domain.working_days import LONDON
-from workflows.common import ItemWorkflow, require, require_role, run_activity
-from workflows.recording import check, recorded_update
+from workflows.common import ItemWorkflow, require, require_role, require_staff, run_activity
+from workflows.recording import check, recorded_update, refused
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
+    from activities.recording import AuditActivities, ReviewLookup
 
 # How often to look again when the directory has nobody independent to decide the last stage.
 DECIDER_LOOKUP_INTERVAL = timedelta(days=1)
@@ -102,6 +103,8 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
 
     @workflow.run
     async def run(self, request: DisputeInput) -> DisputeState:
+        if workflow.patched("dispute-checks-its-raiser"):
+            await self._check_raiser(request)
         window = await self._window()
         state = await self._recorder.record(
             request.raised_by,
@@ -144,6 +147,23 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         await self._closed()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
+
+    async def _check_raiser(self, request: DisputeInput) -> None:
+        """Defence in depth: `qa` checks the review first, but a dispute started straight in Temporal must
+        be about a graded review, raised by its reviewer or practitioner as the record names them and
+        active in the directory, or refused before anything is recorded."""
+        await require_staff(request.raised_by, "raise a dispute")
+        recorded = await run_activity(AuditActivities.recorded_review, ReviewLookup(review_id=request.review_id))
+        problem = dispute.review_problem(recorded, request.review_id, request.raised_by, request.issues)
+        named = (request.case_number, request.reviewer, request.practitioner)
+        if problem is None and named != (recorded.case_number, recorded.reviewer, recorded.practitioner):
+            problem = (
+                f"the dispute names case {request.case_number}, reviewer {request.reviewer} and practitioner"
+                f" {request.practitioner}, but the review {request.review_id} is of case {recorded.case_number}"
+                f" by {recorded.reviewer} with {recorded.practitioner}"
+            )
+        if problem is not None:
+            raise refused(Refusal(problem))
 
     def _is_open(self, state: DisputeState) -> bool:
         return state.current is not None  # its first stage is open: the next command finds it ready

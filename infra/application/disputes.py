@@ -54,14 +54,9 @@ async def raise_dispute(review_id: str, about: str, issues: str, days: int, acto
     if events[0].event_type != review.ReviewOpened.event_type:
         raise AppError(f"{review_id} is not a review")
     state = fold(review.evolve, review.REVIEW_EVENTS, events)
-    problem = dispute.raise_problem(state.reviewer, state.practitioner, actor, issues)
+    problem = dispute.review_problem(state, review_id, actor, issues)  # the workflow checks it again
     if problem is not None:
         raise AppError(f"refused: {problem}")
-    if state.grade is None:
-        raise AppError(
-            f"refused: the review of case {state.case_number} has no grade yet: a dispute is about the reviewer's"
-            " actions, judgement or opinion once they have judged"
-        )
     request = typed(
         DisputeInput,
         review_id=review_id,

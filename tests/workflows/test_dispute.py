@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from domain.dispute import (
     RecordThreeWay,
     dispute_id,
 )
+from domain.events import NewEvent
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
 from tests.clock import current, sleep_until
@@ -27,15 +29,53 @@ RAISED = datetime(2027, 11, 1, 9, tzinfo=LONDON)  # a Monday
 DUE_1 = datetime(2027, 11, 15, 23, 59, 59, tzinfo=LONDON)  # 10 working days later
 
 
+async def graded_review(app_pool, review_id: str, reviewer: str, practitioner: str) -> None:
+    """The review a dispute is about, as its audit record holds it (opened and graded), which the dispute
+    checks its raiser against (workflows.dispute)."""
+    from domain.review import ReviewGraded, ReviewOpened
+    from domain.rubric import Grade
+
+    opened = ReviewOpened(
+        cycle_id=f"cpr-2027-11-01-{review_id}",
+        case_number=CASE,
+        service="Children in Need",
+        team="Children in Need",
+        practitioner=practitioner,
+        reviewer=reviewer,
+        team_manager="nadia.manager",
+        head_of_service="hana.hos",
+        due_at=DUE_1,
+        calendar_digest="-",
+        chase=(),
+    )
+    graded = ReviewGraded(grade=Grade.requires_improvement, rationale="the direct work is not evidenced")
+    await AuditLog(app_pool).append(
+        [
+            NewEvent(
+                stream_id=review_id,
+                version=n,
+                event_id=uuid.uuid4(),
+                event_type=event.event_type,
+                actor=reviewer,
+                business_time=RAISED - timedelta(days=3),
+                payload=event.model_dump(mode="json"),
+            )
+            for n, event in enumerate((opened, graded), start=1)
+        ]
+    )
+
+
 async def raise_dispute(
     env,
     settings,
+    app_pool,
     reviewer: str = "sam.reviewer",
     practitioner: str = "priya.practitioner",
     raised_by: str = "priya.practitioner",
 ) -> WorkflowHandle:
     await sleep_until(env, RAISED)
     review_id = f"cpr-2027-11-{settings.task_queue}-review-{CASE}"
+    await graded_review(app_pool, review_id, reviewer, practitioner)
     handle = await env.client.start_workflow(
         DisputeWorkflow.run,
         DisputeInput(
@@ -101,7 +141,7 @@ def test_a_dispute_is_raised_by_a_party_to_the_review():
 async def test_a_dispute_resolved_in_the_reviewer_and_practitioner_conversation(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
-    handle = await raise_dispute(time_skipping_env, settings)
+    handle = await raise_dispute(time_skipping_env, settings, app_pool)
     state = await handle.query(DisputeWorkflow.state)
     assert (state.stage, state.current.owners, state.current.due_at, state.raised_by) == (
         "reviewer_practitioner",
@@ -138,13 +178,13 @@ async def test_a_dispute_resolved_in_the_reviewer_and_practitioner_conversation(
         ("dispute.stage_opened", "priya.practitioner"),
         ("dispute.conversation_recorded", "priya.practitioner"),
     ]
-    await keep_history(handle, "dispute_resolved_at_stage_one")
+    await keep_history(handle, "dispute_raiser_checked_resolved_at_stage_one")
 
 
 async def test_a_dispute_escalated_stage_by_stage_to_the_head_of_qa(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
-    handle = await raise_dispute(time_skipping_env, settings, raised_by="sam.reviewer")
+    handle = await raise_dispute(time_skipping_env, settings, app_pool, raised_by="sam.reviewer")
     await handle.execute_update(DisputeWorkflow.record_conversation, conversation("sam.reviewer", "not_resolved"))
     state = await at_stage(handle, "moderator")
     assert (state.current.owners, state.current.moderator, state.stages[0].escalation_reason) == (
@@ -235,7 +275,7 @@ async def test_stage_windows_passing_escalate_on_their_own(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
     env = time_skipping_env
-    handle = await raise_dispute(env, settings)
+    handle = await raise_dispute(env, settings, app_pool)
 
     await sleep_until(env, datetime(2027, 11, 11, 10, tzinfo=LONDON))
     state = await handle.query(DisputeWorkflow.state)
@@ -301,7 +341,7 @@ async def test_stage_windows_passing_escalate_on_their_own(
 async def test_the_head_of_qa_as_moderator_passes_the_dispute_to_the_principal_social_worker(
     time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
-    handle = await raise_dispute(time_skipping_env, settings)
+    handle = await raise_dispute(time_skipping_env, settings, app_pool)
     await handle.execute_update(DisputeWorkflow.record_conversation, conversation("sam.reviewer", "not_resolved"))
     await at_stage(handle, "moderator")
     await handle.execute_update(
@@ -348,7 +388,7 @@ async def test_the_head_of_qa_as_moderator_passes_the_dispute_to_the_principal_s
 async def test_the_head_of_qa_as_reviewer_passes_the_dispute_to_the_principal_social_worker(
     time_skipping_env, worker, settings, example_authority, app_pool
 ):
-    handle = await raise_dispute(time_skipping_env, settings, reviewer="quinn.hoqa")
+    handle = await raise_dispute(time_skipping_env, settings, app_pool, reviewer="quinn.hoqa")
     await handle.execute_update(DisputeWorkflow.record_conversation, conversation("priya.practitioner", "not_resolved"))
     await at_stage(handle, "moderator")
     await handle.execute_update(
@@ -376,7 +416,7 @@ async def test_the_head_of_qa_as_reviewer_passes_the_dispute_to_the_principal_so
 
 
 async def test_every_refusal_records_nothing(time_skipping_env, worker, settings, example_authority, app_pool):
-    handle = await raise_dispute(time_skipping_env, settings)
+    handle = await raise_dispute(time_skipping_env, settings, app_pool)
     log = AuditLog(app_pool)
     W = DisputeWorkflow
 
@@ -461,7 +501,7 @@ async def test_with_nobody_independent_to_decide_the_qa_officers_are_alerted_unt
     from tests.workflows.conftest import EXAMPLES
 
     handle = await raise_dispute(
-        time_skipping_env, settings, reviewer="quinn.hoqa", practitioner="paula.psw", raised_by="paula.psw"
+        time_skipping_env, settings, app_pool, reviewer="quinn.hoqa", practitioner="paula.psw", raised_by="paula.psw"
     )
     await handle.execute_update(DisputeWorkflow.record_conversation, conversation("paula.psw", "not_resolved"))
     await at_stage(handle, "moderator")
@@ -503,7 +543,9 @@ async def test_a_dispute_waiting_for_someone_to_decide_can_still_be_settled_at_i
     time_skipping_env, worker, settings, example_authority, app_pool
 ):
     env = time_skipping_env
-    handle = await raise_dispute(env, settings, reviewer="quinn.hoqa", practitioner="paula.psw", raised_by="paula.psw")
+    handle = await raise_dispute(
+        env, settings, app_pool, reviewer="quinn.hoqa", practitioner="paula.psw", raised_by="paula.psw"
+    )
     await sleep_until(env, datetime(2027, 11, 16, 1, tzinfo=LONDON))
     await at_stage(handle, "moderator")
     await sleep_until(env, datetime(2027, 11, 30, 1, tzinfo=LONDON))  # stage 2's window passed, nobody to pass it to
@@ -528,3 +570,44 @@ async def test_a_dispute_waiting_for_someone_to_decide_can_still_be_settled_at_i
     final = await handle.result()
     assert (final.status, final.stage) == ("resolved", "moderator")
     await audited(app_pool, handle.id, final)
+
+
+async def test_a_dispute_started_straight_in_temporal_is_held_to_the_recorded_review(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    """`qa dispute raise` checks the review first; a dispute started another way is checked by its workflow."""
+    from tests.workflows.conftest import refused_start
+
+    review_id = f"cpr-2027-11-{settings.task_queue}-review-{CASE}"
+
+    def asking(**changes) -> DisputeInput:
+        fields = {
+            "review_id": review_id,
+            "case_number": CASE,
+            "reviewer": "sam.reviewer",
+            "practitioner": "priya.practitioner",
+            "raised_by": "priya.practitioner",
+            "about": "judgement",
+            "issues": "the grade",
+        }
+        return DisputeInput(**{**fields, **changes})
+
+    async def refusal(request: DisputeInput, number: int) -> str:
+        return await refused_start(
+            time_skipping_env, settings, app_pool, DisputeWorkflow.run, request, dispute_id(request.review_id, number)
+        )
+
+    assert await refusal(asking(), 1) == f"no review with id {review_id!r} is recorded"
+    await graded_review(app_pool, review_id, "sam.reviewer", "priya.practitioner")
+    # Parties the review does not name, though the input agrees with itself.
+    assert await refusal(asking(reviewer="rosa.reviewer", raised_by="rosa.reviewer"), 2) == (
+        "a dispute is raised by the reviewer (sam.reviewer) or the practitioner (priya.practitioner), not rosa.reviewer"
+    )
+    assert await refusal(asking(practitioner="dan.practitioner", raised_by="sam.reviewer"), 3) == (
+        f"the dispute names case {CASE}, reviewer sam.reviewer and practitioner dan.practitioner, but the review"
+        f" {review_id} is of case {CASE} by sam.reviewer with priya.practitioner"
+    )
+    # Someone the directory does not list as active.
+    assert await refusal(asking(review_id="r-2", reviewer="gone.reviewer", raised_by="gone.reviewer"), 1) == (
+        "gone.reviewer cannot raise a dispute: the directory does not list them as active"
+    )
