@@ -21,7 +21,7 @@ from domain.deadline import CompleteDeadline, DeadlineState, ExtendDeadline
 from domain.events import fold
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
-from tests.workflows.conftest import refused_start
+from tests.workflows.conftest import refused, refused_start
 from workflows.deadline import DeadlineInput, DeadlineWorkflow
 
 
@@ -59,6 +59,15 @@ async def recorded(app_pool, handle) -> list:
     return await AuditLog(app_pool).read_stream(handle.id)
 
 
+async def test_only_someone_the_authority_lists_may_extend_a_deadline(time_skipping_env, worker, settings, app_pool):
+    handle = await start(time_skipping_env, settings, working_days=20)
+    assert await refused(
+        handle, DeadlineWorkflow.extend, ExtendDeadline(actor="not.listed", extra_working_days=5, reason="x")
+    ) == ("not.listed cannot extend a deadline: the directory does not list them as active")
+    assert [e.event_type for e in await recorded(app_pool, handle)] == ["deadline.set"]
+    await handle.terminate()
+
+
 async def test_completion_before_the_due_moment_is_recorded_as_met(
     time_skipping_env, worker, settings, app_pool, keep_history
 ):
@@ -80,7 +89,7 @@ async def test_completion_before_the_due_moment_is_recorded_as_met(
     # one reducer, two users: the log alone rebuilds what the workflow holds
     assert fold(deadline.evolve, deadline.DEADLINE_EVENTS, events) == result
     assert all(r.ok for r in await AuditLog(app_pool).verify())
-    await keep_history(handle, "deadline_extended_then_met_people_checked")
+    await keep_history(handle, "deadline_extended_by_staff_then_met")
 
 
 async def test_a_start_is_answered_once_the_deadline_is_set_in_one_call(
