@@ -39,7 +39,7 @@ def _runtime() -> Runtime:
 
 
 def metrics_runtime() -> tuple[Runtime, str]:
-    """A runtime like `runtime()` that also exports the SDK's metrics (requests to Temporal, their latency
+    """A runtime like the default one that also exports the SDK's metrics (requests to Temporal, their latency
     and failures) for Prometheus, on a free local port; with the address to read them at (infra.http.server)."""
     import socket
 

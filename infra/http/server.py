@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, Request
@@ -109,8 +110,8 @@ def _request_context(idempotency_key: str | None, seen_version: str | None) -> N
         SEEN.set(check_seen(seen_version))
 
 
-def create_app(settings: Settings, *, connect_services: bool = True) -> FastAPI:
-    """The server's application; with `connect_services`, it opens its pool and Temporal client at start."""
+def create_app(settings: Settings) -> FastAPI:
+    """The server's application: it opens its pool and Temporal client at start, and shares them."""
     from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -123,9 +124,6 @@ def create_app(settings: Settings, *, connect_services: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not connect_services:
-            yield
-            return
         from infra.application.services import shared
         from infra.db import create_pool
         from infra.temporal import connect, metrics_runtime
@@ -196,7 +194,7 @@ def create_app(settings: Settings, *, connect_services: bool = True) -> FastAPI:
             problems.append(f"PostgreSQL: {type(exc).__name__}")
         try:
             healthy = await asyncio.wait_for(
-                Shared.client.service_client.check_health(timeout=_seconds(READY_TIMEOUT_SECONDS)),
+                Shared.client.service_client.check_health(timeout=timedelta(seconds=READY_TIMEOUT_SECONDS)),
                 READY_TIMEOUT_SECONDS,
             )
             if not healthy:
@@ -294,12 +292,6 @@ def create_app(settings: Settings, *, connect_services: bool = True) -> FastAPI:
 
     add_oidc(app, settings)
     return app
-
-
-def _seconds(value: float):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return timedelta(seconds=value)
 
 
 def server(settings: Settings, host: str, port: int, *, own_signals: bool = True):  # type: ignore[no-untyped-def]
