@@ -1,7 +1,8 @@
 """Who may take each step on an item: the one table of action x role.
 
 An action is a kind's prefix and the step's name (`review.reflect`, `cycle.allocate`),
-as the server's `POST /api/items/ID/STEP` takes it. The server refuses anyone the
+as the server's `POST /api/items/ID/STEP` takes it, or `start` for starting an item
+that a person starts (`cycle.start`, as `PUT /api/items/ID` does). The server refuses anyone the
 table does not let in before it asks the workflow anything; the workflows check the
 same entries again with the directory (workflows.common.require), so an update sent
 to Temporal directly is held to the same rule.
@@ -49,6 +50,7 @@ _PLAN_OWNER = "the plan's owner"
 
 def _case_audit(prefix: str, noun: str) -> dict[str, May]:
     return {
+        f"{prefix}start": May((Role.QA_OFFICER,), f"start a {noun}"),
         f"{prefix}allocate": May((Role.QA_OFFICER,), "allocate reviewers"),
         f"{prefix}answer": May((Role.REVIEWER,), f"answer a {noun}'s questions", "the case's allocated reviewer"),
         f"{prefix}submit": May((Role.REVIEWER,), f"submit a {noun}'s answers", "the case's allocated reviewer"),
@@ -58,6 +60,7 @@ def _case_audit(prefix: str, noun: str) -> dict[str, May]:
 
 ACTIONS: Mapping[str, May] = {
     # A CPR cycle (domain.cpr_cycle) and its reviews (domain.review).
+    "cycle.start": May((Role.QA_OFFICER,), "start a CPR cycle"),
     "cycle.allocate": May((Role.QA_OFFICER,), "allocate reviewers"),
     "cycle.allocate_moderator": May((Role.QA_OFFICER,), "allocate moderators"),
     "cycle.moderate": May((Role.MODERATOR,), "moderate a review", "the case's allocated moderator"),
@@ -87,12 +90,14 @@ ACTIONS: Mapping[str, May] = {
     "deadline.extend": May(ANY_STAFF, "extend a deadline", "anyone but its owner"),
     "concern.respond": May(ANY_STAFF, "respond to a staff concern", "the manager it was raised with"),
     # Action plans: their owner (a team manager, or a senior leader for the service-wide plan).
+    "plan.start": May(ANY_STAFF, "start an action plan", "the plan's owner, or the QA team for another"),
     "plan.add_action": May(ANY_STAFF, "add actions to a plan", _PLAN_OWNER),
     "plan.add_from_finding": May(ANY_STAFF, "add actions from findings to a plan", "the plan's owner or the QA team"),
     "plan.change_action": May(ANY_STAFF, "change a plan's actions", _PLAN_OWNER),
     "plan.record_progress": May(ANY_STAFF, "record a plan's progress", _PLAN_OWNER),
     "plan.close_action": May(ANY_STAFF, "close a plan's actions", _PLAN_OWNER),
     # Team spotlights (domain.spotlight).
+    "spotlight.start": May(QA_TEAM, "start a spotlight (the QA team manages the timetable)"),
     "spotlight.send_documents": May(ANY_STAFF, "send a spotlight's documents", "the visited team's manager"),
     "spotlight.send_case_list": May(ANY_STAFF, "send a spotlight's case list", "the visited team's manager"),
     "spotlight.nominate": May((Role.PRACTITIONER,), "nominate cases", "a practitioner of the visited team"),
@@ -108,11 +113,14 @@ ACTIONS: Mapping[str, May] = {
     # The calendar's entries, the QAPM meeting, Good Practice Conversations and the Practice Week.
     "entry.set_focus": May(QA_TEAM, "set a thematic review's focus"),
     "entry.arrange": May(QA_TEAM, "arrange a spotlight"),
+    "qapm.start": May(QA_TEAM, "start a QAPM meeting (the QA team prepares its pack)"),
     "qapm.record_decisions": May(ANY_STAFF, "record the QAPM meeting's decisions", "a senior leader"),
+    "gpc.start": May(QA_TEAM, "start a Good Practice Conversation (the QA team runs them)"),
     "gpc.nominate": May((Role.HEAD_OF_SERVICE,), "nominate a team for a Good Practice Conversation"),
     "gpc.record_inquiry": May(
         (Role.HEAD_OF_SERVICE, *QA_TEAM), "record an appreciative inquiry", "the head of service who nominated"
     ),
+    "practice_week.start": May(QA_TEAM, "start a Practice Week (the QA team arranges it)"),
     "practice_week.agree_theme": May(QA_TEAM, "agree the Practice Week theme (the QA team records the QAPM's)"),
     "practice_week.observe": May(ANY_STAFF, "record a Practice Week observation", "a senior leader"),
     "practice_week.close": May(QA_TEAM, "close the Practice Week (the QA team writes its summary)"),

@@ -164,7 +164,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
     async def _start(self, request: CaseAuditInput, window: int) -> None:
         """Check the starter and the sample, then record the start and the sample together."""
         check(case_audit.check_sampling, request.sample_size, request.cases, request.service)
-        await require_role(request.started_by, Role.QA_OFFICER, f"start a {self.noun}")
+        await require(request.started_by, f"{self.prefix}start")
         closes = await self._duties.due(request.start, window)
         if request.cases:
             listed = await run_activity(DirectoryActivities.listed_cases, ListCases(case_numbers=request.cases))

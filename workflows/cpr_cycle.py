@@ -76,7 +76,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         if workflow.patched("cpr-cycle-checks-its-starter"):
             # Defence in depth: `qa` checks the starter first, but a cycle started straight in Temporal
             # (its CLI, another client) must be refused too, before anything is recorded.
-            await require_role(request.started_by, Role.QA_OFFICER, "start a CPR cycle")
+            await require(request.started_by, "cycle.start")
         due = await run_activity(CalendarActivities.due_at, DueRequest(start=request.start, working_days=REVIEW_WINDOW))
         # An unseeded cycle still records its seed, so the draw can be redone by anyone.
         seed = request.seed or workflow.uuid4().hex

@@ -144,7 +144,7 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: GpcInput) -> None:
-        await require_role(request.started_by, QA_TEAM, "start a Good Practice Conversation (the QA team runs them)")
+        await require(request.started_by, "gpc.start")
         if workflow.patched("gpc-starts-on-its-months-first-working-day"):
             # One conversation a month, named by its month's first working day: never a second for the same month.
             first = (await first_working_day(request.month_start.replace(day=1))).due_at.astimezone(LONDON).date()

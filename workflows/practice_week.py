@@ -17,7 +17,6 @@ from temporalio import workflow
 from domain import practice_week
 from domain.directory import Role
 from domain.errors import Refusal
-from domain.permissions import QA_TEAM
 from domain.practice_week import (
     CLOSE_AFTER,
     DUTIES,
@@ -39,7 +38,6 @@ from domain.working_days import LONDON
 from workflows.common import (
     ItemWorkflow,
     require,
-    require_role,
     require_senior_leader,
     run_activity,
     run_activity_or_refuse,
@@ -148,7 +146,7 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: PracticeWeekInput) -> None:
-        await require_role(request.started_by, QA_TEAM, "start a Practice Week (the QA team arranges it)")
+        await require(request.started_by, "practice_week.start")
         # The end of the 5th working day counting the week's start (or the first working day after it).
         week = await self._duties.due(request.week_start - timedelta(days=1), WEEK)
         if week.due_at <= workflow.now():

@@ -20,7 +20,6 @@ from domain import qapm
 from domain.action_plan import PlanStarted
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
-from domain.permissions import QA_TEAM
 from domain.qapm import (
     DECISIONS_AFTER,
     DUTIES,
@@ -38,8 +37,8 @@ from workflows.common import (
     ItemWorkflow,
     add_to_plan,
     first_working_day,
+    require,
     require_responsible,
-    require_role,
     require_senior_leader,
     run_activity,
 )
@@ -128,7 +127,7 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
     # --- the engine's part -------------------------------------------------------------------------
 
     async def _start(self, request: QapmInput) -> None:
-        await require_role(request.started_by, QA_TEAM, "start a QAPM meeting (the QA team prepares its pack)")
+        await require(request.started_by, "qapm.start")
         today = london_today()
         day = await first_working_day(request.meeting_on)
         if day.due_at.astimezone(LONDON).date() != request.meeting_on:

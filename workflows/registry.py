@@ -44,6 +44,20 @@ def item_workflows() -> list[type]:
 WORKFLOWS = item_workflows()
 
 
+def people_starts() -> dict[str, tuple[type, type]]:
+    """The workflows a person starts by asking (their input names them as `started_by`), by workflow type:
+    each with its class and its input's type. The others are started by the engine (a review by its
+    cycle, a calendar's entries by its installation) or through a command of their own (a deadline,
+    a dispute, a staff concern), which names its person otherwise."""
+    found = {}
+    for w in WORKFLOWS:
+        definition = workflow._Definition.from_class(w)
+        [argument] = definition.arg_types
+        if definition.name is not None and "started_by" in getattr(argument, "model_fields", {}):
+            found[definition.name] = (w, argument)
+    return found
+
+
 def people_updates(workflow_type: str) -> dict[str, tuple[object, type]]:
     """The updates of the workflow `workflow_type` that a person makes, by name: each with its method and
     its request's type, which names the person acting (`actor`). Those without one are the engine's own

@@ -18,7 +18,6 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.naming import team_plan_id
-from domain.permissions import QA_TEAM
 from domain.spotlight import (
     CASE_LIST_BEFORE,
     DOCUMENTS_BEFORE,
@@ -50,6 +49,7 @@ from workflows.common import (
     ItemWorkflow,
     add_to_plan,
     first_working_day,
+    require,
     require_responsible,
     require_role,
     require_senior_leader,
@@ -282,7 +282,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
 
     async def _start(self, request: SpotlightInput) -> None:
         """Check who takes part, compute every deadline from the day, and record them with the start."""
-        await require_role(request.started_by, QA_TEAM, "start a spotlight (the QA team manages the timetable)")
+        await require(request.started_by, "spotlight.start")
         team_name = " ".join(request.team.split())
         members = request.members
         if not MEMBERS[0] <= len(members) <= MEMBERS[1] or len(set(members)) != len(members):

@@ -373,3 +373,30 @@ async def _may(actor: str, action: str) -> None:
     refusal = may(action).refusal(actor, await staff_member(actor))
     if refusal is not None:
         raise AppError(f"refused: {refusal}")
+
+
+async def start_as(
+    item_id: str, workflow_type: str, values: dict[str, Any], actor: str, *, taken: str, refusable: bool
+) -> tuple[Kind, Any]:
+    """Start the item `item_id` (one a person starts, workflows.registry.people_starts) with `values` as
+    `actor`, the signed-in person, its `started_by`: a request naming anyone else is refused before
+    anything is asked, as is anyone the table of action x role does not let start it."""
+    from domain.items import kind_of_workflow
+    from infra.application.errors import typed
+    from workflows.registry import people_starts
+
+    startable = people_starts()
+    if workflow_type not in startable:
+        raise AppError(f"{workflow_type!r} is not an item a person starts: those are {', '.join(sorted(startable))}", 2)
+    kind = kind_of_workflow(workflow_type)
+    assert kind is not None  # every workflow is a kind's (workflows.registry.item_workflows)
+    named = values.get("started_by", actor)
+    if named != actor:
+        raise AppError(f"refused: you are signed in as {actor}, so you cannot act as {named}")
+    await _may(actor, f"{kind.prefix}start")
+    workflow, request_type = startable[workflow_type]
+    unknown = sorted(set(values) - set(request_type.model_fields))
+    if unknown:
+        raise AppError(f"a {kind.name}'s start takes no {', '.join(unknown)}", 2)
+    request = typed(request_type, **{**values, "started_by": actor})
+    return kind, await start_opened(kind, workflow, request, checked_id(item_id), taken=taken, refusable=refusable)

@@ -1,8 +1,8 @@
 """The CLI as a client of the server (`qa serve`, which `qa up` runs): signed in, it acts through it.
 
 Signed in means holding a token: `--token` or `QA_TOKEN` (scripts), else the one
-`qa login` kept in the user's config directory. Signed in, the steps people take on
-items and the reads of them go to the server, which proves who is asking and
+`qa login` kept in the user's config directory. Signed in, the items people start, the
+steps they take on them and the reads of them go to the server, which proves who is asking and
 records that person as the actor; `--as` may then be left out, and naming anyone
 else is refused. Not signed in, a command runs in process on the host's own
 credentials, as an administrator of the host may.
@@ -169,4 +169,23 @@ async def recorded(kind: Kind, item_id: str) -> Any:
     answer = await call("GET", f"/api/items/{items.checked_id(item_id)}", creds=creds)
     if answer["kind"] != kind.name:
         raise AppError(f"{item_id} is a {answer['kind']}, not a {kind.name}")
+    return kind.state_type.model_validate(answer["state"])
+
+
+async def start_opened(kind: Kind, workflow, request, item_id: str, *, taken: str, refusable: bool) -> Any:  # type: ignore[no-untyped-def]
+    """A new item, once open (infra.application.items.start_opened): through the server, signed in."""
+    from temporalio import workflow as temporal_workflow
+
+    from infra.application import items
+
+    creds = credentials()
+    if creds is None:
+        return await items.start_opened(kind, workflow, request, item_id, taken=taken, refusable=refusable)
+    body = {
+        "workflow_type": temporal_workflow._Definition.from_class(workflow).name,
+        "request": request.model_dump(mode="json"),
+        "taken": taken,
+        "refusable": refusable,
+    }
+    answer = await call("PUT", f"/api/items/{items.checked_id(item_id)}", body=body, creds=creds)
     return kind.state_type.model_validate(answer["state"])

@@ -240,8 +240,8 @@ def start_and_show(  # type: ignore[no-untyped-def]
     taken: str,
     refusable: bool = True,
 ) -> None:
-    """Start an item (infra.application.items.start_opened) and show it, once open, as `show_item` does."""
-    from infra.application.items import start_opened
+    """Start an item (infra.cli.client.start_opened) and show it, once open, as `show_item` does."""
+    from infra.cli.client import start_opened
 
     state = run(start_opened(kind, workflow, request, item_id, taken=taken, refusable=refusable))
     emit_item(item_id, state, as_json, show)

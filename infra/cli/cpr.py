@@ -54,6 +54,7 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
     Only an active qa_officer may start one. Waits until the sample is recorded, then shows it.
     """
     from domain import cpr_cycle
+    from infra.cli.client import credentials
     from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 
     service = " ".join(service.split())
@@ -67,7 +68,8 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
         started_by=person(actor),
     )
     cycle_id = cycle_id_for(request.service, request.start)
-    run(may_start(request))
+    if credentials() is None:  # on the host: the sample is checked first, for its own words
+        run(may_start(request))
     # One cycle per service and start date, ever.
     start_and_show(
         cpr_cycle.KIND,

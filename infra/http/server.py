@@ -71,6 +71,13 @@ class Token(BaseModel):
     expires_at: str
 
 
+class StartItem(BaseModel):
+    workflow_type: str = Field(min_length=1, max_length=100)  # which kind of item, e.g. CprCycle
+    request: dict[str, Any]  # its start's values, `started_by` the signed-in person (or left out)
+    taken: str = Field(min_length=1, max_length=500)  # the one line if the id was ever used
+    refusable: bool = False  # the id may be used again after a start its workflow refused
+
+
 class Me(BaseModel):
     staff_id: str
     display_name: str | None
@@ -268,6 +275,23 @@ def create_app(settings: Settings) -> FastAPI:
         from infra.application.items import read
 
         kind, state = await read(item_id, reader)
+        return ItemRead(id=item_id, kind=kind.name, state=state.model_dump(mode="json"))
+
+    @app.put("/api/items/{item_id}", tags=["items"])
+    async def start_item(
+        item_id: str,
+        body: StartItem,
+        actor: str = Depends(signed_in),
+        idempotency_key: str | None = Header(default=None),
+    ) -> ItemRead:
+        """Start an item under this id as the signed-in person, and answer with it once it is open: refused
+        if the id was ever used (an item's id is its audit stream, never reused)."""
+        from infra.application.items import start_as
+
+        _request_context(idempotency_key, None)
+        kind, state = await start_as(
+            item_id, body.workflow_type, body.request, actor, taken=body.taken, refusable=body.refusable
+        )
         return ItemRead(id=item_id, kind=kind.name, state=state.model_dump(mode="json"))
 
     @app.post("/api/items/{item_id}/{step}", tags=["items"])

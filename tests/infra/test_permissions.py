@@ -1,7 +1,7 @@
 """The table of action x role (domain.permissions), walked whole through the real server.
 
 One member of staff for each role, each signed in with their own token, asks every step of every
-kind on an item of that kind: the table's refusal exactly when the table says so, and nothing
+kind on an item of that kind, and to start every item people start: the table's refusal exactly when the table says so, and nothing
 recorded either way. The steps carry no values, so a step the table lets through stops at its
 missing values (exit code 2), or, needing none, at the item's workflow, which is not there.
 """
@@ -17,12 +17,12 @@ import httpx
 
 from domain.directory import Role
 from domain.events import NewEvent
-from domain.items import KINDS
+from domain.items import KINDS, kind_of_workflow
 from domain.permissions import ACTIONS
 from infra.store.audit_log import AuditLog
 from tests.infra.test_cli_cpr import event_count, ok, refused, stack
 from tests.infra.test_server import server, token
-from workflows.registry import people_updates
+from workflows.registry import people_starts, people_updates
 
 __all__ = ["server", "stack"]  # the fixtures, used by name
 
@@ -38,9 +38,15 @@ def staff_file(folder: Path) -> Path:
     return path
 
 
+def starts() -> dict[str, str]:
+    """The items people start, by action (`cycle.start`): each its workflow type."""
+    return {f"{kind_of_workflow(w).prefix}start": w for w in people_starts()}
+
+
 def test_the_table_names_every_step_people_take_and_nothing_else():
     steps = {f"{k.prefix}{step}" for k in KINDS if k.workflow_type for step in people_updates(k.workflow_type)}
-    assert set(ACTIONS) == steps
+    assert set(ACTIONS) == steps | set(starts())
+    assert len(starts()) == 8
     assert all(entry.what and not entry.what.endswith(".") for entry in ACTIONS.values())
 
 
@@ -75,6 +81,8 @@ async def test_every_step_for_every_role_is_allowed_or_refused_as_the_table_says
     walked = 0
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:
         for action, entry in sorted(ACTIONS.items()):
+            if action in starts():
+                continue  # below
             prefix, step = action.split(".", 1)
             for role, person in PEOPLE.items():
                 answer = await http.post(
@@ -98,6 +106,24 @@ async def test_every_step_for_every_role_is_allowed_or_refused_as_the_table_says
                             "exit_code": 1,
                         },
                     ), (action, role)
+                walked += 1
+        # Starting an item: the same table, before anything is started.
+        for n, (action, workflow_type) in enumerate(sorted(starts().items())):
+            entry = ACTIONS[action]
+            for role, person in PEOPLE.items():
+                answer = await http.put(
+                    f"/api/items/matrix-start-{n}-{role.value}",
+                    json={"workflow_type": workflow_type, "request": {}, "taken": "started before"},
+                    headers={"Authorization": f"Bearer {tokens[role]}"},
+                )
+                body = answer.json()
+                if not entry.roles or role in entry.roles:
+                    assert (answer.status_code, body["exit_code"]) == (400, 2), (action, role, body)
+                    assert "cannot" not in body["error"], (action, role, body)
+                else:
+                    named = " or ".join(r.value for r in entry.roles)
+                    refusal = f"refused: {person} cannot {entry.what}: the directory does not list them as a {named}"
+                    assert (answer.status_code, body) == (409, {"error": refusal, "exit_code": 1}), (action, role, body)
                 walked += 1
     assert walked == len(ACTIONS) * len(Role)
     assert await event_count(database) == before

@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.infra.test_cli_cpr import CASE, CYCLE, REVIEW, event_count, ok, qa, refused, stack, started_cycle
+from tests.infra.test_cli_cpr import CASE, CYCLE, REVIEW, YEAR, event_count, ok, qa, refused, stack, started_cycle
 
 QA = str(Path(sys.executable).with_name("qa"))
 __all__ = ["stack"]  # the fixture, used by name
@@ -105,6 +105,20 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
     )
     await ok(capsys, "--token", officer, "cpr", "allocate", CYCLE, CASE, "--reviewer", "sam.reviewer")
     sam, priya, lee = [await token(capsys, who) for who in ("sam.reviewer", "priya.practitioner", "lee.reviewer")]
+
+    # Items people start go through the server too: started by the signed-in person, if the table lets them.
+    care_leavers = ("cpr", "start", "--service", "Care Leavers", "--start", f"{YEAR}-11-01", "--sample", "2")
+    assert await refused(capsys, "--token", sam, *care_leavers) == (
+        "refused: sam.reviewer cannot start a CPR cycle: the directory does not list them as a qa_officer"
+    )
+    started = await ok(capsys, "--token", officer, *care_leavers, "--seed", "care")
+    assert started.startswith(f"cpr-{YEAR}-11-01-care-leavers: Care Leavers, started by qa.officer")
+    [opened] = await rows(
+        database,
+        "SELECT actor, request_id FROM audit_events WHERE stream_id = $1 AND version = 1",
+        f"cpr-{YEAR}-11-01-care-leavers",
+    )
+    assert opened["actor"] == "qa.officer"
     # Only its digest is kept: the token itself signs nobody in from a copy of the table.
     kept = await rows(
         database, "SELECT staff_id, method FROM tokens WHERE token_hash = $1", hashlib.sha256(sam.encode()).digest()
