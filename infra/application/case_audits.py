@@ -12,15 +12,20 @@ if TYPE_CHECKING:
     from domain.kinds import Kind
 
 
-async def start_audit(kind: Kind, workflow: Any, request: Any, item_id: str, taken: str) -> Any:
-    """Check what can be checked before anything starts, start, and return the audit once its sample is recorded."""
-    from domain.case_audit import check_sampling
+def check_sampling(request: Any) -> None:
+    """A sample size or listed cases, not both (domain.case_audit.check_sampling): bad input (exit code 2)."""
+    from domain.case_audit import check_sampling as check
     from domain.errors import Refusal
 
     try:
-        check_sampling(request.sample_size, request.cases, request.service)
+        check(request.sample_size, request.cases, request.service)
     except Refusal as exc:
         raise AppError(str(exc), 2) from None
+
+
+async def start_audit(kind: Kind, workflow: Any, request: Any, item_id: str, taken: str) -> Any:
+    """Check what can be checked before anything starts, start, and return the audit once its sample is recorded."""
+    check_sampling(request)
     await _may_start(kind, request)
     return await start_opened(kind, workflow, request, item_id, taken=taken)
 

@@ -86,14 +86,19 @@ def read_questions(path: Path | None) -> Any:
 
 def start_audit(kind: AuditKind, request: Any, as_json: bool) -> None:
     """Start a case audit (infra.application.case_audits) and show it once its sample is recorded."""
-    from infra.application.case_audits import start_audit as start
+    from infra.application.case_audits import check_sampling, start_audit
+    from infra.cli.client import credentials, start_opened
 
     item_id = kind.item_id(request.start, request.focus)
     taken = (
         f"a {kind.noun} on {request.focus} starting {request.start.isoformat()} was already started:"
         f" {item_id} (see `qa {kind.command} show {item_id}`)"
     )
-    state = run(start(kind.kind, kind.workflow(), request, item_id, taken))
+    if credentials() is None:  # on the host: the sample is checked against the snapshot first
+        state = run(start_audit(kind.kind, kind.workflow(), request, item_id, taken))
+    else:  # signed in: the server starts it, and the workflow draws (or refuses) the sample
+        check_sampling(request)
+        state = run(start_opened(kind.kind, kind.workflow(), request, item_id, taken=taken, refusable=False))
     emit_item(item_id, state, as_json, partial(_show, kind))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -119,6 +120,12 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
         f"cpr-{YEAR}-11-01-care-leavers",
     )
     assert opened["actor"] == "qa.officer"
+    thematic = ("thematic", "start", "--focus", "Neglect", "--start", f"{YEAR}-11-01", "--sample", "2", "--json")
+    assert await refused(capsys, "--token", sam, *thematic) == (
+        "refused: sam.reviewer cannot start a thematic review: the directory does not list them as a qa_officer"
+    )
+    audit = json.loads(await ok(capsys, "--token", officer, *thematic, "--seed", "neglect"))
+    assert (audit["started_by"], len(audit["cases"])) == ("qa.officer", 2)
     # Only its digest is kept: the token itself signs nobody in from a copy of the table.
     kept = await rows(
         database, "SELECT staff_id, method FROM tokens WHERE token_hash = $1", hashlib.sha256(sam.encode()).digest()
