@@ -35,3 +35,8 @@ def typed(cls: type[T], **values: Any) -> T:
 
 class NotSignedIn(AppError):
     """A request with no proof of who sent it, or a proof that no longer holds: sign in (again)."""
+
+
+def not_yourself(signed_in: str, named: str) -> AppError:
+    """A request that names someone other than the person signed in: refused, whatever door it came by."""
+    return AppError(f"refused: you are signed in as {signed_in}, so you cannot act as {named}")

@@ -269,13 +269,10 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
     if seen is not None:
         request = request.model_copy(update={"seen": seen})
 
-    def unknown(why: str) -> AppError:
-        return unknown_outcome(why, asked)
-
     try:
         return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise unknown(f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s") from None
+        raise unknown_outcome(f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s", asked) from None
     except WorkflowUpdateFailedError as exc:
         why = f"refused: {getattr(exc.cause, 'message', exc.cause)}"
         if getattr(exc.cause, "type", None) == STALE and seen is not None:
@@ -287,7 +284,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
 
             raise AppError(_ended(workflow_id, kind, WorkflowExecutionStatus.COMPLETED)) from None
         if _connection_lost(exc.status):  # the request may have reached Temporal before the connection went
-            raise unknown("the connection to Temporal was lost") from None
+            raise unknown_outcome("the connection to Temporal was lost", asked) from None
         raise temporal_failed(exc) from None
 
 
@@ -346,7 +343,6 @@ async def read(item_id: str, reader: str) -> tuple[Kind, Any]:
 async def change_as(item_id: str, step: str, values: dict[str, Any], actor: str) -> tuple[Kind, Any]:
     """Record `step` (one of the item's people's updates, workflows.registry.people_updates) with `values`
     as `actor`, the signed-in person: a request naming anyone else is refused before anything is asked."""
-    from infra.application.errors import typed
     from infra.application.status import kind_of_item
     from workflows.registry import people_updates
 
@@ -354,25 +350,31 @@ async def change_as(item_id: str, step: str, values: dict[str, Any], actor: str)
     steps = people_updates(kind.workflow_type)
     if step not in steps:
         raise AppError(f"a {kind.name} has no step {step!r}: its steps are {', '.join(sorted(steps))}", 2)
-    named = values.get("actor", actor)
-    if named != actor:
-        raise AppError(f"refused: you are signed in as {actor}, so you cannot act as {named}")
-    await _may(actor, f"{kind.prefix}{step}")
     update, request_type = steps[step]
-    unknown = sorted(set(values) - set(request_type.model_fields))
-    if unknown:
-        raise AppError(f"a {kind.name}'s {step} takes no {', '.join(unknown)}", 2)
-    return kind, await change(item_id, kind, update, typed(request_type, **{**values, "actor": actor}))
+    request = await _signed_in_request(kind, step, request_type, values, "actor", actor)
+    return kind, await change(item_id, kind, update, request)
 
 
-async def _may(actor: str, action: str) -> None:
-    """Refused, before the workflow is asked, unless the table of action x role lets `actor` in."""
+async def _signed_in_request(
+    kind: Kind, action: str, request_type: type, values: dict[str, Any], field: str, actor: str
+):  # type: ignore[no-untyped-def]
+    """The request for `action` on `kind` from `values`, its person (`field`) the signed-in `actor`: refused
+    if the values name anyone else, or the table of action x role does not let `actor` in; a value the
+    request does not take is bad input. All before anything is asked of the workflow."""
     from domain.permissions import may
     from infra.application.directory import staff_member
+    from infra.application.errors import not_yourself, typed
 
-    refusal = may(action).refusal(actor, await staff_member(actor))
+    named = values.get(field, actor)
+    if named != actor:
+        raise not_yourself(actor, named)
+    refusal = may(f"{kind.prefix}{action}").refusal(actor, await staff_member(actor))
     if refusal is not None:
         raise AppError(f"refused: {refusal}")
+    unknown = sorted(set(values) - set(request_type.model_fields))
+    if unknown:
+        raise AppError(f"a {kind.name}'s {action} takes no {', '.join(unknown)}", 2)
+    return typed(request_type, **{**values, field: actor})
 
 
 async def start_as(
@@ -382,7 +384,6 @@ async def start_as(
     `actor`, the signed-in person, its `started_by`: a request naming anyone else is refused before
     anything is asked, as is anyone the table of action x role does not let start it."""
     from domain.items import kind_of_workflow
-    from infra.application.errors import typed
     from workflows.registry import people_starts
 
     startable = people_starts()
@@ -390,13 +391,6 @@ async def start_as(
         raise AppError(f"{workflow_type!r} is not an item a person starts: those are {', '.join(sorted(startable))}", 2)
     kind = kind_of_workflow(workflow_type)
     assert kind is not None  # every workflow is a kind's (workflows.registry.item_workflows)
-    named = values.get("started_by", actor)
-    if named != actor:
-        raise AppError(f"refused: you are signed in as {actor}, so you cannot act as {named}")
-    await _may(actor, f"{kind.prefix}start")
     workflow, request_type = startable[workflow_type]
-    unknown = sorted(set(values) - set(request_type.model_fields))
-    if unknown:
-        raise AppError(f"a {kind.name}'s start takes no {', '.join(unknown)}", 2)
-    request = typed(request_type, **{**values, "started_by": actor})
+    request = await _signed_in_request(kind, "start", request_type, values, "started_by", actor)
     return kind, await start_opened(kind, workflow, request, checked_id(item_id), taken=taken, refusable=refusable)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from infra.application.services import settings
 from infra.cli.common import app, fail, run
 
 PASSWORD_STDIN = click.option(
@@ -41,7 +42,7 @@ def login(staff_id: str | None, server_url: str | None, password_stdin: bool, br
     as you until the sign-in expires."""
     from infra.cli.client import call, keep
 
-    url = (server_url or _settings().require_server_url()).rstrip("/")
+    url = (server_url or settings().require_server_url()).rstrip("/")
     if browser:
         answer = _browser_sign_in(url, open_browser=not no_open)
     else:
@@ -189,15 +190,9 @@ def auth_accept(code: str, server_url: str | None, password_stdin: bool) -> None
     """Set your password with the invitation CODE the QA team gave you (asked for twice, never echoed)."""
     from infra.cli.client import call
 
-    url = (server_url or _settings().require_server_url()).rstrip("/")
+    url = (server_url or settings().require_server_url()).rstrip("/")
     password = _password(password_stdin, "New password", confirm=True)
     answer = run(
         call("POST", "/api/invitations/accept", body={"code": code.strip(), "password": password}, server_url=url)
     )
     click.echo(f"password set for {answer['staff_id']}: sign in with `qa login --user {answer['staff_id']}`")
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from infra.application.services import settings
-
-    return settings()

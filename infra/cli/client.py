@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.application.errors import AppError, NotSignedIn
+from infra.application.services import settings
 
 if TYPE_CHECKING:
     from domain.kinds import Kind
@@ -35,23 +36,17 @@ class Credentials:
     staff_id: str | None = None  # known if `qa login` kept it
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    from infra.application.services import settings
-
-    return settings()
-
-
 def credentials() -> Credentials | None:
     """The token this command runs with and the server it goes to, or None: not signed in."""
-    settings = _settings()
-    token = TOKEN.get() or settings.token
+    s = settings()
+    token = TOKEN.get() or s.token
     if token:
-        return Credentials(settings.require_server_url(), token)
-    kept = _kept(settings.credentials_file)
+        return Credentials(s.require_server_url(), token)
+    kept = _kept(s.credentials_file)
     if kept is None:
         return None
     return Credentials(
-        settings.server_url.rstrip("/") if settings.server_url else kept["server_url"], kept["token"], kept["staff_id"]
+        s.server_url.rstrip("/") if s.server_url else kept["server_url"], kept["token"], kept["staff_id"]
     )
 
 
@@ -69,7 +64,7 @@ def _kept(path: Path) -> dict[str, str] | None:
 
 def keep(server_url: str, token: str, staff_id: str, expires_at: str) -> Path:
     """Keep a sign-in for the next commands, readable by its owner only (replacing any before)."""
-    path = _settings().credentials_file
+    path = settings().credentials_file
     path.parent.mkdir(parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{os.getpid()}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -81,7 +76,7 @@ def keep(server_url: str, token: str, staff_id: str, expires_at: str) -> Path:
 
 def forget() -> bool:
     """Forget the kept sign-in; whether there was one."""
-    path = _settings().credentials_file
+    path = settings().credentials_file
     existed = path.exists()
     path.unlink(missing_ok=True)
     return existed
@@ -106,7 +101,7 @@ async def call(
 
     from infra.application.items import unknown_outcome
 
-    url = (creds.server_url if creds else server_url) or _settings().require_server_url()
+    url = (creds.server_url if creds else server_url) or settings().require_server_url()
     sent = dict(headers or {})
     if creds is not None:
         sent["Authorization"] = f"Bearer {creds.token}"

@@ -159,6 +159,7 @@ def as_option(help: str = "Who is acting (their staff id).", name: str = "actor"
 
 def actor(named: str | None) -> str:
     """The person acting: the signed-in person (whom --as may only name), or, not signed in, as --as names."""
+    from infra.application.errors import not_yourself
     from infra.cli.client import credentials, whoami
 
     creds = credentials()
@@ -168,7 +169,7 @@ def actor(named: str | None) -> str:
         return person(named)
     signed_in = run(whoami(creds))
     if named is not None and person(named) != signed_in:
-        fail(f"refused: you are signed in as {signed_in}, so you cannot act as {person(named)}", 1)
+        raise not_yourself(signed_in, person(named))
     return signed_in
 
 
