@@ -58,7 +58,7 @@ async def require_qa_team(staff_id: str, what: str) -> None:
     """Refuse anyone the directory does not list as an active QA officer or Head of QA."""
     from domain.directory import Role
 
-    member = await _with_directory(lambda d: d.staff_member(staff_id))
+    member = await staff_member(staff_id)
     if member is None or not member.active or not member.roles & {Role.QA_OFFICER, Role.HEAD_OF_QA}:
         raise AppError(f"refused: {staff_id} cannot {what}: the directory does not list them in the QA team")
 
@@ -71,7 +71,7 @@ async def require_record_keeper(staff_id: str, what: str) -> None:
     from domain.audit_access import QA_TEAM
     from domain.directory import Role
 
-    member = await _with_directory(lambda d: d.staff_member(staff_id))
+    member = await staff_member(staff_id)
     if member is None or not member.active or not (member.has(Role.AUDITOR) or member.roles & QA_TEAM):
         raise AppError(f"refused: {staff_id} may not {what}: only {RECORD_KEEPERS} may")
 

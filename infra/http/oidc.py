@@ -64,6 +64,8 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
     from authlib.integrations.starlette_client import OAuth, OAuthError
     from starlette.middleware.sessions import SessionMiddleware
 
+    from infra.http.server import client_address
+
     if not (settings.oidc_client_id and settings.oidc_client_secret):
         raise AppError("QA_OIDC_ISSUER is set: set QA_OIDC_CLIENT_ID and QA_OIDC_CLIENT_SECRET too")
     secure = (settings.server_url or "").startswith("https://")
@@ -84,9 +86,6 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
         client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
     )
     claim = settings.oidc_staff_claim
-
-    def source(request: Request) -> str:
-        return request.client.host if request.client else ""
 
     @app.get("/sign-in/oidc", tags=["sign-in"], include_in_schema=False)
     async def start(request: Request, cli_port: int, cli_challenge: str) -> Response:
@@ -119,7 +118,7 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
             return _page("Sign-in refused", f"The identity provider gave no {claim} to match the staff directory.", 400)
         challenge = base64.urlsafe_b64decode(cli["challenge"] + "=")
         try:
-            code = await provider_signed_in(staff_id.strip(), challenge, source(request))
+            code = await provider_signed_in(staff_id.strip(), challenge, client_address(request))
         except NotSignedIn as exc:
             return _page("Sign-in refused", str(exc), 403)
         return RedirectResponse(f"http://127.0.0.1:{cli['port']}/signed-in?code={code}", status_code=303)
@@ -130,5 +129,5 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
         from domain.sign_in import TOKEN_LIFETIME
         from infra.application.sign_in import exchange
 
-        issued = await exchange(body.code, body.verifier, source(request), TOKEN_LIFETIME)
+        issued = await exchange(body.code, body.verifier, client_address(request), TOKEN_LIFETIME)
         return {"token": issued.secret, "staff_id": issued.staff_id, "expires_at": issued.expires_at.isoformat()}

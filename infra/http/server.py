@@ -90,7 +90,8 @@ class ItemRead(BaseModel):
     state: dict[str, Any]  # the kind's state, its `version` the last event it folds
 
 
-def _source(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """Where a request came from, as the sign-in log keeps it (its failures hold back that address)."""
     return request.client.host if request.client else ""
 
 
@@ -232,7 +233,7 @@ def create_app(settings: Settings) -> FastAPI:
         from domain.sign_in import TOKEN_LIFETIME
         from infra.application.sign_in import password_sign_in
 
-        issued = await password_sign_in(body.staff_id.strip(), body.password, _source(request), TOKEN_LIFETIME)
+        issued = await password_sign_in(body.staff_id.strip(), body.password, client_address(request), TOKEN_LIFETIME)
         return Token(token=issued.secret, staff_id=issued.staff_id, expires_at=issued.expires_at.isoformat())
 
     @app.post("/api/invitations", tags=["sign-in"])
@@ -248,7 +249,7 @@ def create_app(settings: Settings) -> FastAPI:
         """Set one's password with the invitation code the QA team gave (once)."""
         from infra.application.sign_in import accept_invitation
 
-        return {"staff_id": await accept_invitation(body.code.strip(), body.password, _source(request))}
+        return {"staff_id": await accept_invitation(body.code.strip(), body.password, client_address(request))}
 
     @app.post("/api/sign-out", tags=["sign-in"])
     async def sign_out(authorization: str | None = Header(default=None)) -> dict[str, bool]:

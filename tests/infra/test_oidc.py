@@ -15,7 +15,6 @@ import os
 import queue
 import re
 import shutil
-import subprocess
 import webbrowser
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,7 +23,7 @@ import httpx
 import pytest
 
 from tests.infra.test_cli_cpr import ok, qa, refused, stack, started_cycle
-from tests.infra.test_server import free_port, rows, serving, token
+from tests.infra.test_server import answering, free_port, rows, serving, token
 
 __all__ = ["stack"]  # the fixture, used by name
 
@@ -44,22 +43,10 @@ async def identity_provider(tmp_path: Path, redirect_uri: str) -> AsyncIterator[
         "CLIENT_SECRET": "a client secret of the test's",
         "REDIRECT_URI": redirect_uri,
     }
-    log = (tmp_path / "provider.log").open("w")
-    process = subprocess.Popen([node, str(PROVIDER / "provider.mjs")], env=env, stdout=log, stderr=log)
     issuer = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(100):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"{issuer}/.well-known/openid-configuration")).status_code == 200:
-                        break
-                assert process.poll() is None, (tmp_path / "provider.log").read_text()
-                await asyncio.sleep(0.1)
+    command = [node, str(PROVIDER / "provider.mjs")]
+    async with answering(command, env, tmp_path / "provider.log", f"{issuer}/.well-known/openid-configuration"):
         yield issuer
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -24,44 +23,42 @@ import httpx
 import pytest
 
 from tests.infra.test_cli_cpr import CASE, CYCLE, REVIEW, YEAR, event_count, ok, qa, refused, stack, started_cycle
+from tests.infra.test_stack import free_port
 
 QA = str(Path(sys.executable).with_name("qa"))
 __all__ = ["stack"]  # the fixture, used by name
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@contextlib.asynccontextmanager
+async def answering(command: list[str], env: dict[str, str], log: Path, ready: str) -> AsyncIterator[None]:
+    """`command` running, its output in `log`, once `ready` answers 200 (within 30 s); stopped afterwards."""
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+        try:
+            async with httpx.AsyncClient() as http:
+                for _ in range(150):
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await http.get(ready)).status_code == 200:
+                            break
+                    assert process.poll() is None, log.read_text()
+                    await asyncio.sleep(0.2)
+                else:
+                    raise AssertionError(f"{command[0]} did not answer {ready} within 30 s: {log.read_text()}")
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @contextlib.asynccontextmanager
 async def serving(monkeypatch, tmp_path: Path, port: int | None = None, **env: str) -> AsyncIterator[str]:
     """`qa serve` on `port` (or a free one), with `env` on top of the stack's; the CLI pointed at it."""
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "server.log").open("w")
-    command = [QA, "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log)
-    try:
-        async with httpx.AsyncClient(base_url=url) as http:
-            for _ in range(150):
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, (tmp_path / "server.log").read_text()
-                await asyncio.sleep(0.2)
-            else:
-                raise AssertionError(f"qa serve was not ready in 30 s: {(tmp_path / 'server.log').read_text()}")
+    url = f"http://127.0.0.1:{port or free_port()}"
+    command = [QA, "serve", "--port", url.rsplit(":", 1)[1]]
+    async with answering(command, {**os.environ, **env}, tmp_path / "server.log", f"{url}/readyz"):
         monkeypatch.setenv("QA_SERVER_URL", url)
         monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))  # where `qa login` keeps its token
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture
