@@ -83,3 +83,17 @@ def show_refusal(
     if reader_id in people(kind, state) or audit_refusal(reader_id, item_id, kind, state, staff) is None:
         return None
     return f"{reader_id} may not read {item_id}: it is open to the staff it names, {RULE}"
+
+
+def person_refusal(reader_id: str, person_id: str, staff: Mapping[str, StaffMember]) -> str | None:
+    """Why `reader_id` may not read what `person_id` has to do and was told (their inbox), or None if they
+    may: the person themselves, those above them in the directory's management chain, the QA team, who
+    run the framework, and auditors."""
+    reader = staff.get(reader_id)
+    if reader is None or not reader.active:
+        return f"{reader_id} is not an active member of staff in the directory"
+    if reader_id == person_id or reader.has(Role.AUDITOR) or reader.roles & QA_TEAM:
+        return None
+    if any(m.staff_id == reader_id for m in management_chain(staff, person_id)):
+        return None
+    return f"{reader_id} may not read {person_id}'s inbox: it is open to them, their managers, the QA team and auditors"

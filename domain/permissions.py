@@ -127,6 +127,33 @@ ACTIONS: Mapping[str, May] = {
 }
 
 
+_OVERSIGHT = (*QA_TEAM, Role.AUDITOR)  # who keep and check the record
+_MANAGERS = (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE)
+
+FRAMEWORK: Mapping[str, May] = {
+    # What people ask of the framework as a whole, not of one item (infra.application.commands). Reading
+    # one item, raising a dispute or a concern, or a person's inbox go by the item's or the person's own
+    # rule instead (domain.audit_access, domain.dispute, domain.staff_concern).
+    "overdue": May(_OVERSIGHT, "see what is overdue across the framework"),
+    "cycles": May(_OVERSIGHT, "list the CPR cycles"),
+    "summary": May((*_OVERSIGHT, *_MANAGERS), "see where the CPR work stands"),
+    "kind": May(ANY_STAFF, "look up what kind an item is"),
+    "staff": May((*_OVERSIGHT, *_MANAGERS), "read the staff directory"),
+    "cases": May((*QA_TEAM, Role.AUDITOR), "read the open-cases snapshot"),
+    "verify": May(_OVERSIGHT, "verify the audit log"),
+    "determinism": May(_OVERSIGHT, "replay an item's engine history on today's code"),
+    "seal": May(_OVERSIGHT, "seal the engine's histories"),
+    "checkpoint": May(_OVERSIGHT, "make or export checkpoints"),
+    "access_log": May((Role.AUDITOR,), "read the access log"),
+    "invite": May(QA_TEAM, "invite staff to sign in"),
+    "calendar.install": May(QA_TEAM, "install the QA calendar"),
+    "calendar.pause": May(QA_TEAM, "pause or resume the QA calendar"),
+    "calendar.list": May(_OVERSIGHT, "list the QA calendar's schedules"),
+    "deadline.start": May(ANY_STAFF, "set a deadline for someone"),
+    "report": May((*_OVERSIGHT, *_MANAGERS, Role.PRINCIPAL_SOCIAL_WORKER), "read a published report or pack"),
+}
+
+
 def may(action: str) -> May:
     """The table's entry for `action`; an action it does not hold is a programming error, loudly."""
-    return ACTIONS[action]
+    return ACTIONS[action] if action in ACTIONS else FRAMEWORK[action]

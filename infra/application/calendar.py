@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.application.directory import require_qa_team
+from infra.application.directory import require
 from infra.application.items import change, opened
 from infra.application.services import settings, temporal_client
 
@@ -17,7 +17,7 @@ async def install_year(plan: Any, installed_by: str, sample_size: int) -> Any:
     """Put `plan` (domain.qa_calendar.YearPlan) into the engine; installing again is harmless."""
     from infra.schedules import install
 
-    await require_qa_team(installed_by, "install the QA calendar")
+    await require("calendar.install", installed_by)
     return await install(
         await temporal_client(),
         plan,
@@ -39,7 +39,7 @@ async def pause_year(year: int, *, paused: bool, note: str, by: str) -> list[Any
     """Pause (or resume) every schedule of the year, with a note saying why and who."""
     from infra.schedules import set_paused
 
-    await require_qa_team(by, "pause or resume the QA calendar")
+    await require("calendar.pause", by)
     return await set_paused(await temporal_client(), year, paused=paused, note=f"{note} ({by})")
 
 

@@ -6,11 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.application.directory import require_record_keeper
+from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.services import database, settings
-
-MAKING = "make or export checkpoints"  # only those who keep the record (require_record_keeper)
 
 
 async def make_checkpoint(pool, actor: str) -> dict:  # type: ignore[no-untyped-def]
@@ -30,7 +28,7 @@ async def make_checkpoint(pool, actor: str) -> dict:  # type: ignore[no-untyped-
 
 
 async def make(actor: str) -> dict:
-    await require_record_keeper(actor, MAKING)
+    await require("checkpoint", actor)
     async with database() as pool:
         return await make_checkpoint(pool, actor)
 
@@ -39,7 +37,7 @@ async def export(out: Path, actor: str) -> dict:
     """Write the newest checkpoint (made now if there is none) to `out`, for an auditor to keep."""
     from infra.store.checkpoints import Checkpoints
 
-    await require_record_keeper(actor, MAKING)
+    await require("checkpoint", actor)
     async with database() as pool:
         newest = await Checkpoints(pool).newest()
         if newest is None:

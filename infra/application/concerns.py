@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from infra.application.errors import AppError
+from pydantic import BaseModel
+
+from domain.staff_concern import ConcernState
+from infra.application.commands import command
+from infra.application.errors import AppError, typed
 from infra.application.items import change, start_opened
 from infra.application.services import database, temporal_client, temporal_failed
 
@@ -49,12 +53,31 @@ async def check_review(client, review_id: str) -> None:  # type: ignore[no-untyp
         raise AppError(f"refused: {review_id!r} is not a review")
 
 
-async def raise_concern(request) -> str:  # type: ignore[no-untyped-def]
-    """Raise a concern with the line manager of the person it is about; its id once it is recorded."""
+class Concern(BaseModel):
+    about: str  # the member of staff it is about
+    concern: str
+    context: str | None = None  # the review it arose from, if any
+
+
+class Response(BaseModel):
+    concern_id: str
+    response: str
+
+
+class ConcernId(BaseModel):
+    concern_id: str
+
+
+@command("concern.raise", changes=True)
+async def raise_concern(ask: Concern, actor: str) -> str:
+    """Raise a concern with the line manager of the person it is about, as `actor`; its id once it is recorded."""
     import uuid
 
     from domain import staff_concern
+    from domain.staff_concern import RaiseConcern
     from workflows.staff_concern import StaffConcernWorkflow
+
+    request = typed(RaiseConcern, about=ask.about, raised_by=actor, concern=ask.concern, context=ask.context)
 
     await _with_directory(lambda directory, _log: check_people(directory, request))
     if request.context is not None:
@@ -66,12 +89,18 @@ async def raise_concern(request) -> str:  # type: ignore[no-untyped-def]
     return concern_id
 
 
-async def respond(concern_id: str, request):  # type: ignore[no-untyped-def]
+@command("concern.respond", changes=True)
+async def respond(ask: Response, actor: str) -> ConcernState:
+    """Record, as `actor`, the manager it was raised with, what was done about a concern; this closes it."""
     from domain import staff_concern
     from domain.errors import Refusal
-    from domain.staff_concern import check_respond
+    from domain.staff_concern import RespondToConcern, check_respond
+    from infra.application.directory import require
     from workflows.staff_concern import StaffConcernWorkflow
 
+    await require("concern.respond", actor)
+    concern_id = ask.concern_id
+    request = typed(RespondToConcern, actor=actor, response=ask.response)
     state = await _with_directory(lambda _directory, log: _recorded(log, concern_id))
     try:
         # A responded concern's workflow has ended: say why here, as its validator would.
@@ -81,8 +110,10 @@ async def respond(concern_id: str, request):  # type: ignore[no-untyped-def]
     return await change(concern_id, staff_concern.KIND, StaffConcernWorkflow.respond, request)
 
 
-async def read(concern_id: str, reader: str):  # type: ignore[no-untyped-def]
+@command("concern.show")
+async def read(ask: ConcernId, reader: str) -> ConcernState:
     """The concern, if `reader` may read it; the read (or its refusal) is in the access log first."""
+    concern_id = ask.concern_id
     from domain.staff_concern import may_read, reading_refused
     from infra.store.access_log import AccessLog
     from infra.store.audit_log import AuditLog

@@ -5,8 +5,13 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from infra.application.errors import AppError
-from infra.application.items import change, opened
+from pydantic import BaseModel
+
+from domain.cpr_cycle import CycleState
+from infra.application.commands import command
+from infra.application.directory import require
+from infra.application.errors import AppError, typed
+from infra.application.items import change, open_items, opened
 from infra.application.samples import check_draw, sample_cases
 from infra.application.services import temporal_client
 
@@ -26,12 +31,38 @@ async def may_start(request: Any) -> None:
     check_draw(of_service, request.start, request.sample_size, request.service)
 
 
-async def allocate_reviewer(cycle_id: str, request: Any) -> str:
+class Allocation(BaseModel):
+    cycle_id: str
+    case_number: str
+    reviewer: str
+
+
+class Listing(BaseModel):
+    closed_too: bool = False  # every cycle the audit log holds, the completed ones too
+
+
+@command("cycles")
+async def cycles(ask: Listing, reader: str) -> list[tuple[str, CycleState]]:
+    """The CPR cycles still open (or every one), each as its audit record holds it; for those who may read
+    every CPR item (the read is in the access log)."""
+    from domain import cpr_cycle
+    from infra.application.status import logged
+
+    await require("cycles", reader)
+    await logged(reader, "*", "cpr list")
+    return await open_items(cpr_cycle.KIND, closed_too=ask.closed_too)
+
+
+@command("cpr.allocate", changes=True)
+async def allocate_reviewer(ask: Allocation, actor: str) -> str:
     """Allocate a reviewer to one sampled child (domain.cpr_cycle.AllocateReviewer); the review it opens."""
     from domain import cpr_cycle, review
+    from domain.cpr_cycle import AllocateReviewer
     from workflows.cpr_cycle import CprCycleWorkflow
 
-    state = await change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.allocate, request)
+    await require("cycle.allocate", actor)
+    request = typed(AllocateReviewer, actor=actor, case_number=ask.case_number, reviewer=ask.reviewer)
+    state = await change(ask.cycle_id, cpr_cycle.KIND, CprCycleWorkflow.allocate, request)
     case = state.case(request.case_number)
     assert case is not None and case.review_id is not None  # the cycle refuses a case outside its sample
     # A moment for the review to record its opening, so the next command finds it. Only a moment: the

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field
+
+from domain.dispute import DEFAULT_WINDOW, MAX_WINDOW, DisputeState
+from infra.application.commands import command
+from infra.application.directory import require
 from infra.application.errors import AppError, IdTaken, typed
 from infra.application.items import change, start_opened
 from infra.application.services import database
@@ -27,6 +32,70 @@ async def _stream(stream_id: str) -> list:  # type: ignore[type-arg]
 
     async with database() as pool:
         return await AuditLog(pool).read_stream(stream_id)
+
+
+class Raising(BaseModel):
+    review_id: str
+    about: Literal["actions", "judgement", "opinion"]
+    issues: str
+    window_working_days: int = Field(default=DEFAULT_WINDOW, ge=1, le=MAX_WINDOW)  # each stage's
+
+
+class DisputeId(BaseModel):
+    dispute_id: str
+
+
+class Step(BaseModel):
+    """One stage's step on a dispute, by its people: its values, less `actor` (the person asking)."""
+
+    dispute_id: str
+    step: Literal["conversation", "allocate_moderator", "record_moderation", "record_decision"]
+    stage: Literal["reviewer_practitioner", "moderator"] | None = None  # a conversation's: None, whichever it is at
+    values: dict[str, Any]
+
+
+class Recorded(BaseModel):
+    stage: str  # the stage the step was recorded at
+    state: DisputeState  # the dispute after it (a stage decided "not resolved" already passed on)
+
+
+@command("dispute.raise", changes=True)
+async def raise_by(ask: Raising, actor: str) -> str:
+    """Raise a dispute about a graded review, as `actor`, its reviewer or practitioner; its id."""
+    return await raise_dispute(ask.review_id, ask.about, ask.issues, ask.window_working_days, actor)
+
+
+@command("dispute.show")
+async def show(ask: DisputeId, reader: str) -> DisputeState:
+    """The dispute, for `reader` to do their part in it: the access rule's, and the read is logged."""
+    from domain import dispute
+    from infra.application.items import read
+
+    kind, state = await read(ask.dispute_id, reader)
+    if kind is not dispute.KIND:
+        raise AppError(f"{ask.dispute_id} is not a dispute")
+    return state
+
+
+@command("dispute.step", changes=True)
+async def take_step(ask: Step, actor: str) -> Recorded:
+    """Record a stage's step as `actor`: refused, with nothing recorded, unless the table of action x role
+    lets them in and the dispute as recorded allows it."""
+    from domain import dispute
+    from workflows.dispute import DisputeWorkflow
+
+    values = {**ask.values, "actor": actor}
+    if ask.step == "conversation":
+        at, state = await record_conversation(ask.dispute_id, ask.stage, values)
+        return Recorded(stage=at, state=state)
+    update, request_type, rule = {
+        "allocate_moderator": (DisputeWorkflow.allocate_moderator, dispute.AllocateModerator, dispute.check_allocation),
+        "record_moderation": (DisputeWorkflow.record_moderation, dispute.RecordModeration, dispute.check_moderation),
+        "record_decision": (DisputeWorkflow.record_decision, dispute.RecordDecision, dispute.check_decision),
+    }[ask.step]
+    await require(f"dispute.{ask.step}", actor)
+    state = await change_checked(ask.dispute_id, update, rule, typed(request_type, **values))
+    return Recorded(stage=state.stage, state=state)
 
 
 async def recorded(dispute_id: str):  # type: ignore[no-untyped-def]
@@ -114,6 +183,9 @@ async def record_conversation(dispute_id: str, stage: str | None, values: dict[s
             )
         # A closed dispute: the conversation's rule says so in its own words.
         at = state.stage if state.status == "open" else "reviewer_practitioner"
+    await require(
+        "dispute.record_conversation" if at == "reviewer_practitioner" else "dispute.record_three_way", values["actor"]
+    )
     if at == "reviewer_practitioner":
         request = typed(dispute.RecordConversation, **values)
         state = await change_checked(

@@ -361,16 +361,13 @@ async def _signed_in_request(
     """The request for `action` on `kind` from `values`, its person (`field`) the signed-in `actor`: refused
     if the values name anyone else, or the table of action x role does not let `actor` in; a value the
     request does not take is bad input. All before anything is asked of the workflow."""
-    from domain.permissions import may
-    from infra.application.directory import staff_member
+    from infra.application.directory import require
     from infra.application.errors import not_yourself, typed
 
     named = values.get(field, actor)
     if named != actor:
         raise not_yourself(actor, named)
-    refusal = may(f"{kind.prefix}{action}").refusal(actor, await staff_member(actor))
-    if refusal is not None:
-        raise AppError(f"refused: {refusal}")
+    await require(f"{kind.prefix}{action}", actor)
     unknown = sorted(set(values) - set(request_type.model_fields))
     if unknown:
         raise AppError(f"a {kind.name}'s {action} takes no {', '.join(unknown)}", 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.application.directory import require_record_keeper
+from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.services import database, settings, temporal_client
 
@@ -37,7 +37,7 @@ async def seal(workflow_id: str | None, actor: str) -> Sealing:
     from infra.store.engine_archive import ArchivedRun, EngineArchive
 
     # It writes to the audit log: only those who keep the record.
-    await require_record_keeper(actor, "seal")
+    await require("seal", actor)
     outcome = Sealing()
     async with database(max_size=2) as pool:
         log = AuditLog(pool)

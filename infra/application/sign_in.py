@@ -82,10 +82,10 @@ async def mint(staff_id: str, lifetime: timedelta) -> Any:
 async def invite(staff_id: str, by: str) -> Any:
     """A one-time code for `staff_id` to set their password with; `by` must be in the QA team."""
     from domain.sign_in import INVITATION_LIFETIME
-    from infra.application.directory import require_qa_team
+    from infra.application.directory import require
     from infra.store.sign_in import SignInStore
 
-    await require_qa_team(by, "invite staff to sign in")
+    await require("invite", by)
     async with database() as pool:
         member = await _member(pool, staff_id)
         if member is None or not member.active:

@@ -184,3 +184,25 @@ async def start_opened(kind: Kind, workflow, request, item_id: str, *, taken: st
     }
     answer = await call("PUT", f"/api/items/{items.checked_id(item_id)}", body=body, creds=creds)
     return kind.state_type.model_validate(answer["state"])
+
+
+async def perform(name: str, ask: Any, actor: str) -> Any:
+    """The application's command `name` (infra.application.commands): through the server, signed in, as the
+    signed-in person; not signed in, in this process as `actor`."""
+    from infra.application import commands
+    from infra.application.requests import request_id
+
+    creds = credentials()
+    if creds is None:
+        return await commands.perform(name, ask, actor)
+    found = commands.find(name)
+    asked = request_id() if found.changes else None
+    answer = await call(
+        "POST",
+        f"/api/commands/{name}",
+        body=ask.model_dump(mode="json"),
+        creds=creds,
+        headers={"Idempotency-Key": asked} if asked else None,
+        asked=asked,
+    )
+    return found.output.validate_python(answer["result"])

@@ -174,6 +174,29 @@ def actor(named: str | None) -> str:
 
 
 AS_OPTION = as_option()
+READER_OPTION = click.option(
+    "--as",
+    "actor",
+    help="Who is reading (their staff id). Signed in: yourself, the default; not signed in and left out:"
+    " the host's administrator, who holds the database's login.",
+    callback=lambda _ctx, _param, value: reader(value),
+)
+
+
+def reader(named: str | None) -> str:
+    """The person reading, as `actor` says; not signed in and nobody named, the host's administrator
+    (infra.application.directory.AS_HOST), as the access log then records."""
+    from infra.cli.client import credentials
+
+    if named is None and credentials() is None:
+        from infra.application.directory import AS_HOST
+        from infra.application.sign_in import host_administrator
+
+        AS_HOST.set(True)
+        return host_administrator()
+    return actor(named)
+
+
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 

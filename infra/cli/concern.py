@@ -12,8 +12,7 @@ from typing import TypeVar
 
 import click
 
-from infra.application.concerns import raise_concern, read, respond
-from infra.application.errors import typed
+from infra.application.concerns import Concern, ConcernId, Response
 from infra.cli.common import JSON_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
@@ -31,18 +30,14 @@ def concern_app() -> None:
 @as_option("Who raises it (an active member of staff).")
 def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> None:
     """Raise a concern about ABOUT with their line manager; prints the concern's id."""
-    from domain.staff_concern import RaiseConcern
+    from infra.cli.client import perform
 
     if not text.strip():
         fail("--concern cannot be empty")
-    request = typed(
-        RaiseConcern,
-        about=about.strip(),
-        raised_by=actor,
-        concern=text.strip(),
-        context=review_id.strip() if review_id is not None else None,
+    context = review_id.strip() if review_id is not None else None
+    click.echo(
+        run(perform("concern.raise", Concern(about=about.strip(), concern=text.strip(), context=context), actor))
     )
-    click.echo(run(raise_concern(request)))
 
 
 @concern_app.command("respond")
@@ -51,13 +46,12 @@ def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> N
 @as_option("Who responds (the manager it was raised with).")
 def concern_respond(concern_id: str, response: str, actor: str) -> None:
     """Record what was done about a concern; this closes it."""
-    from domain.staff_concern import RespondToConcern
+    from infra.cli.client import perform
 
     _check_id(concern_id)
     if not response.strip():
         fail("--response cannot be empty")
-    request = typed(RespondToConcern, actor=actor, response=response.strip())
-    state = run(respond(concern_id, request))
+    state = run(perform("concern.respond", Response(concern_id=concern_id, response=response.strip()), actor))
     click.echo(f"{concern_id}: responded by {state.responded_by}: {state.response}")
 
 
@@ -67,8 +61,10 @@ def concern_respond(concern_id: str, response: str, actor: str) -> None:
 @JSON_OPTION
 def concern_show(concern_id: str, reader: str, as_json: bool) -> None:
     """A concern as its own stream records it, for those allowed to read it."""
+    from infra.cli.client import perform
+
     _check_id(concern_id)
-    state = run(read(concern_id, reader))
+    state = run(perform("concern.show", ConcernId(concern_id=concern_id), reader))
 
     def human() -> None:
         click.echo(f"{concern_id}: practice concern about {state.about}")

@@ -12,12 +12,12 @@ from datetime import date
 
 import click
 
-from infra.application.cycles import allocate_reviewer, may_start
+from infra.application.cycles import Allocation, Listing, may_start
 from infra.application.errors import typed
-from infra.application.items import open_items
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
+    READER_OPTION,
     app,
     check_seed,
     emit,
@@ -91,12 +91,10 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
 @AS_OPTION
 def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> None:
     """Allocate a reviewer to one sampled child; prints the id of the review this opens."""
-    from domain.cpr_cycle import AllocateReviewer
+    from infra.cli.client import perform
 
-    request = typed(
-        AllocateReviewer, actor=person(actor), case_number=case_number.strip(), reviewer=person(reviewer, "--reviewer")
-    )
-    click.echo(run(allocate_reviewer(cycle_id, request)))
+    ask = Allocation(cycle_id=cycle_id, case_number=case_number.strip(), reviewer=person(reviewer, "--reviewer"))
+    click.echo(run(perform("cpr.allocate", ask, actor)))
 
 
 @cpr_app.command("show")
@@ -111,12 +109,13 @@ def cpr_show(cycle_id: str, as_json: bool) -> None:
 
 @cpr_app.command("list")
 @click.option("--all", "every", is_flag=True, help="Every cycle the audit log holds, the completed ones too.")
+@READER_OPTION
 @JSON_OPTION
-def cpr_list(every: bool, as_json: bool) -> None:
+def cpr_list(every: bool, actor: str, as_json: bool) -> None:
     """The CPR cycles still open (with --all, every cycle), newest start first."""
-    from domain import cpr_cycle
+    from infra.cli.client import perform
 
-    cycles = run(open_items(cpr_cycle.KIND, closed_too=every))
+    cycles = run(perform("cycles", Listing(closed_too=every), actor))
     cycles.sort(key=lambda item: (item[1].start, item[0]), reverse=True)
 
     def human() -> None:

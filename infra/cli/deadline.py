@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from infra.application.deadlines import start_deadline
+from infra.application.deadlines import NewDeadline
 from infra.application.errors import typed
 from infra.cli.client import change, recorded
 from infra.cli.common import JSON_OPTION, app, as_option, emit, parse_date, parse_working_days, run
@@ -23,18 +23,16 @@ def deadline_app() -> None:
 @as_option("Who is setting the deadline.")
 def deadline_start(title: str, owner: str, start: str, working_days: str, actor: str) -> None:
     """Start a deadline: it is due at the end of the Nth working day after START."""
-    from workflows.deadline import DeadlineInput
+    from infra.cli.client import perform
 
-    request = typed(
-        DeadlineInput,
+    ask = typed(
+        NewDeadline,
         title=title,
         owner=owner,
         start=parse_date(start, "start date"),
         working_days=parse_working_days(working_days),
-        set_by=actor,
     )
-    deadline_id = run(start_deadline(request))
-    click.echo(deadline_id)
+    click.echo(run(perform("deadline.start", ask, actor)))
 
 
 @deadline_app.command("show")

@@ -19,9 +19,9 @@ import re
 
 import click
 
-from infra.application.disputes import ABOUT, change_checked, raise_dispute, record_conversation, recorded
-from infra.application.errors import typed
-from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, person, run, when, whole_number
+from infra.application.disputes import ABOUT, DisputeId, Raising, Step
+from infra.cli.client import perform
+from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, fail, person, run, when, whole_number
 
 ID_ARGUMENT = click.argument("dispute_id")
 ISSUES_OPTION = click.option("--issues", required=True, help="The issues discussed (or in disagreement).")
@@ -56,7 +56,8 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
     days = DEFAULT_WINDOW if window is None else whole_number(window, "--window")
     if not 1 <= days <= MAX_WINDOW:
         fail(f"--window is 1 to {MAX_WINDOW} working days, not {days}")
-    click.echo(run(raise_dispute(review_id.strip(), kind, issues.strip(), days, person(actor))))
+    ask = Raising(review_id=review_id.strip(), about=kind, issues=issues.strip(), window_working_days=days)
+    click.echo(run(perform("dispute.raise", ask, actor)))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -64,10 +65,12 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
 
 @dispute_app.command("show")
 @ID_ARGUMENT
+@READER_OPTION
 @JSON_OPTION
-def dispute_show(dispute_id: str, as_json: bool) -> None:
-    """A dispute as its audit stream records it: its stage, owners, due moment and each stage's decisions."""
-    state = run(recorded(dispute_id))
+def dispute_show(dispute_id: str, actor: str, as_json: bool) -> None:
+    """A dispute as its audit stream records it: its stage, owners, due moment and each stage's decisions
+    (for the staff it names, their managers, the QA team and auditors; each read is logged)."""
+    state = run(perform("dispute.show", DisputeId(dispute_id=dispute_id), actor))
     emit({"id": dispute_id, **state.model_dump(mode="json")}, as_json, lambda: _show(dispute_id, state))
 
 
@@ -94,12 +97,9 @@ def dispute_record(dispute_id: str, issues: str, decision: str, outcome: str, ac
 @AS_OPTION
 def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
     """Stage 2: a QA officer allocates an independent moderator; the stage's window restarts."""
-    from domain.dispute import AllocateModerator, check_allocation
-    from workflows.dispute import DisputeWorkflow
-
-    request = typed(AllocateModerator, actor=person(actor), moderator=person(moderator, "--moderator"))
-    state = run(change_checked(dispute_id, DisputeWorkflow.allocate_moderator, check_allocation, request))
-    _done(dispute_id, state, f"{request.moderator} was allocated as the independent moderator")
+    moderator = person(moderator, "--moderator")
+    state = _step(dispute_id, "allocate_moderator", {"moderator": moderator}, actor)
+    _done(dispute_id, state, f"{moderator} was allocated as the independent moderator")
 
 
 @dispute_app.command("moderate")
@@ -108,11 +108,7 @@ def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
 @AS_OPTION
 def dispute_moderate(dispute_id: str, moderation: str, actor: str) -> None:
     """Stage 2: the moderator records their independent moderation, before the three-way conversation."""
-    from domain.dispute import RecordModeration, check_moderation
-    from workflows.dispute import DisputeWorkflow
-
-    request = typed(RecordModeration, actor=person(actor), moderation=moderation.strip())
-    state = run(change_checked(dispute_id, DisputeWorkflow.record_moderation, check_moderation, request))
+    state = _step(dispute_id, "record_moderation", {"moderation": moderation.strip()}, actor)
     _done(dispute_id, state, "the independent moderation was recorded")
 
 
@@ -137,12 +133,8 @@ def dispute_three_way(dispute_id: str, issues: str, decision: str, outcome: str,
 @AS_OPTION
 def dispute_decide(dispute_id: str, issues: str, decision: str, actor: str) -> None:
     """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
-    from domain.dispute import RecordDecision, check_decision
-    from workflows.dispute import DisputeWorkflow
-
-    request = typed(RecordDecision, actor=person(actor), issues=issues.strip(), decision=decision.strip())
-    state = run(change_checked(dispute_id, DisputeWorkflow.record_decision, check_decision, request))
-    _done(dispute_id, state, f"final decision recorded by {request.actor}")
+    state = _step(dispute_id, "record_decision", {"issues": issues.strip(), "decision": decision.strip()}, actor)
+    _done(dispute_id, state, f"final decision recorded by {actor}")
 
 
 # --- the words of the ladder: escalate and resolve ----------------------------------------------
@@ -183,12 +175,19 @@ def _conversation(dispute_id: str, stage: str | None, issues: str, decision: str
     """Stage 1's conversation or stage 2's three-way one; `stage` None: whichever the dispute is at."""
     from domain import dispute
 
-    values = {"actor": person(actor), "issues": issues.strip(), "decision": decision, "outcome": outcome.strip()}
-
-    at, state = run(record_conversation(dispute_id, stage, values))
+    values = {"issues": issues.strip(), "decision": decision, "outcome": outcome.strip()}
+    done = run(
+        perform("dispute.step", Step(dispute_id=dispute_id, step="conversation", stage=stage, values=values), actor)
+    )
+    at, state = done.stage, done.state
     what = "conversation" if at == "reviewer_practitioner" else "three-way conversation"
     outcome_text = decision.replace("_", " ")
     _done(dispute_id, state, f"the {what} at {dispute.stage_label(at)} was recorded: {outcome_text}")
+
+
+def _step(dispute_id: str, step: str, values: dict[str, str], actor: str):  # type: ignore[no-untyped-def]
+    """A stage's step other than a conversation; the dispute after it."""
+    return run(perform("dispute.step", Step(dispute_id=dispute_id, step=step, values=values), actor)).state
 
 
 # --- output -------------------------------------------------------------------------------------

@@ -6,16 +6,21 @@ from datetime import datetime
 
 import click
 
-from infra.application.inbox import inbox as inbox_of
-from infra.cli.common import JSON_OPTION, app, as_option, emit, run
+from infra.application.inbox import InboxOf
+from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, person, run
 
 
 @app.command("inbox")
-@as_option("Whose inbox (the person's user name).", name="person")
+@click.argument("whose", required=False)
+@AS_OPTION
 @JSON_OPTION
-def inbox(person: str, as_json: bool) -> None:
-    """What PERSON has to do (open tasks, soonest due first) and what they were told in the last 30 days."""
-    box = run(inbox_of(person))
+def inbox(whose: str | None, actor: str, as_json: bool) -> None:
+    """What WHOSE (by default yourself) has to do (open tasks, soonest due first) and what they were told
+    in the last 30 days. Open to them, their managers, the QA team and auditors; each read is logged."""
+    from infra.cli.client import perform
+
+    whose = person(whose, "WHOSE") if whose is not None else actor
+    box = run(perform("inbox", InboxOf(person=whose), actor))
     data = {
         "recipient": box.recipient,
         "as_of": box.as_of.isoformat(),
@@ -25,7 +30,7 @@ def inbox(person: str, as_json: bool) -> None:
 
     def human() -> None:
         if box.empty:
-            click.echo(f"{person} has nothing to do and was told nothing in the last 30 days")
+            click.echo(f"{whose} has nothing to do and was told nothing in the last 30 days")
             return
         click.echo("To do")
         if not box.to_do:

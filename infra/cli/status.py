@@ -14,20 +14,23 @@ from __future__ import annotations
 
 import click
 
-from infra.application.status import kind_of_item, open_cpr_work, overdue_duties, overdue_reviews
-from infra.cli.common import JSON_OPTION, app, emit, fail, run, when
+from infra.application.status import ItemId, Nothing
+from infra.cli.common import JSON_OPTION, READER_OPTION, app, emit, fail, run, when
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
 
 
 @app.command("overdue")
+@READER_OPTION
 @JSON_OPTION
-def overdue(as_json: bool) -> None:
-    """Open reviews past their deadline, then every other item's overdue duty, longest overdue first."""
+def overdue(actor: str, as_json: bool) -> None:
+    """Open reviews past their deadline, then every other item's overdue duty, longest overdue first
+    (for the QA team and auditors)."""
     from domain.duties import LEVEL_NAMES
+    from infra.cli.client import perform
 
-    late = run(overdue_reviews())
-    duties = run(overdue_duties())
+    found = run(perform("overdue", Nothing(), actor))
+    late, duties = found.reviews, found.duties
 
     def human() -> None:
         if not late:
@@ -60,14 +63,19 @@ def overdue(as_json: bool) -> None:
 
 @app.command("status")
 @click.argument("item_id", required=False)
+@READER_OPTION
 @JSON_OPTION
 @click.pass_context
-def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
+def status(ctx: click.Context, item_id: str | None, actor: str, as_json: bool) -> None:
     """Where things stand: one item by its id (any kind but a staff concern), or all open CPR work."""
+    from domain.items import KINDS
+    from infra.cli.client import perform
+
     if item_id is None:
-        _summary(as_json)
+        _summary(actor, as_json)
         return
-    kind = run(kind_of_item(item_id))
+    named = run(perform("kind", ItemId(item_id=item_id), actor))
+    kind = next(k for k in KINDS if k.name == named)
     if kind.restricted:
         fail(
             f"{item_id} is a {kind.name}: it is restricted, read it with `qa {' '.join(kind.show)} {item_id} --as PERSON`",
@@ -79,26 +87,24 @@ def status(ctx: click.Context, item_id: str | None, as_json: bool) -> None:
     show = group.get_command(ctx, command) if isinstance(group, click.Group) else None
     if show is None:
         raise RuntimeError(f"the {kind.name}'s declared show command `qa {group_name} {command}` does not exist")
-    ctx.invoke(show, **{show.params[0].name: item_id, "as_json": as_json})
+    values = {show.params[0].name: item_id, "as_json": as_json}
+    if any(p.name == "actor" for p in show.params):
+        values["actor"] = actor
+    ctx.invoke(show, **values)
 
 
-def _summary(as_json: bool) -> None:
-    open_cycles, reviews = run(open_cpr_work())
-    counts = {status: sum(1 for _, s in reviews if s.status == status) for status in ("open", "overdue", "submitted")}
-    data = {
-        "cycles": [
-            {"id": i, "service": s.service, "phase": s.phase, "review_due_at": s.review_due_at.isoformat()}
-            for i, s in open_cycles
-        ],
-        "reviews": counts,
-        "open_actions": sum(len(s.open_actions) for _, s in reviews),
-    }
+def _summary(actor: str, as_json: bool) -> None:
+    from infra.cli.client import perform
+
+    found = run(perform("summary", Nothing(), actor))
+    counts = found.reviews
+    data = found.model_dump(mode="json")
 
     def human() -> None:
-        if not open_cycles:
+        if not found.cycles:
             click.echo("no CPR cycle is open")
-        for i, s in open_cycles:
-            click.echo(f"{i}  {s.service}  {s.phase}  reviews due {when(s.review_due_at)}")
+        for c in found.cycles:
+            click.echo(f"{c.id}  {c.service}  {c.phase}  reviews due {when(c.review_due_at)}")
         click.echo(
             f"reviews: {counts['open']} in progress, {counts['overdue']} overdue, {counts['submitted']} submitted"
             f" with {data['open_actions']} actions still open"

@@ -313,6 +313,22 @@ def create_app(settings: Settings) -> FastAPI:
         kind, state = await change_as(item_id, step, values, actor)
         return ItemRead(id=item_id, kind=kind.name, state=state.model_dump(mode="json"))
 
+    # --- the application's other commands (infra.application.commands) ----------------------------------
+
+    @app.post("/api/commands/{name}", tags=["commands"])
+    async def run_command(
+        name: str,
+        values: dict[str, Any],
+        actor: str = Depends(signed_in),
+        idempotency_key: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        """Run the command NAME as the signed-in person: the body is its input; the answer, `{"result": ...}`.
+        Who may run it is the command's own check, the same as in the CLI."""
+        from infra.application.commands import perform_as
+
+        _request_context(idempotency_key, None)
+        return {"result": await perform_as(name, values, actor)}
+
     from infra.http.oidc import add_oidc
 
     add_oidc(app, settings)

@@ -53,7 +53,7 @@ async def test_the_year_installed_as_schedules_idempotently_updated_paused_and_r
     assert appendix_cells(plan) == APPENDIX_1
 
     assert await refused(capsys, "calendar", "install", "--year", f"{YEAR}", "--as", "sam.reviewer") == (
-        "refused: sam.reviewer cannot install the QA calendar: the directory does not list them in the QA team"
+        "refused: sam.reviewer cannot install the QA calendar: the directory does not list them as a qa_officer or head_of_qa"
     )
     assert await ok(capsys, *INSTALL) == (
         f"QA calendar {YEAR}: 36 scheduled, 0 updated, 0 unchanged, 0 removed, 0 already started, 0 past (not scheduled)\n"

@@ -60,7 +60,7 @@ async def test_a_rewritten_directory_stream_departs_from_the_checkpoint_an_audit
     await example_authority(capsys)
     kept, public = tmp_path / "checkpoint.json", tmp_path / "qa-engine.pub"
     assert await refused(capsys, "audit", "checkpoint", "export", "--out", str(kept), "--as", "sam.reviewer") == (
-        "refused: sam.reviewer may not make or export checkpoints: only an active qa_officer, head_of_qa or auditor may"
+        "refused: sam.reviewer cannot make or export checkpoints: the directory does not list them as a qa_officer or head_of_qa or auditor"
     )
     assert (await ok(capsys, "audit", "checkpoint", "export", "--out", str(kept), *AUDITOR)).startswith(
         f"{kept}: 2 streams, 2 events, issued "

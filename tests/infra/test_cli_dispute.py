@@ -88,7 +88,7 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
     assert await refused(capsys, *RAISE, "--window", "0", "--as", "priya.practitioner", code=2) == (
         "--window is 1 to 60 working days, not 0"
     )
-    assert await refused(capsys, "dispute", "show", "no-such-dispute") == "no dispute with id 'no-such-dispute'"
+    assert await refused(capsys, "dispute", "show", "no-such-dispute") == "no audit record for 'no-such-dispute'"
     assert await refused(capsys, "dispute", "show", REVIEW) == f"{REVIEW} is not a dispute"
     assert await event_count(database) == before
 
@@ -144,7 +144,7 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
     assert await refused(
         capsys, "dispute", "record", DISPUTE, *talk, "--decision", "agreed", "--as", "sam.reviewer", code=2
     ) == ("unknown --decision 'agreed': expected resolved or not-resolved")
-    assert await refused(capsys, "dispute", "record", REVIEW, *talk, "--decision", "resolved", "--as", "x") == (
+    assert await refused(capsys, "dispute", "record", REVIEW, *talk, "--decision", "resolved", "--as", "sam.reviewer") == (
         f"{REVIEW} is not a dispute"
     )
     assert await event_count(database) == before
@@ -169,7 +169,8 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
         " sam.reviewer and priya.practitioner"
     )
     assert await refused(capsys, *allocate, "maya.moderator", "--as", "priya.practitioner") == (
-        "refused: priya.practitioner is a party to the dispute and cannot choose its moderator"
+        "refused: priya.practitioner cannot allocate a moderator to a dispute: the directory does not list them as a"
+        " qa_officer"
     )
     assert await refused(capsys, *allocate, "maya.moderator", "--as", "nadia.manager") == (
         "refused: nadia.manager cannot allocate a moderator to a dispute: the directory does not list them as a"

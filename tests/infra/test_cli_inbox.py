@@ -12,18 +12,21 @@ import pytest
 from domain.notifications import Notification, notification_id
 from infra.cli.main import main
 from infra.store.outbox import Outbox
+from tests.clock import EXAMPLES
 
 REVIEW = "cpr-2027-03/review-1234567"
 
 
 @pytest.fixture(autouse=True)
-def environment(database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def environment(database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     for name in ("QA_TEMPORAL_ADDRESS", "QA_CLOSURE_DAYS_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QA_HOME", str(tmp_path))
     monkeypatch.setenv("QA_DATABASE_URL", database.app_url)
     monkeypatch.setenv("QA_ADMIN_DATABASE_URL", database.admin_url)
     monkeypatch.setenv("QA_DIRECTORY_DATABASE_URL", database.directory_url)
+    assert main(["staff", "import", str(EXAMPLES / "staff.csv"), "--as", "qa.officer"]) == 0
+    capsys.readouterr()
 
 
 def qa(capsys, *args: str) -> tuple[int, str, str]:
@@ -69,7 +72,7 @@ def test_inbox_lists_tasks_by_due_date_then_what_was_told(database, capsys):
             "sam.reviewer", "task", "Record your reflection for review 1234567", task_key="reflection", due_at=overdue
         ),
         note("sam.reviewer", "escalation", "Reflection for review 1234567 is overdue"),
-        note("pat.practitioner", "info", "Not for Sam"),
+        note("nadia.manager", "info", "Not for Sam"),
     )
 
     code, out, err = qa(capsys, "inbox", "--as", "sam.reviewer")
@@ -95,22 +98,56 @@ def test_inbox_lists_tasks_by_due_date_then_what_was_told(database, capsys):
 
 
 def test_an_inbox_with_only_messages_says_there_is_nothing_to_do(database, capsys):
-    post(database, note("hope.head", "alert", "Safeguarding: case 1234567"))
-    code, out, _ = qa(capsys, "inbox", "--as", "hope.head")
+    post(database, note("hana.hos", "alert", "Safeguarding: case 1234567"))
+    code, out, _ = qa(capsys, "inbox", "--as", "hana.hos")
     lines = out.splitlines()
     assert code == 0 and lines[:3] == ["To do", "  nothing", "Told (last 30 days)"]
     assert "alert" in lines[3] and "Safeguarding: case 1234567" in lines[3]
 
 
 def test_an_empty_inbox_says_so(capsys):
-    assert qa(capsys, "inbox", "--as", "nobody") == (
+    assert qa(capsys, "inbox", "--as", "rosa.reviewer") == (
         0,
-        "nobody has nothing to do and was told nothing in the last 30 days\n",
+        "rosa.reviewer has nothing to do and was told nothing in the last 30 days\n",
         "",
     )
-    code, out, _ = qa(capsys, "inbox", "--as", "nobody", "--json")
+    code, out, _ = qa(capsys, "inbox", "--as", "rosa.reviewer", "--json")
     data = json.loads(out)
     assert code == 0 and (data["to_do"], data["told"]) == ([], [])
+
+
+def test_an_inbox_is_read_by_its_person_their_managers_the_qa_team_and_auditors_and_each_read_is_logged(
+    database, capsys
+):
+    post(database, note("sam.reviewer", "info", "Sam's own business"))
+    # Sam's line manager (quinn.hoqa), the one above (alex.assistant), the QA officer and the auditor may.
+    for reader in ("quinn.hoqa", "alex.assistant", "qa.officer", "audrey.auditor"):
+        code, out, _ = qa(capsys, "inbox", "sam.reviewer", "--as", reader, "--json")
+        assert code == 0 and [e["subject"] for e in json.loads(out)["told"]] == ["Sam's own business"]
+    # A colleague, a manager elsewhere, someone the directory does not list: refused, and nothing shown.
+    assert qa(capsys, "inbox", "sam.reviewer", "--as", "rosa.reviewer") == (
+        1,
+        "",
+        "qa: refused: rosa.reviewer may not read sam.reviewer's inbox: it is open to them, their managers,"
+        " the QA team and auditors\n",
+    )
+    assert qa(capsys, "inbox", "sam.reviewer", "--as", "nadia.manager")[0] == 1
+    assert qa(capsys, "inbox", "--as", "nobody") == (
+        1,
+        "",
+        "qa: refused: nobody is not an active member of staff in the directory\n",
+    )
+    code, out, _ = qa(capsys, "audit", "access-log", "sam.reviewer", "--as", "audrey.auditor", "--json")
+    reads = [(e["reader"], e["command"], e["allowed"]) for e in json.loads(out)]
+    assert reads == [
+        ("quinn.hoqa", "inbox", True),
+        ("alex.assistant", "inbox", True),
+        ("qa.officer", "inbox", True),
+        ("audrey.auditor", "inbox", True),
+        ("rosa.reviewer", "inbox", False),
+        ("nadia.manager", "inbox", False),
+        ("audrey.auditor", "access-log", True),
+    ]
 
 
 def test_inbox_needs_a_person(capsys):

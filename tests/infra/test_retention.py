@@ -54,7 +54,7 @@ async def test_a_closed_item_reads_and_verifies_after_the_engine_dropped_its_his
     history = await ok(capsys, "audit", "history", deadline_id, *AUDITOR, "--json")
 
     assert await refused(capsys, "audit", "seal", "--as", "sam.reviewer") == (
-        "refused: sam.reviewer may not seal: only an active qa_officer, head_of_qa or auditor may"
+        "refused: sam.reviewer cannot seal the engine's histories: the directory does not list them as a qa_officer or head_of_qa or auditor"
     )
     sealed = json.loads(await ok(capsys, "audit", "seal", *AUDITOR, "--json"))
     assert sealed == {"sealed": [deadline_id], "already_sealed": 0, "still_open": [still_open], "lost": []}

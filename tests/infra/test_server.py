@@ -202,7 +202,7 @@ async def test_an_invitation_sets_a_password_and_wrong_ones_are_held_back(server
     out = await ok(capsys, "--token", officer, "auth", "invite", "priya.practitioner")
     code = out.split()[1]
     assert await refused(capsys, "--token", await token(capsys, "sam.reviewer"), "auth", "invite", "lee.reviewer") == (
-        "refused: sam.reviewer cannot invite staff to sign in: the directory does not list them in the QA team"
+        "refused: sam.reviewer cannot invite staff to sign in: the directory does not list them as a qa_officer or head_of_qa"
     )
 
     async def accept(password: str) -> tuple[int, str]:
