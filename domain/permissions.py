@@ -144,13 +144,11 @@ FRAMEWORK: Mapping[str, May] = {
     "determinism": May(_OVERSIGHT, "replay an item's engine history on today's code"),
     "seal": May(_OVERSIGHT, "seal the engine's histories"),
     "checkpoint": May(_OVERSIGHT, "make or export checkpoints"),
-    "access_log": May((Role.AUDITOR,), "read the access log"),
     "invite": May(QA_TEAM, "invite staff to sign in"),
     "calendar.install": May(QA_TEAM, "install the QA calendar"),
     "calendar.pause": May(QA_TEAM, "pause or resume the QA calendar"),
     "calendar.list": May(_OVERSIGHT, "list the QA calendar's schedules"),
     "deadline.start": May(ANY_STAFF, "set a deadline for someone"),
-    "report": May((*_OVERSIGHT, *_MANAGERS, Role.PRINCIPAL_SOCIAL_WORKER), "read a published report or pack"),
 }
 
 

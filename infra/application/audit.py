@@ -19,11 +19,134 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from domain.audit_chain import StreamReport
+from domain.audit_views import Difference
+from domain.events import RecordedEvent
+from infra.application.commands import command
+from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.services import database, settings, temporal_client
+from infra.store.access_log import AccessEntry
 
 # How many Temporal histories `verify` fetches at once.
 ENGINE_CONCURRENCY = 8
+
+
+class Verifying(BaseModel):
+    stream: str | None = None  # one item's, or every one
+    engine: bool = True  # also cross-check each workflow's stream with its Temporal history
+
+
+class Verification(BaseModel):
+    reports: list[StreamReport]  # each stream's chain
+    differences: list[Difference]  # from the engine's histories
+    cross_checked: int | None  # how many workflows were (None: not asked)
+
+
+class ItemAsk(BaseModel):
+    item_id: str
+
+
+class ReplayAsk(BaseModel):
+    item_id: str
+    as_of: str | None = None  # the moment, as a person gives it (domain.audit_views.parse_moment); None: now
+
+
+class History(BaseModel):
+    kind: str  # in words
+    events: list[RecordedEvent]
+
+
+class Replayed(BaseModel):
+    kind: str
+    events_total: int
+    version: int  # the last event folded
+    events: int  # how many were folded
+    state: dict[str, Any]
+
+
+class RequestAsk(BaseModel):
+    request_id: str
+
+
+class Outcome(BaseModel):
+    item_id: str
+    events: list[RecordedEvent]  # what the request recorded on it
+
+
+class AccessAsk(BaseModel):
+    item_id: str | None = None  # one item's reads, or every read
+
+
+class ExportAsk(BaseModel):
+    item_id: str
+    to: str = ""  # where the reader will keep it, for the access log
+
+
+class Bundle(BaseModel):
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    files: dict[str, bytes]  # by name, the manifest among them
+    manifest: dict[str, Any]
+    verification: dict[str, Any]
+
+
+@command("audit.verify")
+async def verified(ask: Verifying, reader: str) -> Verification:
+    """The hash chains, and the cross-check with the engine: for those who keep and check the record."""
+    await require("verify", reader)
+    reports, differences, checked = await verify(ask.stream, engine=ask.engine)
+    return Verification(reports=reports, differences=differences, cross_checked=checked)
+
+
+@command("audit.history")
+async def history_of(ask: ItemAsk, reader: str) -> History:
+    item = await history(ask.item_id, reader)
+    return History(kind=kind_name(item.kind), events=item.events)
+
+
+@command("audit.replay")
+async def replayed(ask: ReplayAsk, reader: str) -> Replayed:
+    from domain.audit_views import parse_moment
+
+    moment = None
+    if ask.as_of is not None:
+        try:
+            moment = parse_moment(ask.as_of)
+        except ValueError as exc:
+            raise AppError(f"--as-of: {exc}", 2) from None
+    item, applied, state = await replay(ask.item_id, reader, moment)
+    return Replayed(
+        kind=kind_name(item.kind),
+        events_total=len(item.events),
+        version=applied[-1].version,
+        events=len(applied),
+        state=state.model_dump(mode="json"),
+    )
+
+
+@command("audit.request")
+async def outcome_of(ask: RequestAsk, reader: str) -> list[Outcome]:
+    return [Outcome(item_id=i.item_id, events=i.events) for i in await request_outcome(ask.request_id, reader)]
+
+
+@command("audit.access_log")
+async def reads(ask: AccessAsk, reader: str) -> list[AccessEntry]:
+    return await access_log(ask.item_id, reader)
+
+
+@command("audit.determinism")
+async def deterministic(ask: ItemAsk, reader: str) -> int:
+    """How many history events replayed on today's workflow code; refused if they do not."""
+    await require("determinism", reader)
+    return await determinism(ask.item_id)
+
+
+@command("audit.export")
+async def exported(ask: ExportAsk, reader: str) -> Bundle:
+    return await bundle(ask.item_id, reader, ask.to)
 
 
 async def verify(stream: str | None, *, engine: bool):  # type: ignore[no-untyped-def]
@@ -56,7 +179,6 @@ async def _workflow_streams(log, stream: str | None, reports) -> list[str]:  # t
 
 async def _cross_check(log, archive, stream: str | None, reports):  # type: ignore[no-untyped-def]
     """Each workflow stream against its Temporal history; with --all, also workflows the log never heard of."""
-    from domain.audit_views import Difference
 
     streams = await _workflow_streams(log, stream, reports)
     emptied = {r.stream_id for r in reports if r.events == 0}
@@ -95,7 +217,6 @@ async def _stream_differences(client, log, archive, stream_id: str, *, quiet_if_
     an append that completed after that read is looked for once more. A history the
     engine no longer holds is taken from the archive, if it was sealed (domain.seals).
     """
-    from domain.audit_views import Difference
     from infra.engine_history import NoHistory
 
     logged = await log.read_stream(stream_id)
@@ -129,7 +250,6 @@ async def _sealed_runs(log, archive, stream_id: str):  # type: ignore[no-untyped
     archive no longer matches the digests its seal recorded (under the hash chain)."""
     from temporalio.client import WorkflowHistory
 
-    from domain.audit_views import Difference
     from domain.seals import EngineHistorySealed, seal_stream
     from infra.engine_history import Runs
 
@@ -152,7 +272,7 @@ async def _sealed_runs(log, archive, stream_id: str):  # type: ignore[no-untyped
 
 def compare(stream_id: str, logged, runs):  # type: ignore[no-untyped-def]
     """The log's events of a stream against every run of its workflow the engine holds."""
-    from domain.audit_views import Difference, engine_differences
+    from domain.audit_views import engine_differences
     from infra.codec import PayloadKeyError, payload_keys
     from infra.engine_history import runs_events
 
@@ -329,7 +449,8 @@ async def _snapshot(pool, item_id: str):  # type: ignore[no-untyped-def]
         head = again
 
 
-async def export_bundle(item_id: str, reader: str, out: Path):  # type: ignore[no-untyped-def]
+async def bundle(item_id: str, reader: str, to: str) -> Bundle:
+    """An evidence bundle of `item_id`'s record for `reader` (the read is logged, with where it goes `to`)."""
     from domain.audit_views import (
         BUNDLE_FILES,
         MANIFEST,
@@ -347,7 +468,7 @@ async def export_bundle(item_id: str, reader: str, out: Path):  # type: ignore[n
 
     checked_id(item_id)
     async with database(max_size=2) as pool:
-        item = await read_item(pool, item_id, reader, "export", f"to {out}")
+        item = await read_item(pool, item_id, reader, "export", f"to {to}" if to else "")
         kind = item.kind
         runs = None
         differences: list[Difference] = []
@@ -438,11 +559,7 @@ async def export_bundle(item_id: str, reader: str, out: Path):  # type: ignore[n
         "algorithm": "SHA-256",
         "files": {name: sha256_hex(files[name]) for name in BUNDLE_FILES},
     }
-    out.mkdir(parents=True, exist_ok=True)
-    for name in BUNDLE_FILES:
-        (out / name).write_bytes(files[name])
-    (out / MANIFEST).write_bytes(dump(manifest))
-    return manifest, verification
+    return Bundle(files={**files, MANIFEST: dump(manifest)}, manifest=manifest, verification=verification)
 
 
 def _status(state) -> str | None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from infra.application.commands import Nothing, command
 from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.services import database, settings
@@ -27,14 +29,17 @@ async def make_checkpoint(pool, actor: str) -> dict:  # type: ignore[no-untyped-
     return body
 
 
-async def make(actor: str) -> dict:
+@command("checkpoint.make", changes=True)
+async def make(ask: Nothing, actor: str) -> dict[str, Any]:
+    """Sign every stream's head now; the checkpoint's body."""
     await require("checkpoint", actor)
     async with database() as pool:
         return await make_checkpoint(pool, actor)
 
 
-async def export(out: Path, actor: str) -> dict:
-    """Write the newest checkpoint (made now if there is none) to `out`, for an auditor to keep."""
+@command("checkpoint.export")
+async def export(ask: Nothing, actor: str) -> dict[str, Any]:
+    """The newest checkpoint (made now if there is none), signed, for an auditor to keep."""
     from infra.store.checkpoints import Checkpoints
 
     await require("checkpoint", actor)
@@ -44,17 +49,12 @@ async def export(out: Path, actor: str) -> dict:
             await make_checkpoint(pool, actor)
             newest = await Checkpoints(pool).newest()
     assert newest is not None
-    exported = {
+    return {
         "checkpoint": json.loads(newest.body),
         "signature": newest.signature,
         "public_key": newest.public_key,
         "made_by": newest.made_by,
     }
-    try:
-        out.write_text(json.dumps(exported, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise AppError(f"cannot write {out}: {exc.strerror}", 1) from None
-    return exported["checkpoint"]
 
 
 def public_key() -> str:

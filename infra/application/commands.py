@@ -45,6 +45,10 @@ MODULES = (
 )
 
 
+class Nothing(BaseModel):
+    """The input of a command that takes no values."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str

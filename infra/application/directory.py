@@ -12,6 +12,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from domain.directory import OpenCase, StaffMember
+from infra.application.commands import Nothing, command
 from infra.application.errors import AppError
 from infra.application.services import database, settings
 
@@ -47,12 +51,25 @@ async def import_cases(cases: Sequence[Any], actor: str):  # type: ignore[no-unt
     return await _with_directory(lambda d: d.import_cases(cases, actor, datetime.now(UTC)), importing=True)
 
 
-async def all_staff() -> list[Any]:
+class CasesOf(BaseModel):
+    service: str | None = None  # only this service's; None: every one
+
+
+@command("staff")
+async def staff(ask: Nothing, reader: str) -> list[StaffMember]:
+    """Everyone in the staff directory, including those no longer active."""
+    await require("staff", reader)
     return await _with_directory(lambda d: d.all_staff())
 
 
-async def latest_cases(service: str | None = None) -> tuple[int | None, list[Any]]:
-    return await _with_directory(lambda d: d.latest_cases(service))
+@command("cases")
+async def cases(ask: CasesOf, reader: str) -> tuple[int | None, list[OpenCase]]:
+    """The newest open-cases snapshot's id and its cases (of a service); the read is logged."""
+    from infra.application.status import logged
+
+    await require("cases", reader)
+    await logged(reader, "*", "cases list")
+    return await _with_directory(lambda d: d.latest_cases(ask.service))
 
 
 AS_HOST: ContextVar[bool] = ContextVar("as_host", default=False)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
+from infra.application.commands import command
 from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.services import database, settings, temporal_client
@@ -20,6 +23,15 @@ class Sealing:
     already: int = 0  # sealed before
     lost: list[str] = field(default_factory=list)  # the engine no longer holds every run: too late to seal
     checkpoint: dict = field(default_factory=dict)  # the checkpoint signed after sealing
+
+
+class Sealed(BaseModel):
+    item_id: str | None = None  # one workflow's, or every closed one not sealed yet
+
+
+@command("audit.seal", changes=True)
+async def sealed(ask: Sealed, actor: str) -> Sealing:
+    return await seal(ask.item_id, actor)
 
 
 async def seal(workflow_id: str | None, actor: str) -> Sealing:

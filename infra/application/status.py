@@ -11,15 +11,11 @@ from pydantic import AwareDatetime, BaseModel
 from domain.duties import Duty
 from domain.kinds import Kind
 from domain.review import ReviewState
-from infra.application.commands import command
+from infra.application.commands import Nothing, command
 from infra.application.directory import require
 from infra.application.errors import AppError
 from infra.application.items import describe_item, open_items
 from infra.application.services import database
-
-
-class Nothing(BaseModel):
-    """A command that takes no values."""
 
 
 class ItemId(BaseModel):

@@ -16,17 +16,16 @@ from pathlib import Path
 import click
 
 from infra.application.audit import (
-    access_log,
+    AccessAsk,
+    ExportAsk,
+    ItemAsk,
+    ReplayAsk,
+    RequestAsk,
+    Verifying,
     check_bundle,
-    determinism,
-    export_bundle,
-    history,
-    kind_name,
-    replay,
-    request_outcome,
-    verify,
 )
-from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, person, run
+from infra.cli.client import perform
+from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, fail, run
 
 
 @app.group("audit")
@@ -40,13 +39,15 @@ def audit_app() -> None:
 @click.option(
     "--chains-only", is_flag=True, help="Only the hash chains: skip the cross-check with Temporal's histories."
 )
+@READER_OPTION
 @JSON_OPTION
-def audit_verify(stream: str | None, all_streams: bool, chains_only: bool, as_json: bool) -> None:
+def audit_verify(stream: str | None, all_streams: bool, chains_only: bool, actor: str, as_json: bool) -> None:
     """Recompute the hash chains (of one item, STREAM, or all) and report each first broken link; then
     cross-check each workflow's stream with the events its Temporal history recorded, and report each difference."""
     if stream and all_streams:
         fail("give an item id or --all, not both")
-    reports, differences, cross_checked = run(verify(stream, engine=not chains_only))
+    found = run(perform("audit.verify", Verifying(stream=stream, engine=not chains_only), actor))
+    reports, differences, cross_checked = found.reports, found.differences, found.cross_checked
     breaks = [r.first_break for r in reports if r.first_break]
     data = {
         "ok": not breaks and not differences,
@@ -82,16 +83,16 @@ def audit_history(item_id: str, actor: str, as_json: bool) -> None:
     """An item's events in order: business time, recorded time, who, and what changed."""
     from domain.audit_views import describe, history_entry, local
 
-    item = run(history(item_id, person(actor)))
+    item = run(perform("audit.history", ItemAsk(item_id=item_id), actor))
     data = {
         "id": item_id,
-        "kind": kind_name(item.kind),
+        "kind": item.kind,
         "events": [history_entry(e) for e in item.events],
     }
 
     def human() -> None:
         click.echo(
-            f"{item_id}: {kind_name(item.kind)}, {_count(len(item.events), 'event')}"
+            f"{item_id}: {item.kind}, {_count(len(item.events), 'event')}"
             " (Europe/London; business time = when it happened, recorded = when the log stored it)"
         )
         for e in item.events:
@@ -112,9 +113,9 @@ def audit_seal(item_id: str | None, actor: str, as_json: bool) -> None:
     workflow not sealed yet), so that `verify` can cross-check it after Temporal's retention drops it.
     Run it daily, well within the namespace's retention."""
     from domain.checkpoints import describe
-    from infra.application.seals import seal
+    from infra.application.seals import Sealed
 
-    done = run(seal(item_id, actor))
+    done = run(perform("audit.seal", Sealed(item_id=item_id), actor))
     data = {"sealed": done.sealed, "already_sealed": done.already, "still_open": done.open, "lost": done.lost}
 
     def human() -> None:
@@ -143,9 +144,9 @@ def checkpoint_app() -> None:
 def checkpoint_make(actor: str) -> None:
     """Sign every stream's head now (Ed25519, with the key outside the database)."""
     from domain.checkpoints import describe
-    from infra.application.checkpoints import make
+    from infra.application.commands import Nothing
 
-    click.echo(f"checkpoint signed: {describe(run(make(actor)))}")
+    click.echo(f"checkpoint signed: {describe(run(perform('checkpoint.make', Nothing(), actor)))}")
 
 
 @checkpoint_app.command("export")
@@ -153,10 +154,17 @@ def checkpoint_make(actor: str) -> None:
 @AS_OPTION
 def checkpoint_export(out: Path, actor: str) -> None:
     """Write the newest signed checkpoint to a file, for an auditor to keep."""
-    from domain.checkpoints import describe
-    from infra.application.checkpoints import export
+    import json
 
-    click.echo(f"{out}: {describe(run(export(out, actor)))}")
+    from domain.checkpoints import describe
+    from infra.application.commands import Nothing
+
+    exported = run(perform("checkpoint.export", Nothing(), actor))
+    try:
+        out.write_text(json.dumps(exported, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}", 1)
+    click.echo(f"{out}: {describe(exported['checkpoint'])}")
 
 
 @checkpoint_app.command("public-key")
@@ -214,7 +222,7 @@ def audit_request(request_id: str, actor: str, as_json: bool) -> None:
     Exits 1 if it recorded nothing: asking again with `qa --request-id REQUEST_ID ...` is then safe."""
     from domain.audit_views import describe, history_entry, local
 
-    items = run(request_outcome(request_id, person(actor)))
+    items = run(perform("audit.request", RequestAsk(request_id=request_id), actor))
     data = {
         "request_id": request_id,
         "recorded": bool(items),
@@ -259,23 +267,23 @@ def audit_replay(item_id: str, as_of: str | None, actor: str, as_json: bool) -> 
             moment = parse_moment(as_of)
         except ValueError as exc:
             fail(f"--as-of: {exc}")
-    item, applied, state = run(replay(item_id, person(actor), moment))
+    replayed = run(perform("audit.replay", ReplayAsk(item_id=item_id, as_of=as_of), actor))
     data = {
         "id": item_id,
-        "kind": kind_name(item.kind),
+        "kind": replayed.kind,
         "as_of": moment.end.isoformat() if moment else None,
         "time": TIME_BASIS,
-        "version": applied[-1].version,
-        "events": len(applied),
-        "events_total": len(item.events),
-        "state": state.model_dump(mode="json"),
+        "version": replayed.version,
+        "events": replayed.events,
+        "events_total": replayed.events_total,
+        "state": replayed.state,
     }
 
     def human() -> None:
         when = f"as it stood at {local(moment.end)} (business time)" if moment else "as it stands now"
         click.echo(
-            f"{item_id}: {kind_name(item.kind)} {when}, rebuilt from {len(applied)} of {len(item.events)} events"
-            f" (to v{applied[-1].version})"
+            f"{item_id}: {replayed.kind} {when}, rebuilt from {replayed.events} of {replayed.events_total} events"
+            f" (to v{replayed.version})"
         )
         for line in state_lines(data["state"]):
             click.echo(f"  {line}")
@@ -285,9 +293,10 @@ def audit_replay(item_id: str, as_of: str | None, actor: str, as_json: bool) -> 
 
 @audit_app.command("determinism")
 @click.argument("item_id")
-def audit_determinism(item_id: str) -> None:
+@READER_OPTION
+def audit_determinism(item_id: str, actor: str) -> None:
     """Replay ITEM_ID's Temporal history on the current workflow code: a change that would break it is reported."""
-    events = run(determinism(item_id))
+    events = run(perform("audit.determinism", ItemAsk(item_id=item_id), actor))
     click.echo(f"{item_id}: its {events} history events replay on the current workflow code: deterministic")
 
 
@@ -303,8 +312,15 @@ def audit_export(item_id: str, out_dir: str, actor: str) -> None:
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         fail(f"{out} already exists and is not an empty folder: export into a new one")
-    manifest, verification = run(export_bundle(item_id, person(actor), out))
-    manifest_sha256 = sha256_hex((out / MANIFEST).read_bytes())
+    bundle = run(perform("audit.export", ExportAsk(item_id=item_id, to=str(out)), actor))
+    manifest, verification = bundle.manifest, bundle.verification
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in bundle.files.items():
+            (out / name).write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write the bundle into {out}: {exc.strerror}", 1)
+    manifest_sha256 = sha256_hex(bundle.files[MANIFEST])
     click.echo(f"{out}: evidence bundle for {item_id} ({_count(manifest['head']['version'], 'event')})")
     for name, digest in manifest["files"].items():
         click.echo(f"  {name:<22} sha256 {digest}")
@@ -344,7 +360,7 @@ def audit_access_log(item_id: str | None, actor: str, as_json: bool) -> None:
     """Who read which item's audit record, with which command, when, and whether it was allowed (auditors only)."""
     from domain.audit_views import local
 
-    entries = run(access_log(item_id, person(actor)))
+    entries = run(perform("audit.access_log", AccessAsk(item_id=item_id), actor))
 
     def human() -> None:
         if not entries:

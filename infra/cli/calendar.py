@@ -8,7 +8,17 @@ import click
 
 from infra.application.errors import typed
 from infra.application.services import settings
-from infra.cli.common import ALLOW_NEGATIVE, AS_OPTION, JSON_OPTION, app, emit, fail, parse_date, parse_working_days
+from infra.cli.common import (
+    ALLOW_NEGATIVE,
+    AS_OPTION,
+    JSON_OPTION,
+    READER_OPTION,
+    app,
+    emit,
+    fail,
+    parse_date,
+    parse_working_days,
+)
 
 
 @app.group("calendar")
@@ -204,17 +214,16 @@ def _show_grid(plan, closed: dict[int, str]) -> None:  # type: ignore[no-untyped
 @AS_OPTION
 def calendar_install(year: str, sample: str, actor: str) -> None:
     """Put the year's plan into the engine: a Temporal Schedule per activity (installing again is harmless)."""
-    from infra.application.calendar import install_year
-    from infra.cli.common import person, run, whole_number
+    from domain.sampling import MAX_SAMPLE
+    from infra.application.calendar import Installing
+    from infra.cli.client import perform
+    from infra.cli.common import run, whole_number
 
     plan = _plan(_year(year))
-    from domain.sampling import MAX_SAMPLE
-
     size = whole_number(sample, "--sample")
     if not 1 <= size <= MAX_SAMPLE:
         fail(f"--sample is 1 to {MAX_SAMPLE} children, not {size}")
-    installed_by = person(actor)
-    report = run(install_year(plan, installed_by, size))
+    report = run(perform("calendar.install", Installing(plan=plan, sample_size=size), actor))
     click.echo(
         f"QA calendar {plan.year}: {len(report.created)} scheduled, {len(report.updated)} updated,"
         f" {len(report.unchanged)} unchanged, {len(report.removed)} removed,"
@@ -224,15 +233,17 @@ def calendar_install(year: str, sample: str, actor: str) -> None:
 
 @calendar_app.command("schedules")
 @YEAR_OPTION
+@READER_OPTION
 @JSON_OPTION
-def calendar_schedules(year: str, as_json: bool) -> None:
+def calendar_schedules(year: str, actor: str, as_json: bool) -> None:
     """The year's schedules in the engine: what each starts, when, paused or not."""
     from dataclasses import asdict
 
-    from infra.application.calendar import schedules
+    from infra.application.calendar import Year
+    from infra.cli.client import perform
     from infra.cli.common import run, when
 
-    listed = run(schedules(_year(year)))
+    listed = run(perform("calendar.list", Year(year=_year(year)), actor))
 
     def human() -> None:
         for s in listed:
@@ -261,13 +272,13 @@ def calendar_resume(year: str, actor: str) -> None:
 
 
 def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
-    from infra.application.calendar import pause_year
-    from infra.cli.common import person, run
+    from infra.application.calendar import Pausing
+    from infra.cli.client import perform
+    from infra.cli.common import run
 
-    who = person(actor)
     if not note.strip():
         fail("--reason cannot be empty")
-    changed = run(pause_year(_year(year), paused=paused, note=note.strip(), by=who))
+    changed = run(perform("calendar.pause", Pausing(year=_year(year), paused=paused, note=note.strip()), actor))
     click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
 
 
@@ -325,17 +336,17 @@ def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
 @AS_OPTION
 def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: str | None, actor: str) -> None:
     """Arrange a scheduled spotlight: its workflow starts, or its refusal is the one line shown."""
-    from domain.calendar_entry import ArrangeSpotlight
-    from infra.application.calendar import arrange_spotlight
+    from infra.application.calendar import Arranging
+    from infra.cli.client import perform
     from infra.cli.common import person, run
 
-    request = typed(
-        ArrangeSpotlight,
-        actor=person(actor),
+    ask = Arranging(
+        entry_id=entry_id,
         lead=person(lead, "--lead"),
         members=tuple(person(m, "--member") for m in members),
         day=parse_date(day, "--day date") if day else None,
     )
-
-    item_id, spotlight = run(arrange_spotlight(entry_id, request))
-    click.echo(f"{item_id}: started for {spotlight.day.isoformat()}, led by {spotlight.lead}")
+    arranged = run(perform("calendar.arrange", ask, actor))
+    click.echo(
+        f"{arranged.item_id}: started for {arranged.spotlight.day.isoformat()}, led by {arranged.spotlight.lead}"
+    )

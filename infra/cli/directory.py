@@ -8,8 +8,8 @@ from typing import TypeVar
 
 import click
 
-from infra.application.directory import all_staff, import_cases, import_staff, latest_cases
-from infra.cli.common import JSON_OPTION, app, as_option, emit, fail, run
+from infra.application.directory import import_cases, import_staff
+from infra.cli.common import JSON_OPTION, READER_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
 
@@ -70,10 +70,14 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
 
 
 @staff_app.command("list")
+@READER_OPTION
 @JSON_OPTION
-def staff_list(as_json: bool) -> None:
+def staff_list(actor: str, as_json: bool) -> None:
     """Everyone in the staff directory, including those no longer active."""
-    members = run(all_staff())
+    from infra.application.commands import Nothing
+    from infra.cli.client import perform
+
+    members = run(perform("staff", Nothing(), actor))
 
     def human() -> None:
         if not members:
@@ -114,10 +118,14 @@ def cases_import(file: Path, actor: str, as_json: bool) -> None:
 
 @cases_app.command("list")
 @click.option("--service", help="Only this service's cases, e.g. 'Children in Need'.")
+@READER_OPTION
 @JSON_OPTION
-def cases_list(service: str | None, as_json: bool) -> None:
-    """The open cases of the newest snapshot."""
-    snapshot_id, cases = run(latest_cases(service))
+def cases_list(service: str | None, actor: str, as_json: bool) -> None:
+    """The open cases of the newest snapshot (for the QA team and auditors)."""
+    from infra.application.directory import CasesOf
+    from infra.cli.client import perform
+
+    snapshot_id, cases = run(perform("cases", CasesOf(service=service), actor))
 
     def human() -> None:
         if snapshot_id is None:

@@ -17,6 +17,7 @@ from infra.cli.client import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
+    READER_OPTION,
     app,
     echo_added,
     emit,
@@ -142,20 +143,22 @@ def report_publish(
 
 @report_app.command("show")
 @click.argument("cycle_id")
+@READER_OPTION
 @JSON_OPTION
-def report_show(cycle_id: str, as_json: bool) -> None:
+def report_show(cycle_id: str, actor: str, as_json: bool) -> None:
     """The published report (its Markdown), checked against the digest the audit log recorded."""
     from domain import cpr_cycle
-    from infra.application.documents import published_file
+    from infra.application.documents import Document
+    from infra.cli.client import perform
 
     state = run(recorded(cpr_cycle.KIND, cycle_id))
     if state is None or state.report is None:
         due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
         fail(f"{cycle_id} has no published findings report yet{due}", 1)
     report = state.report
-    data = run(published_file(report.markdown_path, report.markdown_sha256))
+    text = run(perform("document", Document(item_id=cycle_id), actor))
     emit(
-        {"id": cycle_id, **report.model_dump(mode="json"), "markdown": data.decode("utf-8")},
+        {"id": cycle_id, **report.model_dump(mode="json"), "markdown": text},
         as_json,
-        lambda: click.echo(data.decode("utf-8"), nl=False),
+        lambda: click.echo(text, nl=False),
     )

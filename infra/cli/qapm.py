@@ -20,6 +20,7 @@ from infra.cli.client import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
+    READER_OPTION,
     CliError,
     app,
     emit_item,
@@ -75,15 +76,16 @@ def qapm_show(meeting_id: str, as_json: bool) -> None:
 
 @qapm_app.command("pack")
 @ID_ARGUMENT
-def qapm_pack(meeting_id: str) -> None:
+@READER_OPTION
+def qapm_pack(meeting_id: str, actor: str) -> None:
     """The performance pack as Markdown (refused if the file no longer matches its recorded digest)."""
     state = _read(meeting_id)
     if state.pack_path is None:
         raise CliError(f"{meeting_id}: the pack is compiled at {when(state.pack_due_at)}")
-    from infra.application.documents import published_file
+    from infra.application.documents import Document
+    from infra.cli.client import perform
 
-    data = run(published_file(state.pack_path, state.pack_sha256))
-    click.echo(data.decode("utf-8"), nl=False)
+    click.echo(run(perform("document", Document(item_id=meeting_id), actor)), nl=False)
 
 
 @qapm_app.command("decide")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import click
 
-from infra.application.status import ItemId, Nothing
+from infra.application.commands import Nothing
+from infra.application.status import ItemId
 from infra.cli.common import JSON_OPTION, READER_OPTION, app, emit, fail, run, when
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}

@@ -144,9 +144,9 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
     assert await refused(
         capsys, "dispute", "record", DISPUTE, *talk, "--decision", "agreed", "--as", "sam.reviewer", code=2
     ) == ("unknown --decision 'agreed': expected resolved or not-resolved")
-    assert await refused(capsys, "dispute", "record", REVIEW, *talk, "--decision", "resolved", "--as", "sam.reviewer") == (
-        f"{REVIEW} is not a dispute"
-    )
+    assert await refused(
+        capsys, "dispute", "record", REVIEW, *talk, "--decision", "resolved", "--as", "sam.reviewer"
+    ) == (f"{REVIEW} is not a dispute")
     assert await event_count(database) == before
 
     # Stage 1 escalates: passed to stage 2, where a QA officer allocates an independent moderator.
