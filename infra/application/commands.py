@@ -102,17 +102,23 @@ def find(name: str) -> Command:
     return found
 
 
-async def perform(name: str, ask: BaseModel, actor: str) -> Any:
-    """Run the command `name` in this process as `actor`."""
-    return await find(name).run(ask, actor)
-
-
-async def perform_as(name: str, values: dict[str, Any], actor: str) -> Any:
-    """Run the command `name` on `values` (JSON) as `actor`, the signed-in person; its result as JSON.
-    Values its input does not take, or that do not fit it, are bad input, refused before anything runs."""
+def asked(name: str, values: dict[str, Any]) -> tuple[Command, BaseModel]:
+    """The command `name` and its typed input from `values`: values it does not take, or that do not fit it,
+    are bad input (exit 2), refused before anything runs."""
     found = find(name)
     unknown = sorted(set(values) - set(found.input.model_fields))
     if unknown:
         raise AppError(f"{name} takes no {', '.join(unknown)}", 2)
-    result = await found.run(typed(found.input, **values), actor)
-    return found.output.dump_python(result, mode="json")
+    return found, typed(found.input, **values)
+
+
+async def perform(name: str, values: dict[str, Any], actor: str) -> Any:
+    """Run the command `name` on `values` in this process as `actor`; its typed result."""
+    found, ask = asked(name, values)
+    return await found.run(ask, actor)
+
+
+async def perform_as(name: str, values: dict[str, Any], actor: str) -> Any:
+    """Run the command `name` on `values` (JSON) as `actor`, the signed-in person; its result as JSON."""
+    found, ask = asked(name, values)
+    return found.output.dump_python(await found.run(ask, actor), mode="json")

@@ -15,15 +15,6 @@ from pathlib import Path
 
 import click
 
-from infra.application.audit import (
-    AccessAsk,
-    ExportAsk,
-    ItemAsk,
-    ReplayAsk,
-    RequestAsk,
-    Verifying,
-    check_bundle,
-)
 from infra.cli.client import perform
 from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, fail, run
 
@@ -46,7 +37,7 @@ def audit_verify(stream: str | None, all_streams: bool, chains_only: bool, actor
     cross-check each workflow's stream with the events its Temporal history recorded, and report each difference."""
     if stream and all_streams:
         fail("give an item id or --all, not both")
-    found = run(perform("audit.verify", Verifying(stream=stream, engine=not chains_only), actor))
+    found = run(perform("audit.verify", actor, stream=stream, engine=not chains_only))
     reports, differences, cross_checked = found.reports, found.differences, found.cross_checked
     breaks = [r.first_break for r in reports if r.first_break]
     data = {
@@ -83,7 +74,7 @@ def audit_history(item_id: str, actor: str, as_json: bool) -> None:
     """An item's events in order: business time, recorded time, who, and what changed."""
     from domain.audit_views import describe, history_entry, local
 
-    item = run(perform("audit.history", ItemAsk(item_id=item_id), actor))
+    item = run(perform("audit.history", actor, item_id=item_id))
     data = {
         "id": item_id,
         "kind": item.kind,
@@ -113,9 +104,8 @@ def audit_seal(item_id: str | None, actor: str, as_json: bool) -> None:
     workflow not sealed yet), so that `verify` can cross-check it after Temporal's retention drops it.
     Run it daily, well within the namespace's retention."""
     from domain.checkpoints import describe
-    from infra.application.seals import Sealed
 
-    done = run(perform("audit.seal", Sealed(item_id=item_id), actor))
+    done = run(perform("audit.seal", actor, item_id=item_id))
     data = {"sealed": done.sealed, "already_sealed": done.already, "still_open": done.open, "lost": done.lost}
 
     def human() -> None:
@@ -144,9 +134,8 @@ def checkpoint_app() -> None:
 def checkpoint_make(actor: str) -> None:
     """Sign every stream's head now (Ed25519, with the key outside the database)."""
     from domain.checkpoints import describe
-    from infra.application.commands import Nothing
 
-    click.echo(f"checkpoint signed: {describe(run(perform('checkpoint.make', Nothing(), actor)))}")
+    click.echo(f"checkpoint signed: {describe(run(perform('checkpoint.make', actor)))}")
 
 
 @checkpoint_app.command("export")
@@ -157,9 +146,8 @@ def checkpoint_export(out: Path, actor: str) -> None:
     import json
 
     from domain.checkpoints import describe
-    from infra.application.commands import Nothing
 
-    exported = run(perform("checkpoint.export", Nothing(), actor))
+    exported = run(perform("checkpoint.export", actor))
     try:
         out.write_text(json.dumps(exported, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -222,7 +210,7 @@ def audit_request(request_id: str, actor: str, as_json: bool) -> None:
     Exits 1 if it recorded nothing: asking again with `qa --request-id REQUEST_ID ...` is then safe."""
     from domain.audit_views import describe, history_entry, local
 
-    items = run(perform("audit.request", RequestAsk(request_id=request_id), actor))
+    items = run(perform("audit.request", actor, request_id=request_id))
     data = {
         "request_id": request_id,
         "recorded": bool(items),
@@ -267,7 +255,7 @@ def audit_replay(item_id: str, as_of: str | None, actor: str, as_json: bool) -> 
             moment = parse_moment(as_of)
         except ValueError as exc:
             fail(f"--as-of: {exc}")
-    replayed = run(perform("audit.replay", ReplayAsk(item_id=item_id, as_of=as_of), actor))
+    replayed = run(perform("audit.replay", actor, item_id=item_id, as_of=as_of))
     data = {
         "id": item_id,
         "kind": replayed.kind,
@@ -296,7 +284,7 @@ def audit_replay(item_id: str, as_of: str | None, actor: str, as_json: bool) -> 
 @READER_OPTION
 def audit_determinism(item_id: str, actor: str) -> None:
     """Replay ITEM_ID's Temporal history on the current workflow code: a change that would break it is reported."""
-    events = run(perform("audit.determinism", ItemAsk(item_id=item_id), actor))
+    events = run(perform("audit.determinism", actor, item_id=item_id))
     click.echo(f"{item_id}: its {events} history events replay on the current workflow code: deterministic")
 
 
@@ -312,7 +300,7 @@ def audit_export(item_id: str, out_dir: str, actor: str) -> None:
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         fail(f"{out} already exists and is not an empty folder: export into a new one")
-    bundle = run(perform("audit.export", ExportAsk(item_id=item_id, to=str(out)), actor))
+    bundle = run(perform("audit.export", actor, item_id=item_id, to=str(out)))
     manifest, verification = bundle.manifest, bundle.verification
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -336,6 +324,8 @@ def audit_export(item_id: str, out_dir: str, actor: str) -> None:
 def audit_check_bundle(bundle_dir: str, as_json: bool) -> None:
     """Re-check an evidence bundle from its files alone: the manifest's digests, the events' hash chain,
     the replayed state and the cross-check with the engine's history it holds."""
+    from infra.application.audit import check_bundle
+
     data = check_bundle(Path(bundle_dir))
 
     def human() -> None:
@@ -360,7 +350,7 @@ def audit_access_log(item_id: str | None, actor: str, as_json: bool) -> None:
     """Who read which item's audit record, with which command, when, and whether it was allowed (auditors only)."""
     from domain.audit_views import local
 
-    entries = run(perform("audit.access_log", AccessAsk(item_id=item_id), actor))
+    entries = run(perform("audit.access_log", actor, item_id=item_id))
 
     def human() -> None:
         if not entries:

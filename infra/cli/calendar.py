@@ -215,7 +215,6 @@ def _show_grid(plan, closed: dict[int, str]) -> None:  # type: ignore[no-untyped
 def calendar_install(year: str, sample: str, actor: str) -> None:
     """Put the year's plan into the engine: a Temporal Schedule per activity (installing again is harmless)."""
     from domain.sampling import MAX_SAMPLE
-    from infra.application.calendar import Installing
     from infra.cli.client import perform
     from infra.cli.common import run, whole_number
 
@@ -223,7 +222,7 @@ def calendar_install(year: str, sample: str, actor: str) -> None:
     size = whole_number(sample, "--sample")
     if not 1 <= size <= MAX_SAMPLE:
         fail(f"--sample is 1 to {MAX_SAMPLE} children, not {size}")
-    report = run(perform("calendar.install", Installing(plan=plan, sample_size=size), actor))
+    report = run(perform("calendar.install", actor, plan=plan, sample_size=size))
     click.echo(
         f"QA calendar {plan.year}: {len(report.created)} scheduled, {len(report.updated)} updated,"
         f" {len(report.unchanged)} unchanged, {len(report.removed)} removed,"
@@ -239,11 +238,10 @@ def calendar_schedules(year: str, actor: str, as_json: bool) -> None:
     """The year's schedules in the engine: what each starts, when, paused or not."""
     from dataclasses import asdict
 
-    from infra.application.calendar import Year
     from infra.cli.client import perform
     from infra.cli.common import run, when
 
-    listed = run(perform("calendar.list", Year(year=_year(year)), actor))
+    listed = run(perform("calendar.list", actor, year=_year(year)))
 
     def human() -> None:
         for s in listed:
@@ -272,13 +270,12 @@ def calendar_resume(year: str, actor: str) -> None:
 
 
 def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
-    from infra.application.calendar import Pausing
     from infra.cli.client import perform
     from infra.cli.common import run
 
     if not note.strip():
         fail("--reason cannot be empty")
-    changed = run(perform("calendar.pause", Pausing(year=_year(year), paused=paused, note=note.strip()), actor))
+    changed = run(perform("calendar.pause", actor, year=_year(year), paused=paused, note=note.strip()))
     click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
 
 
@@ -336,17 +333,19 @@ def calendar_focus(entry_id: str, focus: str, actor: str) -> None:
 @AS_OPTION
 def calendar_arrange(entry_id: str, lead: str, members: tuple[str, ...], day: str | None, actor: str) -> None:
     """Arrange a scheduled spotlight: its workflow starts, or its refusal is the one line shown."""
-    from infra.application.calendar import Arranging
     from infra.cli.client import perform
     from infra.cli.common import person, run
 
-    ask = Arranging(
-        entry_id=entry_id,
-        lead=person(lead, "--lead"),
-        members=tuple(person(m, "--member") for m in members),
-        day=parse_date(day, "--day date") if day else None,
+    arranged = run(
+        perform(
+            "calendar.arrange",
+            actor,
+            entry_id=entry_id,
+            lead=person(lead, "--lead"),
+            members=tuple(person(m, "--member") for m in members),
+            day=parse_date(day, "--day date") if day else None,
+        )
     )
-    arranged = run(perform("calendar.arrange", ask, actor))
     click.echo(
         f"{arranged.item_id}: started for {arranged.spotlight.day.isoformat()}, led by {arranged.spotlight.lead}"
     )

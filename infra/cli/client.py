@@ -186,16 +186,16 @@ async def start_opened(kind: Kind, workflow, request, item_id: str, *, taken: st
     return kind.state_type.model_validate(answer["state"])
 
 
-async def perform(name: str, ask: Any, actor: str) -> Any:
-    """The application's command `name` (infra.application.commands): through the server, signed in, as the
-    signed-in person; not signed in, in this process as `actor`."""
+async def perform(name: str, actor: str, **values: Any) -> Any:
+    """The application's command `name` (infra.application.commands) on `values`: through the server, signed
+    in, as the signed-in person; not signed in, in this process as `actor`. Bad values are refused here."""
     from infra.application import commands
     from infra.application.requests import request_id
 
     creds = credentials()
     if creds is None:
-        return await commands.perform(name, ask, actor)
-    found = commands.find(name)
+        return await commands.perform(name, values, actor)
+    found, ask = commands.asked(name, values)
     asked = request_id() if found.changes else None
     answer = await call(
         "POST",

@@ -12,7 +12,6 @@ from typing import TypeVar
 
 import click
 
-from infra.application.concerns import Concern, ConcernId, Response
 from infra.cli.common import JSON_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
@@ -35,9 +34,7 @@ def concern_raise(about: str, text: str, review_id: str | None, actor: str) -> N
     if not text.strip():
         fail("--concern cannot be empty")
     context = review_id.strip() if review_id is not None else None
-    click.echo(
-        run(perform("concern.raise", Concern(about=about.strip(), concern=text.strip(), context=context), actor))
-    )
+    click.echo(run(perform("concern.raise", actor, about=about.strip(), concern=text.strip(), context=context)))
 
 
 @concern_app.command("respond")
@@ -51,7 +48,7 @@ def concern_respond(concern_id: str, response: str, actor: str) -> None:
     _check_id(concern_id)
     if not response.strip():
         fail("--response cannot be empty")
-    state = run(perform("concern.respond", Response(concern_id=concern_id, response=response.strip()), actor))
+    state = run(perform("concern.respond", actor, concern_id=concern_id, response=response.strip()))
     click.echo(f"{concern_id}: responded by {state.responded_by}: {state.response}")
 
 
@@ -64,7 +61,7 @@ def concern_show(concern_id: str, reader: str, as_json: bool) -> None:
     from infra.cli.client import perform
 
     _check_id(concern_id)
-    state = run(perform("concern.show", ConcernId(concern_id=concern_id), reader))
+    state = run(perform("concern.show", reader, concern_id=concern_id))
 
     def human() -> None:
         click.echo(f"{concern_id}: practice concern about {state.about}")

@@ -12,7 +12,6 @@ from datetime import date
 
 import click
 
-from infra.application.cycles import Allocation, Listing, may_start
 from infra.application.errors import typed
 from infra.cli.common import (
     AS_OPTION,
@@ -69,6 +68,8 @@ def cpr_start(service: str, start: str, sample: str, seed: str | None, actor: st
     )
     cycle_id = cycle_id_for(request.service, request.start)
     if credentials() is None:  # on the host: the sample is checked first, for its own words
+        from infra.application.cycles import may_start
+
         run(may_start(request))
     # One cycle per service and start date, ever.
     start_and_show(
@@ -93,8 +94,8 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
     """Allocate a reviewer to one sampled child; prints the id of the review this opens."""
     from infra.cli.client import perform
 
-    ask = Allocation(cycle_id=cycle_id, case_number=case_number.strip(), reviewer=person(reviewer, "--reviewer"))
-    click.echo(run(perform("cpr.allocate", ask, actor)))
+    ask = {"cycle_id": cycle_id, "case_number": case_number.strip(), "reviewer": person(reviewer, "--reviewer")}
+    click.echo(run(perform("cpr.allocate", actor, **ask)))
 
 
 @cpr_app.command("show")
@@ -115,7 +116,7 @@ def cpr_list(every: bool, actor: str, as_json: bool) -> None:
     """The CPR cycles still open (with --all, every cycle), newest start first."""
     from infra.cli.client import perform
 
-    cycles = run(perform("cycles", Listing(closed_too=every), actor))
+    cycles = run(perform("cycles", actor, closed_too=every))
     cycles.sort(key=lambda item: (item[1].start, item[0]), reverse=True)
 
     def human() -> None:

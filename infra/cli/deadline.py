@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from infra.application.deadlines import NewDeadline
 from infra.application.errors import typed
 from infra.cli.client import change, recorded
 from infra.cli.common import JSON_OPTION, app, as_option, emit, parse_date, parse_working_days, run
@@ -25,14 +24,13 @@ def deadline_start(title: str, owner: str, start: str, working_days: str, actor:
     """Start a deadline: it is due at the end of the Nth working day after START."""
     from infra.cli.client import perform
 
-    ask = typed(
-        NewDeadline,
-        title=title,
-        owner=owner,
-        start=parse_date(start, "start date"),
-        working_days=parse_working_days(working_days),
-    )
-    click.echo(run(perform("deadline.start", ask, actor)))
+    ask = {
+        "title": title,
+        "owner": owner,
+        "start": parse_date(start, "start date"),
+        "working_days": parse_working_days(working_days),
+    }
+    click.echo(run(perform("deadline.start", actor, **ask)))
 
 
 @deadline_app.command("show")

@@ -8,7 +8,6 @@ from typing import TypeVar
 
 import click
 
-from infra.application.directory import import_cases, import_staff
 from infra.cli.common import JSON_OPTION, READER_OPTION, app, as_option, emit, fail, run
 
 T = TypeVar("T")
@@ -55,6 +54,8 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
     from domain.directory import parse_staff_csv
 
     members = _parse(parse_staff_csv, file)
+    from infra.application.directory import import_staff
+
     event, stream_id = run(import_staff(members, actor))
 
     def human() -> None:
@@ -74,10 +75,9 @@ def staff_import(file: Path, actor: str, as_json: bool) -> None:
 @JSON_OPTION
 def staff_list(actor: str, as_json: bool) -> None:
     """Everyone in the staff directory, including those no longer active."""
-    from infra.application.commands import Nothing
     from infra.cli.client import perform
 
-    members = run(perform("staff", Nothing(), actor))
+    members = run(perform("staff", actor))
 
     def human() -> None:
         if not members:
@@ -106,6 +106,8 @@ def cases_import(file: Path, actor: str, as_json: bool) -> None:
     from domain.directory import parse_cases_csv
 
     cases = _parse(parse_cases_csv, file)
+    from infra.application.directory import import_cases
+
     event = run(import_cases(cases, actor))
 
     def human() -> None:
@@ -122,10 +124,9 @@ def cases_import(file: Path, actor: str, as_json: bool) -> None:
 @JSON_OPTION
 def cases_list(service: str | None, actor: str, as_json: bool) -> None:
     """The open cases of the newest snapshot (for the QA team and auditors)."""
-    from infra.application.directory import CasesOf
     from infra.cli.client import perform
 
-    snapshot_id, cases = run(perform("cases", CasesOf(service=service), actor))
+    snapshot_id, cases = run(perform("cases", actor, service=service))
 
     def human() -> None:
         if snapshot_id is None:

@@ -19,7 +19,6 @@ import re
 
 import click
 
-from infra.application.disputes import ABOUT, DisputeId, Raising, Step
 from infra.cli.client import perform
 from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, fail, person, run, when, whole_number
 
@@ -49,6 +48,7 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
     Stage 1, the reviewer and practitioner's conversation, opens at once.
     """
     from domain.dispute import DEFAULT_WINDOW, MAX_WINDOW
+    from infra.application.disputes import ABOUT
 
     kind = about.strip().casefold()
     if kind not in ABOUT:
@@ -56,8 +56,8 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
     days = DEFAULT_WINDOW if window is None else whole_number(window, "--window")
     if not 1 <= days <= MAX_WINDOW:
         fail(f"--window is 1 to {MAX_WINDOW} working days, not {days}")
-    ask = Raising(review_id=review_id.strip(), about=kind, issues=issues.strip(), window_working_days=days)
-    click.echo(run(perform("dispute.raise", ask, actor)))
+    ask = {"review_id": review_id.strip(), "about": kind, "issues": issues.strip(), "window_working_days": days}
+    click.echo(run(perform("dispute.raise", actor, **ask)))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def dispute_raise(review_id: str, about: str, issues: str, window: str | None, a
 def dispute_show(dispute_id: str, actor: str, as_json: bool) -> None:
     """A dispute as its audit stream records it: its stage, owners, due moment and each stage's decisions
     (for the staff it names, their managers, the QA team and auditors; each read is logged)."""
-    state = run(perform("dispute.show", DisputeId(dispute_id=dispute_id), actor))
+    state = run(perform("dispute.show", actor, dispute_id=dispute_id))
     emit({"id": dispute_id, **state.model_dump(mode="json")}, as_json, lambda: _show(dispute_id, state))
 
 
@@ -176,9 +176,7 @@ def _conversation(dispute_id: str, stage: str | None, issues: str, decision: str
     from domain import dispute
 
     values = {"issues": issues.strip(), "decision": decision, "outcome": outcome.strip()}
-    done = run(
-        perform("dispute.step", Step(dispute_id=dispute_id, step="conversation", stage=stage, values=values), actor)
-    )
+    done = run(perform("dispute.step", actor, dispute_id=dispute_id, step="conversation", stage=stage, values=values))
     at, state = done.stage, done.state
     what = "conversation" if at == "reviewer_practitioner" else "three-way conversation"
     outcome_text = decision.replace("_", " ")
@@ -187,7 +185,7 @@ def _conversation(dispute_id: str, stage: str | None, issues: str, decision: str
 
 def _step(dispute_id: str, step: str, values: dict[str, str], actor: str):  # type: ignore[no-untyped-def]
     """A stage's step other than a conversation; the dispute after it."""
-    return run(perform("dispute.step", Step(dispute_id=dispute_id, step=step, values=values), actor)).state
+    return run(perform("dispute.step", actor, dispute_id=dispute_id, step=step, values=values)).state
 
 
 # --- output -------------------------------------------------------------------------------------

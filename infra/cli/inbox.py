@@ -6,7 +6,6 @@ from datetime import datetime
 
 import click
 
-from infra.application.inbox import InboxOf
 from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, person, run
 
 
@@ -20,7 +19,7 @@ def inbox(whose: str | None, actor: str, as_json: bool) -> None:
     from infra.cli.client import perform
 
     whose = person(whose, "WHOSE") if whose is not None else actor
-    box = run(perform("inbox", InboxOf(person=whose), actor))
+    box = run(perform("inbox", actor, person=whose))
     data = {
         "recipient": box.recipient,
         "as_of": box.as_of.isoformat(),

@@ -148,7 +148,6 @@ def report_publish(
 def report_show(cycle_id: str, actor: str, as_json: bool) -> None:
     """The published report (its Markdown), checked against the digest the audit log recorded."""
     from domain import cpr_cycle
-    from infra.application.documents import Document
     from infra.cli.client import perform
 
     state = run(recorded(cpr_cycle.KIND, cycle_id))
@@ -156,7 +155,7 @@ def report_show(cycle_id: str, actor: str, as_json: bool) -> None:
         due = f"; it is due {when(state.report_due_at)}" if state and state.report_due_at else ""
         fail(f"{cycle_id} has no published findings report yet{due}", 1)
     report = state.report
-    text = run(perform("document", Document(item_id=cycle_id), actor))
+    text = run(perform("document", actor, item_id=cycle_id))
     emit(
         {"id": cycle_id, **report.model_dump(mode="json"), "markdown": text},
         as_json,

@@ -82,10 +82,9 @@ def qapm_pack(meeting_id: str, actor: str) -> None:
     state = _read(meeting_id)
     if state.pack_path is None:
         raise CliError(f"{meeting_id}: the pack is compiled at {when(state.pack_due_at)}")
-    from infra.application.documents import Document
     from infra.cli.client import perform
 
-    click.echo(run(perform("document", Document(item_id=meeting_id), actor)), nl=False)
+    click.echo(run(perform("document", actor, item_id=meeting_id)), nl=False)
 
 
 @qapm_app.command("decide")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import click
 
-from infra.application.commands import Nothing
-from infra.application.status import ItemId
 from infra.cli.common import JSON_OPTION, READER_OPTION, app, emit, fail, run, when
 
 ESCALATED_TO = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
@@ -30,7 +28,7 @@ def overdue(actor: str, as_json: bool) -> None:
     from domain.duties import LEVEL_NAMES
     from infra.cli.client import perform
 
-    found = run(perform("overdue", Nothing(), actor))
+    found = run(perform("overdue", actor))
     late, duties = found.reviews, found.duties
 
     def human() -> None:
@@ -75,7 +73,7 @@ def status(ctx: click.Context, item_id: str | None, actor: str, as_json: bool) -
     if item_id is None:
         _summary(actor, as_json)
         return
-    named = run(perform("kind", ItemId(item_id=item_id), actor))
+    named = run(perform("kind", actor, item_id=item_id))
     kind = next(k for k in KINDS if k.name == named)
     if kind.restricted:
         fail(
@@ -97,7 +95,7 @@ def status(ctx: click.Context, item_id: str | None, actor: str, as_json: bool) -
 def _summary(actor: str, as_json: bool) -> None:
     from infra.cli.client import perform
 
-    found = run(perform("summary", Nothing(), actor))
+    found = run(perform("summary", actor))
     counts = found.reviews
     data = found.model_dump(mode="json")
 
