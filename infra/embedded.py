@@ -31,6 +31,7 @@ from infra.db import migrate
 
 APP_LOGIN = "qa_engine"
 DIRECTORY_LOGIN = "qa_engine_directory"  # the staff directory's imports (migration 0013)
+SERVER_LOGIN = "qa_engine_server"  # `qa serve` (migration 0014)
 DATABASE = "qa"
 
 
@@ -156,6 +157,7 @@ class DatabaseUrls:
     admin_url: str  # the tables' owner: migrations
     app_url: str  # the application's login (qa_app): the server, the worker, the commands
     directory_url: str  # the directory's imports (qa_directory)
+    server_url: str  # the server (qa_server): reads, and records nothing behind the workflows' back
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ async def scratch_database(server: PostgresServer, prefix: str) -> AsyncIterator
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     urls = await prepare_database(server, name, admin=admin)
     try:
-        yield ScratchDatabase(urls.admin_url, urls.app_url, urls.directory_url, name)
+        yield ScratchDatabase(urls.admin_url, urls.app_url, urls.directory_url, urls.server_url, name)
     finally:
         conn = await asyncpg.connect(server.url(admin, "postgres"))
         try:
@@ -180,7 +182,8 @@ async def scratch_database(server: PostgresServer, prefix: str) -> AsyncIterator
 
 
 async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: str = "postgres") -> DatabaseUrls:
-    """Create the database and the application's and the directory's login roles if missing, migrate."""
+    """Create the database and the application's, the directory's and the server's login roles if missing,
+    migrate."""
     conn = await asyncpg.connect(pg.url(admin, "postgres"))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
@@ -192,13 +195,15 @@ async def prepare_database(pg: PostgresServer, database: str = DATABASE, admin: 
     conn = await asyncpg.connect(admin_url)
     try:
         # The application logs in as a member of qa_app: it can read and append, never rewrite.
-        for login, role in ((APP_LOGIN, "qa_app"), (DIRECTORY_LOGIN, "qa_directory")):
+        for login, role in ((APP_LOGIN, "qa_app"), (DIRECTORY_LOGIN, "qa_directory"), (SERVER_LOGIN, "qa_server")):
             if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", login):
                 await conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
-        await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO qa_app')
+        await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO qa_app, qa_server')
     finally:
         await conn.close()
-    return DatabaseUrls(admin_url, pg.url(APP_LOGIN, database), pg.url(DIRECTORY_LOGIN, database))
+    return DatabaseUrls(
+        admin_url, pg.url(APP_LOGIN, database), pg.url(DIRECTORY_LOGIN, database), pg.url(SERVER_LOGIN, database)
+    )
 
 
 def installed_binary(name: str, distribution: str) -> str:

@@ -31,6 +31,7 @@ class StackFile(Frozen):
     database_url: str
     admin_database_url: str
     directory_database_url: str | None = None  # the directory's imports (qa_directory)
+    server_database_url: str | None = None  # the server's (qa_server)
     temporal_address: str
     temporal_ui_url: str
     server_url: str | None = None  # `qa serve`'s, which `qa` commands signed in talk to
@@ -41,6 +42,7 @@ class Settings(Frozen):
     database_url: str | None = None
     admin_database_url: str | None = None
     directory_database_url: str | None = None  # the staff directory's imports only (migration 0013)
+    server_database_url: str | None = None  # `qa serve`'s (qa_server, migration 0014); else database_url
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_tls: bool = False
@@ -137,6 +139,15 @@ class Settings(Frozen):
                 " or set QA_DIRECTORY_DATABASE_URL"
             )
         return stack.directory_database_url
+
+    def require_server_database_url(self) -> str:
+        """The server's login: its own role (qa_server) if given, else the application's."""
+        if self.server_database_url:
+            return self.server_database_url
+        stack = self.running_stack()
+        if stack is not None and stack.server_database_url is not None and not self.database_url:
+            return stack.server_database_url
+        return self.require_database_url()
 
     def require_temporal_address(self) -> str:
         if self.temporal_address:

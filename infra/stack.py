@@ -57,7 +57,11 @@ async def run_stack(settings: Settings) -> None:
         admin_url, app_url = urls.admin_url, urls.app_url
         address, ui_url = await _temporal(settings, stack, watches)
         server_url = await _server(
-            settings.model_copy(update={"database_url": app_url, "temporal_address": address}), stack, watches
+            settings.model_copy(
+                update={"database_url": app_url, "server_database_url": urls.server_url, "temporal_address": address}
+            ),
+            stack,
+            watches,
         )
         settings.stack_file.parent.mkdir(parents=True, exist_ok=True)
         settings.stack_file.write_text(
@@ -66,6 +70,7 @@ async def run_stack(settings: Settings) -> None:
                 database_url=app_url,
                 admin_database_url=admin_url,
                 directory_database_url=urls.directory_url,
+                server_database_url=urls.server_url,
                 temporal_address=address,
                 temporal_ui_url=ui_url,
                 server_url=server_url,
@@ -216,7 +221,12 @@ async def _database(settings: Settings, stack: AsyncExitStack, watches: list[Wat
     if settings.database_url:
         admin_url = settings.admin_database_url or settings.database_url
         await migrate(admin_url)
-        return DatabaseUrls(admin_url, settings.database_url, settings.directory_database_url or admin_url)
+        return DatabaseUrls(
+            admin_url,
+            settings.database_url,
+            settings.directory_database_url or admin_url,
+            settings.server_database_url or settings.database_url,
+        )
     pg = await asyncio.to_thread(start_postgres, settings.home / "postgres")
     stack.callback(pg.stop)
     log.info("postgres running", socket=str(pg.socket_dir), pid=pg.pid)

@@ -51,6 +51,14 @@ async def directory_pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Poo
 
 
 @pytest.fixture
+async def server_pool(database: ScratchDatabase) -> AsyncIterator[asyncpg.Pool]:
+    """The server's own login (qa_server): it reads, and records nothing behind the workflows' back."""
+    pool = await asyncpg.create_pool(database.server_url, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
 async def admin_conn(database: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database.admin_url)
     yield conn

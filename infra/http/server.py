@@ -138,7 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
 
         runtime, sdk_metrics["url"] = metrics_runtime()
         # No floor of idle connections: asyncpg would retry one with a traceback each time PostgreSQL is away.
-        pool = await create_pool(settings.require_database_url(), min_size=0, max_size=10)
+        # Its own login (qa_server): it records nothing behind the workflows' back (migration 0014).
+        pool = await create_pool(settings.require_server_database_url(), min_size=0, max_size=10)
         try:
             client = await connect(settings, runtime=runtime)
             async with shared(pool, client):

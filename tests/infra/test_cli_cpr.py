@@ -51,6 +51,7 @@ async def _stack(env: WorkflowEnvironment, database, app_pool, tmp_path: Path, m
         "QA_DATABASE_URL": database.app_url,
         "QA_ADMIN_DATABASE_URL": database.admin_url,
         "QA_DIRECTORY_DATABASE_URL": database.directory_url,
+        "QA_SERVER_DATABASE_URL": database.server_url,  # what `qa serve` logs in as (migration 0014)
         "QA_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
         "QA_TASK_QUEUE": settings.task_queue,
     }.items():

@@ -137,6 +137,17 @@ async def test_people_run_commands_as_themselves_through_the_server(server, caps
     responded = await ok(capsys, "--token", nadia, "concern", "respond", concern_id, "--response", "supervision")
     assert responded.strip() == f"{concern_id}: responded by nadia.manager: supervision"
 
+    # The record keepers' seal, made on the server (whose login appends to seal streams alone).
+    sealed = json.loads(await ok(capsys, "--token", audrey, "audit", "seal", concern_id, "--json"))
+    assert sealed["sealed"] == [concern_id]
+    [seal] = await rows(database, "SELECT actor FROM audit_events WHERE stream_id = $1", f"seal-{concern_id}")
+    assert seal["actor"] == "audrey.auditor"
+    assert (await ok(capsys, "--token", audrey, "audit", "checkpoint", "make")).startswith("checkpoint signed: ")
+    assert await refused(capsys, "--token", priya, "audit", "checkpoint", "make") == (
+        "refused: priya.practitioner cannot make or export checkpoints: the directory does not list them as a"
+        " qa_officer or head_of_qa or auditor"
+    )
+
     # The audit record: an auditor's history and evidence bundle, made on the server and checked here.
     history = json.loads(await ok(capsys, "--token", audrey, "audit", "history", REVIEW, "--json"))
     assert history["kind"] == "review" and history["events"][0]["actor"] == "qa.officer"

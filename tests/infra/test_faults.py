@@ -73,6 +73,7 @@ def test_every_command_tells_the_truth_when_the_worker_temporal_and_postgres_are
     stack.qa("staff", "import", "examples/authority/staff.csv", "--as", "qa.officer")
     stack.qa("plan", "start", "--team", "Children in Need", "--owner", "nadia.manager", *AS_OWNER)
     said: dict[str, Counter[int]] = {}
+    failures: list[str] = []  # what each command that failed said, for the assertions' messages
     # Its PostgreSQL and Temporal server, found the way the end of the test looks for leftovers.
     assert len(processes_naming(str(home))) >= 2
     try:
@@ -103,6 +104,7 @@ def test_every_command_tells_the_truth_when_the_worker_temporal_and_postgres_are
                     assert f"may or may not be recorded; see `qa audit request {target}-" in err, err
                 elif command.returncode == FAILED:
                     assert err.startswith("qa: "), err
+                    failures.append(f"{target}: {err.strip()}")
                 outcomes.append(command.returncode)
             said[target] = Counter(outcomes)
 
@@ -121,7 +123,7 @@ def test_every_command_tells_the_truth_when_the_worker_temporal_and_postgres_are
         assert verified["ok"] is True, verified
         # A worker's death fails nobody: a new one answers the updates the held one never took (or, if
         # that takes longer than Temporal waits for an update, the command says the outcome is unknown).
-        assert said["worker"][FAILED] == 0, said
+        assert said["worker"][FAILED] == 0, (said, failures)
         # The faults struck commands in flight: some could not be answered.
         assert said["temporal"][SUCCESS] + said["postgres"][SUCCESS] < 2 * BURST, said
     finally:
