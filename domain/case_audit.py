@@ -37,7 +37,7 @@ from domain.cpr_cycle import (
 from domain.directory import OpenCase
 from domain.duties import Duty, DutyEvents
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry, member
+from domain.events import DomainEvent, EventMeta, EventRegistry, member, owner
 from domain.files import FileError, csv_rows
 from domain.frozen import Frozen
 from domain.kinds import Kind
@@ -174,6 +174,7 @@ class AuditStarted(DomainEvent):
     window_chase: tuple[ChaseStep, ...]
     calendar_digest: str
     questions: QuestionSet
+    owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
 class SampleTaken(DomainEvent):
@@ -334,7 +335,10 @@ def evolve(state: CaseAuditState | None, event: DomainEvent, meta: EventMeta) ->
     if state is None:
         if not isinstance(event, AuditStarted):
             raise ValueError(f"a case audit starts with its started event, not {event.event_type}")
-        return CaseAuditState(version=meta.version, started_by=meta.actor, started_at=meta.business_time, **dict(event))
+        opened = {k: v for k, v in dict(event).items() if k != "owner"}
+        return CaseAuditState(
+            version=meta.version, started_by=owner(event, meta), started_at=meta.business_time, **opened
+        )
     update: dict[str, object]
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
         update = {"duties": changed}

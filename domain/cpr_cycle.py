@@ -20,7 +20,7 @@ from pydantic import AwareDatetime
 
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.events import DomainEvent, EventMeta, EventRegistry, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
@@ -49,6 +49,7 @@ class CycleStarted(DomainEvent):
     review_due_on: date
     review_due_at: AwareDatetime
     calendar_digest: str
+    owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
 class SampleDrawn(DomainEvent):
@@ -239,8 +240,8 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
             raise ValueError(f"a cycle starts with cycle.started, not {event.event_type}")
         return CycleState(
             version=meta.version,
-            started_by=meta.actor,
-            **event.model_dump(exclude={"calendar_digest"}),
+            started_by=owner(event, meta),
+            **event.model_dump(exclude={"calendar_digest", "owner"}),
         )
     match event:
         case SampleDrawn():

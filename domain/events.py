@@ -20,6 +20,23 @@ from domain.frozen import Frozen
 SYSTEM_ACTOR = "qa-engine"
 """The actor of what the engine does on its own: timers firing, escalations."""
 
+CALENDAR_ACTOR = "qa-engine:calendar"
+"""The actor of what the QA calendar's schedules start on their day: a service, recorded as itself, never a
+person (not a staff id's shape, so nobody can be imported under it)."""
+
+
+class StartedBy(Frozen):
+    """Who starts an item that a person, or the QA calendar on its day, starts."""
+
+    started_by: str = Field(min_length=1)  # the person; for the calendar, its installer, whose item it is
+    scheduled_by: str | None = None  # the calendar entry that started it, if one did (workflows.common.opener)
+
+
+def owner(event: BaseModel, meta: EventMeta) -> str:
+    """Whose item an opening event opens: its actor, or, if the QA calendar opened it, the person it
+    opened it for (the event's `owner`)."""
+    return getattr(event, "owner", None) or meta.actor
+
 
 class DomainEvent(BaseModel):
     """Base of every event type; subclasses set `event_type` and their own fields."""

@@ -16,12 +16,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.events import DomainEvent, EventMeta, EventRegistry, StartedBy, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
@@ -49,6 +49,7 @@ class GpcStarted(DomainEvent):
     event_type = "gpc.started"
     month_start: date
     calendar_digest: str
+    owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
 DUTIES = duties.family("gpc")
@@ -112,7 +113,7 @@ def evolve(state: GpcState | None, event: DomainEvent, meta: EventMeta) -> GpcSt
     if state is None:
         if not isinstance(event, GpcStarted):
             raise ValueError(f"a Good Practice Conversation starts with gpc.started, not {event.event_type}")
-        return GpcState(version=meta.version, month_start=event.month_start, started_by=meta.actor)
+        return GpcState(version=meta.version, month_start=event.month_start, started_by=owner(event, meta))
     update: dict[str, object]
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
         update = {"duties": changed}
@@ -141,11 +142,10 @@ def evolve(state: GpcState | None, event: DomainEvent, meta: EventMeta) -> GpcSt
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class GpcInput(Frozen):
+class GpcInput(StartedBy):
     """How a conversation starts (id `gpc-<month_start>`): by the calendar's scheduler or the QA team."""
 
     month_start: date
-    started_by: str = Field(min_length=1)
 
 
 class NominateTeam(ChangeRequest):

@@ -19,12 +19,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from domain import duties
 from domain.duties import Duty
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.events import DomainEvent, EventMeta, EventRegistry, StartedBy, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
@@ -52,6 +52,7 @@ class WeekStarted(DomainEvent):
     theme: str | None
     theme_from: str | None  # the QAPM meeting that decided it, or None when given at the start
     calendar_digest: str
+    owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
 DUTIES = duties.family("practice_week")
@@ -140,7 +141,9 @@ def evolve(state: PracticeWeekState | None, event: DomainEvent, meta: EventMeta)
         if not isinstance(event, WeekStarted):
             raise ValueError(f"a Practice Week starts with practice_week.started, not {event.event_type}")
         return PracticeWeekState(
-            version=meta.version, started_by=meta.actor, **event.model_dump(exclude={"calendar_digest"})
+            version=meta.version,
+            started_by=owner(event, meta),
+            **event.model_dump(exclude={"calendar_digest", "owner"}),
         )
     update: dict[str, object]
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
@@ -170,11 +173,10 @@ def evolve(state: PracticeWeekState | None, event: DomainEvent, meta: EventMeta)
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class PracticeWeekInput(Frozen):
+class PracticeWeekInput(StartedBy):
     """How a week starts (id `practice-week-<week_start>`): by the calendar's scheduler or the QA team."""
 
     week_start: date
-    started_by: str = Field(min_length=1)
     theme: str | None = None
 
 

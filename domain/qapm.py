@@ -19,13 +19,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.duties import Duty
 from domain.errors import Refusal
-from domain.events import DomainEvent, EventMeta, EventRegistry
+from domain.events import DomainEvent, EventMeta, EventRegistry, StartedBy, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
@@ -161,6 +161,7 @@ class MeetingStarted(DomainEvent):
     meeting_on: date
     pack_due_at: AwareDatetime
     calendar_digest: str
+    owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
 DUTIES = duties.family("qapm")
@@ -234,7 +235,7 @@ def evolve(state: QapmState | None, event: DomainEvent, meta: EventMeta) -> Qapm
             version=meta.version,
             meeting_on=event.meeting_on,
             pack_due_at=event.pack_due_at,
-            started_by=meta.actor,
+            started_by=owner(event, meta),
         )
     update: dict[str, object]
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
@@ -269,11 +270,10 @@ def evolve(state: QapmState | None, event: DomainEvent, meta: EventMeta) -> Qapm
 # --- requests and rules -------------------------------------------------------------------------
 
 
-class QapmInput(Frozen):
+class QapmInput(StartedBy):
     """How a meeting's workflow starts (id `qapm-<meeting_on>`): by the calendar's scheduler or the QA team."""
 
     meeting_on: date
-    started_by: str = Field(min_length=1)
 
 
 class RecordDecisions(ChangeRequest):

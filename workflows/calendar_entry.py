@@ -66,6 +66,9 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
     @workflow.run
     async def run(self, request: EntryInput) -> EntryState:
         planned = request.planned
+        # What the calendar starts on its day opens as the calendar itself (domain.events.CALENDAR_ACTOR),
+        # for the QA officer who installed it; before, it opened as that officer.
+        self._as_itself = workflow.patched("calendar-starts-as-itself")
         await self._recorder.record(
             SYSTEM_ACTOR,
             EntryOpened(planned=planned, installed_by=request.installed_by, calendar_digest=request.calendar_digest),
@@ -80,7 +83,7 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
                         "service": planned.subject,
                         "start": planned.start,
                         "sample_size": request.sample_size,
-                        "started_by": request.installed_by,
+                        **self._starter(request),
                     },
                 )
             case "thematic":
@@ -90,7 +93,7 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
             case "cslt":
                 await self._cslt()
             case _:
-                await self._start_item(*_meeting(planned, request))
+                await self._start_item(*_meeting(planned, self._starter(request)))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
 
@@ -148,7 +151,7 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
                 "focus": state.focus,
                 "start": _today_or(planned.start),
                 "sample_size": request.sample_size,
-                "started_by": request.installed_by,
+                **self._starter(request),
             },
         )
 
@@ -176,6 +179,11 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
         await chasing
         await self._recorder.record(SYSTEM_ACTOR, self._duties.completed("arrangement"))
         await self._duties.close_tasks("arrangement")
+
+    def _starter(self, request: EntryInput) -> dict[str, str]:
+        """Who starts what the entry starts on its day (domain.events.StartedBy): its installer, and this entry."""
+        starter = {"started_by": request.installed_by}
+        return {**starter, "scheduled_by": workflow.info().workflow_id} if self._as_itself else starter
 
     async def _ask(self, key: str, what: str, within: int) -> None:
         """Give the QA officer who installed the calendar a duty, chased like every other."""
@@ -264,18 +272,17 @@ def _today_or(start: date) -> date:
     return max(start, london_today())
 
 
-def _meeting(planned: PlannedActivity, request: EntryInput) -> tuple[str, str, type[BaseModel], dict[str, Any]]:
-    started_by = request.installed_by
+def _meeting(planned: PlannedActivity, starter: dict[str, str]) -> tuple[str, str, type[BaseModel], dict[str, Any]]:
     match planned.activity:
         case "qapm":
             meeting = next(w.due for w in planned.windows if w.name == "meeting")
-            fields: dict[str, Any] = {"meeting_on": meeting, "started_by": started_by}
+            fields: dict[str, Any] = {"meeting_on": meeting, **starter}
             return qapm.KIND.workflow_type, meeting_id(meeting), QapmInput, fields
         case "gpc":
-            fields = {"month_start": planned.start, "started_by": started_by}
+            fields = {"month_start": planned.start, **starter}
             return good_practice.KIND.workflow_type, gpc_id(planned.start), GpcInput, fields
         case _:
-            fields = {"week_start": planned.start, "started_by": started_by}
+            fields = {"week_start": planned.start, **starter}
             return practice_week.KIND.workflow_type, week_id(planned.start), PracticeWeekInput, fields
 
 

@@ -36,11 +36,10 @@ from domain.case_audit import (
     case_key,
 )
 from domain.directory import Role
-from domain.events import SYSTEM_ACTOR
-from domain.frozen import Frozen
+from domain.events import SYSTEM_ACTOR, StartedBy
 from domain.sampling import MAX_SAMPLE
 from domain.working_days import LONDON
-from workflows.common import ItemWorkflow, add_report_actions, require, require_role, run_activity
+from workflows.common import ItemWorkflow, add_report_actions, opener, require, require_role, run_activity
 from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update
 from workflows.timing import london_today, wait_for_moment
@@ -50,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, DrawSample, ListCases
 
 
-class CaseAuditInput(Frozen):
+class CaseAuditInput(StartedBy):
     """What every case audit starts with; each kind's input extends it."""
 
     focus: str = Field(min_length=1, max_length=200)
@@ -60,7 +59,6 @@ class CaseAuditInput(Frozen):
     cases: tuple[str, ...] = ()  # or the cases, listed one by one
     seed: str | None = None
     questions: QuestionSet | None = None  # None: the CPR rubric's criteria
-    started_by: str = Field(min_length=1)
 
 
 class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
@@ -165,6 +163,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
         """Check the starter and the sample, then record the start and the sample together."""
         check(case_audit.check_sampling, request.sample_size, request.cases, request.service)
         await require(request.started_by, f"{self.prefix}start")
+        actor, owner = opener(request)
         closes = await self._duties.due(request.start, window)
         if request.cases:
             listed = await run_activity(DirectoryActivities.listed_cases, ListCases(case_numbers=request.cases))
@@ -179,7 +178,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
             )
             sample = self.events.sample_taken(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases)
         await self._recorder.record(
-            request.started_by,
+            actor,
             self.events.started(
                 focus=" ".join(request.focus.split()),
                 service=request.service,
@@ -189,6 +188,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
                 window_chase=closes.chase,
                 calendar_digest=closes.calendar_digest,
                 questions=request.questions or case_audit.RUBRIC_QUESTIONS,
+                owner=owner,
             ),
             sample,
         )

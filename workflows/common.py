@@ -14,6 +14,7 @@ from domain.action_plan import SmartAction
 from domain.cpr_cycle import PublishReport
 from domain.directory import Role
 from domain.errors import Refusal
+from domain.events import CALENDAR_ACTOR, StartedBy
 from domain.notifications import Notification, NotificationKind, fit_body, fit_subject, notification_id
 from domain.permissions import may
 from workflows.recording import EventRecorder, refused
@@ -73,6 +74,19 @@ async def require(staff_id: str, action: str) -> None:
         await require_role(staff_id, rule.roles, rule.what)
     else:
         await require_staff(staff_id, rule.what)
+
+
+def opener(request: StartedBy) -> tuple[str, str | None]:
+    """The actor an item's opening is recorded under, and the owner its opening event names: the person who
+    started it (no owner: they are the actor); or, for an item the QA calendar started on its day, the
+    calendar as itself (domain.events.CALENDAR_ACTOR), for the person who installed it. Only the calendar
+    entry it names may say so: a start from anywhere else that claims one is refused, nothing recorded."""
+    if request.scheduled_by is None:
+        return request.started_by, None
+    parent = workflow.info().parent
+    if parent is None or parent.workflow_id != request.scheduled_by:
+        raise refused(Refusal(f"only the QA calendar's entry {request.scheduled_by} starts an item as scheduled by it"))
+    return CALENDAR_ACTOR, request.started_by
 
 
 async def require_staff(staff_id: str, what: str) -> None:

@@ -43,10 +43,9 @@ from domain.cpr_cycle import (
 )
 from domain.directory import Role
 from domain.errors import Refusal
-from domain.events import SYSTEM_ACTOR
-from domain.frozen import Frozen
+from domain.events import SYSTEM_ACTOR, StartedBy
 from domain.sampling import MAX_SAMPLE
-from workflows.common import ItemWorkflow, add_report_actions, require, require_role, run_activity
+from workflows.common import ItemWorkflow, add_report_actions, opener, require, require_role, run_activity
 from workflows.recording import check, recorded_update, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
@@ -57,12 +56,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.reports import ReportActivities, WriteFindingsReport
 
 
-class CycleInput(Frozen):
+class CycleInput(StartedBy):
     service: str = Field(min_length=1)
     start: date
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)
     seed: str | None = None
-    started_by: str = Field(min_length=1)
 
 
 @workflow.defn(name=cpr_cycle.KIND.workflow_type)
@@ -77,6 +75,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             # Defence in depth: `qa` checks the starter first, but a cycle started straight in Temporal
             # (its CLI, another client) must be refused too, before anything is recorded.
             await require(request.started_by, "cycle.start")
+        actor, owner = opener(request)
         due = await run_activity(CalendarActivities.due_at, DueRequest(start=request.start, working_days=REVIEW_WINDOW))
         # An unseeded cycle still records its seed, so the draw can be redone by anyone.
         seed = request.seed or workflow.uuid4().hex
@@ -86,7 +85,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         )
         # Recorded together, after the draw: a cycle whose sample cannot be drawn records nothing.
         await self._recorder.record(
-            request.started_by,
+            actor,
             CycleStarted(
                 service=request.service,
                 start=request.start,
@@ -94,6 +93,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 review_due_on=due.due_at.date(),
                 review_due_at=due.due_at,
                 calendar_digest=due.calendar_digest,
+                owner=owner,
             ),
             SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases),
         )

@@ -33,6 +33,7 @@ from domain.working_days import LONDON
 from workflows.common import (
     ItemWorkflow,
     first_working_day,
+    opener,
     require,
     require_role,
     run_activity,
@@ -145,6 +146,7 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
 
     async def _start(self, request: GpcInput) -> None:
         await require(request.started_by, "gpc.start")
+        actor, owner = opener(request)
         if workflow.patched("gpc-starts-on-its-months-first-working-day"):
             # One conversation a month, named by its month's first working day: never a second for the same month.
             first = (await first_working_day(request.month_start.replace(day=1))).due_at.astimezone(LONDON).date()
@@ -167,8 +169,8 @@ class GoodPracticeWorkflow(ItemWorkflow[GpcState]):
                 )
             )
         state = await self._recorder.record(
-            request.started_by,
-            GpcStarted(month_start=request.month_start, calendar_digest=record.calendar_digest),
+            actor,
+            GpcStarted(month_start=request.month_start, calendar_digest=record.calendar_digest, owner=owner),
             self._duties.given(NOMINATE, request.started_by, "get a team nominated by a head of service", nominate),
             self._duties.given(RECORD, request.started_by, "record the appreciative inquiry", record),
         )

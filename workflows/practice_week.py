@@ -37,6 +37,7 @@ from domain.text import MAX_SHORT, check_text
 from domain.working_days import LONDON
 from workflows.common import (
     ItemWorkflow,
+    opener,
     require,
     require_senior_leader,
     run_activity,
@@ -147,6 +148,7 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
 
     async def _start(self, request: PracticeWeekInput) -> None:
         await require(request.started_by, "practice_week.start")
+        actor, owner = opener(request)
         # The end of the 5th working day counting the week's start (or the first working day after it).
         week = await self._duties.due(request.week_start - timedelta(days=1), WEEK)
         if week.due_at <= workflow.now():
@@ -173,13 +175,14 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
                 ),
             )
         state = await self._recorder.record(
-            request.started_by,
+            actor,
             WeekStarted(
                 week_start=request.week_start,
                 week_ends_at=week.due_at,
                 theme=theme,
                 theme_from=source,
                 calendar_digest=week.calendar_digest,
+                owner=owner,
             ),
             *given,
         )

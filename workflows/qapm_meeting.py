@@ -37,6 +37,7 @@ from workflows.common import (
     ItemWorkflow,
     add_to_plan,
     first_working_day,
+    opener,
     require,
     require_responsible,
     require_senior_leader,
@@ -128,6 +129,7 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
 
     async def _start(self, request: QapmInput) -> None:
         await require(request.started_by, "qapm.start")
+        actor, owner = opener(request)
         today = london_today()
         day = await first_working_day(request.meeting_on)
         if day.due_at.astimezone(LONDON).date() != request.meeting_on:
@@ -141,11 +143,12 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
         )
         decisions = await self._duties.due(request.meeting_on, DECISIONS_AFTER)
         state = await self._recorder.record(
-            request.started_by,
+            actor,
             MeetingStarted(
                 meeting_on=request.meeting_on,
                 pack_due_at=qapm.pack_due(pack_day.due_at.astimezone(LONDON).date()),
                 calendar_digest=day.calendar_digest,
+                owner=owner,
             ),
             self._duties.given(
                 DECISIONS, request.started_by, "record the chair's decisions of the QAPM meeting", decisions

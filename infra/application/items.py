@@ -388,6 +388,8 @@ async def start_as(
         raise AppError(f"{workflow_type!r} is not an item a person starts: those are {', '.join(sorted(startable))}", 2)
     kind = kind_of_workflow(workflow_type)
     assert kind is not None  # every workflow is a kind's (workflows.registry.item_workflows)
+    if values.get("scheduled_by") is not None:  # its workflow refuses it too (workflows.common.opener)
+        raise AppError("refused: only the QA calendar starts an item as scheduled by one of its entries")
     workflow, request_type = startable[workflow_type]
     request = await _signed_in_request(kind, "start", request_type, values, "started_by", actor)
     return kind, await start_opened(kind, workflow, request, checked_id(item_id), taken=taken, refusable=refusable)

@@ -183,3 +183,11 @@ async def test_the_commands_door_refuses_the_unknown_the_malformed_and_the_anony
         assert wrong.json()["error"].startswith("closed_too: ")
         paths = (await http.get("/openapi.json")).json()["paths"]
         assert "/api/commands/{name}" in paths
+        # Only the QA calendar starts an item as its own: a person cannot claim one of its entries did.
+        claimed = {"service": "Care Leavers", "start": "2027-11-01", "sample_size": 2, "scheduled_by": "calendar-x"}
+        start = {"workflow_type": "CprCycle", "request": claimed, "taken": "taken"}
+        spoofed = await http.put("/api/items/cpr-2027-11-01-care-leavers", json=start, headers=signed_in)
+        assert (spoofed.status_code, spoofed.json()["error"]) == (
+            409,
+            "refused: only the QA calendar starts an item as scheduled by one of its entries",
+        )

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+from temporalio.client import WorkflowFailureError
+
 from domain import calendar_entry
 from domain.bank_holidays import calendar_for
 from domain.calendar_entry import ArrangeSpotlight, EntryInput, SetFocus
 from domain.duties import duty
-from domain.events import fold
+from domain.events import CALENDAR_ACTOR, fold
 from domain.qa_calendar import parse_calendar, plan_year, starts_at
 from domain.working_days import LONDON
 from infra.calendar_source import DEFAULT_QA_CALENDAR
@@ -21,7 +24,7 @@ from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.workflows.conftest import eventually, refused, told
 from workflows.calendar_entry import CalendarEntryWorkflow
-from workflows.cpr_cycle import CprCycleWorkflow
+from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
 from workflows.spotlight import SpotlightWorkflow
 
 PLAN = {
@@ -48,15 +51,18 @@ async def entry_state(handle, done):
     return await eventually(probe)
 
 
-async def test_a_scheduled_cpr_cycle_starts_on_its_working_day_as_the_installer(
-    time_skipping_env, worker, settings, example_authority, app_pool
+async def test_a_scheduled_cpr_cycle_starts_on_its_working_day_as_the_calendar_for_its_installer(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
     handle = await fire(time_skipping_env, settings, "2027-11-cpr-children-in-need")
     state = await handle.result()
     assert state.status == "started" and state.item_id == "cpr-2027-11-01-children-in-need"
     cycle = await time_skipping_env.client.get_workflow_handle(state.item_id).query(CprCycleWorkflow.state)
+    # The installer's cycle (its duties are theirs), opened by the calendar as itself, not as a person.
     assert (cycle.start, cycle.started_by, len(cycle.cases)) == (date(2027, 11, 1), "qa.officer", 3)
     opened = (await AuditLog(app_pool).read_stream(state.item_id))[0]
+    assert (opened.actor, opened.payload["owner"]) == (CALENDAR_ACTOR, "qa.officer")
+    await keep_history(handle, "calendar_entry_cpr_cycle_started_as_the_calendar")
     assert opened.business_time.astimezone(LONDON).replace(second=0, microsecond=0) == datetime(
         2027, 11, 1, 7, tzinfo=LONDON
     )
@@ -133,3 +139,27 @@ async def test_cslt_planning_points_at_the_service_wide_plan_or_asks_for_one(
     assert state.status == "noted"
     assert state.note == "CSLT action planning is due this month, but no service-wide plan is running: start one"
     assert state.note in await told(app_pool, "qa.officer", "escalation")
+
+
+async def test_an_item_started_outside_the_calendar_cannot_claim_it_started_it(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    # Straight in Temporal, as if a calendar entry had: refused before anything is recorded.
+    handle = await time_skipping_env.client.start_workflow(
+        CprCycleWorkflow.run,
+        CycleInput(
+            service="Children in Need",
+            start=date(2027, 11, 1),
+            sample_size=3,
+            started_by="qa.officer",
+            scheduled_by="calendar-2027-11-cpr-children-in-need",
+        ),
+        id=f"cpr-spoofed-{settings.task_queue}",
+        task_queue=settings.task_queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    assert "only the QA calendar's entry calendar-2027-11-cpr-children-in-need starts an item as scheduled by it" in (
+        str(failed.value.cause)
+    )
+    assert await AuditLog(app_pool).read_stream(handle.id) == []
