@@ -86,6 +86,10 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
 
     @workflow.run
     async def run(self, request: ReviewInput) -> ReviewState:
+        if workflow.patched("review-checks-its-opener"):
+            # Defence in depth: its cycle opens it on an allocation only a QA officer may make; a review
+            # started straight in Temporal must be opened by one too, or it is refused, nothing recorded.
+            await require(request.opened_by, "cycle.allocate")
         due = await self._due(request.due_on, 0)
         state = await self._recorder.record(
             request.opened_by,

@@ -32,7 +32,7 @@ from tests.workflows.conftest import eventually, import_authority, inbox, refuse
 from tests.workflows.test_action_plan import start_plan
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow, CycleInput
-from workflows.review import ReviewWorkflow
+from workflows.review import ReviewInput, ReviewWorkflow
 
 START = date(2027, 11, 1)  # Children in Need, November in Appendix 1
 DUE = datetime(2027, 11, 29, 23, 59, 59, tzinfo=LONDON)  # 20 working days after Mon 1 Nov 2027
@@ -112,6 +112,28 @@ async def test_a_cycle_started_straight_in_temporal_by_someone_not_a_qa_officer_
         time_skipping_env, settings, app_pool, CprCycleWorkflow.run, request, f"cpr-direct-{settings.task_queue}"
     )
     assert refusal == "sam.reviewer cannot start a CPR cycle: the directory does not list them as a qa_officer"
+
+
+async def test_a_review_started_straight_in_temporal_by_someone_not_a_qa_officer_is_refused_and_records_nothing(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    """Its cycle opens it on an allocation only a QA officer may make: started any other way, so must it be."""
+    request = ReviewInput(
+        cycle_id=f"cpr-direct-{settings.task_queue}",
+        case_number="LCS-100701",
+        service="Children in Need",
+        team="Children in Need",
+        practitioner="priya.practitioner",
+        reviewer="sam.reviewer",
+        team_manager="nadia.manager",
+        head_of_service="hana.hos",
+        due_on=START,
+        opened_by="sam.reviewer",
+    )
+    refusal = await refused_start(
+        time_skipping_env, settings, app_pool, ReviewWorkflow.run, request, f"review-direct-{settings.task_queue}"
+    )
+    assert refusal == "sam.reviewer cannot allocate reviewers: the directory does not list them as a qa_officer"
 
 
 async def test_allocation_refusals_change_nothing(time_skipping_env, worker, settings, example_authority, app_pool):
@@ -234,7 +256,7 @@ async def test_a_review_from_voices_to_closed_actions(
     cycle_events = await log.read_stream(cycle.id)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, cycle_events) == await cycle.query(CprCycleWorkflow.state)
     assert all(r.ok for r in await log.verify())
-    await keep_history(handle, "review_submitted_then_actions_closed")
+    await keep_history(handle, "review_opener_checked_submitted_then_actions_closed")
     await stop(time_skipping_env, cycle)
 
 
