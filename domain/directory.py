@@ -38,6 +38,7 @@ from domain.kinds import Kind
 _Model = TypeVar("_Model", bound=BaseModel)
 
 STAFF_HEADER = ("staff_id", "display_name", "roles", "team", "line_manager")
+STAFF_OPTIONAL = ("email",)  # where the engine's messages reach the person; left out, they read them in the app
 CASES_HEADER = ("case_number", "system", "service", "team", "practitioner", "support_began")
 SYSTEMS = ("LCS", "EHM")
 MAX_TEAM_CASES = 5_000
@@ -115,6 +116,17 @@ def _one_line(value: str, what: str) -> str:
     return value
 
 
+def check_email(value: str) -> str:
+    """A work e-mail address, normalised (its domain in lower case); ValueError in words if it is not one.
+    Only its form is checked, never the network: the council's mail server is the judge of the rest."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"email {value!r} is not an e-mail address: {exc}") from None
+
+
 def check_staff_id(value: str, what: str = "staff id") -> str:
     if not _STAFF_ID.fullmatch(value):
         raise ValueError(
@@ -134,6 +146,7 @@ class StaffMember(BaseModel):
     team: str
     line_manager: str | None = None
     active: bool = True
+    email: str | None = None  # STAFF_OPTIONAL: none, and they read the engine's messages in the app
 
     @field_validator("staff_id")
     @classmethod
@@ -149,6 +162,11 @@ class StaffMember(BaseModel):
     @classmethod
     def _display_name(cls, value: str) -> str:
         return _one_line(value, "display name")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else check_email(value)
 
     @field_validator("team")
     @classmethod
@@ -232,16 +250,18 @@ def _is_personal(column: str) -> bool:
     return any(part in compact for part in _PERSONAL_PARTS) or bool(words & _PERSONAL_WORDS)
 
 
-def _columns(cells: list[str], header: tuple[str, ...], *, refuse_personal: bool) -> dict[str, int]:
-    """Where each expected column is; refuses missing, repeated and unexpected columns."""
+def _columns(
+    cells: list[str], header: tuple[str, ...], optional: tuple[str, ...], *, refuse_personal: bool
+) -> dict[str, int]:
+    """Where each column given is; refuses missing, repeated and unexpected columns (`optional` may be left out)."""
     names = [cell.lower() for cell in cells]
-    expected = ",".join(header)
+    expected = ",".join(header) + "".join(f"[,{name}]" for name in optional)
     if refuse_personal:
         for cell, name in zip(cells, names, strict=True):
             if name not in header and _is_personal(name):
                 raise ValueError(f"column {cell!r} is refused: {PERSONAL_COLUMN_REFUSED}")
     for cell, name in zip(cells, names, strict=True):
-        if name not in header:
+        if name not in header and name not in optional:
             raise ValueError(f"unexpected column {cell!r} (the columns are {expected})")
     repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
@@ -249,28 +269,31 @@ def _columns(cells: list[str], header: tuple[str, ...], *, refuse_personal: bool
     missing = [name for name in header if name not in names]
     if missing:
         raise ValueError(f"missing column {missing[0]!r} (the columns are {expected})")
-    return {name: names.index(name) for name in header}
+    return {name: names.index(name) for name in (*header, *optional) if name in names}
 
 
 def _rows(
-    text: str, source: str, header: tuple[str, ...], *, refuse_personal: bool = False
+    text: str, source: str, header: tuple[str, ...], optional: tuple[str, ...] = (), *, refuse_personal: bool = False
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: value}) for each data line; the header is checked first."""
+    """(line number, {column: value}) for each data line, "" for an optional column left out; the header is
+    checked first."""
     positions: dict[str, int] | None = None
     for number, cells, _ in csv_records(text, source, DirectoryFileError):
         if positions is None:
             try:
-                positions = _columns(cells, header, refuse_personal=refuse_personal)
+                positions = _columns(cells, header, optional, refuse_personal=refuse_personal)
             except ValueError as exc:
                 raise DirectoryFileError(f"{source} line {number}: {exc}") from None
             continue
-        if len(cells) > len(header):
+        if len(cells) > len(positions):
+            columns = sorted(positions, key=positions.__getitem__)
             raise DirectoryFileError(
-                f"{source} line {number}: expected {len(header)} values ({','.join(header)}), got {len(cells)};"
+                f"{source} line {number}: expected {len(columns)} values ({','.join(columns)}), got {len(cells)};"
                 " put a value containing commas in double quotes"
             )
-        cells += [""] * (len(header) - len(cells))
-        yield number, {name: cells[index] for name, index in positions.items()}
+        cells += [""] * (len(positions) - len(cells))
+        given = {name: cells[index] for name, index in positions.items()}
+        yield number, {name: given.get(name, "") for name in (*header, *optional)}
     if positions is None:
         raise DirectoryFileError(f"{source}: missing the header line '{','.join(header)}'")
 
@@ -303,8 +326,15 @@ def _parse_staff_row(row: dict[str, str]) -> StaffMember:
     manager = row["line_manager"] or None
     if manager is not None:
         check_staff_id(manager, "line manager")
+    email = check_email(row["email"].strip()) if row["email"].strip() else None
     return _build(
-        StaffMember, staff_id=staff_id, display_name=display_name, roles=roles, team=team, line_manager=manager
+        StaffMember,
+        staff_id=staff_id,
+        display_name=display_name,
+        roles=roles,
+        team=team,
+        line_manager=manager,
+        email=email,
     )
 
 
@@ -312,7 +342,7 @@ def parse_staff_csv(text: str, source: str = "staff file") -> tuple[StaffMember,
     """The staff in file order; raises DirectoryFileError on the first problem."""
     members: list[StaffMember] = []
     line_of: dict[str, int] = {}
-    for number, row in _rows(text, source, STAFF_HEADER):
+    for number, row in _rows(text, source, STAFF_HEADER, STAFF_OPTIONAL):
         try:
             member = _parse_staff_row(row)
             if member.staff_id in line_of:
@@ -559,12 +589,21 @@ def _csv(header: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def render_staff_csv(members: Iterable[StaffMember]) -> str:
-    """The staff file for members (sorted by id) that parse_staff_csv reads back."""
+    """The staff file for members (sorted by id) that parse_staff_csv reads back; the email column only if
+    someone has an address, so a directory without any keeps the digest it always had."""
     ordered = sorted(members, key=lambda m: m.staff_id)
+    emails = any(m.email for m in ordered)
     return _csv(
-        STAFF_HEADER,
+        (*STAFF_HEADER, *STAFF_OPTIONAL) if emails else STAFF_HEADER,
         (
-            (m.staff_id, m.display_name, ";".join(sorted(r.value for r in m.roles)), m.team, m.line_manager or "")
+            (
+                m.staff_id,
+                m.display_name,
+                ";".join(sorted(r.value for r in m.roles)),
+                m.team,
+                m.line_manager or "",
+                *((m.email or "",) if emails else ()),
+            )
             for m in ordered
         ),
     )

@@ -88,7 +88,8 @@ def staff_list(actor: str, as_json: bool) -> None:
             roles = ";".join(sorted(r.value for r in m.roles))
             manager = f"  (line manager {m.line_manager})" if m.line_manager else ""
             inactive = "  INACTIVE" if not m.active else ""
-            click.echo(f"{m.staff_id:<{width}}  {m.display_name}  [{roles}]  {m.team}{manager}{inactive}")
+            email = f"  <{m.email}>" if m.email else ""
+            click.echo(f"{m.staff_id:<{width}}  {m.display_name}{email}  [{roles}]  {m.team}{manager}{inactive}")
 
     emit([m.model_dump(mode="json") for m in members], as_json, human)
 

@@ -49,6 +49,7 @@ def _member(row: asyncpg.Record) -> StaffMember:
         team=row["team"],
         line_manager=row["line_manager"],
         active=row["active"],
+        email=row["email"],
     )
 
 
@@ -73,7 +74,7 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-_STAFF_COLUMNS = "staff_id, display_name, roles, team, line_manager, active"
+_STAFF_COLUMNS = "staff_id, display_name, roles, team, line_manager, active, email"
 _CASE_COLUMNS = "case_number, system, service, team, practitioner, support_began"
 
 
@@ -110,18 +111,18 @@ class Directory:
             event = staff_imported(current, members)
             listed = {member.staff_id: member for member in members}
             await conn.executemany(
-                "INSERT INTO staff (staff_id, display_name, roles, team, line_manager, active)"
-                " VALUES ($1, $2, $3, $4, $5, true)",
+                "INSERT INTO staff (staff_id, display_name, roles, team, line_manager, email, active)"
+                " VALUES ($1, $2, $3, $4, $5, $6, true)",
                 [
-                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager)
+                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email)
                     for m in (listed[staff_id] for staff_id in event.added)
                 ],
             )
             await conn.executemany(
-                "UPDATE staff SET display_name = $2, roles = $3, team = $4, line_manager = $5, active = true"
+                "UPDATE staff SET display_name = $2, roles = $3, team = $4, line_manager = $5, email = $6, active = true"
                 " WHERE staff_id = $1",
                 [
-                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager)
+                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email)
                     for m in (listed[staff_id] for staff_id in event.changed)
                 ],
             )

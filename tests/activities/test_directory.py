@@ -136,6 +136,20 @@ async def test_a_re_import_updates_deactivates_and_reactivates(directory, log, s
     assert all(r.ok for r in await log.verify())
 
 
+async def test_an_email_address_is_kept_changed_and_removed_by_the_import_alone(directory, staff, app_pool):
+    await directory.import_staff(staff, "qa.officer", AT)
+    given = replace(staff, "sam.reviewer", email="sam.patel@council.example")
+    event = await directory.import_staff(given, "qa.officer", AT + timedelta(days=1))
+    assert event.changed == ["sam.reviewer"]
+    assert (await directory.staff_member("sam.reviewer")).email == "sam.patel@council.example"
+    # Only the import writes it: the application's login may not point someone's messages elsewhere.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_pool.execute("UPDATE staff SET email = 'someone@else.example' WHERE staff_id = 'sam.reviewer'")
+    removed = await directory.import_staff(staff, "qa.officer", AT + timedelta(days=2))
+    assert removed.changed == ["sam.reviewer"]
+    assert (await directory.staff_member("sam.reviewer")).email is None
+
+
 async def test_refused_staff_imports_change_nothing(directory, staff, admin_conn):
     await directory.import_staff(staff, "qa.officer", AT)
     # qa.officer leaves; a second officer who is inactive cannot import either.

@@ -179,12 +179,12 @@ def test_a_line_management_cycle_is_refused_naming_the_circle():
         (
             "staff_id,display_name,roles,team\n",
             "staff.csv line 1: missing column 'line_manager'"
-            " (the columns are staff_id,display_name,roles,team,line_manager)",
+            " (the columns are staff_id,display_name,roles,team,line_manager[,email])",
         ),
         (
             "staff_id,display_name,roles,team,line_manager,salary\n",
             "staff.csv line 1: unexpected column 'salary'"
-            " (the columns are staff_id,display_name,roles,team,line_manager)",
+            " (the columns are staff_id,display_name,roles,team,line_manager[,email])",
         ),
         (
             "staff_id,display_name,roles,team,line_manager,team\n",
@@ -204,6 +204,24 @@ def test_staff_render_reads_back_and_digests_ignore_layout():
     assert staff_digest(staff) == staff_digest(reversed(staff))
     renamed = [staff[0].model_copy(update={"display_name": "Someone Else"}), *staff[1:]]
     assert staff_digest(renamed) != staff_digest(staff)
+
+
+def test_an_email_column_is_optional_checked_and_normalised():
+    with_email = STAFF.replace("line_manager\n", "line_manager,email\n") + (
+        "qa.officer,Chris Lewis,qa_officer,Quality and Assurance,,Chris.Lewis@Council.GOV.UK\n"
+        "sam.reviewer,Sam Patel,reviewer,Quality and Assurance,qa.officer,\n"
+    )
+    officer, sam = parse_staff_csv(with_email, "staff.csv")
+    assert (officer.email, sam.email) == ("Chris.Lewis@council.gov.uk", None)  # the domain in lower case
+    with pytest.raises(DirectoryFileError) as caught:
+        parse_staff_csv(with_email.replace("Chris.Lewis@Council.GOV.UK", "chris.lewis"), "staff.csv")
+    assert str(caught.value) == (
+        "staff.csv line 2: email 'chris.lewis' is not an e-mail address: An email address must have an @-sign."
+    )
+    # Read back as written; a directory where nobody has an address digests as it always did.
+    assert parse_staff_csv(render_staff_csv([officer, sam])) == (officer, sam)
+    assert render_staff_csv([sam]).splitlines()[0] == "staff_id,display_name,roles,team,line_manager"
+    assert staff_digest([officer, sam]) != staff_digest([officer.model_copy(update={"email": None}), sam])
 
 
 def test_roles_serialise_sorted():
