@@ -149,6 +149,7 @@ FRAMEWORK: Mapping[str, May] = {
     "calendar.pause": May(QA_TEAM, "pause or resume the QA calendar"),
     "calendar.list": May(_OVERSIGHT, "list the QA calendar's schedules"),
     "deadline.start": May(ANY_STAFF, "set a deadline for someone"),
+    "notifications.failed": May(_OVERSIGHT, "see the messages that did not go out"),
 }
 
 

@@ -54,6 +54,13 @@ class Settings(Frozen):
     checkpoint_key_file: Path | None = None  # infra.checkpoints
     codec_token: str | None = Field(default=None, repr=False)  # infra.http.codec
     codec_port: int = 8234  # the embedded stack's codec endpoint, for its Web UI
+    # E-mail (infra.delivery): with no host, messages are delivered in the app only (`qa inbox`).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str | None = None  # the From address, e.g. qa-framework@council.gov.uk
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_starttls: bool = True  # upgrade the connection with STARTTLS (the submission port's way)
     task_queue: str = TASK_QUEUE
     server_url: str | None = None  # `qa serve`'s address, for the CLI signed in (else `qa up`'s)
     server_port: int = 8235  # the embedded stack's server (`qa up`), and `qa serve`'s default

@@ -85,12 +85,25 @@ async def run_stack(settings: Settings) -> None:
             if settings.temporal_address
             else f"  its payloads are encrypted; the Web UI decrypts them at http://127.0.0.1:{settings.codec_port}\n"
         )
+        if settings.smtp_host:  # `qa deliver`'s loop, in this process: it stops with the rest
+            from infra.delivery import run_delivery
+
+            stopping = asyncio.Event()
+            delivering = asyncio.create_task(
+                run_delivery(settings.model_copy(update={"database_url": app_url}), stopping)
+            )
+            stack.push_async_callback(_stop_delivery, stopping, delivering)
+            watches.append(lambda: _stopped(delivering))
+            messages = f"by e-mail through {settings.smtp_host}:{settings.smtp_port}, and in the app (`qa inbox`)"
+        else:
+            messages = "in the app only (`qa inbox`): no mail server is set (QA_SMTP_HOST)"
         print(
             f"qa-engine is up (data in {settings.home})\n"
             f"  Temporal Web UI:  {ui_url}\n"
             f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
             f"{codec}"
             f"  server:           {server_url}  (sign in: `qa login`; people set passwords with `qa auth accept`)\n"
+            f"  messages:         {messages}\n"
             f"  start a first cycle, in another terminal, signed in as the QA officer the staff file names\n"
             f"  (a token the host's administrator mints, as the directory is still empty):\n"
             f"    export QA_TOKEN=$(qa auth token qa.officer)\n"
@@ -204,6 +217,21 @@ async def _watch(watches: list[Watch], stop: asyncio.Event, died: list[str]) -> 
                 stop.set()
                 return
         await asyncio.sleep(WATCH_INTERVAL)
+
+
+def _stopped(delivering: asyncio.Task[None]) -> str | None:
+    """None while the delivery loop runs; why it stopped, once it has (the queue keeps what it had not sent)."""
+    if not delivering.done():
+        return None
+    failure = None if delivering.cancelled() else delivering.exception()
+    return f"the e-mail delivery stopped: {failure!r}" if failure else "the e-mail delivery stopped"
+
+
+async def _stop_delivery(stopping: asyncio.Event, delivering: asyncio.Task[None]) -> None:
+    """Let the delivery loop finish the message it holds, then stop it."""
+    stopping.set()
+    with contextlib.suppress(Exception):  # its failure was reported when it stopped
+        await delivering
 
 
 async def _stop_worker(process: asyncio.subprocess.Process, exited: asyncio.Future[int]) -> None:

@@ -47,7 +47,8 @@ def activities(
     audit = AuditActivities(log)
     calendar = CalendarActivities(calendar_for)
     directory = DirectoryActivities(Directory(pool, log))
-    notifications = NotificationActivities(Outbox(pool, sender))
+    # With a mail server set, each notification is queued for `qa deliver` too (infra.delivery).
+    notifications = NotificationActivities(Outbox(pool, sender, mail=bool(settings.smtp_host)))
     documents = Documents(pool)
     reports = ReportActivities(log, documents)
     qapm = QapmActivities(log, documents)

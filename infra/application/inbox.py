@@ -1,4 +1,4 @@
-"""A person's inbox: what they have to do and what they were told (the notifications outbox)."""
+"""A person's inbox (what they have to do and what they were told), and the messages that did not go out."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from domain.notifications import Inbox
-from infra.application.commands import command
+from infra.application.commands import Nothing, command
 from infra.application.errors import AppError
 from infra.application.services import database
+from infra.store.deliveries import Failed
 
 
 class InboxOf(BaseModel):
@@ -33,3 +34,15 @@ async def inbox(ask: InboxOf, reader: str) -> Inbox:
         if refusal is not None:
             raise AppError(f"refused: {refusal}")
         return await Outbox(pool).inbox(ask.person, datetime.now(UTC))
+
+
+@command("notifications.failed")
+async def failed(ask: Nothing, reader: str) -> list[Failed]:
+    """The e-mails that did not go out after their last try, and those of unknown outcome (a delivery process
+    died sending them), oldest first: for the QA team to follow up."""
+    from infra.application.directory import require
+    from infra.store.deliveries import Deliveries
+
+    await require("notifications.failed", reader)
+    async with database() as pool:
+        return await Deliveries(pool).failed()

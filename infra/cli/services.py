@@ -1,4 +1,4 @@
-"""`qa up`, `qa serve`, `qa worker` and `qa codec-server`."""
+"""`qa up`, `qa serve`, `qa worker`, `qa deliver` and `qa codec-server`."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def worker() -> None:
 
     # The worker is its own process (`python -m worker`), as `qa up` runs it: the CLI wires none of it.
     raise SystemExit(subprocess.call([sys.executable, "-m", "worker"]))
+
+
+@app.command("deliver")
+def deliver() -> None:
+    """Send the queued notifications by e-mail through QA_SMTP_HOST, until Ctrl-C or SIGTERM: one at a time,
+    each at most once; what the mail server refuses is retried with backoff, then listed
+    (`qa notifications failed`). Run it beside the workers; several may share the queue."""
+    import asyncio
+    import signal
+
+    from infra.delivery import run_delivery
+    from infra.logging import configure_logging
+
+    s = settings()
+    configure_logging(s.log_format, s.log_level)
+    s = s.model_copy(update={"database_url": s.require_database_url()})
+
+    async def until_stopped() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_delivery(s, stop)
+
+    if s.smtp_host:
+        click.echo(f"delivering e-mail through {s.smtp_host}:{s.smtp_port}")
+    run(until_stopped())
 
 
 @app.command("codec-server")

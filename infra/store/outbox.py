@@ -19,6 +19,7 @@ from typing import Protocol
 import asyncpg
 
 from domain.notifications import Inbox, InboxEntry, InboxTask, Notification, is_overdue
+from infra.store.deliveries import queue
 
 TOLD_WINDOW = timedelta(days=30)
 """How far back an inbox shows what a person was told."""
@@ -61,9 +62,10 @@ def _same(notification: Notification, row: asyncpg.Record) -> bool:
 
 
 class Outbox:
-    def __init__(self, pool: asyncpg.Pool, sender: Sender | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, sender: Sender | None = None, *, mail: bool = False) -> None:
         self._pool = pool
         self._sender: Sender = sender if sender is not None else RecordingSender()
+        self._mail = mail  # queue each for e-mail too, to whoever has an address (infra.store.deliveries)
 
     async def post(self, notification: Notification) -> PostOutcome:
         """Record one notification and send it; see `post_many`."""
@@ -114,6 +116,8 @@ class Outbox:
                 )
                 if _count(inserted):
                     posted += 1
+                    if self._mail:
+                        await queue(conn, notification.notification_id, notification.recipient)
                 else:
                     # A concurrent retry stored it first: it must hold the same content.
                     await _stored(conn, notification)

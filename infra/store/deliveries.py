@@ -1,0 +1,126 @@
+"""Deliveries: notifications taken beyond the app (e-mail), each sent at most once per channel (migration 0016).
+
+A row is queued with its notification, in the same transaction (`queue`). The delivery process
+claims one at a time (`claim`): `sending` is committed before the message leaves, and lasts a
+lease. Sent, it is `sent`; refused by the mail server, it is queued again after a backoff, or
+`failed` once the tries run out. A row still `sending` after its lease belongs to a process that
+died mid-send: the message may or may not have left, so it is never sent again on its own, but
+listed with the failures as of unknown outcome, for the QA team to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+CHANNEL = "email"
+LEASE = timedelta(minutes=5)  # longer than one message can take (infra.delivery.SEND_TIMEOUT_SECONDS)
+MAX_ATTEMPTS = 6
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+UNKNOWN = "the delivery process stopped while sending: it may or may not have left; check before sending it again"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message to send now: its notification, as the outbox holds it, and where it goes."""
+
+    notification_id: UUID
+    address: str
+    attempts: int  # this one included
+    recipient: str
+    kind: str
+    item_id: str
+    subject: str
+    body: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A delivery that did not happen, or whose outcome is unknown, for the QA team."""
+
+    notification_id: UUID
+    recipient: str
+    address: str
+    kind: str
+    item_id: str
+    subject: str
+    attempts: int
+    queued_at: datetime
+    why: str
+
+
+async def queue(conn: asyncpg.Connection, notification_id: UUID, recipient: str) -> int:
+    """Queue the notification for e-mail if its recipient's staff record gives an address, in the caller's
+    transaction; returns how many were queued (0 or 1; a retry queues nothing new)."""
+    status = await conn.execute(
+        "INSERT INTO deliveries (notification_id, channel, address)"
+        " SELECT $1, $2, email FROM staff WHERE staff_id = $3 AND email IS NOT NULL"
+        " ON CONFLICT DO NOTHING",
+        notification_id,
+        CHANNEL,
+        recipient,
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+class Deliveries:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def claim(self) -> Claimed | None:
+        """The next queued message due, marked `sending` (committed) for a lease; None if none is due."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, next_attempt_at = now() + $1"
+                " FROM notifications n"
+                " WHERE n.notification_id = d.notification_id AND (d.notification_id, d.channel) = ("
+                "   SELECT notification_id, channel FROM deliveries"
+                "   WHERE state = 'queued' AND next_attempt_at <= now()"
+                "   ORDER BY next_attempt_at, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " RETURNING d.notification_id, d.address, d.attempts, n.recipient, n.kind, n.item_id, n.subject,"
+                " n.body, n.due_at",
+                LEASE,
+            )
+        return None if row is None else Claimed(**dict(row))
+
+    async def sent(self, notification_id: UUID) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = NULL"
+                " WHERE notification_id = $1 AND channel = $2 AND state = 'sending'",
+                notification_id,
+                CHANNEL,
+            )
+
+    async def refused(self, claimed: Claimed, why: str) -> bool:
+        """The mail server refused it: queued again after a backoff, or failed once the tries run out (True)."""
+        failed = claimed.attempts >= MAX_ATTEMPTS
+        wait = BACKOFF[min(claimed.attempts, len(BACKOFF)) - 1]
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET state = $3, next_attempt_at = now() + $4, last_error = $5"
+                " WHERE notification_id = $1 AND channel = $2 AND state = 'sending'",
+                claimed.notification_id,
+                CHANNEL,
+                "failed" if failed else "queued",
+                wait,
+                why[:1000],
+            )
+        return failed
+
+    async def failed(self) -> list[Failed]:
+        """What did not go out after its last try, and what was left sending by a process that died, oldest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT d.notification_id, n.recipient, d.address, n.kind, n.item_id, n.subject, d.attempts,"
+                " d.queued_at, CASE WHEN d.state = 'failed' THEN d.last_error ELSE $1 END AS why"
+                " FROM deliveries d JOIN notifications n USING (notification_id)"
+                " WHERE d.state = 'failed' OR (d.state = 'sending' AND d.next_attempt_at < now())"
+                " ORDER BY d.queued_at, d.notification_id",
+                UNKNOWN,
+            )
+        return [Failed(**dict(row)) for row in rows]
