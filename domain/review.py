@@ -225,6 +225,17 @@ class ReviewState(Frozen):
     def open_actions(self) -> tuple[RecommendedAction, ...]:
         return tuple(a for a in self.actions if a.completed_at is None)
 
+    def findings(self) -> tuple[str, str]:
+        """The subject and body that tell the practitioner and the head of service a submitted review's grade
+        and actions ("closing the loop"): the case number, never the child's name."""
+        assert self.grade is not None  # check_submit: a review is graded before it is submitted
+        actions = "".join(f"\n{a.action_id}. {a.action} (by {a.due_by.isoformat()})" for a in self.actions)
+        return (
+            f"The review of case {self.case_number} is submitted: {self.grade.value}",
+            f"Graded {self.grade.value} by {self.reviewer}."
+            + (f" Its recommended actions, for supervision with {self.team_manager}:{actions}" if actions else ""),
+        )
+
     @property
     def next_chase(self) -> ChaseStep | None:
         """The next reminder or escalation due, while the review is still awaited."""

@@ -155,6 +155,12 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
         )
         # The cases never submitted are no one's work any more: their reviewers' tasks close too.
         await self._duties.close_tasks(REPORT_KEY, *(d.key for d in state.duties if d.open))
+        if workflow.patched("case-audit-findings-told"):
+            await self._notifier.tell_managers(
+                [c.practitioner for c in state.cases],
+                f"The findings of the {self.noun} on {state.focus} are published",
+                f"Read them with `qa {self.prefix.rstrip('.')} show {self._id}`.",
+            )
         return state
 
     # --- the engine's part -------------------------------------------------------------------------

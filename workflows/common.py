@@ -174,6 +174,18 @@ class Notifier:
         if notifications:
             await run_activity(NotificationActivities.post, PostNotifications(notifications=notifications))
 
+    async def tell_managers(self, practitioners: Sequence[str], subject: str, body: str) -> None:
+        """Tell the team managers and heads of service of these practitioners (as the directory has them now),
+        each once: a published report reaches those whose services it sampled."""
+        managers: dict[str, None] = {}
+        for practitioner in dict.fromkeys(practitioners):
+            chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=practitioner))
+            for role in (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE):
+                first = next((m.staff_id for m in chain if role in m.roles and m.active), None)
+                if first is not None:
+                    managers[first] = None
+        await self.post(*(self.message(person, "info", "published", subject, body) for person in managers))
+
     async def close(self, key: str, recipient: str | None = None) -> None:
         await run_activity(
             NotificationActivities.close_tasks, CloseTasks(item_id=self.item_id, task_key=key, recipient=recipient)

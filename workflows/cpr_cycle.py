@@ -321,6 +321,12 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             rule=lambda s: cpr_cycle.check_publication(s, request, today),
         )
         await self._notifier.close("findings-report")
+        if workflow.patched("cpr-report-told"):
+            await self._notifier.tell_managers(
+                [c.practitioner for c in state.cases],
+                f"The findings of the CPR cycle {self._id} ({state.service}) are published",
+                f"Read them with `qa cpr report show {self._id}`.",
+            )
         return state
 
 

@@ -200,6 +200,15 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
                 for action in state.open_actions
             )
         )
+        if workflow.patched("review-findings-told"):
+            # Closing the loop: the practitioner and the head of service hear its grade and its actions.
+            subject, body = state.findings()
+            await self._notifier.post(
+                *(
+                    self._notifier.message(person, "info", "findings", subject, body)
+                    for person in dict.fromkeys((state.practitioner, state.head_of_service))
+                )
+            )
         return state
 
     @recorded_update(review.check_complete_action)

@@ -19,10 +19,12 @@ from domain.case_audit import (
     SubmitCase,
 )
 from domain.cpr_cycle import PublishReport
+from domain.directory import Role
 from domain.duties import duty
 from domain.rubric import CRITERION_IDS, Evidence
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
+from infra.store.directory import Directory
 from tests.clock import sleep_until
 from tests.workflows.conftest import audited, eventually, inbox, refused, told
 from workflows.action_plan import ActionPlanWorkflow
@@ -167,10 +169,23 @@ async def test_a_thematic_review_closes_on_the_twentieth_working_day_and_chases_
     assert figures.outstanding == (second.case_number,)
     assert {(q.question_id, q.some) for q in figures.questions} == {(q, 1) for q in CRITERION_IDS}
     assert "findings" not in {t.task_key for t in (await inbox(app_pool, "qa.officer")).to_do}
+    # The sampled practitioners' team managers and heads of service are told where to read it.
+    directory = Directory(app_pool, AuditLog(app_pool))
+    expected = set()
+    for practitioner in {first.practitioner, second.practitioner}:
+        chain = await directory.management_chain(practitioner)
+        expected |= {
+            next(m.staff_id for m in chain if role in m.roles) for role in (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE)
+        }
+    assert expected  # the example authority's practitioners all have both
+    for manager in expected:
+        [note] = [e for e in (await inbox(app_pool, manager)).told if e.subject.endswith("are published")]
+        assert note.subject == "The findings of the thematic review on Neglect are published"
+        assert note.body.startswith(f"Read them with `qa thematic show {review.id}`.")
 
     final = await review.result()
     await audited(app_pool, review.id, final)
-    await keep_history(review, "thematic_review_late_reviewer_chased_then_published")
+    await keep_history(review, "thematic_review_late_reviewer_chased_published_and_told")
 
 
 async def test_refusals_name_the_reason_and_record_nothing(

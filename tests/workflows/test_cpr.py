@@ -241,6 +241,11 @@ async def test_a_review_from_voices_to_closed_actions(
 
     assert await eventually(cycle_knows) == Grade.good
     assert [t.task_key for t in (await inbox(app_pool, "nadia.manager")).to_do] == ["action-A1"]
+    # Closing the loop: the practitioner and the head of service are told its grade and actions.
+    for person in (case.practitioner, "hana.hos"):
+        [findings] = [e for e in (await inbox(app_pool, person)).told if e.kind == "info"]
+        assert findings.subject == f"The review of case {case.case_number} is submitted: Good"
+        assert findings.body.startswith("Graded Good by sam.reviewer. Its recommended actions, for supervision with")
 
     closed = await handle.execute_update(
         ReviewWorkflow.complete_action,
@@ -256,7 +261,7 @@ async def test_a_review_from_voices_to_closed_actions(
     cycle_events = await log.read_stream(cycle.id)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, cycle_events) == await cycle.query(CprCycleWorkflow.state)
     assert all(r.ok for r in await log.verify())
-    await keep_history(handle, "review_opener_checked_submitted_then_actions_closed")
+    await keep_history(handle, "review_findings_told_submitted_then_actions_closed")
     await stop(time_skipping_env, cycle)
 
 
@@ -453,12 +458,17 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     assert f"Differed: {first.case_number}: reviewer Good, moderator Requires Improvement" in markdown
     assert "assessment.2 (6)" in markdown and "basic-information.3 (6)" in markdown
     assert "Chronology workshop for all teams." in markdown
+    # The team managers and heads of service of the sampled practitioners are told, once each.
+    told_of = f"The findings of the CPR cycle {cycle.id} (Children in Need) are published"
+    for manager in ("nadia.manager", "hana.hos"):
+        assert [e.subject for e in (await inbox(app_pool, manager)).told if e.subject == told_of] == [told_of]
+    assert told_of not in [e.subject for e in (await inbox(app_pool, "sam.reviewer")).told]
 
     final = await cycle.result()
     log = AuditLog(app_pool)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
     assert all(r.ok for r in await log.verify())
-    await keep_history(cycle, "cpr_cycle_six_reviews_moderated_and_reported")
+    await keep_history(cycle, "cpr_cycle_six_reviews_moderated_reported_and_told")
     assert all([(await h.describe()).status == WorkflowExecutionStatus.COMPLETED for h in handles])
 
 
