@@ -168,12 +168,18 @@ def review_submit(review_id: str, actor: str) -> None:
 @click.option("--concern", required=True, help="What needs immediate steps to keep the child safe.")
 @AS_OPTION
 def review_alert(review_id: str, concern: str, actor: str) -> None:
-    """Raise a safeguarding alert: the team manager and head of service are told at once."""
+    """Raise a safeguarding alert: it reaches the team manager's and the head of service's inboxes at once, and
+    their e-mail (if they have an address and a mail server is set) as soon as `qa deliver` sends it."""
     from domain.review import RaiseSafeguarding
 
     state = _change(review_id, "raise_safeguarding", typed(RaiseSafeguarding, actor=person(actor), concern=concern))
     alert = state.alerts[-1]
-    _done(review_id, state, f"safeguarding alert {alert.alert_id} raised; told {' and '.join(alert.notified)}")
+    # Only what has happened: the alert is in their inboxes; an e-mail may still be on its way.
+    _done(
+        review_id,
+        state,
+        f"safeguarding alert {alert.alert_id} raised; it is in the inboxes of {' and '.join(alert.notified)}",
+    )
 
 
 @review_app.command("extend")
@@ -315,7 +321,8 @@ def _show(review_id: str, s) -> None:  # type: ignore[no-untyped-def]
     for alert in s.alerts:
         line(
             f"ALERT {alert.alert_id}",
-            f"{alert.concern} (raised by {alert.raised_by} {when(alert.raised_at)}; told {', '.join(alert.notified)})",
+            f"{alert.concern} (raised by {alert.raised_by} {when(alert.raised_at)}; in the inboxes of"
+            f" {', '.join(alert.notified)})",
         )
     if s.submitted_at is not None:
         line("submitted", when(s.submitted_at))

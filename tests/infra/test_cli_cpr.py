@@ -468,7 +468,10 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, caps
         "refused: the reviewer (sam.reviewer) raises safeguarding alerts on this review"
     )
     out = await ok(capsys, *alert, "--as", "sam.reviewer")
-    assert out.splitlines()[0] == f"{REVIEW}: safeguarding alert S1 raised; told nadia.manager and hana.hos"
+    assert (
+        out.splitlines()[0]
+        == f"{REVIEW}: safeguarding alert S1 raised; it is in the inboxes of nadia.manager and hana.hos"
+    )
 
     inbox = await ok(capsys, "inbox", "--as", "nadia.manager")
     [line] = [line for line in inbox.splitlines() if "SAFEGUARDING" in line]
