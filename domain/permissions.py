@@ -150,6 +150,7 @@ FRAMEWORK: Mapping[str, May] = {
     "calendar.list": May(_OVERSIGHT, "list the QA calendar's schedules"),
     "deadline.start": May(ANY_STAFF, "set a deadline for someone"),
     "notifications.failed": May(_OVERSIGHT, "see the messages that did not go out"),
+    "notifications.digest": May(ANY_STAFF, "choose how their messages come"),
 }
 
 

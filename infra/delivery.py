@@ -12,9 +12,12 @@ the workflows wrote already hold nothing else (domain.notifications).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from domain.working_days import LONDON
 from infra.logging import get_logger
 from infra.settings import Settings, SettingsError
 from infra.store.deliveries import Claimed, Deliveries
@@ -49,12 +52,20 @@ class SmtpSender:
         self._settings = settings
 
     async def send(self, claimed: Claimed) -> None:
+        assert self._settings.smtp_from is not None
+        await self._send(message(claimed, self._settings.smtp_from, self._settings.server_url))
+
+    async def send_digest(self, claimed: list[Claimed]) -> None:
+        assert self._settings.smtp_from is not None
+        await self._send(digest_message(claimed, self._settings.smtp_from, self._settings.server_url))
+
+    async def _send(self, mail: EmailMessage) -> None:
         import aiosmtplib
 
         s = self._settings
-        assert s.smtp_host is not None and s.smtp_from is not None
+        assert s.smtp_host is not None
         await aiosmtplib.send(
-            message(claimed, s.smtp_from, s.server_url),
+            mail,
             hostname=s.smtp_host,
             port=s.smtp_port,
             start_tls=s.smtp_starttls,
@@ -64,29 +75,71 @@ class SmtpSender:
         )
 
 
-async def deliver_due(deliveries: Deliveries, sender: SmtpSender) -> int:
-    """Send every message due now, one at a time; how many went."""
-    import aiosmtplib
+DIGEST_AT = time(7)  # a working day's start, London time: when the daily digests go
 
+
+def digest_since(now: datetime, is_working_day: Callable[[date], bool]) -> datetime:
+    """The start of the latest working day that has begun by `now`: what was queued before it is in a digest."""
+    day = now.astimezone(LONDON).date()
+    while True:
+        start = datetime.combine(day, DIGEST_AT, LONDON)
+        if is_working_day(day) and start <= now:
+            return start
+        day -= timedelta(days=1)
+
+
+def digest_message(claimed: list[Claimed], sender: str, server_url: str | None) -> EmailMessage:
+    """One e-mail for a person's day: each notification's subject, body and item."""
+    first = claimed[0]
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = first.address
+    mail["Subject"] = f"Your Quality Assurance digest: {len(claimed)} message{'s' if len(claimed) != 1 else ''}"
+    mail["Message-ID"] = make_msgid(idstring=f"digest.{first.notification_id}", domain="qa-engine")
+    mail["X-QA-Notification"] = " ".join(str(c.notification_id) for c in claimed)
+    parts = [
+        f"{c.subject}\n{c.body or ''}".rstrip()
+        + (f"\nDue: {c.due_at.isoformat()}" if c.due_at else "")
+        + f"\nItem: {c.item_id}"
+        for c in claimed
+    ]
+    where = " (signed in to " + server_url + ")" if server_url else ""
+    mail.set_content("\n\n".join(parts) + f"\n\nSee each with `qa status ITEM`{where}.\n")
+    return mail
+
+
+async def deliver_due(deliveries: Deliveries, sender: SmtpSender, digests_since: datetime | None = None) -> int:
+    """Send every message due now on its own, one at a time; then, if `digests_since` is given, each daily digest
+    of what was queued before it; how many notifications went."""
     sent = 0
     while (claimed := await deliveries.claim()) is not None:
-        try:
-            await sender.send(claimed)
-        except aiosmtplib.SMTPResponseException as exc:
-            why = f"the mail server answered {exc.code} {' '.join(exc.message.split())}"
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            why = f"the mail server could not be reached: {type(exc).__name__}: {' '.join(str(exc).split())}"
-        else:
-            await deliveries.sent(claimed.notification_id)
-            sent += 1
-            continue
-        failed = await deliveries.refused(claimed, why)
-        log.warning("delivery refused", notification=str(claimed.notification_id), why=why, final=failed)
+        sent += await _send(deliveries, [claimed], sender.send(claimed))
+    while digests_since is not None and (day := await deliveries.claim_digest(digests_since)):
+        sent += await _send(deliveries, day, sender.send_digest(day))
     return sent
+
+
+async def _send(deliveries: Deliveries, claimed: list[Claimed], sending: Awaitable[None]) -> int:
+    """Send `claimed` (already marked `sending`); mark them sent, or refused with why; how many went."""
+    import aiosmtplib
+
+    try:
+        await sending
+    except aiosmtplib.SMTPResponseException as exc:
+        why = f"the mail server answered {exc.code} {' '.join(exc.message.split())}"
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        why = f"the mail server could not be reached: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    else:
+        await deliveries.sent(*claimed)
+        return len(claimed)
+    failed = await deliveries.refused(why, *claimed)
+    log.warning("delivery refused", notifications=[str(c.notification_id) for c in claimed], why=why, final=failed)
+    return 0
 
 
 async def run_delivery(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Deliver until `stop` is set (or forever): what is due, then a short wait."""
+    from infra.calendar_source import load_calendar
     from infra.db import create_pool
 
     sender = SmtpSender(settings)
@@ -95,8 +148,12 @@ async def run_delivery(settings: Settings, stop: asyncio.Event | None = None) ->
         deliveries = Deliveries(pool)
         log.info("delivering", smtp=f"{settings.smtp_host}:{settings.smtp_port}")
         stop = stop or asyncio.Event()
+
+        def is_working_day(day: date) -> bool:
+            return load_calendar(day, settings.closure_days_path).is_working_day(day)
+
         while not stop.is_set():
-            if await deliver_due(deliveries, sender):
+            if await deliver_due(deliveries, sender, digest_since(datetime.now(UTC), is_working_day)):
                 continue
             try:
                 await asyncio.wait_for(stop.wait(), IDLE_SECONDS)

@@ -46,3 +46,22 @@ async def failed(ask: Nothing, reader: str) -> list[Failed]:
     await require("notifications.failed", reader)
     async with database() as pool:
         return await Deliveries(pool).failed()
+
+
+class Choice(BaseModel):
+    digest: bool | None = None  # True: one daily digest; False: each as it comes; None: only say which
+
+
+@command("notifications.digest", changes=True)
+async def digest(ask: Choice, person: str) -> bool:
+    """How `person` takes their messages by e-mail, changed if asked: one daily digest at a working day's start
+    (True) or each as it comes (False). Alerts always go at once. A person chooses for themselves alone."""
+    from infra.application.directory import require
+    from infra.store.deliveries import Deliveries
+
+    await require("notifications.digest", person)
+    async with database() as pool:
+        deliveries = Deliveries(pool)
+        if ask.digest is not None:
+            await deliveries.choose(person, ask.digest)
+        return await deliveries.digest_chosen(person)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from infra.cli.common import JSON_OPTION, READER_OPTION, app, emit, run, when
+from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, run, when
 
 
 @app.group("notifications")
@@ -38,3 +38,19 @@ def notifications_failed(actor: str, as_json: bool) -> None:
     )
     if failed:
         raise SystemExit(1)
+
+
+@notifications_app.command("digest")
+@click.option("--daily/--each", "daily", default=None, help="One daily digest, or each message as it comes.")
+@AS_OPTION
+def notifications_digest(daily: bool | None, actor: str) -> None:
+    """How your messages come by e-mail: each as it comes (the default), or one daily digest at a working day's
+    start (07:00). Safeguarding alerts always come at once. Without --daily or --each, says which you have."""
+    from infra.cli.client import perform
+
+    chosen = run(perform("notifications.digest", actor, digest=daily))
+    click.echo(
+        f"{actor}: one daily digest at 07:00 on working days (alerts at once)"
+        if chosen
+        else f"{actor}: each message as it comes"
+    )

@@ -72,45 +72,82 @@ class Deliveries:
         self._pool = pool
 
     async def claim(self) -> Claimed | None:
-        """The next queued message due, marked `sending` (committed) for a lease; None if none is due."""
+        """The next message due to go on its own (an alert, or to someone who takes each as it comes), marked
+        `sending` (committed) for a lease; None if none is due."""
+        claimed = await self._claim(
+            "SELECT d.notification_id, d.channel FROM deliveries d JOIN notifications n USING (notification_id)"
+            " LEFT JOIN delivery_choices c ON c.staff_id = n.recipient"
+            " WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND (n.kind = 'alert' OR c.digest IS NOT TRUE)"
+            " ORDER BY d.next_attempt_at, d.queued_at LIMIT 1 FOR UPDATE OF d SKIP LOCKED"
+        )
+        return claimed[0] if claimed else None
+
+    async def claim_digest(self, since: datetime) -> list[Claimed]:
+        """The messages due for the next person who takes a daily digest and has some queued before `since` (the
+        working day's start), all marked `sending` together, for a lease; [] if nobody has any."""
+        return await self._claim(
+            "SELECT d.notification_id, d.channel FROM deliveries d JOIN notifications n USING (notification_id)"
+            " JOIN delivery_choices c ON c.staff_id = n.recipient AND c.digest"
+            " WHERE d.state = 'queued' AND d.next_attempt_at <= now() AND n.kind <> 'alert' AND d.queued_at < $2"
+            " AND n.recipient = (SELECT n2.recipient FROM deliveries d2 JOIN notifications n2 USING (notification_id)"
+            "   JOIN delivery_choices c2 ON c2.staff_id = n2.recipient AND c2.digest"
+            "   WHERE d2.state = 'queued' AND d2.next_attempt_at <= now() AND n2.kind <> 'alert' AND d2.queued_at < $2"
+            "   ORDER BY d2.queued_at LIMIT 1)"
+            " FOR UPDATE OF d SKIP LOCKED",
+            since,
+        )
+
+    async def _claim(self, rows: str, *args: object) -> list[Claimed]:
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(
+            claimed = await conn.fetch(
                 "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, next_attempt_at = now() + $1"
-                " FROM notifications n"
-                " WHERE n.notification_id = d.notification_id AND (d.notification_id, d.channel) = ("
-                "   SELECT notification_id, channel FROM deliveries"
-                "   WHERE state = 'queued' AND next_attempt_at <= now()"
-                "   ORDER BY next_attempt_at, queued_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                f" FROM notifications n WHERE n.notification_id = d.notification_id AND (d.notification_id, d.channel)"
+                f" IN ({rows})"
                 " RETURNING d.notification_id, d.address, d.attempts, n.recipient, n.kind, n.item_id, n.subject,"
                 " n.body, n.due_at",
                 LEASE,
+                *args,
             )
-        return None if row is None else Claimed(**dict(row))
+        return sorted((Claimed(**dict(row)) for row in claimed), key=lambda c: (c.due_at is None, c.due_at, c.subject))
 
-    async def sent(self, notification_id: UUID) -> None:
+    async def sent(self, *claimed: Claimed) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
                 "UPDATE deliveries SET state = 'sent', sent_at = now(), last_error = NULL"
-                " WHERE notification_id = $1 AND channel = $2 AND state = 'sending'",
-                notification_id,
+                " WHERE notification_id = ANY($1::uuid[]) AND channel = $2 AND state = 'sending'",
+                [c.notification_id for c in claimed],
                 CHANNEL,
             )
 
-    async def refused(self, claimed: Claimed, why: str) -> bool:
-        """The mail server refused it: queued again after a backoff, or failed once the tries run out (True)."""
-        failed = claimed.attempts >= MAX_ATTEMPTS
-        wait = BACKOFF[min(claimed.attempts, len(BACKOFF)) - 1]
+    async def refused(self, why: str, *claimed: Claimed) -> bool:
+        """The mail server refused them: queued again after a backoff, or failed once the tries run out (True)."""
+        attempts = max(c.attempts for c in claimed)
+        failed = attempts >= MAX_ATTEMPTS
         async with self._pool.acquire() as conn:
             await conn.execute(
                 "UPDATE deliveries SET state = $3, next_attempt_at = now() + $4, last_error = $5"
-                " WHERE notification_id = $1 AND channel = $2 AND state = 'sending'",
-                claimed.notification_id,
+                " WHERE notification_id = ANY($1::uuid[]) AND channel = $2 AND state = 'sending'",
+                [c.notification_id for c in claimed],
                 CHANNEL,
                 "failed" if failed else "queued",
-                wait,
+                BACKOFF[min(attempts, len(BACKOFF)) - 1],
                 why[:1000],
             )
         return failed
+
+    async def choose(self, staff_id: str, digest: bool) -> None:
+        """How `staff_id` takes their messages by e-mail: a daily digest, or each as it comes."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO delivery_choices (staff_id, digest) VALUES ($1, $2)"
+                " ON CONFLICT (staff_id) DO UPDATE SET digest = EXCLUDED.digest, set_at = now()",
+                staff_id,
+                digest,
+            )
+
+    async def digest_chosen(self, staff_id: str) -> bool:
+        async with self._pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT digest FROM delivery_choices WHERE staff_id = $1", staff_id))
 
     async def failed(self) -> list[Failed]:
         """What did not go out after its last try, and what was left sending by a process that died, oldest first."""

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -254,3 +254,41 @@ def test_qa_up_with_a_mail_server_emails_a_reviewer_their_task(stack_env, smtp, 
         assert f"Item: {review.stdout.strip()}" in task.get_content()
     finally:
         stack.stop()
+
+
+async def test_a_daily_digest_holds_all_but_alerts_until_a_working_days_start(
+    app_pool, directory_pool, smtp, monkeypatch, tmp_path, database, capsys
+):
+    from infra.cli.main import main
+    from infra.delivery import digest_since
+
+    inbox, port = smtp
+    await addressed_staff(directory_pool)
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    monkeypatch.setenv("QA_DATABASE_URL", database.app_url)
+    assert await asyncio.to_thread(main, ["notifications", "digest", "--daily", "--as", "sam.reviewer"]) == 0
+    assert capsys.readouterr().out == "sam.reviewer: one daily digest at 07:00 on working days (alerts at once)\n"
+    await Outbox(app_pool, mail=True).post_many(
+        [note("sam.reviewer", "task", 1), note("sam.reviewer", "alert", 2), note("sam.reviewer", "info", 3)]
+    )
+    deliveries, sender = Deliveries(app_pool), SmtpSender(settings_for(port))
+    # Before the next working day starts: only the alert goes.
+    assert await deliver_due(deliveries, sender, datetime.now(UTC) - timedelta(hours=1)) == 1
+    assert [m["Subject"] for m in inbox.received] == ["alert 2 about case LCS-100745"]
+    # Once it has started: the rest in one message, the task (with its due moment) first.
+    assert await deliver_due(deliveries, sender, datetime.now(UTC) + timedelta(seconds=1)) == 2
+    digest = inbox.received[1]
+    assert digest["Subject"] == "Your Quality Assurance digest: 2 messages"
+    body = digest.get_content()
+    assert body.index("task 1 about case LCS-100745") < body.index("info 3 about case LCS-100745")
+    assert "Due: 2027-11-29T23:59:59+00:00" in body and f"Item: {ITEM}" in body
+    assert await deliver_due(deliveries, sender, datetime.now(UTC) + timedelta(seconds=1)) == 0
+    # The working day's start: 07:00 London on a working day, the latest begun by then.
+
+    def weekdays(day: date) -> bool:
+        return day.weekday() < 5
+
+    saturday = datetime(2027, 3, 6, 12, tzinfo=UTC)
+    assert digest_since(saturday, weekdays) == datetime(2027, 3, 5, 7, tzinfo=UTC)
+    assert digest_since(datetime(2027, 3, 8, 6, 59, tzinfo=UTC), weekdays) == datetime(2027, 3, 5, 7, tzinfo=UTC)
+    assert digest_since(datetime(2027, 4, 5, 7, tzinfo=UTC), weekdays) == datetime(2027, 4, 5, 6, tzinfo=UTC)
