@@ -55,6 +55,11 @@ class SmtpSender:
         assert self._settings.smtp_from is not None
         await self._send(message(claimed, self._settings.smtp_from, self._settings.server_url))
 
+    async def send_invitation(self, address: str, code: str, expires_at: datetime) -> None:
+        assert self._settings.smtp_from is not None
+        s = self._settings
+        await self._send(invitation_message(s.smtp_from, address, code, expires_at, s.server_url))
+
     async def send_digest(self, claimed: list[Claimed]) -> None:
         assert self._settings.smtp_from is not None
         await self._send(digest_message(claimed, self._settings.smtp_from, self._settings.server_url))
@@ -105,6 +110,23 @@ def digest_message(claimed: list[Claimed], sender: str, server_url: str | None) 
     ]
     where = " (signed in to " + server_url + ")" if server_url else ""
     mail.set_content("\n\n".join(parts) + f"\n\nSee each with `qa status ITEM`{where}.\n")
+    return mail
+
+
+def invitation_message(
+    sender: str, address: str, code: str, expires_at: datetime, server_url: str | None
+) -> EmailMessage:
+    """The e-mail that takes a member of staff their invitation code (to them alone: it is a credential)."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = address
+    mail["Subject"] = "Your invitation to sign in to the Quality Assurance Framework"
+    server = f" --server {server_url}" if server_url else ""
+    mail.set_content(
+        f"Set your password with this one-time code, before {expires_at.astimezone(LONDON):%d %B %Y %H:%M}:\n\n"
+        f"    qa auth accept{server} {code}\n\nThen sign in with `qa login`. If you did not expect this,"
+        " tell the QA team: nobody else has the code.\n"
+    )
     return mail
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import getpass
 import socket
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from infra.application.errors import AppError, NotSignedIn
@@ -79,10 +80,23 @@ async def mint(staff_id: str, lifetime: timedelta) -> Any:
         await pool.close()
 
 
-async def invite(staff_id: str, by: str) -> Any:
-    """A one-time code for `staff_id` to set their password with; `by` must be in the QA team."""
+@dataclass(frozen=True, slots=True)
+class Invited:
+    staff_id: str
+    expires_at: datetime
+    code: str | None  # for the QA team to give in person: None when it was e-mailed to the person alone
+    sent_to: str | None = None  # the address it was e-mailed to
+    not_sent: str | None = None  # why it could not be e-mailed, when the person has an address
+
+
+async def invite(staff_id: str, by: str) -> Invited:
+    """A one-time code for `staff_id` to set their password with; `by` must be in the QA team. With a mail
+    server set and an address in the directory, the code goes to the person alone, by e-mail."""
+    import aiosmtplib
+
     from domain.sign_in import INVITATION_LIFETIME
     from infra.application.directory import require
+    from infra.delivery import SmtpSender
     from infra.store.sign_in import SignInStore
 
     await require("invite", by)
@@ -90,7 +104,14 @@ async def invite(staff_id: str, by: str) -> Any:
         member = await _member(pool, staff_id)
         if member is None or not member.active:
             raise AppError(f"refused: {staff_id} is not an active member of staff in the directory", 1)
-        return await SignInStore(pool).issue_invitation(staff_id, by, INVITATION_LIFETIME)
+        issued = await SignInStore(pool).issue_invitation(staff_id, by, INVITATION_LIFETIME)
+    if member.email is None or not settings().smtp_host:
+        return Invited(staff_id, issued.expires_at, issued.secret)
+    try:
+        await SmtpSender(settings()).send_invitation(member.email, issued.secret, issued.expires_at)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return Invited(staff_id, issued.expires_at, issued.secret, not_sent=f"{type(exc).__name__}: {exc}"[:300])
+    return Invited(staff_id, issued.expires_at, None, sent_to=member.email)
 
 
 async def accept_invitation(code: str, password: str, source: str) -> str:

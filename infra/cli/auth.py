@@ -170,7 +170,8 @@ def auth_token(staff_id: str, lifetime: str) -> None:
 @click.argument("staff_ids", nargs=-1, required=True)
 def auth_invite(staff_ids: tuple[str, ...]) -> None:
     """Invite members of staff to set a password (the QA team, signed in): one code each, used once,
-    for 14 days. Give each their code in person or by the council's mail."""
+    for 14 days. With a mail server set, the code goes by e-mail to each person whose staff record gives an
+    address, and to them alone; the others' codes are printed, to give in person."""
     from infra.cli.client import call, credentials
     from infra.cli.common import person
 
@@ -179,7 +180,17 @@ def auth_invite(staff_ids: tuple[str, ...]) -> None:
         fail("inviting staff takes a signed-in member of the QA team: `qa login`", 1)
     for staff_id in staff_ids:
         answer = run(call("POST", "/api/invitations", body={"staff_id": person(staff_id, "STAFF_ID")}, creds=creds))
-        click.echo(f"{answer['staff_id']}: {answer['code']} (until {answer['expires_at']}; `qa auth accept CODE`)")
+        if answer.get("sent_to"):
+            click.echo(
+                f"{answer['staff_id']}: the code was e-mailed to {answer['sent_to']} (until {answer['expires_at']})"
+            )
+            continue
+        unsent = (
+            f"; it could not be e-mailed ({answer['not_sent']}): give it in person" if answer.get("not_sent") else ""
+        )
+        click.echo(
+            f"{answer['staff_id']}: {answer['code']} (until {answer['expires_at']}; `qa auth accept CODE`){unsent}"
+        )
 
 
 @auth_app.command("accept")

@@ -61,8 +61,10 @@ class Invite(BaseModel):
 
 class Invitation(BaseModel):
     staff_id: str
-    code: str  # shown once: only its digest is kept
+    code: str | None  # shown once (only its digest is kept); None: it was e-mailed to the person alone
     expires_at: str
+    sent_to: str | None = None  # the address the code was e-mailed to
+    not_sent: str | None = None  # why it could not be e-mailed to the address the directory gives
 
 
 class Token(BaseModel):
@@ -242,8 +244,14 @@ def create_app(settings: Settings) -> FastAPI:
         """A one-time code for a member of staff to set their password with (the QA team only)."""
         from infra.application.sign_in import invite
 
-        issued = await invite(body.staff_id.strip(), by)
-        return Invitation(staff_id=issued.staff_id, code=issued.secret, expires_at=issued.expires_at.isoformat())
+        invited = await invite(body.staff_id.strip(), by)
+        return Invitation(
+            staff_id=invited.staff_id,
+            code=invited.code,
+            expires_at=invited.expires_at.isoformat(),
+            sent_to=invited.sent_to,
+            not_sent=invited.not_sent,
+        )
 
     @app.post("/api/invitations/accept", tags=["sign-in"])
     async def accept(body: AcceptInvitation, request: Request) -> dict[str, str]:

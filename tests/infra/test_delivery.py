@@ -9,6 +9,7 @@ listed as of unknown outcome.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -32,10 +33,11 @@ from infra.store.deliveries import MAX_ATTEMPTS, UNKNOWN, Deliveries
 from infra.store.directory import Directory
 from infra.store.outbox import Outbox
 from tests.clock import EXAMPLES
+from tests.infra.test_cli_cpr import stack
 from tests.infra.test_stack import free_port, stack_env
 
 QA = str(Path(sys.executable).with_name("qa"))
-__all__ = ["stack_env"]  # the fixture, used by name
+__all__ = ["stack", "stack_env"]  # the fixtures, used by name
 ITEM = "cpr-2027-11-01-children-in-need-review-LCS-100745"
 ADDRESSES = {"sam.reviewer": "sam.patel@council.example", "nadia.manager": "nadia.ali@council.example"}
 
@@ -292,3 +294,35 @@ async def test_a_daily_digest_holds_all_but_alerts_until_a_working_days_start(
     assert digest_since(saturday, weekdays) == datetime(2027, 3, 5, 7, tzinfo=UTC)
     assert digest_since(datetime(2027, 3, 8, 6, 59, tzinfo=UTC), weekdays) == datetime(2027, 3, 5, 7, tzinfo=UTC)
     assert digest_since(datetime(2027, 4, 5, 7, tzinfo=UTC), weekdays) == datetime(2027, 4, 5, 6, tzinfo=UTC)
+
+
+async def test_an_invitation_goes_by_e_mail_to_the_person_alone(stack, smtp, monkeypatch, tmp_path, capsys):
+    import re
+
+    from domain.directory import render_staff_csv
+    from tests.infra.test_cli_cpr import ok
+    from tests.infra.test_server import serving, token
+
+    inbox, port = smtp
+    staff = tmp_path / "staff.csv"
+    members = parse_staff_csv((EXAMPLES / "staff.csv").read_text())
+    staff.write_text(render_staff_csv(m.model_copy(update={"email": ADDRESSES.get(m.staff_id)}) for m in members))
+    await ok(capsys, "staff", "import", str(staff), "--as", "qa.officer")
+    mail = {"QA_SMTP_HOST": "127.0.0.1", "QA_SMTP_PORT": str(port), "QA_SMTP_FROM": "qa@council.example"}
+    async with serving(monkeypatch, tmp_path, **mail, QA_SMTP_STARTTLS="false"):
+        officer = await token(capsys, "qa.officer")
+        out = await ok(capsys, "--token", officer, "auth", "invite", "sam.reviewer", "priya.practitioner")
+        sam, priya = out.splitlines()
+        # Sam's code went to Sam alone; Priya has no address, so hers is printed to give in person.
+        assert sam.startswith(f"sam.reviewer: the code was e-mailed to {ADDRESSES['sam.reviewer']} (until ")
+        assert "qai_" not in sam and re.match(r"priya\.practitioner: qai_\S+ \(until ", priya)
+        [sent] = inbox.received
+        assert (sent["To"], sent["Subject"]) == (
+            ADDRESSES["sam.reviewer"],
+            "Your invitation to sign in to the Quality Assurance Framework",
+        )
+        code = re.search(r"qa auth accept(?: --server \S+)? (qai_\S+)", sent.get_content()).group(1)
+        monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+        assert (await ok(capsys, "auth", "accept", code, "--password-stdin")).startswith(
+            "password set for sam.reviewer"
+        )
