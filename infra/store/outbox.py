@@ -7,6 +7,10 @@ inserts nothing new and a notification already sent is not sent again. A sender
 that fails leaves `sent_at` empty and the activity retries; one that succeeds
 but whose `sent_at` is then lost (a crash in between) sends once more: delivery
 is at least once, recording exactly once.
+
+With `mail`, each notification newly posted is also queued for e-mail, in the same
+transaction, to a recipient whose staff record gives an address; the delivery
+process (infra.delivery) sends it, at most once (infra.store.deliveries).
 """
 
 from __future__ import annotations
