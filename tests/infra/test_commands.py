@@ -15,7 +15,7 @@ import httpx
 from domain.permissions import FRAMEWORK
 from domain.staff_concern import reading_refused
 from infra.application.commands import commands
-from tests.infra.test_cli_cpr import CASE, REVIEW, event_count, ok, refused, stack, started_cycle
+from tests.infra.test_cli_cpr import CASE, REVIEW, event_count, ok, qa, refused, stack, started_cycle
 from tests.infra.test_server import rows, server, token
 
 __all__ = ["server", "stack"]  # the fixtures, used by name
@@ -191,3 +191,48 @@ async def test_the_commands_door_refuses_the_unknown_the_malformed_and_the_anony
             409,
             "refused: only the QA calendar starts an item as scheduled by one of its entries",
         )
+
+
+async def test_a_scheduled_spotlight_is_arranged_through_the_server_by_the_qa_team(stack, server, capsys):
+    import asyncio
+    import os
+
+    from domain.calendar_entry import EntryInput
+    from tests.infra.test_cli_cpr import cycle_authority
+    from tests.workflows.test_calendar_entry import PLAN
+    from workflows.calendar_entry import CalendarEntryWorkflow
+
+    officer = await token(capsys, "qa.officer")
+    await cycle_authority(capsys)
+    sam = await token(capsys, "sam.reviewer")
+    # As its schedule would start it: it asks the QA team to arrange the spotlight.
+    entry = EntryInput(
+        planned=PLAN["2027-03-spotlight-children-in-care"],
+        installed_by="qa.officer",
+        sample_size=3,
+        calendar_digest="t",
+    )
+    entry_id = f"calendar-spotlight-{os.environ['QA_TASK_QUEUE']}"
+    await stack.client.start_workflow(
+        CalendarEntryWorkflow.run, entry, id=entry_id, task_queue=os.environ["QA_TASK_QUEUE"]
+    )
+    for _ in range(100):
+        code, out, _ = await qa(capsys, "--token", officer, "calendar", "entry", entry_id, "--json")
+        if code == 0 and json.loads(out)["duties"]:
+            break
+        await asyncio.sleep(0.1)
+    members = ("--member", "tom.manager", "--member", "sam.reviewer", "--member", "maya.moderator")
+    arrange = ("calendar", "arrange", entry_id, "--lead", "fatima.hos", *members)
+    assert await refused(capsys, "--token", sam, *arrange) == (
+        "refused: sam.reviewer cannot arrange a spotlight: the directory does not list them as a qa_officer or"
+        " head_of_qa"
+    )
+    assert (await ok(capsys, "--token", officer, *arrange)).strip() == (
+        "spotlight-2027-03-15-children-in-care: started for 2027-03-15, led by fatima.hos"
+    )
+    arranged = json.loads(await ok(capsys, "--token", officer, "calendar", "entry", entry_id, "--json"))
+    assert (arranged["arranged"]["arranged_by"], arranged["arranged"]["lead"]) == ("qa.officer", "fatima.hos")
+    spotlight = json.loads(
+        await ok(capsys, "--token", officer, "spotlight", "show", "spotlight-2027-03-15-children-in-care", "--json")
+    )
+    assert (spotlight["lead"], spotlight["started_by"]) == ("fatima.hos", "qa.officer")
