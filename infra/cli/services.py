@@ -52,10 +52,11 @@ def deliver() -> None:
     import asyncio
     import signal
 
-    from infra.delivery import run_delivery
+    from infra.delivery import SmtpSender, run_delivery
     from infra.logging import configure_logging
 
     s = settings()
+    SmtpSender(s)  # the mail server's settings first: without them there is nothing to do
     configure_logging(s.log_format, s.log_level)
     s = s.model_copy(update={"database_url": s.require_database_url()})
 
@@ -66,8 +67,7 @@ def deliver() -> None:
             loop.add_signal_handler(signum, stop.set)
         await run_delivery(s, stop)
 
-    if s.smtp_host:
-        click.echo(f"delivering e-mail through {s.smtp_host}:{s.smtp_port}")
+    click.echo(f"delivering e-mail through {s.smtp_host}:{s.smtp_port}")
     run(until_stopped())
 
 
