@@ -73,6 +73,9 @@ ACTIONS: Mapping[str, May] = {
     "review.recommend_action": May((Role.REVIEWER,), "recommend actions", _REVIEWER),
     "review.submit": May((Role.REVIEWER,), "submit a review", _REVIEWER),
     "review.raise_safeguarding": May((Role.REVIEWER,), "raise a safeguarding alert on a review", _REVIEWER),
+    "review.acknowledge_alert": May(
+        (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE), "acknowledge a safeguarding alert", "one of those it went to"
+    ),
     "review.complete_action": May((Role.TEAM_MANAGER,), "record actions complete", "the review's team manager"),
     "review.extend": May((Role.QA_OFFICER,), "extend a review's deadline"),
     # A dispute of a review's grade (domain.dispute).
@@ -151,6 +154,7 @@ FRAMEWORK: Mapping[str, May] = {
     "deadline.start": May(ANY_STAFF, "set a deadline for someone"),
     "notifications.failed": May(_OVERSIGHT, "see the messages that did not go out"),
     "notifications.digest": May(ANY_STAFF, "choose how their messages come"),
+    "alerts": May(ANY_STAFF, "list the safeguarding alerts that went to them"),
 }
 
 

@@ -103,6 +103,13 @@ class SafeguardingAlertRaised(DomainEvent):
     notified: tuple[str, ...]
 
 
+class AlertAcknowledged(DomainEvent):
+    """One of the people an alert went to says they have it (the event's actor)."""
+
+    event_type = "review.alert_acknowledged"
+    alert_id: str
+
+
 class ReviewSubmitted(DomainEvent):
     event_type = "review.submitted"
 
@@ -146,6 +153,7 @@ REVIEW_EVENTS = EventRegistry(
     ActionRecommended,
     ActionCompleted,
     SafeguardingAlertRaised,
+    AlertAcknowledged,
     ReviewSubmitted,
     ReviewExtended,
     ReviewChased,
@@ -191,6 +199,12 @@ class SafeguardingAlert(Frozen):
     raised_by: str
     raised_at: AwareDatetime
     notified: tuple[str, ...]
+    acknowledged: dict[str, AwareDatetime] = {}  # by whom of `notified`, when
+
+    @property
+    def awaited(self) -> tuple[str, ...]:
+        """Who of those it went to has not yet acknowledged it."""
+        return tuple(p for p in self.notified if p not in self.acknowledged)
 
 
 class ReviewState(Frozen):
@@ -317,6 +331,15 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
                 notified=event.notified,
             )
             update = {"alerts": (*state.alerts, alert)}
+        case AlertAcknowledged():
+            update = {
+                "alerts": tuple(
+                    a.model_copy(update={"acknowledged": {**a.acknowledged, meta.actor: at}})
+                    if a.alert_id == event.alert_id
+                    else a
+                    for a in state.alerts
+                )
+            }
         case ReviewSubmitted():
             # Late by the clock, even if the breach was not yet recorded (a worker outage, say).
             update = {"status": "submitted", "submitted_at": at, "late": at > state.due_at}
@@ -390,6 +413,10 @@ class CompleteAction(ChangeRequest):
 
 class RaiseSafeguarding(ChangeRequest):
     concern: str
+
+
+class AcknowledgeAlert(ChangeRequest):
+    alert_id: str
 
 
 class SubmitReview(ChangeRequest):
@@ -496,6 +523,18 @@ def check_safeguarding(state: ReviewState | None, request: RaiseSafeguarding) ->
     required_text(request.concern, "the safeguarding concern")
 
 
+def check_acknowledge(state: ReviewState | None, request: AcknowledgeAlert) -> None:
+    state = _opened(state)
+    alert = next((a for a in state.alerts if a.alert_id == request.alert_id), None)
+    if alert is None:
+        raised = ", ".join(a.alert_id for a in state.alerts) or "none"
+        raise Refusal(f"the review of case {state.case_number} has no alert {request.alert_id} (its alerts: {raised})")
+    if request.actor not in alert.notified:
+        raise Refusal(f"alert {alert.alert_id} went to {' and '.join(alert.notified)}: only they acknowledge it")
+    if request.actor in alert.acknowledged:
+        raise Refusal(f"{request.actor} already acknowledged alert {alert.alert_id}")
+
+
 def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
     state = _reviewer_while_open(state, request, "submit the review")
     if needed := state.still_needed:
@@ -577,6 +616,7 @@ KIND = Kind(
         "review.safeguarding_alert_raised": lambda p: (
             f"SAFEGUARDING alert {p['alert_id']} raised, {people(p['notified'])} told at once: {p['concern']}"
         ),
+        "review.alert_acknowledged": lambda p: f"safeguarding alert {p['alert_id']} acknowledged",
         "review.submitted": lambda p: "review submitted",
         "review.extended": lambda p: (
             f"deadline extended by {p['extra_working_days']} working days to {due(p['due_at'])}: {p['reason']}"

@@ -27,9 +27,11 @@ from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.requests import ChangeRequest
 from domain.review import (
+    AcknowledgeAlert,
     ActionCompleted,
     ActionOverdue,
     ActionRecommended,
+    AlertAcknowledged,
     CompleteAction,
     ConversationRecorded,
     ExtendReview,
@@ -239,6 +241,25 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
                     f"Raised by {alert.raised_by} during the practice review: {alert.concern}",
                 )
                 for recipient in alert.notified
+            )
+        )
+        return state
+
+    @recorded_update(review.check_acknowledge)
+    async def acknowledge_alert(self, request: AcknowledgeAlert) -> ReviewState:
+        state = await self._record(
+            request, lambda _: AlertAcknowledged(alert_id=request.alert_id), review.check_acknowledge
+        )
+        alert = next(a for a in state.alerts if a.alert_id == request.alert_id)
+        # The raiser hears what has really happened: this acknowledgement, and who is still awaited.
+        awaited = f"; still awaited from {' and '.join(alert.awaited)}" if alert.awaited else ""
+        await self._notifier.post(
+            self._notifier.message(
+                alert.raised_by,
+                "info",
+                f"alert-{alert.alert_id}-acknowledged-{request.actor}",
+                f"Safeguarding alert {alert.alert_id} for case {state.case_number} acknowledged by {request.actor}",
+                f"{request.actor} has the alert you raised{awaited}.",
             )
         )
         return state

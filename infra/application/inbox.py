@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from domain.notifications import Inbox
 from infra.application.commands import Nothing, command
@@ -65,3 +65,42 @@ async def digest(ask: Choice, person: str) -> bool:
         if ask.digest is not None:
             await deliveries.choose(person, ask.digest)
         return await deliveries.digest_chosen(person)
+
+
+class Alert(BaseModel):
+    """A safeguarding alert that went to the person asking, as the review records it."""
+
+    id: str  # REVIEW_ID/ALERT_ID, as `qa alert ack` takes it
+    case_number: str
+    concern: str
+    raised_by: str
+    raised_at: AwareDatetime
+    acknowledged: dict[str, AwareDatetime]
+    awaited: tuple[str, ...]  # who it went to has not yet acknowledged it
+
+
+@command("alerts")
+async def alerts(ask: Nothing, person: str) -> list[Alert]:
+    """The safeguarding alerts that went to `person` on reviews still open, newest first; the read is logged."""
+    from domain import review
+    from infra.application.directory import require
+    from infra.application.items import open_items
+    from infra.application.status import logged
+
+    await require("alerts", person)
+    await logged(person, "*", "alerts")
+    found = [
+        Alert(
+            id=f"{review_id}/{a.alert_id}",
+            case_number=state.case_number,
+            concern=a.concern,
+            raised_by=a.raised_by,
+            raised_at=a.raised_at,
+            acknowledged=a.acknowledged,
+            awaited=a.awaited,
+        )
+        for review_id, state in await open_items(review.KIND)
+        for a in state.alerts
+        if person in a.notified
+    ]
+    return sorted(found, key=lambda a: a.raised_at, reverse=True)

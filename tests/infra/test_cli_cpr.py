@@ -481,6 +481,34 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, caps
     shown = await ok(capsys, "review", "show", REVIEW)
     assert "  ALERT S1        unexplained bruising seen on the visit (raised by sam.reviewer" in shown
 
+    # Each of the two says they have it; the raiser hears each acknowledgement, and who is still awaited.
+    [listed] = json.loads(await ok(capsys, "alerts", "--as", "nadia.manager", "--json"))
+    assert (listed["id"], listed["awaited"]) == (f"{REVIEW}/S1", ["nadia.manager", "hana.hos"])
+    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "sam.reviewer") == (
+        "refused: alert S1 went to nadia.manager and hana.hos: only they acknowledge it"
+    )
+    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S9", "--as", "nadia.manager") == (
+        f"refused: the review of case {CASE} has no alert S9 (its alerts: S1)"
+    )
+    assert await refused(capsys, "alert", "ack", "S1", "--as", "nadia.manager", code=2) == (
+        "'S1' is not an alert id: give it as `qa alerts` lists it, REVIEW_ID/S1"
+    )
+    assert await ok(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "nadia.manager") == (
+        f"{REVIEW}/S1: acknowledged by nadia.manager; still awaited from hana.hos\n"
+    )
+    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "nadia.manager") == (
+        "refused: nadia.manager already acknowledged alert S1"
+    )
+    assert await ok(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "hana.hos") == (
+        f"{REVIEW}/S1: acknowledged by hana.hos; everyone it went to has it\n"
+    )
+    raiser = json.loads(await ok(capsys, "inbox", "--as", "sam.reviewer", "--json"))["told"]
+    assert sorted(n["subject"] for n in raiser if "acknowledged by" in n["subject"]) == [
+        f"Safeguarding alert S1 for case {CASE} acknowledged by hana.hos",
+        f"Safeguarding alert S1 for case {CASE} acknowledged by nadia.manager",
+    ]
+    assert json.loads(await ok(capsys, "alerts", "--as", "hana.hos", "--json"))[0]["awaited"] == []
+
     # Not theirs: a reviewer of another child in the cycle; and ids of the wrong kind.
     assert await refused(capsys, "review", "voice", other, "--child", "--summary", "s", "--as", "sam.reviewer") == (
         "refused: only the reviewer (rosa.reviewer) can record the child's voice for case LCS-100809"

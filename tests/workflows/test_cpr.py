@@ -12,6 +12,7 @@ from domain.action_plan import PlanInput, SmartAction
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
 from domain.events import fold
 from domain.review import (
+    AcknowledgeAlert,
     CompleteAction,
     ExtendReview,
     GiveGrade,
@@ -266,7 +267,7 @@ async def test_a_review_from_voices_to_closed_actions(
 
 
 async def test_a_safeguarding_alert_reaches_the_team_manager_and_head_of_service_at_once(
-    time_skipping_env, worker, settings, example_authority, app_pool
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
 ):
     cycle = await start_cycle(time_skipping_env, settings, size=1)
     case = (await cycle.query(CprCycleWorkflow.state)).cases[0]
@@ -281,6 +282,27 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_and_head_of_service
     for person in ("nadia.manager", "hana.hos"):
         [alert] = [n for n in (await inbox(app_pool, person)).told if n.kind == "alert"]
         assert alert.subject == f"SAFEGUARDING: immediate steps needed for case {case.case_number}"
+    # Each of the two acknowledges it, once; nobody else may; each acknowledgement is recorded and told.
+    assert "only they acknowledge it" in await refused(
+        handle, ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="sam.reviewer", alert_id="S1")
+    )
+    state = await handle.execute_update(
+        ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="hana.hos", alert_id="S1")
+    )
+    assert (list(state.alerts[0].acknowledged), state.alerts[0].awaited) == (["hana.hos"], ("nadia.manager",))
+    state = await handle.execute_update(
+        ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="nadia.manager", alert_id="S1")
+    )
+    assert state.alerts[0].awaited == ()
+    told = [n.subject for n in (await inbox(app_pool, "sam.reviewer")).told if "acknowledged" in n.subject]
+    assert len(told) == 2
+    events = await AuditLog(app_pool).read_stream(handle.id)
+    assert [(e.actor, e.event_type) for e in events if e.event_type == "review.alert_acknowledged"] == [
+        ("hana.hos", "review.alert_acknowledged"),
+        ("nadia.manager", "review.alert_acknowledged"),
+    ]
+    assert fold(review.evolve, review.REVIEW_EVENTS, events) == await handle.query(ReviewWorkflow.state)
+    await keep_history(handle, "review_safeguarding_alert_acknowledged")
     await stop(time_skipping_env, cycle)
 
 
