@@ -270,7 +270,7 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
         request = request.model_copy(update={"seen": seen})
 
     try:
-        return await asyncio.wait_for(handle.execute_update(update, request, id=asked), CHANGE_WAIT_SECONDS)
+        return await asyncio.wait_for(_admitted(handle, update, request, asked), CHANGE_WAIT_SECONDS)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise unknown_outcome(f"no answer from {workflow_id} within {CHANGE_WAIT_SECONDS:.0f} s", asked) from None
     except WorkflowUpdateFailedError as exc:
@@ -286,6 +286,23 @@ async def change(workflow_id: str, kind: Kind, update, request) -> Any:  # type:
         if _connection_lost(exc.status):  # the request may have reached Temporal before the connection went
             raise unknown_outcome("the connection to Temporal was lost", asked) from None
         raise temporal_failed(exc) from None
+
+
+async def _admitted(handle, update, request, asked: str):  # type: ignore[no-untyped-def]
+    """The update's answer; while Temporal turns it away because the item already has as many updates in flight
+    as it takes (RESOURCE_EXHAUSTED: not admitted, so nothing recorded), asked again after a short wait, under the
+    same id, until the change's own time runs out: a busy item makes a person wait, not fail."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    wait = 0.2
+    while True:
+        try:
+            return await handle.execute_update(update, request, id=asked)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.RESOURCE_EXHAUSTED:
+                raise
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, 2.0)
 
 
 async def _since(item_id: str, seen: int) -> str:
