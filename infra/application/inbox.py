@@ -1,4 +1,6 @@
-"""A person's inbox (what they have to do and what they were told), and the messages that did not go out."""
+"""What reaches people: a person's inbox (what they have to do and what they were told), how their e-mail comes
+(each as it comes, or a daily digest), the safeguarding alerts that went to them, and the e-mails that did not go
+out (for the QA team)."""
 
 from __future__ import annotations
 
