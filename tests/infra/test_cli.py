@@ -113,7 +113,11 @@ def test_no_arguments_prints_help(capsys):
 
 
 def test_unknown_command_is_one_line(capsys):
-    assert qa(capsys, "calender") == (2, "", "qa: No such command 'calender'. Did you mean 'calendar'?\n")
+    assert qa(capsys, "calender") == (
+        2,
+        "",
+        "qa: No such command 'calender'. (Did you mean one of: 'alert', 'calendar'?)\n",
+    )
 
 
 def test_the_printed_year_is_appendix_1_cell_for_cell(capsys):

@@ -164,7 +164,9 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
     async with httpx.AsyncClient(base_url=server, headers={"Authorization": f"Bearer {sam}"}) as http:
         wrong = await http.post(f"/api/items/{REVIEW}/approve", json={})
         assert (wrong.status_code, wrong.json()["exit_code"]) == (400, 2)
-        assert wrong.json()["error"].startswith("a review has no step 'approve': its steps are complete_action, extend")
+        assert wrong.json()["error"].startswith(
+            "a review has no step 'approve': its steps are acknowledge_alert, complete_action, extend"
+        )
         extra = await http.post(
             f"/api/items/{REVIEW}/record_voice", json={"whose": "family", "summary": "x", "child_name": "x"}
         )
