@@ -83,44 +83,13 @@ async def test_people_run_commands_as_themselves_through_the_server(server, caps
 
     # A deadline set through the server is set by the signed-in person; naming anyone else is refused.
     before = await event_count(database)
-    assert (
-        await refused(
-            capsys,
-            "--token",
-            sam,
-            "deadline",
-            "start",
-            "--title",
-            "Case notes",
-            "--owner",
-            "priya.practitioner",
-            "--start",
-            date.today().isoformat(),
-            "--days",
-            "3",
-            "--as",
-            "qa.officer",
-        )
-        == "refused: you are signed in as sam.reviewer, so you cannot act as qa.officer"
+    deadline = ("deadline", "start", "--title", "Case notes", "--owner", "priya.practitioner", "--days", "3")
+    deadline += ("--start", date.today().isoformat())
+    assert await refused(capsys, "--token", sam, *deadline, "--as", "qa.officer") == (
+        "refused: you are signed in as sam.reviewer, so you cannot act as qa.officer"
     )
     assert await event_count(database) == before
-    deadline_id = (
-        await ok(
-            capsys,
-            "--token",
-            sam,
-            "deadline",
-            "start",
-            "--title",
-            "Case notes",
-            "--owner",
-            "priya.practitioner",
-            "--start",
-            date.today().isoformat(),
-            "--days",
-            "3",
-        )
-    ).strip()
+    deadline_id = (await ok(capsys, "--token", sam, *deadline)).strip()
     shown = json.loads(await ok(capsys, "--token", priya, "deadline", "show", deadline_id, "--json"))
     assert (shown["owner"], shown["set_by"]) == ("priya.practitioner", "sam.reviewer")
 
