@@ -34,7 +34,7 @@ from domain.items import people
 from domain.kinds import Kind
 
 QA_TEAM = frozenset(permissions.QA_TEAM)
-MANAGERS = frozenset({Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE})
+MANAGERS = frozenset(permissions.MANAGERS)
 
 RULE = (
     "auditors; the QA team (qa_officer, head_of_qa); and team managers or heads of service the item names"

@@ -131,7 +131,7 @@ ACTIONS: Mapping[str, May] = {
 
 
 _OVERSIGHT = (*QA_TEAM, Role.AUDITOR)  # who keep and check the record
-_MANAGERS = (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE)
+MANAGERS = (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE)  # who manage practitioners
 
 FRAMEWORK: Mapping[str, May] = {
     # What people ask of the framework as a whole, not of one item (infra.application.commands). Reading
@@ -139,10 +139,10 @@ FRAMEWORK: Mapping[str, May] = {
     # rule instead (domain.audit_access, domain.dispute, domain.staff_concern).
     "overdue": May(_OVERSIGHT, "see what is overdue across the framework"),
     "cycles": May(_OVERSIGHT, "list the CPR cycles"),
-    "summary": May((*_OVERSIGHT, *_MANAGERS), "see where the CPR work stands"),
+    "summary": May((*_OVERSIGHT, *MANAGERS), "see where the CPR work stands"),
     "kind": May(ANY_STAFF, "look up what kind an item is"),
-    "staff": May((*_OVERSIGHT, *_MANAGERS), "read the staff directory"),
-    "cases": May((*QA_TEAM, Role.AUDITOR), "read the open-cases snapshot"),
+    "staff": May((*_OVERSIGHT, *MANAGERS), "read the staff directory"),
+    "cases": May(_OVERSIGHT, "read the open-cases snapshot"),
     "verify": May(_OVERSIGHT, "verify the audit log"),
     "determinism": May(_OVERSIGHT, "replay an item's engine history on today's code"),
     "seal": May(_OVERSIGHT, "seal the engine's histories"),

@@ -12,7 +12,7 @@ the workflows wrote already hold nothing else (domain.notifications).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -28,15 +28,22 @@ SEND_TIMEOUT_SECONDS = 60.0
 IDLE_SECONDS = 2.0  # how long the process waits when nothing is due
 
 
-def message(claimed: Claimed, sender: str, server_url: str | None) -> EmailMessage:
-    """The e-mail for one notification: its subject, its body, and where to see the item."""
+def _mail(sender: str, address: str, subject: str, carries: Sequence[Claimed] = (), idstring: str = "") -> EmailMessage:
+    """An e-mail from `sender` to `address`; one that carries notifications has a Message-ID of its own (`idstring`,
+    the same each time: a mail system that sees it twice knows it for the same message) and names their ids."""
     mail = EmailMessage()
     mail["From"] = sender
-    mail["To"] = claimed.address
-    mail["Subject"] = claimed.subject
-    # One id per notification: a mail system that sees it twice knows it for the same message.
-    mail["Message-ID"] = make_msgid(idstring=str(claimed.notification_id), domain="qa-engine")
-    mail["X-QA-Notification"] = str(claimed.notification_id)
+    mail["To"] = address
+    mail["Subject"] = subject
+    if carries:
+        mail["Message-ID"] = make_msgid(idstring=idstring, domain="qa-engine")
+        mail["X-QA-Notification"] = " ".join(str(c.notification_id) for c in carries)
+    return mail
+
+
+def message(claimed: Claimed, sender: str, server_url: str | None) -> EmailMessage:
+    """The e-mail for one notification: its subject, its body, and where to see the item."""
+    mail = _mail(sender, claimed.address, claimed.subject, [claimed], str(claimed.notification_id))
     where = f"qa status {claimed.item_id}" + (f", signed in to {server_url}" if server_url else "")
     due = f"\nDue: {claimed.due_at.isoformat()}" if claimed.due_at else ""
     mail.set_content(f"{claimed.body or claimed.subject}{due}\n\nItem: {claimed.item_id} (see it with `{where}`)\n")
@@ -96,12 +103,8 @@ def digest_since(now: datetime, is_working_day: Callable[[date], bool]) -> datet
 def digest_message(claimed: list[Claimed], sender: str, server_url: str | None) -> EmailMessage:
     """One e-mail for a person's day: each notification's subject, body and item."""
     first = claimed[0]
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = first.address
-    mail["Subject"] = f"Your Quality Assurance digest: {len(claimed)} message{'s' if len(claimed) != 1 else ''}"
-    mail["Message-ID"] = make_msgid(idstring=f"digest.{first.notification_id}", domain="qa-engine")
-    mail["X-QA-Notification"] = " ".join(str(c.notification_id) for c in claimed)
+    subject = f"Your Quality Assurance digest: {len(claimed)} message{'s' if len(claimed) != 1 else ''}"
+    mail = _mail(sender, first.address, subject, claimed, f"digest.{first.notification_id}")
     parts = [
         f"{c.subject}\n{c.body or ''}".rstrip()
         + (f"\nDue: {c.due_at.isoformat()}" if c.due_at else "")
@@ -117,10 +120,7 @@ def invitation_message(
     sender: str, address: str, code: str, expires_at: datetime, server_url: str | None
 ) -> EmailMessage:
     """The e-mail that takes a member of staff their invitation code (to them alone: it is a credential)."""
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = address
-    mail["Subject"] = "Your invitation to sign in to the Quality Assurance Framework"
+    mail = _mail(sender, address, "Your invitation to sign in to the Quality Assurance Framework")
     server = f" --server {server_url}" if server_url else ""
     mail.set_content(
         f"Set your password with this one-time code, before {expires_at.astimezone(LONDON):%d %B %Y %H:%M}:\n\n"
