@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from pydantic import AwareDatetime, Field
 from temporalio import activity
@@ -14,7 +14,7 @@ from domain.closures import ClosureFileError
 from domain.dates import check_date
 from domain.errors import Refusal
 from domain.frozen import Frozen
-from domain.working_days import MAX_WORKING_DAYS, WorkingDayCalendar
+from domain.working_days import LONDON, MAX_WORKING_DAYS, WorkingDayCalendar
 
 
 class DueRequest(Frozen):
@@ -31,11 +31,46 @@ class DueMoment(Frozen):
     chase: tuple[ChaseStep, ...] = ()
 
 
+class WorkingHours(Frozen):
+    """A safeguarding alert's window: so many working hours of a working day that opens and closes so."""
+
+    window: timedelta = timedelta(hours=2)
+    opens: time = time(9)
+    closes: time = time(17)
+
+
+class AlertRequest(Frozen):
+    raised_at: AwareDatetime
+    steps: int = Field(ge=1, le=5)
+
+
+class AlertMoments(Frozen):
+    """When each step of an alert's escalation falls due: one window after another, in working hours."""
+
+    at: tuple[AwareDatetime, ...]
+    calendar_digest: str
+
+
 class CalendarActivities:
-    def __init__(self, calendar_for: Callable[[date], WorkingDayCalendar]) -> None:
+    def __init__(self, calendar_for: Callable[[date], WorkingDayCalendar], hours: WorkingHours | None = None) -> None:
         # Injected so that workflow code, which imports this module for its
         # contracts, never imports the holiday library behind the calendar.
         self._calendar_for = calendar_for
+        self._hours = hours or WorkingHours()
+
+    @activity.defn(name="calendar.alert_moments")
+    async def alert_moments(self, request: AlertRequest) -> AlertMoments:
+        hours = self._hours
+        try:
+            calendar = self._calendar_for(request.raised_at.astimezone(LONDON).date())
+        except ClosureFileError as exc:
+            raise ApplicationError(str(exc), type="ClosureFileError") from None
+        moments: list[datetime] = []
+        moment = request.raised_at
+        for _ in range(request.steps):
+            moment = calendar.add_working_hours(moment, hours.window, hours.opens, hours.closes)
+            moments.append(moment)
+        return AlertMoments(at=tuple(moments), calendar_digest=calendar.digest())
 
     @activity.defn(name="calendar.due_at")
     async def due_at(self, request: DueRequest) -> DueMoment:

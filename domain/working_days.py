@@ -105,6 +105,30 @@ class WorkingDayCalendar:
         """End of the local day n working days after d, with the offset in force then."""
         return datetime.combine(self.add_working_days(d, n), _END_OF_DAY, tzinfo=LONDON)
 
+    def add_working_hours(self, start: datetime, duration: timedelta, opens: time, closes: time) -> datetime:
+        """The moment `duration` of working hours after `start`, in London: only the hours from `opens` to
+        `closes` of working days count (an alert raised on Friday at 16:30 with a two-hour window is due on
+        Monday at 10:30, or Tuesday's after a bank holiday)."""
+        if start.tzinfo is None:
+            raise TypeError("start must be an aware datetime")
+        if not opens < closes:
+            raise ValueError(f"the working day opens ({opens}) before it closes ({closes})")
+        if duration <= timedelta(0):
+            raise ValueError(f"working hours must be more than none, got {duration}")
+        moment = start.astimezone(LONDON)
+        remaining = duration
+        while True:
+            day = moment.date()
+            if not self.is_working_day(day) or moment >= datetime.combine(day, closes, tzinfo=LONDON):
+                day = self.next_working_day_on_or_after(day + _ONE_DAY)
+            moment = max(moment, datetime.combine(day, opens, tzinfo=LONDON))
+            # Within one working day the wall clock is the clock: clocks change at night.
+            closing = datetime.combine(day, closes, tzinfo=LONDON)
+            if remaining <= closing - moment:
+                return moment + remaining
+            remaining -= closing - moment
+            moment = closing
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start."""
         _require_date(start, "start")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from domain.frozen import Frozen
 from infra.home import default_home as _default_home
@@ -61,6 +62,11 @@ class Settings(Frozen):
     smtp_username: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_starttls: bool = True  # upgrade the connection with STARTTLS (the submission port's way)
+    # A safeguarding alert not acknowledged within this many working hours escalates (to the Head of QA,
+    # then the Director), counted from when the working day opens to when it closes, Europe/London.
+    alert_window_hours: float = Field(default=2, gt=0, le=40)
+    working_day_opens: time = time(9)
+    working_day_closes: time = time(17)
     task_queue: str = TASK_QUEUE
     server_url: str | None = None  # `qa serve`'s address, for the CLI signed in (else `qa up`'s)
     server_port: int = 8235  # the embedded stack's server (`qa up`), and `qa serve`'s default
@@ -81,6 +87,15 @@ class Settings(Frozen):
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 
+    @model_validator(mode="after")
+    def _working_day_in_order(self) -> Settings:
+        if not self.working_day_opens < self.working_day_closes:
+            raise ValueError(
+                "QA_WORKING_DAY_OPENS must be before QA_WORKING_DAY_CLOSES"
+                f" ({self.working_day_opens:%H:%M} is not before {self.working_day_closes:%H:%M})"
+            )
+        return self
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -93,6 +108,8 @@ class Settings(Frozen):
             return cls(**values)
         except ValidationError as exc:
             first = exc.errors()[0]
+            if not first["loc"]:  # a rule across settings: its message names them
+                raise SettingsError(first["msg"].removeprefix("Value error, ")) from None
             name = f"QA_{str(first['loc'][0]).upper()}"
             raise SettingsError(f"{name}: {first['msg']}") from None
 

@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 import asyncpg
@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.action_plans import ActionPlanActivities
-from activities.deadlines import CalendarActivities
+from activities.deadlines import CalendarActivities, WorkingHours
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities
 from activities.qapm import QapmActivities
@@ -45,7 +45,14 @@ def activities(
     log = AuditLog(pool)
     plans = ActionPlanActivities(client, settings.task_queue)
     audit = AuditActivities(log)
-    calendar = CalendarActivities(calendar_for)
+    calendar = CalendarActivities(
+        calendar_for,
+        WorkingHours(
+            window=timedelta(hours=settings.alert_window_hours),
+            opens=settings.working_day_opens,
+            closes=settings.working_day_closes,
+        ),
+    )
     directory = DirectoryActivities(Directory(pool, log))
     # With a mail server set, each notification is queued for `qa deliver` too (infra.delivery).
     notifications = NotificationActivities(Outbox(pool, sender, mail=bool(settings.smtp_host)))
@@ -55,6 +62,7 @@ def activities(
     return [
         audit.append_events,
         calendar.due_at,
+        calendar.alert_moments,
         directory.staff_member,
         directory.management_chain,
         directory.role_holders,

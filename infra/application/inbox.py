@@ -79,11 +79,14 @@ class Alert(BaseModel):
     raised_at: AwareDatetime
     acknowledged: dict[str, AwareDatetime]
     awaited: tuple[str, ...]  # who it went to has not yet acknowledged it
+    escalated_to: tuple[str, ...]  # the Head of QA, then the Director, as it went up unacknowledged
+    escalates_at: AwareDatetime | None  # when it goes up the next level if still not acknowledged
 
 
 @command("alerts")
 async def alerts(ask: Nothing, person: str) -> list[Alert]:
-    """The safeguarding alerts that went to `person` on reviews still open, newest first; the read is logged."""
+    """The safeguarding alerts that went to `person` (to acknowledge, or escalated to them) on reviews still
+    open, newest first; the read is logged."""
     from domain import review
     from infra.application.directory import require
     from infra.application.items import open_items
@@ -100,9 +103,11 @@ async def alerts(ask: Nothing, person: str) -> list[Alert]:
             raised_at=a.raised_at,
             acknowledged=a.acknowledged,
             awaited=a.awaited,
+            escalated_to=a.escalated_to,
+            escalates_at=step[1] if (step := a.next_escalation) else None,
         )
         for review_id, state in await open_items(review.KIND)
         for a in state.alerts
-        if person in a.notified
+        if person in a.notified or person in a.escalated_to
     ]
     return sorted(found, key=lambda a: a.raised_at, reverse=True)

@@ -21,11 +21,20 @@ def alerts(actor: str, as_json: bool) -> None:
         if not found:
             click.echo("no safeguarding alert went to you on a review still open")
         for a in found:
-            mine = "ACKNOWLEDGE" if actor in a.awaited else "acknowledged"
+            if actor in a.awaited:
+                mine = "ACKNOWLEDGE"
+            elif actor in a.escalated_to and actor not in a.acknowledged:
+                mine = "escalated to you"
+            else:
+                mine = "acknowledged"
             click.echo(f"{a.id}  case {a.case_number}  raised by {a.raised_by} {when(a.raised_at)}  {mine}")
             click.echo(f"    {a.concern}")
             if a.awaited:
                 click.echo(f"    awaited from {', '.join(a.awaited)}")
+            if a.escalated_to:
+                click.echo(f"    escalated to {', '.join(a.escalated_to)}")
+            if a.escalates_at is not None:
+                click.echo(f"    escalates on {when(a.escalates_at)} if still not acknowledged")
 
     emit([a.model_dump(mode="json") for a in found], as_json, human)
 

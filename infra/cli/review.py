@@ -175,10 +175,16 @@ def review_alert(review_id: str, concern: str, actor: str) -> None:
     state = _change(review_id, "raise_safeguarding", typed(RaiseSafeguarding, actor=person(actor), concern=concern))
     alert = state.alerts[-1]
     # Only what has happened: the alert is in their inboxes; an e-mail may still be on its way.
+    escalates = (
+        f"; unless both acknowledge it by {when(alert.escalate_at[0])} it goes to the Head of QA"
+        if alert.escalate_at
+        else ""
+    )
     _done(
         review_id,
         state,
-        f"safeguarding alert {alert.alert_id} raised; it is in the inboxes of {' and '.join(alert.notified)}",
+        f"safeguarding alert {alert.alert_id} raised; it is in the inboxes of {' and '.join(alert.notified)}"
+        + escalates,
     )
 
 
@@ -322,7 +328,10 @@ def _show(review_id: str, s) -> None:  # type: ignore[no-untyped-def]
         line(
             f"ALERT {alert.alert_id}",
             f"{alert.concern} (raised by {alert.raised_by} {when(alert.raised_at)}; in the inboxes of"
-            f" {', '.join(alert.notified)})",
+            f" {', '.join(alert.notified)}; "
+            + (f"awaited from {', '.join(alert.awaited)}" if alert.awaited else "acknowledged by all")
+            + (f"; escalated to {', '.join(alert.escalated_to)}" if alert.escalated_to else "")
+            + ")",
         )
     if s.submitted_at is not None:
         line("submitted", when(s.submitted_at))

@@ -11,7 +11,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -538,3 +538,75 @@ def test_the_calendar_digest_is_sha256_of_its_lines_written_out() -> None:
     calendar = WorkingDayCalendar(frozenset({date(2027, 12, 29), date(2027, 12, 24)}), 2027, 2028)
     text = b"working-day-calendar/v1\nyears 2027-2028\n2027-12-24\n2027-12-29"
     assert calendar.digest() == hashlib.sha256(text).hexdigest()
+
+
+# --- working hours (a safeguarding alert's window) -------------------------------------------
+
+NINE, FIVE = time(9), time(17)
+
+
+@pytest.mark.parametrize(
+    ("start", "hours", "expected"),
+    [
+        # Within a morning: two hours later.
+        (datetime(2027, 3, 10, 10, 0, tzinfo=LONDON), 2, datetime(2027, 3, 10, 12, 0, tzinfo=LONDON)),
+        # Raised before nine: counted from nine.
+        (datetime(2027, 3, 10, 7, 30, tzinfo=LONDON), 2, datetime(2027, 3, 10, 11, 0, tzinfo=LONDON)),
+        # Friday 16:30: half an hour that day, the rest on Monday.
+        (datetime(2027, 3, 5, 16, 30, tzinfo=LONDON), 2, datetime(2027, 3, 8, 10, 30, tzinfo=LONDON)),
+        # Thursday before Easter, 16:00: Good Friday and Easter Monday do not count.
+        (datetime(2027, 3, 25, 16, 0, tzinfo=LONDON), 2, datetime(2027, 3, 30, 10, 0, tzinfo=LONDON)),
+        # Saturday evening: from Monday's opening.
+        (datetime(2027, 3, 6, 20, 0, tzinfo=LONDON), 2, datetime(2027, 3, 8, 11, 0, tzinfo=LONDON)),
+        # Exactly a working day: to its close.
+        (datetime(2027, 3, 10, 9, 0, tzinfo=LONDON), 8, datetime(2027, 3, 10, 17, 0, tzinfo=LONDON)),
+        # The Friday before the clocks go forward: Monday 10:00 is BST (09:00 UTC).
+        (datetime(2027, 3, 26 - 7, 16, 0, tzinfo=LONDON), 2, datetime(2027, 3, 22, 10, 0, tzinfo=LONDON)),
+        (datetime(2027, 10, 29, 16, 0, tzinfo=LONDON), 2, datetime(2027, 11, 1, 10, 0, tzinfo=LONDON)),
+    ],
+)
+def test_working_hours_count_only_the_working_day(start: datetime, hours: int, expected: datetime) -> None:
+    assert_same_instant_and_offset(CAL.add_working_hours(start, timedelta(hours=hours), NINE, FIVE), expected)
+
+
+def test_a_moment_given_in_utc_is_counted_in_london() -> None:
+    # 08:30 UTC on a summer day is 09:30 in London.
+    start = datetime(2027, 7, 14, 8, 30, tzinfo=UTC)
+    assert CAL.add_working_hours(start, timedelta(hours=2), NINE, FIVE) == datetime(2027, 7, 14, 11, 30, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "opens", "closes", "message"),
+    [
+        (datetime(2027, 3, 10, 10), timedelta(hours=2), NINE, FIVE, "aware"),
+        (datetime(2027, 3, 10, 10, tzinfo=LONDON), timedelta(0), NINE, FIVE, "more than none"),
+        (datetime(2027, 3, 10, 10, tzinfo=LONDON), timedelta(hours=2), FIVE, NINE, "opens"),
+    ],
+)
+def test_working_hours_refuse_what_cannot_be_counted(start, duration, opens, closes, message) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        CAL.add_working_hours(start, duration, opens, closes)
+
+
+def _working_minutes_until(start: datetime, minutes: int) -> datetime:
+    """The slow way: walk the clock a minute at a time, counting the working ones."""
+    moment = start.astimezone(LONDON).replace(second=0, microsecond=0)
+    counted = 0
+    while counted < minutes:
+        local = moment.astimezone(LONDON)
+        if CAL.is_working_day(local.date()) and NINE <= local.time() < FIVE:
+            counted += 1
+        moment += timedelta(minutes=1)
+    return moment
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2029, 12, 1), timezones=st.just(LONDON)),
+    minutes=st.integers(min_value=1, max_value=16 * 60),
+)
+def test_working_hours_match_a_minute_by_minute_count(start: datetime, minutes: int) -> None:
+    start = start.replace(second=0, microsecond=0)
+    got = CAL.add_working_hours(start, timedelta(minutes=minutes), NINE, FIVE)
+    assert got == _working_minutes_until(start, minutes)
+    assert got.tzinfo is LONDON

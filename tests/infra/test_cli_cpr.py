@@ -468,10 +468,11 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, caps
         "refused: the reviewer (sam.reviewer) raises safeguarding alerts on this review"
     )
     out = await ok(capsys, *alert, "--as", "sam.reviewer")
-    assert (
-        out.splitlines()[0]
-        == f"{REVIEW}: safeguarding alert S1 raised; it is in the inboxes of nadia.manager and hana.hos"
+    assert out.splitlines()[0].startswith(
+        f"{REVIEW}: safeguarding alert S1 raised; it is in the inboxes of nadia.manager and hana.hos;"
+        " unless both acknowledge it by "
     )
+    assert out.splitlines()[0].endswith(" it goes to the Head of QA")
 
     inbox = await ok(capsys, "inbox", "--as", "nadia.manager")
     [line] = [line for line in inbox.splitlines() if "SAFEGUARDING" in line]
@@ -484,6 +485,7 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, caps
     # Each of the two says they have it; the raiser hears each acknowledgement, and who is still awaited.
     [listed] = json.loads(await ok(capsys, "alerts", "--as", "nadia.manager", "--json"))
     assert (listed["id"], listed["awaited"]) == (f"{REVIEW}/S1", ["nadia.manager", "hana.hos"])
+    assert listed["escalates_at"] is not None and listed["escalated_to"] == []
     assert await refused(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "sam.reviewer") == (
         "refused: alert S1 went to nadia.manager and hana.hos: only they acknowledge it"
     )
