@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain import case_audit, sampling
 from domain.cpr_cycle import SampledCase
-from domain.directory import MAX_TEAM_CASES, Role, StaffMember
+from domain.directory import MAX_TEAM_CASES, OpenCase, Role, StaffMember
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.sampling import Candidate, SampleDraw
@@ -58,6 +58,10 @@ class ListedCases(Frozen):
     cases: tuple[SampledCase, ...]
 
 
+class CaseLookup(Frozen):
+    case_number: str
+
+
 class DirectoryActivities:
     """What workflows may ask of the directory: who someone is and who manages them."""
 
@@ -97,6 +101,12 @@ class DirectoryActivities:
                 SampledCase(case_number=c.case_number, team=c.team, practitioner=c.practitioner) for c in of_team
             ),
         )
+
+    @activity.defn(name="directory.open_case")
+    async def open_case(self, request: CaseLookup) -> OpenCase | None:
+        """The case as the newest open-cases snapshot lists it (its team, practitioner and record), or None."""
+        _, cases = await self._directory.latest_cases()
+        return next((c for c in cases if c.case_number == request.case_number), None)
 
     @activity.defn(name="directory.listed_cases")
     async def listed_cases(self, request: ListCases) -> ListedCases:

@@ -6,11 +6,13 @@ from pydantic import Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain import review
+from domain import review, safeguarding
+from domain.errors import Refusal
 from domain.events import NewEvent, fold
 from domain.frozen import Frozen
-from domain.items import kind_of_stream
+from domain.items import kind_of_stream, rebuilt
 from domain.review import ReviewState
+from domain.safeguarding import RaiseAlert
 from infra.store.audit_log import AuditConflict, AuditLog
 
 
@@ -31,6 +33,12 @@ class FindStreams(Frozen):
 
 class ReviewLookup(Frozen):
     review_id: str
+
+
+class AlertSource(Frozen):
+    """An alert to be raised, and the item it is raised from."""
+
+    alert: RaiseAlert
 
 
 class AuditActivities:
@@ -60,3 +68,13 @@ class AuditActivities:
         if kind_of_stream(request.review_id, (e.event_type for e in events)) is not review.KIND:
             return None
         return fold(review.evolve, review.REVIEW_EVENTS, events)
+
+    @activity.defn(name="audit.alert_refusal")
+    async def alert_refusal(self, request: AlertSource) -> str | None:
+        """Why this alert may not be raised from its item (domain.safeguarding.check_reader), or None."""
+        item_id = request.alert.from_item
+        try:
+            safeguarding.check_reader(*rebuilt(item_id, await self._log.read_stream(item_id)), request.alert)
+        except Refusal as exc:
+            return str(exc)
+        return None

@@ -9,7 +9,7 @@ uses, so an auditor's replay is the very fold the workflow runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from domain import (
@@ -24,11 +24,13 @@ from domain import (
     practice_week,
     qapm,
     review,
+    safeguarding,
     seals,
     spotlight,
     staff_concern,
     thematic,
 )
+from domain.events import NewEvent, fold
 from domain.kinds import Kind
 
 KINDS: tuple[Kind, ...] = (
@@ -37,6 +39,7 @@ KINDS: tuple[Kind, ...] = (
     dispute.KIND,
     deadline.KIND,
     staff_concern.KIND,
+    safeguarding.KIND,
     action_plan.KIND,
     spotlight.KIND,
     thematic.KIND,
@@ -92,6 +95,14 @@ def kind_of_stream(stream_id: str, event_types: Iterable[str]) -> Kind | None:
         if kind is not None:
             return kind
     return None
+
+
+def rebuilt(stream_id: str, events: Sequence[NewEvent]) -> tuple[Kind | None, Any]:
+    """The kind of a stream and its state, folded by its kind's own reducer (None: no state to rebuild)."""
+    kind = kind_of_stream(stream_id, (e.event_type for e in events))
+    if kind is None or kind.evolve is None or not events:
+        return kind, None
+    return kind, fold(kind.evolve, kind.events, events)
 
 
 def people(kind: Kind, state: Any) -> set[str]:

@@ -72,10 +72,14 @@ ACTIONS: Mapping[str, May] = {
     "review.grade": May((Role.REVIEWER,), "grade a review", _REVIEWER),
     "review.recommend_action": May((Role.REVIEWER,), "recommend actions", _REVIEWER),
     "review.submit": May((Role.REVIEWER,), "submit a review", _REVIEWER),
+    # Refused since alerts are their own items (below); kept for the reviews that recorded one before.
     "review.raise_safeguarding": May((Role.REVIEWER,), "raise a safeguarding alert on a review", _REVIEWER),
     "review.acknowledge_alert": May(
         (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE), "acknowledge a safeguarding alert", "one of those it went to"
     ),
+    # A safeguarding alert (domain.safeguarding): raised by anyone who reads the child's record for an item.
+    "alert.acknowledge": May(ANY_STAFF, "acknowledge a safeguarding alert", "one of those it went to"),
+    "alert.document": May(ANY_STAFF, "confirm an alert is on the child's record", "the manager it went to"),
     "review.complete_action": May((Role.TEAM_MANAGER,), "record actions complete", "the review's team manager"),
     "review.extend": May((Role.QA_OFFICER,), "extend a review's deadline"),
     # A dispute of a review's grade (domain.dispute).
@@ -155,6 +159,7 @@ FRAMEWORK: Mapping[str, May] = {
     "notifications.failed": May(_OVERSIGHT, "see the messages that did not go out"),
     "notifications.digest": May(ANY_STAFF, "choose how their messages come"),
     "alerts": May(ANY_STAFF, "list the safeguarding alerts that went to them"),
+    "alert.raise": May(ANY_STAFF, "raise a safeguarding alert", "one who reads the child's record for the item"),
 }
 
 

@@ -101,20 +101,6 @@ class SafeguardingAlertRaised(DomainEvent):
     alert_id: str
     concern: str
     notified: tuple[str, ...]
-    # When each level of its escalation falls due if it is still unacknowledged (ESCALATED_TO): worked out
-    # once, in working hours, from the settings' window. Alerts raised before escalation have none.
-    escalate_at: tuple[AwareDatetime, ...] = ()
-    calendar_digest: str | None = None
-
-
-class AlertEscalated(DomainEvent):
-    """An alert not acknowledged by everyone it went to within its window, taken up a level."""
-
-    event_type = "review.alert_escalated"
-    alert_id: str
-    level: int
-    recipients: tuple[str, ...]
-    awaited: tuple[str, ...]  # who had still not acknowledged it
 
 
 class AlertAcknowledged(DomainEvent):
@@ -168,7 +154,6 @@ REVIEW_EVENTS = EventRegistry(
     ActionCompleted,
     SafeguardingAlertRaised,
     AlertAcknowledged,
-    AlertEscalated,
     ReviewSubmitted,
     ReviewExtended,
     ReviewChased,
@@ -215,25 +200,11 @@ class SafeguardingAlert(Frozen):
     raised_at: AwareDatetime
     notified: tuple[str, ...]
     acknowledged: dict[str, AwareDatetime] = {}  # by whom of `notified`, when
-    escalate_at: tuple[AwareDatetime, ...] = ()
-    escalated_to: tuple[str, ...] = ()  # everyone it was escalated to, in order
-    escalations: int = 0  # levels taken
 
     @property
     def awaited(self) -> tuple[str, ...]:
         """Who of those it went to has not yet acknowledged it."""
         return tuple(p for p in self.notified if p not in self.acknowledged)
-
-    @property
-    def next_escalation(self) -> tuple[int, datetime] | None:
-        """The next level (ESCALATED_TO) and its moment, while someone has still not acknowledged it."""
-        if self.awaited and self.escalations < len(self.escalate_at):
-            return self.escalations + 1, self.escalate_at[self.escalations]
-        return None
-
-
-# An unacknowledged alert goes up to these, one working-hours window after another.
-ESCALATED_TO = {1: "the Head of QA", 2: "the Director"}
 
 
 class ReviewState(Frozen):
@@ -278,12 +249,6 @@ class ReviewState(Frozen):
             f"Graded {self.grade.value} by {self.reviewer}."
             + (f" Its recommended actions, for supervision with {self.team_manager}:{actions}" if actions else ""),
         )
-
-    @property
-    def next_alert_escalation(self) -> tuple[str, int, datetime] | None:
-        """The soonest escalation due of any alert still awaiting an acknowledgement: its id, level and moment."""
-        due = [(a.alert_id, *step) for a in self.alerts if (step := a.next_escalation) is not None]
-        return min(due, key=lambda d: d[2], default=None)
 
     @property
     def next_chase(self) -> ChaseStep | None:
@@ -364,24 +329,12 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
                 raised_by=meta.actor,
                 raised_at=at,
                 notified=event.notified,
-                escalate_at=event.escalate_at,
             )
             update = {"alerts": (*state.alerts, alert)}
         case AlertAcknowledged():
             update = {
                 "alerts": tuple(
                     a.model_copy(update={"acknowledged": {**a.acknowledged, meta.actor: at}})
-                    if a.alert_id == event.alert_id
-                    else a
-                    for a in state.alerts
-                )
-            }
-        case AlertEscalated():
-            update = {
-                "alerts": tuple(
-                    a.model_copy(
-                        update={"escalations": event.level, "escalated_to": (*a.escalated_to, *event.recipients)}
-                    )
                     if a.alert_id == event.alert_id
                     else a
                     for a in state.alerts
@@ -563,6 +516,18 @@ def check_complete_action(state: ReviewState | None, request: CompleteAction) ->
     required_text(request.oversight_note, "the management oversight note")
 
 
+RAISED_AS_ITEM = (
+    "a safeguarding alert is its own item, raised from the review: `qa review alert REVIEW_ID --concern TEXT`"
+    " (or `qa alert raise --from REVIEW_ID --case CASE --concern TEXT`)"
+)
+
+
+def check_raised_as_item(state: ReviewState | None, request: RaiseSafeguarding) -> None:
+    """Alerts are raised as their own items now (domain.safeguarding), from the review; the review's own
+    alerts (`check_safeguarding`) are those recorded before, which still replay and are acknowledged here."""
+    raise Refusal(RAISED_AS_ITEM)
+
+
 def check_safeguarding(state: ReviewState | None, request: RaiseSafeguarding) -> None:
     state = _opened(state)
     if request.actor != state.reviewer:
@@ -580,15 +545,6 @@ def check_acknowledge(state: ReviewState | None, request: AcknowledgeAlert) -> N
         raise Refusal(f"alert {alert.alert_id} went to {' and '.join(alert.notified)}: only they acknowledge it")
     if request.actor in alert.acknowledged:
         raise Refusal(f"{request.actor} already acknowledged alert {alert.alert_id}")
-
-
-def check_alert_escalation(state: ReviewState | None, alert_id: str, level: int) -> None:
-    """The engine's own rule, checked against the newest state: still unacknowledged, this level not yet taken."""
-    state = _opened(state)
-    alert = next(a for a in state.alerts if a.alert_id == alert_id)
-    step = alert.next_escalation
-    if step is None or step[0] != level:
-        raise Refusal(f"alert {alert_id} is acknowledged or already escalated to {ESCALATED_TO[level]}")
 
 
 def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
@@ -633,13 +589,6 @@ def _chased(p: Mapping[str, Any]) -> str:
     return f"escalated to level {step['level']}: {told} told the review is overdue"
 
 
-def _alert_raised(p: Mapping[str, Any]) -> str:
-    words = f"SAFEGUARDING alert {p['alert_id']} raised, sent at once to {people(p['notified'])}: {p['concern']}"
-    levels = zip(ESCALATED_TO.values(), p.get("escalate_at", ()), strict=False)
-    ladder = "; ".join(f"to {whom} if not acknowledged by {due(at)}" for whom, at in levels)
-    return f"{words} (escalates {ladder})" if ladder else words
-
-
 def _judged(p: Mapping[str, Any]) -> str:
     levels = list(p["judgements"].values())
     counts = ", ".join(f"{levels.count(level)} {level}" for level in ("clear", "some", "limited") if level in levels)
@@ -676,12 +625,10 @@ KIND = Kind(
             f"action {p['action_id']} recommended, due by {p['due_by']}: {p['action']}"
         ),
         "review.action_completed": lambda p: f"action {p['action_id']} recorded complete: {p['oversight_note']}",
-        "review.safeguarding_alert_raised": _alert_raised,
-        "review.alert_acknowledged": lambda p: f"safeguarding alert {p['alert_id']} acknowledged",
-        "review.alert_escalated": lambda p: (
-            f"safeguarding alert {p['alert_id']} not acknowledged by {people(p['awaited'])} in time: escalated to"
-            f" {ESCALATED_TO[p['level']]}, {people(p['recipients'])}"
+        "review.safeguarding_alert_raised": lambda p: (
+            f"SAFEGUARDING alert {p['alert_id']} raised, {people(p['notified'])} told at once: {p['concern']}"
         ),
+        "review.alert_acknowledged": lambda p: f"safeguarding alert {p['alert_id']} acknowledged",
         "review.submitted": lambda p: "review submitted",
         "review.extended": lambda p: (
             f"deadline extended by {p['extra_working_days']} working days to {due(p['due_at'])}: {p['reason']}"

@@ -96,6 +96,16 @@ async def require_staff(staff_id: str, what: str) -> None:
         raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as active"))
 
 
+async def case_managers(practitioner: str) -> tuple[str | None, str | None]:
+    """The team manager and head of service of a practitioner's case: the first of each up their management
+    chain, as the directory has it now (None where it gives none)."""
+    chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=practitioner))
+    return (
+        next((m.staff_id for m in chain if Role.TEAM_MANAGER in m.roles), None),
+        next((m.staff_id for m in chain if Role.HEAD_OF_SERVICE in m.roles), None),
+    )
+
+
 async def require_senior_leader(staff_id: str, what: str) -> None:
     """CSLT: the heads of service and those above them (the assistant director, the director)."""
     member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))

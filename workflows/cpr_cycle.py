@@ -45,14 +45,22 @@ from domain.directory import Role
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, StartedBy
 from domain.sampling import MAX_SAMPLE
-from workflows.common import ItemWorkflow, add_report_actions, opener, require, require_role, run_activity
+from workflows.common import (
+    ItemWorkflow,
+    add_report_actions,
+    case_managers,
+    opener,
+    require,
+    require_role,
+    run_activity,
+)
 from workflows.recording import check, recorded_update, refused
 from workflows.review import ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
-    from activities.directory import DirectoryActivities, DrawSample, StaffLookup
+    from activities.directory import DirectoryActivities, DrawSample
     from activities.reports import ReportActivities, WriteFindingsReport
 
 
@@ -178,9 +186,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         await require_role(request.reviewer, Role.REVIEWER, "review")
         case = self._state().case(request.case_number)
         assert case is not None  # check_allocation: the case is in the sample
-        managers = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=case.practitioner))
-        team_manager = next((m.staff_id for m in managers if Role.TEAM_MANAGER in m.roles), None)
-        head_of_service = next((m.staff_id for m in managers if Role.HEAD_OF_SERVICE in m.roles), None)
+        team_manager, head_of_service = await case_managers(case.practitioner)
         if team_manager is None or head_of_service is None:
             raise refused(
                 Refusal(

@@ -10,7 +10,6 @@ reaches the team manager and head of service at once, with no timer.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import partial
@@ -28,13 +27,11 @@ from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.requests import ChangeRequest
 from domain.review import (
-    ESCALATED_TO,
     AcknowledgeAlert,
     ActionCompleted,
     ActionOverdue,
     ActionRecommended,
     AlertAcknowledged,
-    AlertEscalated,
     CompleteAction,
     ConversationRecorded,
     ExtendReview,
@@ -58,14 +55,13 @@ from domain.review import (
     SubmitReview,
     VoiceRecorded,
 )
-from domain.wording import local
 from domain.working_days import LONDON
 from workflows.common import ItemWorkflow, require, run_activity
-from workflows.recording import recorded_update
+from workflows.recording import recorded_update, refused
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import AlertRequest, CalendarActivities, DueMoment, DueRequest
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
 
 LEVEL_NAMES = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
@@ -89,13 +85,9 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
     @workflow.init
     def __init__(self, request: ReviewInput) -> None:
         super().__init__(review.evolve)
-        self._closing = False  # set once the review may close: its alerts' escalation then ends
 
     @workflow.run
     async def run(self, request: ReviewInput) -> ReviewState:
-        # Alongside everything else, from the start: an alert can be raised at any moment. (An alert recorded
-        # before escalation has no moments, so this gives no command in the histories from before.)
-        escalating = asyncio.create_task(self._escalate_alerts())
         if workflow.patched("review-checks-its-opener"):
             # Defence in depth: its cycle opens it on an allocation only a QA officer may make; a review
             # started straight in Temporal must be opened by one too, or it is refused, nothing recorded.
@@ -138,10 +130,6 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
             await self._chase_actions()
         else:
             await workflow.wait_condition(lambda: not self._state().open_actions)
-        # Not closed while an alert still awaits someone and has a level to go up to.
-        await workflow.wait_condition(lambda: self._state().next_alert_escalation is None)
-        self._closing = True
-        await escalating
         await self._recorder.record(SYSTEM_ACTOR, ReviewClosed())
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state()
@@ -232,22 +220,17 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         await self._notifier.close(f"action-{request.action_id}")
         return state
 
-    @recorded_update(review.check_safeguarding)
+    @recorded_update(review.check_raised_as_item)
     async def raise_safeguarding(self, request: RaiseSafeguarding) -> ReviewState:
-        moments = None
-        if workflow.patched("alert-escalates"):
-            # Worked out once and recorded: unacknowledged within the window, it goes up a level.
-            moments = await run_activity(
-                CalendarActivities.alert_moments, AlertRequest(raised_at=workflow.now(), steps=len(ESCALATED_TO))
-            )
+        if workflow.patched("alerts-are-items"):
+            # Its validator refuses every new one; only one let through while an append was in flight gets here.
+            raise refused(Refusal(review.RAISED_AS_ITEM))
 
         def event(state: ReviewState) -> SafeguardingAlertRaised:
             return SafeguardingAlertRaised(
                 alert_id=f"S{len(state.alerts) + 1}",
                 concern=request.concern,
                 notified=(state.team_manager, state.head_of_service),
-                escalate_at=moments.at if moments else (),
-                calendar_digest=moments.calendar_digest if moments else None,
             )
 
         state = await self._record(request, event, review.check_safeguarding)
@@ -274,12 +257,14 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         alert = next(a for a in state.alerts if a.alert_id == request.alert_id)
         # The raiser hears what has really happened: this acknowledgement, and who is still awaited.
         awaited = f"; still awaited from {' and '.join(alert.awaited)}" if alert.awaited else ""
-        subject = f"Safeguarding alert {alert.alert_id} for case {state.case_number} acknowledged by {request.actor}"
-        tag = f"alert-{alert.alert_id}-acknowledged-{request.actor}"
-        # Those it was escalated to hear too, so that they can stand down.
-        told = dict.fromkeys((alert.raised_by, *alert.escalated_to))
         await self._notifier.post(
-            *(self._notifier.message(p, "info", tag, subject, f"{request.actor} has the alert{awaited}.") for p in told)
+            self._notifier.message(
+                alert.raised_by,
+                "info",
+                f"alert-{alert.alert_id}-acknowledged-{request.actor}",
+                f"Safeguarding alert {alert.alert_id} for case {state.case_number} acknowledged by {request.actor}",
+                f"{request.actor} has the alert you raised{awaited}.",
+            )
         )
         return state
 
@@ -332,68 +317,6 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         kind: NotificationKind = "reminder" if step.kind == "reminder" else "escalation"
         tag = f"chase-v{state.version}"
         await self._notifier.post(*(self._notifier.message(r, kind, tag, subject, body) for r in recipients))
-
-    async def _escalate_alerts(self) -> None:
-        """Each alert not acknowledged by everyone it went to within its window goes up a level, recorded first."""
-        while not self._closing:
-            due = await wait_for_moment(
-                lambda: None if self._recorder.state is None else self._state().next_alert_escalation,
-                lambda d: d[2],
-            )
-            if due is None:
-                await workflow.wait_condition(
-                    lambda: (
-                        self._closing
-                        or (self._recorder.state is not None and self._state().next_alert_escalation is not None)
-                    )
-                )
-                continue
-            await self._escalate(*due[:2])
-
-    async def _escalate(self, alert_id: str, level: int) -> None:
-        recipients = await self._escalation_recipients(level)
-        try:
-            state = await self._recorder.record_built(
-                SYSTEM_ACTOR,
-                lambda s: (
-                    AlertEscalated(
-                        alert_id=alert_id,
-                        level=level,
-                        recipients=recipients,
-                        awaited=next(a for a in s.alerts if a.alert_id == alert_id).awaited,
-                    ),
-                ),
-                rule=partial(review.check_alert_escalation, alert_id=alert_id, level=level),
-            )
-        except ApplicationError:
-            return  # acknowledged while the step waited its turn
-        alert = next(a for a in state.alerts if a.alert_id == alert_id)
-        whom = ESCALATED_TO[level]
-        subject = f"SAFEGUARDING, escalated to you as {whom}: alert {alert_id} for case {state.case_number}"
-        body = (
-            f"Raised by {alert.raised_by} at {local(alert.raised_at)} during the practice review:"
-            f" {alert.concern}\nNot yet acknowledged by {' and '.join(alert.awaited)}."
-        )
-        raiser = (
-            f"Safeguarding alert {alert_id} for case {state.case_number} escalated to {whom}",
-            f"Not acknowledged in time by {' and '.join(alert.awaited)}: now with {', '.join(recipients)}.",
-        )
-        await self._notifier.post(
-            *(self._notifier.message(r, "alert", f"alert-{alert_id}-level-{level}", subject, body) for r in recipients),
-            self._notifier.message(alert.raised_by, "info", f"alert-{alert_id}-level-{level}", *raiser),
-        )
-
-    async def _escalation_recipients(self, level: int) -> tuple[str, ...]:
-        """Level 1 the Head of QA; level 2 the Director: the top of the head of service's management chain
-        (the directory has no role for the Director yet). Neither known: the top of the chain, or the head of
-        service, so an alert always reaches someone."""
-        state = self._state()
-        chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=state.head_of_service))
-        top = (chain[-1].staff_id,) if chain else (state.head_of_service,)
-        if level == 1:
-            holders = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.HEAD_OF_QA))
-            return tuple(m.staff_id for m in holders) or top
-        return top
 
     async def _chase_actions(self) -> None:
         """Until every action is complete: one past its date is flagged to the team manager and head of service."""

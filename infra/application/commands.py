@@ -31,6 +31,7 @@ from infra.application.errors import AppError, typed
 # Where the commands are declared: imported when the table is first needed.
 MODULES = (
     "infra.application.inbox",
+    "infra.application.alerts",
     "infra.application.status",
     "infra.application.concerns",
     "infra.application.disputes",

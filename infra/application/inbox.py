@@ -1,12 +1,11 @@
 """What reaches people: a person's inbox (what they have to do and what they were told), how their e-mail comes
-(each as it comes, or a daily digest), the safeguarding alerts that went to them, and the e-mails that did not go
-out (for the QA team)."""
+(each as it comes, or a daily digest), and the e-mails that did not go out (for the QA team)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from domain.notifications import Inbox
 from infra.application.commands import Nothing, command
@@ -67,47 +66,3 @@ async def digest(ask: Choice, person: str) -> bool:
         if ask.digest is not None:
             await deliveries.choose(person, ask.digest)
         return await deliveries.digest_chosen(person)
-
-
-class Alert(BaseModel):
-    """A safeguarding alert that went to the person asking, as the review records it."""
-
-    id: str  # REVIEW_ID/ALERT_ID, as `qa alert ack` takes it
-    case_number: str
-    concern: str
-    raised_by: str
-    raised_at: AwareDatetime
-    acknowledged: dict[str, AwareDatetime]
-    awaited: tuple[str, ...]  # who it went to has not yet acknowledged it
-    escalated_to: tuple[str, ...]  # the Head of QA, then the Director, as it went up unacknowledged
-    escalates_at: AwareDatetime | None  # when it goes up the next level if still not acknowledged
-
-
-@command("alerts")
-async def alerts(ask: Nothing, person: str) -> list[Alert]:
-    """The safeguarding alerts that went to `person` (to acknowledge, or escalated to them) on reviews still
-    open, newest first; the read is logged."""
-    from domain import review
-    from infra.application.directory import require
-    from infra.application.items import open_items
-    from infra.application.status import logged
-
-    await require("alerts", person)
-    await logged(person, "*", "alerts")
-    found = [
-        Alert(
-            id=f"{review_id}/{a.alert_id}",
-            case_number=state.case_number,
-            concern=a.concern,
-            raised_by=a.raised_by,
-            raised_at=a.raised_at,
-            acknowledged=a.acknowledged,
-            awaited=a.awaited,
-            escalated_to=a.escalated_to,
-            escalates_at=step[1] if (step := a.next_escalation) else None,
-        )
-        for review_id, state in await open_items(review.KIND)
-        for a in state.alerts
-        if person in a.notified or person in a.escalated_to
-    ]
-    return sorted(found, key=lambda a: a.raised_at, reverse=True)

@@ -168,24 +168,11 @@ def review_submit(review_id: str, actor: str) -> None:
 @click.option("--concern", required=True, help="What needs immediate steps to keep the child safe.")
 @AS_OPTION
 def review_alert(review_id: str, concern: str, actor: str) -> None:
-    """Raise a safeguarding alert: it reaches the team manager's and the head of service's inboxes at once, and
-    their e-mail (if they have an address and a mail server is set) as soon as `qa deliver` sends it."""
-    from domain.review import RaiseSafeguarding
+    """Raise a safeguarding alert about the review's child (`qa alert raise --from REVIEW_ID`): it reaches the team
+    manager's and the head of service's inboxes at once, and their e-mail as soon as `qa deliver` sends it."""
+    from infra.cli.alert import raise_alert
 
-    state = _change(review_id, "raise_safeguarding", typed(RaiseSafeguarding, actor=person(actor), concern=concern))
-    alert = state.alerts[-1]
-    # Only what has happened: the alert is in their inboxes; an e-mail may still be on its way.
-    escalates = (
-        f"; unless both acknowledge it by {when(alert.escalate_at[0])} it goes to the Head of QA"
-        if alert.escalate_at
-        else ""
-    )
-    _done(
-        review_id,
-        state,
-        f"safeguarding alert {alert.alert_id} raised; it is in the inboxes of {' and '.join(alert.notified)}"
-        + escalates,
-    )
+    raise_alert(review_id, None, concern, person(actor))
 
 
 @review_app.command("extend")
@@ -328,10 +315,7 @@ def _show(review_id: str, s) -> None:  # type: ignore[no-untyped-def]
         line(
             f"ALERT {alert.alert_id}",
             f"{alert.concern} (raised by {alert.raised_by} {when(alert.raised_at)}; in the inboxes of"
-            f" {', '.join(alert.notified)}; "
-            + (f"awaited from {', '.join(alert.awaited)}" if alert.awaited else "acknowledged by all")
-            + (f"; escalated to {', '.join(alert.escalated_to)}" if alert.escalated_to else "")
-            + ")",
+            f" {', '.join(alert.notified)})",
         )
     if s.submitted_at is not None:
         line("submitted", when(s.submitted_at))

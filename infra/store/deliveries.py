@@ -149,6 +149,18 @@ class Deliveries:
         async with self._pool.acquire() as conn:
             return bool(await conn.fetchval("SELECT digest FROM delivery_choices WHERE staff_id = $1", staff_id))
 
+    async def states(self, notification_ids: list[UUID]) -> dict[UUID, tuple[str, datetime | None]]:
+        """Where each of these notifications' e-mails stands (queued, sending, sent, failed) and when it was sent;
+        one with no row was never queued (its recipient has no address, or no mail server is set)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT notification_id, state, sent_at FROM deliveries WHERE notification_id = ANY($1::uuid[])"
+                " AND channel = $2",
+                notification_ids,
+                CHANNEL,
+            )
+        return {row["notification_id"]: (row["state"], row["sent_at"]) for row in rows}
+
     async def failed(self) -> list[Failed]:
         """What did not go out after its last try, and what was left sending by a process that died, oldest first."""
         async with self._pool.acquire() as conn:

@@ -29,6 +29,7 @@ from infra.store.audit_log import AuditLog
 from tests.clock import EXAMPLES, cycle_year, example_cases, sleep_until, time_skipping
 from tests.codec_keys import CONVERTER
 from tests.conftest import binary
+from tests.workflows.conftest import eventually
 from worker.main import build_worker
 
 YEAR = cycle_year()  # 2027 until its November is a week away: the cycle runs on the dev server's wall clock
@@ -465,51 +466,75 @@ async def test_a_safeguarding_alert_reaches_the_team_manager_at_once(stack, caps
 
     alert = ("review", "alert", REVIEW, "--concern", "unexplained bruising seen on the visit")
     assert await refused(capsys, *alert, "--as", "rosa.reviewer") == (
-        "refused: the reviewer (sam.reviewer) raises safeguarding alerts on this review"
+        f"refused: {REVIEW} does not name rosa.reviewer: an alert is raised by one who reads the child's record for"
+        " it (raise it from the item you work on)"
     )
-    out = await ok(capsys, *alert, "--as", "sam.reviewer")
-    assert out.splitlines()[0].startswith(
-        f"{REVIEW}: safeguarding alert S1 raised; it is in the inboxes of nadia.manager and hana.hos;"
-        " unless both acknowledge it by "
+    out = (await ok(capsys, *alert, "--as", "sam.reviewer")).splitlines()
+    alert_id, said = out[0].split(": ", 1)
+    assert alert_id.startswith("alert-")
+    assert said == f"safeguarding alert for case {CASE} raised; it is in the inboxes of nadia.manager and hana.hos"
+    assert out[1].startswith("  unless acknowledged by ") and out[1].endswith(
+        " it goes to the Head of QA (`qa alerts` follows it)"
     )
-    assert out.splitlines()[0].endswith(" it goes to the Head of QA")
 
     inbox = await ok(capsys, "inbox", "--as", "nadia.manager")
     [line] = [line for line in inbox.splitlines() if "SAFEGUARDING" in line]
-    assert line.endswith(f"alert       SAFEGUARDING: immediate steps needed for case {CASE}  [{REVIEW}]")
+    assert line.endswith(f"alert       SAFEGUARDING: immediate steps needed for case {CASE}  [{alert_id}]")
     told = json.loads(await ok(capsys, "inbox", "--as", "hana.hos", "--json"))["told"]
-    assert [(n["kind"], n["item_id"]) for n in told if n["kind"] == "alert"] == [("alert", REVIEW)]
-    shown = await ok(capsys, "review", "show", REVIEW)
-    assert "  ALERT S1        unexplained bruising seen on the visit (raised by sam.reviewer" in shown
+    assert [(n["kind"], n["item_id"]) for n in told if n["kind"] == "alert"] == [("alert", alert_id)]
+    shown = await ok(capsys, "alert", "show", alert_id)
+    assert "  concern           unexplained bruising seen on the visit" in shown
+    assert "  nadia.manager     NOT YET ACKNOWLEDGED" in shown
 
-    # Each of the two says they have it; the raiser hears each acknowledgement, and who is still awaited.
-    [listed] = json.loads(await ok(capsys, "alerts", "--as", "nadia.manager", "--json"))
-    assert (listed["id"], listed["awaited"]) == (f"{REVIEW}/S1", ["nadia.manager", "hana.hos"])
-    assert listed["escalates_at"] is not None and listed["escalated_to"] == []
-    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "sam.reviewer") == (
-        "refused: alert S1 went to nadia.manager and hana.hos: only they acknowledge it"
+    # Each of the two says they have it; the raiser follows it: who has it, and where each e-mail stands (no mail
+    # server here: in the app only).
+    [listed] = json.loads(await ok(capsys, "alerts", "--as", "sam.reviewer", "--json"))
+    assert (listed["id"], listed["awaited"], listed["from_item"]) == (alert_id, ["nadia.manager", "hana.hos"], REVIEW)
+    assert [(t["person"], t["email"]) for t in listed["told"]] == [
+        ("nadia.manager", "in the app only"),
+        ("hana.hos", "in the app only"),
+    ]
+    assert "nadia.manager: NOT YET ACKNOWLEDGED; e-mail: in the app only" in await ok(
+        capsys, "alerts", "--as", "sam.reviewer"
     )
-    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S9", "--as", "nadia.manager") == (
-        f"refused: the review of case {CASE} has no alert S9 (its alerts: S1)"
+    assert await refused(capsys, "alert", "ack", alert_id, "--as", "sam.reviewer") == (
+        f"refused: the safeguarding alert for case {CASE} went to nadia.manager and hana.hos: only they acknowledge it"
     )
     assert await refused(capsys, "alert", "ack", "S1", "--as", "nadia.manager", code=2) == (
-        "'S1' is not an alert id: give it as `qa alerts` lists it, REVIEW_ID/S1"
+        "'S1' is not an alert id: give it as `qa alerts` lists it (alert-<uuid>, or REVIEW_ID/S1)"
     )
-    assert await ok(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "nadia.manager") == (
-        f"{REVIEW}/S1: acknowledged by nadia.manager; still awaited from hana.hos\n"
+    assert await ok(capsys, "alert", "ack", alert_id, "--as", "nadia.manager") == (
+        f"{alert_id}: acknowledged by nadia.manager; still awaited from hana.hos\n"
     )
-    assert await refused(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "nadia.manager") == (
-        "refused: nadia.manager already acknowledged alert S1"
+    assert await refused(capsys, "alert", "ack", alert_id, "--as", "nadia.manager") == (
+        f"refused: nadia.manager already acknowledged the safeguarding alert for case {CASE}"
     )
-    assert await ok(capsys, "alert", "ack", f"{REVIEW}/S1", "--as", "hana.hos") == (
-        f"{REVIEW}/S1: acknowledged by hana.hos; everyone it went to has it\n"
+    assert await ok(capsys, "alert", "ack", alert_id, "--as", "hana.hos") == (
+        f"{alert_id}: acknowledged by hana.hos; everyone it went to has it\n"
     )
     raiser = json.loads(await ok(capsys, "inbox", "--as", "sam.reviewer", "--json"))["told"]
     assert sorted(n["subject"] for n in raiser if "acknowledged by" in n["subject"]) == [
-        f"Safeguarding alert S1 for case {CASE} acknowledged by hana.hos",
-        f"Safeguarding alert S1 for case {CASE} acknowledged by nadia.manager",
+        f"Safeguarding alert for case {CASE} acknowledged by hana.hos",
+        f"Safeguarding alert for case {CASE} acknowledged by nadia.manager",
     ]
-    assert json.loads(await ok(capsys, "alerts", "--as", "hana.hos", "--json"))[0]["awaited"] == []
+    # The team manager confirms it is on the child's record; then nothing more is awaited, and it closes.
+    assert await refused(capsys, "alert", "document", alert_id, "--reference", " ", "--as", "nadia.manager") == (
+        "refused: the reference of its entry on the child's LCS record cannot be empty"
+    )
+    assert await ok(
+        capsys, "alert", "document", alert_id, "--reference", "LCS case note 88123", "--as", "nadia.manager"
+    ) == (f"{alert_id}: on the child's LCS record: LCS case note 88123\n")
+
+    async def closed():
+        return json.loads(await ok(capsys, "alert", "show", alert_id, "--json"))["status"] == "closed"
+
+    assert await eventually(closed)
+    assert json.loads(await ok(capsys, "alerts", "--as", "nadia.manager", "--json")) == []
+    # From an item about several children, the case is named.
+    several = await refused(
+        capsys, "alert", "raise", "--from", CYCLE, "--concern", "a missed visit", "--as", "qa.officer", code=2
+    )
+    assert several.startswith(f"name the case (--case): {CYCLE} is about 2 (") and CASE in several
 
     # Not theirs: a reviewer of another child in the cycle; and ids of the wrong kind.
     assert await refused(capsys, "review", "voice", other, "--child", "--summary", "s", "--as", "sam.reviewer") == (

@@ -35,7 +35,7 @@ def test_the_worker_runs_one_workflow_per_declared_kind_each_named_by_its_declar
     found = item_workflows()
     assert [w.__temporal_workflow_definition.name for w in found] == [k.workflow_type for k in declared]
     # Each names itself from its kind's declaration, never by a second copy of the string.
-    assert len(DEFINED) == len(declared) == 13
+    assert len(DEFINED) == len(declared) == 14
     assert all(name.endswith(".KIND.workflow_type") for name in DEFINED)
 
 

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 
 from domain import cpr_cycle, review
 from domain.action_plan import PlanInput, SmartAction
-from domain.bank_holidays import england_and_wales_calendar
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
 from domain.events import fold
 from domain.review import (
-    AcknowledgeAlert,
     CompleteAction,
     ExtendReview,
     GiveGrade,
     JudgeRubric,
-    RaiseSafeguarding,
     RecommendAction,
     RecordConversation,
     RecordReflection,
@@ -265,126 +262,6 @@ async def test_a_review_from_voices_to_closed_actions(
     assert all(r.ok for r in await log.verify())
     await keep_history(handle, "review_findings_told_submitted_then_actions_closed")
     await stop(time_skipping_env, cycle)
-
-
-async def test_a_safeguarding_alert_reaches_the_team_manager_and_head_of_service_at_once(
-    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
-):
-    cycle = await start_cycle(time_skipping_env, settings, size=1)
-    case = (await cycle.query(CprCycleWorkflow.state)).cases[0]
-    handle = await review_of(time_skipping_env, await allocate(cycle, case.case_number), case.case_number)
-    before = await time_skipping_env.get_current_time()
-    state = await handle.execute_update(
-        ReviewWorkflow.raise_safeguarding,
-        RaiseSafeguarding(actor="sam.reviewer", concern="unexplained bruising seen on the visit"),
-    )
-    assert state.alerts[0].notified == ("nadia.manager", "hana.hos")
-    assert await time_skipping_env.get_current_time() - before < timedelta(minutes=1)
-    for person in ("nadia.manager", "hana.hos"):
-        [alert] = [n for n in (await inbox(app_pool, person)).told if n.kind == "alert"]
-        assert alert.subject == f"SAFEGUARDING: immediate steps needed for case {case.case_number}"
-    # Each of the two acknowledges it, once; nobody else may; each acknowledgement is recorded and told.
-    assert "only they acknowledge it" in await refused(
-        handle, ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="sam.reviewer", alert_id="S1")
-    )
-    state = await handle.execute_update(
-        ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="hana.hos", alert_id="S1")
-    )
-    assert (list(state.alerts[0].acknowledged), state.alerts[0].awaited) == (["hana.hos"], ("nadia.manager",))
-    state = await handle.execute_update(
-        ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="nadia.manager", alert_id="S1")
-    )
-    assert state.alerts[0].awaited == ()
-    told = [n.subject for n in (await inbox(app_pool, "sam.reviewer")).told if "acknowledged" in n.subject]
-    assert len(told) == 2
-    events = await AuditLog(app_pool).read_stream(handle.id)
-    assert [(e.actor, e.event_type) for e in events if e.event_type == "review.alert_acknowledged"] == [
-        ("hana.hos", "review.alert_acknowledged"),
-        ("nadia.manager", "review.alert_acknowledged"),
-    ]
-    assert fold(review.evolve, review.REVIEW_EVENTS, events) == await handle.query(ReviewWorkflow.state)
-    await keep_history(handle, "review_safeguarding_alert_acknowledged")
-    await stop(time_skipping_env, cycle)
-
-
-async def test_an_alert_not_acknowledged_in_working_hours_goes_to_the_head_of_qa_then_the_director(
-    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
-):
-    cycle = await start_cycle(time_skipping_env, settings, size=1)
-    case = (await cycle.query(CprCycleWorkflow.state)).cases[0]
-    handle = await review_of(time_skipping_env, await allocate(cycle, case.case_number), case.case_number)
-    state = await handle.execute_update(
-        ReviewWorkflow.raise_safeguarding,
-        RaiseSafeguarding(actor="sam.reviewer", concern="a parent's partner with a violent history has moved in"),
-    )
-    [alert] = state.alerts
-    # Worked out once, in working hours (09:00 to 17:00 on working days, London), two hours a level.
-    calendar = england_and_wales_calendar(range(2026, 2029))
-    first = calendar.add_working_hours(alert.raised_at, timedelta(hours=2), time(9), time(17))
-    assert alert.escalate_at == (first, calendar.add_working_hours(first, timedelta(hours=2), time(9), time(17)))
-    assert time(11) <= first.astimezone(LONDON).time() <= time(17)
-
-    def escalations(state):
-        return [(a.escalations, a.escalated_to) for a in state.alerts]
-
-    await sleep_until(time_skipping_env, alert.escalate_at[0] - timedelta(minutes=1))
-    assert escalations(await handle.query(ReviewWorkflow.state)) == [(0, ())]
-    await sleep_until(time_skipping_env, alert.escalate_at[0] + timedelta(minutes=1))
-    state = await eventually(
-        lambda: _escalated(handle, 1)  # the Head of QA, while both are still awaited
-    )
-    assert escalations(state) == [(1, ("quinn.hoqa",))]
-    [to_hoqa] = [n for n in (await inbox(app_pool, "quinn.hoqa")).told if n.kind == "alert"]
-    assert to_hoqa.subject == f"SAFEGUARDING, escalated to you as the Head of QA: alert S1 for case {case.case_number}"
-    assert "Not yet acknowledged by nadia.manager and hana.hos." in to_hoqa.body
-
-    # One acknowledges; the other still has not when the second window ends: the Director, at the top of the
-    # head of service's management chain.
-    await handle.execute_update(ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="hana.hos", alert_id="S1"))
-    await sleep_until(time_skipping_env, alert.escalate_at[1] + timedelta(minutes=1))
-    state = await eventually(lambda: _escalated(handle, 2))
-    assert escalations(state) == [(2, ("quinn.hoqa", "dana.director"))]
-    [to_director] = [n for n in (await inbox(app_pool, "dana.director")).told if n.kind == "alert"]
-    assert "Not yet acknowledged by nadia.manager." in to_director.body
-    # The raiser is told each step that really happened; those it was escalated to hear it is in hand.
-    await handle.execute_update(
-        ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor="nadia.manager", alert_id="S1")
-    )
-    raiser = [n.subject for n in (await inbox(app_pool, "sam.reviewer")).told if "alert S1" in n.subject]
-    assert raiser[::-1] == [  # the inbox shows the newest first
-        f"Safeguarding alert S1 for case {case.case_number} escalated to the Head of QA",
-        f"Safeguarding alert S1 for case {case.case_number} acknowledged by hana.hos",
-        f"Safeguarding alert S1 for case {case.case_number} escalated to the Director",
-        f"Safeguarding alert S1 for case {case.case_number} acknowledged by nadia.manager",
-    ]
-    for person in ("quinn.hoqa", "dana.director"):
-        assert any("acknowledged by nadia.manager" in n.subject for n in (await inbox(app_pool, person)).told)
-
-    # An alert acknowledged in time goes no further.
-    state = await handle.execute_update(
-        ReviewWorkflow.raise_safeguarding, RaiseSafeguarding(actor="sam.reviewer", concern="a missed health visit")
-    )
-    for person in ("nadia.manager", "hana.hos"):
-        await handle.execute_update(ReviewWorkflow.acknowledge_alert, AcknowledgeAlert(actor=person, alert_id="S2"))
-    await sleep_until(time_skipping_env, state.alerts[1].escalate_at[1] + timedelta(hours=1))
-    state = await handle.query(ReviewWorkflow.state)
-    assert escalations(state) == [(2, ("quinn.hoqa", "dana.director")), (0, ())]
-
-    events = await AuditLog(app_pool).read_stream(handle.id)
-    assert [
-        (e.actor, e.payload["level"], e.payload["awaited"]) for e in events if e.event_type == "review.alert_escalated"
-    ] == [
-        ("qa-engine", 1, ["nadia.manager", "hana.hos"]),
-        ("qa-engine", 2, ["nadia.manager"]),
-    ]
-    assert fold(review.evolve, review.REVIEW_EVENTS, events) == state
-    await keep_history(handle, "review_safeguarding_alert_escalated")
-    await stop(time_skipping_env, cycle)
-
-
-async def _escalated(handle: WorkflowHandle, level: int):
-    state = await handle.query(ReviewWorkflow.state)
-    return state if state.alerts[0].escalations >= level else None
 
 
 async def test_an_overdue_review_is_escalated_step_by_step(
