@@ -37,7 +37,6 @@ from domain.text import MAX_SHORT, required_text
 from domain.wording import due, people
 
 STREAM_PREFIX = "alert-"
-MAX_CONCERN = 4000
 ON_FILE = "on-file"  # the team manager's duty: the alert documented on the child's record
 ON_FILE_WORKING_DAYS = 1  # by the end of the next working day: "immediately"
 
@@ -191,7 +190,7 @@ class RaiseAlert(Frozen):
     raised_by: str = Field(min_length=1, max_length=200)
     case_number: str = Field(min_length=1, max_length=100)
     from_item: str = Field(min_length=1, max_length=200)
-    concern: str = Field(min_length=1, max_length=MAX_CONCERN)
+    concern: str  # at most MAX_LONG characters (check_reader): longer is refused in words, not as bad input
 
 
 class AcknowledgeAlert(ChangeRequest):
@@ -199,7 +198,7 @@ class AcknowledgeAlert(ChangeRequest):
 
 
 class DocumentAlert(ChangeRequest):
-    reference: str = Field(max_length=MAX_SHORT)
+    reference: str
 
 
 def no_item(item_id: str) -> str:
@@ -248,7 +247,7 @@ def check_document(state: AlertState | None, request: DocumentAlert) -> None:
         raise Refusal(f"{duty.owner}, the manager it went to, confirms it is on {state.record}")
     if state.reference is not None:
         raise Refusal(f"{state.documented_by} already confirmed it is on {state.record}: {state.reference}")
-    required_text(request.reference, f"the reference of its entry on {state.record}")
+    required_text(request.reference, f"the reference of its entry on {state.record}", MAX_SHORT)
 
 
 def check_escalation(state: AlertState | None, level: int) -> None:

@@ -55,13 +55,17 @@ class Settings(Frozen):
     checkpoint_key_file: Path | None = None  # infra.checkpoints
     codec_token: str | None = Field(default=None, repr=False)  # infra.http.codec
     codec_port: int = 8234  # the embedded stack's codec endpoint, for its Web UI
-    # E-mail (infra.delivery): with no host, messages are delivered in the app only (`qa inbox`).
+    # E-mail (infra.delivery): with neither a mail server nor GOV.UK Notify, messages stay in the app (`qa inbox`).
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_from: str | None = None  # the From address, e.g. qa-framework@council.gov.uk
     smtp_username: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
     smtp_starttls: bool = True  # upgrade the connection with STARTTLS (the submission port's way)
+    # Or GOV.UK Notify: the service's API key and one e-mail template, subject ((subject)), body ((body)).
+    notify_api_key: str | None = Field(default=None, repr=False)
+    notify_template_id: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
     # A safeguarding alert not acknowledged within this many working hours escalates (to the Head of QA,
     # then the Director), counted from when the working day opens to when it closes, Europe/London.
     alert_window_hours: float = Field(default=2, gt=0, le=40)
@@ -112,6 +116,11 @@ class Settings(Frozen):
                 raise SettingsError(first["msg"].removeprefix("Value error, ")) from None
             name = f"QA_{str(first['loc'][0]).upper()}"
             raise SettingsError(f"{name}: {first['msg']}") from None
+
+    @property
+    def mail(self) -> bool:
+        """Whether messages also go by e-mail (infra.delivery.sender_for), not only in the app."""
+        return bool(self.smtp_host or self.notify_api_key)
 
     @property
     def stack_file(self) -> Path:

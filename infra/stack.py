@@ -85,18 +85,19 @@ async def run_stack(settings: Settings) -> None:
             if settings.temporal_address
             else f"  its payloads are encrypted; the Web UI decrypts them at http://127.0.0.1:{settings.codec_port}\n"
         )
-        if settings.smtp_host:  # `qa deliver`'s loop, in this process: it stops with the rest
-            from infra.delivery import run_delivery
+        from infra.delivery import run_delivery, sender_for
 
+        sender = sender_for(settings)
+        if sender is not None:  # `qa deliver`'s loop, in this process: it stops with the rest
             stopping = asyncio.Event()
             delivering = asyncio.create_task(
                 run_delivery(settings.model_copy(update={"database_url": app_url}), stopping)
             )
             stack.push_async_callback(_stop_delivery, stopping, delivering)
             watches.append(lambda: _stopped(delivering))
-            messages = f"by e-mail through {settings.smtp_host}:{settings.smtp_port}, and in the app (`qa inbox`)"
+            messages = f"by e-mail through {sender.through}, and in the app (`qa inbox`)"
         else:
-            messages = "in the app only (`qa inbox`): no mail server is set (QA_SMTP_HOST)"
+            messages = "in the app only (`qa inbox`): no mail server (QA_SMTP_HOST) or GOV.UK Notify is set"
         print(
             f"qa-engine is up (data in {settings.home})\n"
             f"  Temporal Web UI:  {ui_url}\n"

@@ -55,7 +55,7 @@ def activities(
     )
     directory = DirectoryActivities(Directory(pool, log))
     # With a mail server set, each notification is queued for `qa deliver` too (infra.delivery).
-    notifications = NotificationActivities(Outbox(pool, sender, mail=bool(settings.smtp_host)))
+    notifications = NotificationActivities(Outbox(pool, sender, mail=settings.mail))
     documents = Documents(pool)
     reports = ReportActivities(log, documents)
     qapm = QapmActivities(log, documents)

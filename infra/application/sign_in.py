@@ -92,11 +92,9 @@ class Invited:
 async def invite(staff_id: str, by: str) -> Invited:
     """A one-time code for `staff_id` to set their password with; `by` must be in the QA team. With a mail
     server set and an address in the directory, the code goes to the person alone, by e-mail."""
-    import aiosmtplib
-
     from domain.sign_in import INVITATION_LIFETIME
     from infra.application.directory import require
-    from infra.delivery import SmtpSender
+    from infra.delivery import Undelivered, sender_for
     from infra.store.sign_in import SignInStore
 
     await require("invite", by)
@@ -105,12 +103,13 @@ async def invite(staff_id: str, by: str) -> Invited:
         if member is None or not member.active:
             raise AppError(f"refused: {staff_id} is not an active member of staff in the directory", 1)
         issued = await SignInStore(pool).issue_invitation(staff_id, by, INVITATION_LIFETIME)
-    if member.email is None or not settings().smtp_host:
+    sender = sender_for(settings())
+    if member.email is None or sender is None:
         return Invited(staff_id, issued.expires_at, issued.secret)
     try:
-        await SmtpSender(settings()).send_invitation(member.email, issued.secret, issued.expires_at)
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        return Invited(staff_id, issued.expires_at, issued.secret, not_sent=f"{type(exc).__name__}: {exc}"[:300])
+        await sender.send_invitation(member.email, issued.secret, issued.expires_at)
+    except Undelivered as exc:
+        return Invited(staff_id, issued.expires_at, issued.secret, not_sent=str(exc)[:300])
     return Invited(staff_id, issued.expires_at, None, sent_to=member.email)
 
 

@@ -46,17 +46,23 @@ def worker() -> None:
 
 @app.command("deliver")
 def deliver() -> None:
-    """Send the queued notifications by e-mail through QA_SMTP_HOST, until Ctrl-C or SIGTERM: one at a time,
-    each at most once; what the mail server refuses is retried with backoff, then listed
-    (`qa notifications failed`). Run it beside the workers; several may share the queue."""
+    """Send the queued notifications by e-mail, through QA_SMTP_HOST or GOV.UK Notify (QA_NOTIFY_API_KEY), until
+    Ctrl-C or SIGTERM: one at a time, each at most once; what the mail service refuses is retried with backoff,
+    then listed (`qa notifications failed`). Run it beside the workers; several may share the queue."""
     import asyncio
     import signal
 
-    from infra.delivery import SmtpSender, run_delivery
+    from infra.delivery import run_delivery, sender_for
     from infra.logging import configure_logging
+    from infra.settings import SettingsError
 
     s = settings()
-    SmtpSender(s)  # the mail server's settings first: without them there is nothing to do
+    # The mail service's settings first: without them there is nothing to do.
+    sender = sender_for(s)
+    if sender is None:
+        raise SettingsError(
+            "no way to send e-mail is set: QA_SMTP_HOST (a mail server) or QA_NOTIFY_API_KEY (GOV.UK Notify)"
+        )
     configure_logging(s.log_format, s.log_level)
     s = s.model_copy(update={"database_url": s.require_database_url()})
 
@@ -67,7 +73,7 @@ def deliver() -> None:
             loop.add_signal_handler(signum, stop.set)
         await run_delivery(s, stop)
 
-    click.echo(f"delivering e-mail through {s.smtp_host}:{s.smtp_port}")
+    click.echo(f"delivering e-mail through {sender.through}")
     run(until_stopped())
 
 

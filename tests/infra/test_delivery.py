@@ -227,7 +227,7 @@ def test_qa_up_with_a_mail_server_emails_a_reviewer_their_task(stack_env, smtp, 
     }
     stack = Stack(env)
     try:
-        assert f"messages:         by e-mail through 127.0.0.1:{port}" in stack.banner
+        assert f"messages:         by e-mail through the mail server 127.0.0.1:{port}" in stack.banner
         stack.qa("staff", "import", str(staff), "--as", "qa.officer")
         stack.qa("cases", "import", str(EXAMPLES / "cases.csv"), "--as", "qa.officer")
         start = example_cycle_start(datetime.now(LONDON).date()).isoformat()

@@ -102,7 +102,10 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
     stack = Stack(stack_env)
     try:
         assert f"http://127.0.0.1:{stack_env['QA_TEMPORAL_UI_PORT']}" in stack.banner
-        assert "messages:         in the app only (`qa inbox`): no mail server is set (QA_SMTP_HOST)" in stack.banner
+        assert (
+            "messages:         in the app only (`qa inbox`): no mail server (QA_SMTP_HOST) or GOV.UK Notify is set"
+            in stack.banner
+        )
         assert (home / "run" / "stack.json").exists()
         again = stack.qa("up", ok=False)
         assert again.returncode == 1 and "already running" in again.stderr

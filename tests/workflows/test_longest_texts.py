@@ -1,6 +1,6 @@
 """The longest text a person may record never wedges its workflow: what it tells people is made to fit.
 
-A plan action, a Practice Week theme or a safeguarding concern is quoted in the notifications that
+A plan action, a Practice Week theme or a safeguarding alert's concern is quoted in the notifications that
 follow it. Before they were fitted to the outbox, a 250-character action or a 9,950-character concern
 was recorded and then failed the workflow task for good: the alert reached nobody and every later
 command on the item failed.
@@ -14,19 +14,22 @@ from datetime import datetime
 from domain.action_plan import RecordProgress
 from domain.notifications import MAX_BODY, MAX_SUBJECT
 from domain.practice_week import CloseWeek, RecordObservation
-from domain.review import RaiseSafeguarding, RecordVoice
+from domain.review import RecordVoice
+from domain.safeguarding import RaiseAlert
 from domain.text import MAX_LONG, MAX_SHORT
 from domain.working_days import LONDON
 from tests.clock import sleep_until
-from tests.workflows.conftest import audited, inbox, refused, told
+from tests.workflows.conftest import audited, inbox, refused, refused_start, told
 from tests.workflows.test_action_plan import smart, start_team_plan
 from tests.workflows.test_cpr import allocate, review_of, start_cycle, stop
 from tests.workflows.test_practice_week import at, visit
 from tests.workflows.test_practice_week import start as start_week
+from tests.workflows.test_safeguarding_alert import raise_alert
 from workflows.action_plan import ActionPlanWorkflow
 from workflows.cpr_cycle import CprCycleWorkflow
 from workflows.practice_week import PracticeWeekWorkflow
 from workflows.review import ReviewWorkflow
+from workflows.safeguarding_alert import SafeguardingAlertWorkflow
 
 
 async def update(handle, method, request):
@@ -51,25 +54,28 @@ async def test_the_longest_safeguarding_concern_reaches_both_managers_and_the_re
     case = (await cycle.query(CprCycleWorkflow.state)).cases[0]
     handle = await review_of(time_skipping_env, await allocate(cycle, case.case_number), case.case_number)
     concern = longest("bruising seen on the visit and not explained; ", MAX_LONG)
-    too_long = RaiseSafeguarding(actor="sam.reviewer", concern=concern + "x")
-    assert await refused(handle, ReviewWorkflow.raise_safeguarding, too_long) == (
-        f"the safeguarding concern is {MAX_LONG + 1:,} characters long; at most {MAX_LONG:,} can be recorded"
-    )
 
-    state = await update(
-        handle, ReviewWorkflow.raise_safeguarding, RaiseSafeguarding(actor="sam.reviewer", concern=concern)
-    )
-    assert state.alerts[0].concern == concern  # the record keeps it whole
+    def raised(text: str) -> RaiseAlert:
+        return RaiseAlert(raised_by="sam.reviewer", case_number=case.case_number, from_item=handle.id, concern=text)
+
+    assert await refused_start(
+        time_skipping_env, settings, app_pool, SafeguardingAlertWorkflow.run, raised(concern + "x"), "alert-too-long"
+    ) == (f"the safeguarding concern is {MAX_LONG + 1:,} characters long; at most {MAX_LONG:,} can be recorded")
+
+    alert, state = await raise_alert(time_skipping_env, settings, raised(concern))
+    assert state.concern == concern  # the record keeps it whole
     for person in ("nadia.manager", "hana.hos"):
-        [alert] = [n for n in (await inbox(app_pool, person)).told if n.kind == "alert"]
-        assert alert.subject == f"SAFEGUARDING: immediate steps needed for case {case.case_number}"
-        assert len(alert.body) <= MAX_BODY and alert.body.startswith("Raised by sam.reviewer during the practice")
-        assert alert.body.endswith(f"[shortened: the whole text is in the record of {handle.id}]")
+        [told_them] = [n for n in (await inbox(app_pool, person)).told if n.kind == "alert"]
+        assert told_them.subject == f"SAFEGUARDING: immediate steps needed for case {case.case_number}"
+        assert len(told_them.body) <= MAX_BODY and told_them.body.startswith(f"Raised by sam.reviewer from {handle.id}")
+        assert told_them.body.endswith(f"[shortened: the whole text is in the record of {alert.id}]")
     state = await update(
         handle, ReviewWorkflow.record_voice, RecordVoice(actor="sam.reviewer", whose="child", summary=concern)
     )
     assert "child" in state.voices
     await audited(app_pool, handle.id, state)
+    await audited(app_pool, alert.id, await alert.query(SafeguardingAlertWorkflow.state))
+    await alert.terminate()
     await stop(time_skipping_env, cycle)
 
 
