@@ -29,6 +29,25 @@ log = get_logger("infra.http.oidc")
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256, unpadded
 
 
+async def _web_session(staff_id: str, target: str, source: str, secure: bool) -> Response:
+    """The provider proved `staff_id`: a browser session for them (the same one-time code and exchange the CLI's
+    sign-in takes, with a verifier made and kept here), then on to where they were going."""
+    import hashlib
+    import secrets
+
+    from domain.sign_in import TOKEN_LIFETIME
+    from infra.application.sign_in import exchange, provider_signed_in
+    from infra.http.pages import start_session
+
+    verifier = secrets.token_urlsafe(48)
+    try:
+        code = await provider_signed_in(staff_id, hashlib.sha256(verifier.encode()).digest(), source)
+        issued = await exchange(code, verifier, source, TOKEN_LIFETIME)
+    except NotSignedIn as exc:
+        return _page("Sign-in refused", str(exc), 403)
+    return start_session(RedirectResponse(target, status_code=303), issued.secret, secure)
+
+
 class Handoff(BaseModel):
     code: str = Field(min_length=1, max_length=200)
     verifier: str = Field(min_length=43, max_length=128)
@@ -96,12 +115,22 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
         back = f"{settings.server_url.rstrip('/')}/sign-in/oidc/callback" if settings.server_url else None
         return await oauth.provider.authorize_redirect(request, back or str(request.url_for("oidc_callback")))
 
+    @app.get("/sign-in/oidc/web", tags=["sign-in"], include_in_schema=False)
+    async def start_web(request: Request, next: str = "/my-work") -> Response:  # noqa: A002 - the page's name
+        """Off to the identity provider, for a person signing in to the web pages; back to `next` after."""
+        from infra.http.pages import local_path
+
+        request.session["web"] = {"next": local_path(next)}
+        back = f"{settings.server_url.rstrip('/')}/sign-in/oidc/callback" if settings.server_url else None
+        return await oauth.provider.authorize_redirect(request, back or str(request.url_for("oidc_callback")))
+
     @app.get("/sign-in/oidc/callback", name="oidc_callback", include_in_schema=False)
     async def callback(request: Request) -> Response:
         from infra.application.sign_in import provider_signed_in
 
         cli = request.session.pop("cli", None)
-        if cli is None:
+        web = request.session.pop("web", None)
+        if cli is None and web is None:
             return _page("Sign-in refused", "This sign-in was not started here, or took too long: start it again.", 400)
         try:
             token = await oauth.provider.authorize_access_token(request)
@@ -116,6 +145,8 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
                 log.warning("identity provider userinfo failed", error=type(exc).__name__)
         if not isinstance(staff_id, str) or not staff_id.strip():
             return _page("Sign-in refused", f"The identity provider gave no {claim} to match the staff directory.", 400)
+        if web is not None:
+            return await _web_session(staff_id.strip(), web["next"], client_address(request), secure)
         challenge = base64.urlsafe_b64decode(cli["challenge"] + "=")
         try:
             code = await provider_signed_in(staff_id.strip(), challenge, client_address(request))

@@ -339,8 +339,10 @@ def create_app(settings: Settings) -> FastAPI:
         return {"result": await perform_as(name, values, actor)}
 
     from infra.http.oidc import add_oidc
+    from infra.http.pages import add_pages
 
     add_oidc(app, settings)
+    add_pages(app, settings)
     return app
 
 

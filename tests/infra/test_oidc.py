@@ -23,9 +23,10 @@ import httpx
 import pytest
 
 from tests.infra.test_cli_cpr import ok, qa, refused, stack, started_cycle
+from tests.infra.test_pages import browser
 from tests.infra.test_server import answering, free_port, rows, serving, token
 
-__all__ = ["stack"]  # the fixture, used by name
+__all__ = ["browser", "stack"]  # the fixtures, used by name
 
 PROVIDER = Path(__file__).parents[1] / "oidc"
 
@@ -144,3 +145,34 @@ async def test_the_provider_signs_in_nobody_the_directory_does_not_list(oidc_ser
     attempts = await rows(database, "SELECT staff_id, succeeded FROM sign_ins WHERE method = 'oidc'")
     assert [tuple(a) for a in attempts] == [("left.last.year", False)]
     assert await refused(capsys, "whoami") == "not signed in: `qa login`"
+
+
+async def test_a_person_signs_in_to_the_web_pages_through_the_identity_provider(oidc_server, browser, capsys, database):
+    """In a real browser: the sign-in page's button, the provider's own forms, and back where they were going,
+    signed in; a person the directory does not list is refused there too."""
+    await token(capsys, "qa.officer")
+    await started_cycle(capsys)
+    context = await browser.new_context()
+    page = await context.new_page()
+
+    async def through_the_provider(login: str) -> None:
+        await page.goto(f"{oidc_server}/my-work")
+        await page.click("a:text('Sign in with your council account')")
+        for _ in range(3):  # the provider's login form, then its consent form
+            if page.url.startswith(oidc_server):
+                return
+            if await page.locator("input[name=login]").count():
+                await page.fill("input[name=login]", login)
+                await page.fill("input[name=password]", "whatever the provider asks")
+            await page.click("button[type=submit]")
+            await page.wait_for_load_state()
+
+    await through_the_provider("sam.reviewer")
+    assert page.url == f"{oidc_server}/my-work"
+    assert "Signed in as sam.reviewer" in await page.inner_text("header")
+    [issued] = await rows(database, "SELECT method FROM tokens WHERE staff_id = 'sam.reviewer'")
+    assert issued["method"] == "oidc"
+
+    await context.clear_cookies()
+    await through_the_provider("left.last.year")
+    assert "who is not active in the staff directory" in await page.inner_text("body")

@@ -1,0 +1,371 @@
+"""The web application: pages for the people who do the work, on the server of `qa serve`.
+
+Server-rendered HTML (Jinja2, with the GOV.UK Design System's macros from `govuk-frontend-jinja`
+and a small stylesheet of our own for the markup they render); every form works without
+JavaScript. The pages are one more adapter over the application layer, as the CLI is: a page
+reads through it (`infra.application.items.read`, the commands), which authorises the read and
+writes it to the access log; a form records a step through it (`change_as`), whose workflow's
+validator refuses a wrong person, order or value with one line, shown on the page with nothing
+recorded.
+
+Signing in: a password (the invitation's), or the council's identity provider when one is set.
+The session is a cookie holding the sign-in's token (HttpOnly, SameSite=Lax, Secure over
+HTTPS); every form carries a CSRF token bound to it (an HMAC of the token under the session
+secret), checked before anything is asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from infra.application.errors import AppError, NotSignedIn
+from infra.logging import get_logger
+from infra.settings import Settings
+
+log = get_logger("infra.http.pages")
+
+SESSION_COOKIE = "qa_session"
+HERE = Path(__file__).parent
+_NOT_FIELDS = {"actor", "seen"}  # a step's request names its person and version itself
+# What people write at length (domain.text.MAX_LONG and its kin); every other text is a line (an id, a name).
+_FREE_TEXT = {
+    "summary",
+    "concern",
+    "rationale",
+    "response",
+    "reason",
+    "note",
+    "oversight_note",
+    "action",
+    "what",
+    "key_findings",
+    "strengths",
+    "areas_for_development",
+    "recommendations",
+    "pleased_with",
+    "could_develop",
+    "good_practice",
+    "insight",
+    "shared",
+    "worked_well",
+    "theme",
+    "focus",
+    "progress",
+    "decisions",
+    "feedback",
+    "conversation",
+}
+
+
+class Page(Exception):
+    """Render a page instead of answering as the API does: a form's error, a redirect to sign in."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def add_pages(app: FastAPI, settings: Settings) -> None:
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+
+    from infra.http.oidc import session_secret
+
+    secret = session_secret(settings).encode()
+    secure = (settings.server_url or "").startswith("https://")
+    templates = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(HERE / "templates"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    _words(templates)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    def csrf(token: str) -> str:
+        return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        token = request.cookies.get(SESSION_COOKIE)
+        body = templates.get_template(name).render(
+            request=request, csrf=csrf(token) if token else "", oidc=bool(settings.oidc_issuer), **context
+        )
+        return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+    async def person(request: Request) -> str:
+        """Who is signed in, or a redirect to the sign-in page that comes back here."""
+        from infra.application.sign_in import authenticate
+
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            try:
+                return await authenticate(token)
+            except NotSignedIn:
+                pass
+        back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        raise Page(RedirectResponse(f"/sign-in?next={back}", status_code=303))
+
+    async def form_of(request: Request) -> dict[str, Any]:
+        """The form's values, once its CSRF token is checked against the session's."""
+        form = await request.form()
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if not token or not hmac.compare_digest(str(form.get("csrf", "")), csrf(token)):
+            raise Page(render(request, "message.html", 403, title="This form has expired", text=_EXPIRED))
+        return values_of(form.multi_items())
+
+    @app.exception_handler(Page)
+    async def page(request: Request, exc: Page) -> Response:
+        return exc.response
+
+    # --- signing in ----------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> Response:
+        return RedirectResponse("/my-work", status_code=303)
+
+    @app.get("/sign-in", include_in_schema=False)
+    async def sign_in_page(request: Request, next: str = "/my-work") -> Response:  # noqa: A002 - the form's name
+        return render(request, "sign_in.html", next=local_path(next), values={})
+
+    @app.post("/sign-in", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        from domain.sign_in import TOKEN_LIFETIME
+        from infra.application.sign_in import password_sign_in
+        from infra.http.server import client_address
+
+        form = await request.form()
+        staff_id, password = str(form.get("staff_id", "")).strip(), str(form.get("password", ""))
+        target = local_path(str(form.get("next", "/my-work")))
+        if not staff_id or not password:
+            error = "Enter your user name and your password"
+            return render(request, "sign_in.html", 400, next=target, error=error, values={"staff_id": staff_id})
+        try:
+            issued = await password_sign_in(staff_id, password, client_address(request), TOKEN_LIFETIME)
+        except AppError as exc:
+            return render(request, "sign_in.html", 400, next=target, error=str(exc), values={"staff_id": staff_id})
+        return start_session(RedirectResponse(target, status_code=303), issued.secret, secure)
+
+    @app.post("/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        from infra.application.sign_in import sign_out as revoke
+
+        await form_of(request)
+        await revoke(request.cookies.get(SESSION_COOKIE, ""))
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # --- my work -------------------------------------------------------------------------------
+
+    @app.get("/my-work", include_in_schema=False)
+    async def my_work(request: Request) -> Response:
+        from infra.application.commands import perform
+
+        me = await person(request)
+        inbox = await perform("inbox", {"person": me}, me)
+        alerts = await perform("alerts", {}, me)
+        return render(request, "my_work.html", me=me, inbox=inbox, alerts=alerts)
+
+    # --- items ---------------------------------------------------------------------------------
+
+    async def item_page(request: Request, item_id: str, status: int = 200, **context: Any) -> Response:
+        from infra.application.items import read
+
+        me = await person(request)
+        try:
+            kind, state = await read(item_id, me)
+        except AppError as exc:
+            return render(request, "message.html", 404, title="This page cannot be shown", text=str(exc), me=me)
+        from domain.audit_views import state_lines
+
+        return render(
+            request,
+            _TEMPLATES.get(kind.prefix, "item.html"),
+            status,
+            me=me,
+            item_id=item_id,
+            kind=kind,
+            state=state,
+            lines=state_lines(state.model_dump(mode="json")),
+            steps=_steps(kind),
+            done=request.query_params.get("done"),
+            **{"values": {}, "failed": None, **context},
+        )
+
+    @app.get("/items/{item_id}", include_in_schema=False)
+    async def show_item(request: Request, item_id: str) -> Response:
+        return await item_page(request, item_id)
+
+    @app.get("/items/{item_id}/history", include_in_schema=False)
+    async def show_history(request: Request, item_id: str) -> Response:
+        from infra.application.commands import perform
+
+        me = await person(request)
+        try:
+            history = await perform("audit.history", {"item_id": item_id}, me)
+        except AppError as exc:
+            return render(request, "message.html", 404, title="This page cannot be shown", text=str(exc), me=me)
+        return render(request, "history.html", me=me, item_id=item_id, history=history)
+
+    @app.post("/items/{item_id}/{step}", include_in_schema=False)
+    async def take_step(request: Request, item_id: str, step: str) -> Response:
+        from infra.application.items import change_as
+
+        me = await person(request)
+        values = await form_of(request)
+        try:
+            await change_as(item_id, step, values, me)
+        except AppError as exc:
+            return await item_page(request, item_id, 400, error=str(exc), failed=step, values=values)
+        return RedirectResponse(f"/items/{quote(item_id)}?done={quote(step)}", status_code=303)
+
+    @app.post("/alerts", include_in_schema=False)
+    async def raise_alert(request: Request) -> Response:
+        from infra.application.commands import perform
+
+        me = await person(request)
+        values = await form_of(request)
+        from_item = str(values.get("from_item", ""))
+        try:
+            raised = await perform("alert.raise", values, me)
+        except AppError as exc:
+            return await item_page(request, from_item, 400, error=str(exc), failed="alert", values=values)
+        return RedirectResponse(f"/items/{quote(raised.id)}?done=raised", status_code=303)
+
+
+_TEMPLATES = {"review.": "review.html", "alert.": "alert.html"}
+
+
+def _words(templates: Any) -> None:
+    """What the templates say in the framework's words: the rubric's descriptors beside each choice, the
+    Ofsted descriptors beside each grade, moments in London time."""
+    from domain.audit_views import describe
+    from domain.rubric import CRITERION_IDS, OFSTED_COLUMNS, OFSTED_DESCRIPTORS, RUBRIC, Evidence, Grade
+
+    def ofsted(grade: Grade) -> str:
+        said = [f"{OFSTED_COLUMNS[c]}: {text}" for c, text in OFSTED_DESCRIPTORS[grade].items() if text]
+        return " ".join(said) or f"The framework quotes no Ofsted descriptor for {grade.value}."
+
+    templates.globals.update(
+        local=_local,
+        step_form=step_form,
+        describe=describe,
+        rubric=RUBRIC,
+        criteria_count=len(CRITERION_IDS),
+        grade_choices=[{"value": g.value, "text": g.value, "hint": {"text": ofsted(g)}} for g in Grade],
+    )
+    templates.filters.update(
+        choice=lambda c: {"value": c[0], "text": c[1]},
+        score=lambda n: {"value": str(n), "text": str(n)},
+        evidence_choices=lambda c: [
+            {"value": e.value, "text": e.label, "hint": {"text": c.descriptor(e)}} for e in Evidence
+        ],
+    )
+
+
+_EXPIRED = "Go back, reload the page and try again: nothing was recorded."
+
+
+def start_session(response: Response, token: str, secure: bool) -> Response:
+    """`response` with the browser's session: the sign-in's token, for as long as it holds, out of scripts' reach."""
+    from domain.sign_in import TOKEN_LIFETIME
+
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(TOKEN_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",  # sent when a link in an e-mail is followed; every form has its CSRF token besides
+        secure=secure,
+    )
+    return response
+
+
+def local_path(target: str) -> str:
+    """Where to go after signing in: a path on this server only, never another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/my-work"
+
+
+def _local(moment: datetime | None) -> str:
+    """A moment as people in the council read it: Europe/London, e.g. 'Mon 29 Nov 2027 23:59'."""
+    from domain.working_days import LONDON
+
+    if moment is None:
+        return ""
+    at = moment.astimezone(LONDON)
+    return f"{at:%a} {at.day} {at:%b %Y %H:%M}"
+
+
+def values_of(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A form's fields as a step's values: `name[key]` fills the mapping `name`; a field left empty is not
+    given (so a required one is refused by name, never taken as an empty answer)."""
+    values: dict[str, Any] = {}
+    for name, raw in items:
+        if name == "csrf" or not isinstance(raw, str) or not raw.strip():
+            continue
+        field, _, key = name.partition("[")
+        if key:
+            values.setdefault(field, {})[key.rstrip("]")] = raw
+        else:
+            values[name] = raw
+    return values
+
+
+# --- a step's form, from its request ----------------------------------------------------------------
+
+
+class FormField:
+    """One field of a step's form: its name, label and the widget its type asks for."""
+
+    def __init__(self, name: str, annotation: Any, required: bool) -> None:
+        self.name = name
+        self.label = name.replace("_", " ").capitalize()
+        self.required = required
+        self.choices: list[tuple[str, str]] = []
+        self.widget = "text"
+        inner = _optional(annotation)
+        if inner is bool:
+            self.widget, self.choices = "radios", [("true", "Yes"), ("false", "No")]
+        elif isinstance(inner, type) and issubclass(inner, Enum):
+            self.widget, self.choices = "radios", [(str(m.value), str(m.value)) for m in inner]
+        elif get_origin(inner) is Literal:
+            self.widget, self.choices = "radios", [(str(v), str(v).capitalize()) for v in get_args(inner)]
+        elif inner is int:
+            self.widget = "number"
+        elif inner is date:
+            self.widget = "date"
+        elif inner is str:
+            self.widget = "textarea" if name in _FREE_TEXT else "line"
+        else:
+            self.widget = "unsupported"
+
+
+def _optional(annotation: Any) -> Any:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return args[0] if get_origin(annotation) is not Literal and len(args) == 1 else annotation
+
+
+def _steps(kind: Any) -> dict[str, type]:
+    from workflows.registry import people_updates
+
+    return {name: request for name, (_, request) in people_updates(kind.workflow_type).items()}
+
+
+def step_form(request_type: type) -> list[FormField]:
+    """The fields of a step's form, in its request's order; none chosen beforehand."""
+    return [
+        FormField(name, info.annotation, info.is_required())
+        for name, info in request_type.model_fields.items()
+        if name not in _NOT_FIELDS
+    ]

@@ -1,0 +1,253 @@
+"""The web pages in a real browser: Debian's Chromium, driven by Playwright, against `qa serve` on a real
+PostgreSQL, Temporal dev server and worker.
+
+People sign in (a password set from an invitation, or a session their token opens) and do their parts of a
+CPR review through the pages; every page is checked with axe-core for serious or critical accessibility
+violations. Screenshots of the key pages go to the test's folder, or to QA_SCREENSHOTS (the README's come
+from `QA_SCREENSHOTS=docs/screens pytest tests/infra/test_pages.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.infra.test_cli_cpr import (
+    CASE,
+    CYCLE,
+    OWN_CASE,
+    REVIEW,
+    YEAR,
+    ok,
+    qa,
+    stack,
+    started_cycle,
+    submit_by_cli,
+)
+from tests.infra.test_server import _Stdin, serving, token
+
+__all__ = ["stack"]  # the fixture, used by name
+AXE = Path(__file__).parents[1] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "priya's long passphrase"
+
+pytestmark = pytest.mark.wall_clock
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "install Debian's chromium (`apt-get install chromium`)"
+    assert AXE.exists(), "run `npm ci --prefix tests/browser` first"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+class Person:
+    """One person's browser: their own cookies, the pages they open checked and kept."""
+
+    def __init__(self, page, base: str, shots: Path) -> None:  # type: ignore[no-untyped-def]
+        self.page, self.base, self.shots = page, base, shots
+
+    async def open(self, path: str) -> None:
+        await self.page.goto(self.base + path)
+        await self.accessible()
+
+    async def accessible(self) -> None:
+        """No serious or critical violation axe-core finds on the page as it stands."""
+        await self.page.add_script_tag(path=str(AXE))
+        found = await self.page.evaluate("async () => (await axe.run(document)).violations")
+        bad = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], f"{self.page.url}: {json.dumps(bad)}"
+
+    async def shot(self, name: str, at: str | None = None) -> None:
+        """What the person sees: the top of the page, or the part `at` (a selector) is in."""
+        if at is not None:
+            await self.page.locator(at).first.scroll_into_view_if_needed()
+        await self.page.screenshot(path=str(self.shots / f"{name}.png"))
+
+    async def text(self) -> str:
+        return await self.page.inner_text("main")
+
+
+async def person(browser, base: str, shots: Path, cookie: str | None = None) -> Person:  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    if cookie is not None:
+        await context.add_cookies([{"name": "qa_session", "value": cookie, "url": base}])
+    return Person(await context.new_page(), base, shots)
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ["QA_SCREENSHOTS"]) if os.environ.get("QA_SCREENSHOTS") else tmp_path / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
+    stack, browser, shots, capsys, monkeypatch, tmp_path
+):
+    async with serving(monkeypatch, tmp_path) as base:
+        officer = await token(capsys, "qa.officer")
+        await started_cycle(capsys, sample=2)
+        for case_number in (CASE, OWN_CASE):
+            await ok(capsys, "--token", officer, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer")
+        # The sample's other review is done with the CLI: once both are in, moderation starts.
+        await submit_by_cli(capsys, OWN_CASE, "lee.reviewer", "Good")
+        code = (await ok(capsys, "--token", officer, "auth", "invite", "priya.practitioner")).split()[1]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sys, "stdin", _Stdin(PASSWORD))
+            assert (await qa(capsys, "auth", "accept", code, "--password-stdin"))[0] == 0
+
+        # The practitioner signs in with her password: sent to the sign-in page, then back to where she was going.
+        priya = await person(browser, base, shots)
+        await priya.open(f"/items/{REVIEW}")
+        assert priya.page.url == f"{base}/sign-in?next=/items/{REVIEW}"
+        await priya.shot("sign-in")
+        await priya.page.fill("#staff_id", "priya.practitioner")
+        await priya.page.fill("#password", "not her password")
+        await priya.page.click("button:text('Sign in')")
+        assert "wrong user name or password" in await priya.text()
+        await priya.accessible()
+        await priya.page.fill("#password", PASSWORD)
+        await priya.page.click("button:text('Sign in')")
+        assert priya.page.url == f"{base}/items/{REVIEW}"
+        await priya.accessible()
+        # Her reflection: no score chosen for her; refused with the reason while it is missing.
+        assert not await priya.page.is_checked("#reflect-score-8")
+        await priya.page.fill("#reflect-pleased_with", "The plan is clear and the family trust us.")
+        await priya.page.fill("#reflect-could_develop", "Visit records are late.")
+        await priya.page.click("button:text('Give your reflection')")
+        assert "score: Field required" in await priya.text()
+        await priya.accessible()
+        await priya.page.check("#reflect-score-8")  # 7 out of 10 (0 is the first)
+        await priya.page.click("button:text('Give your reflection')")
+        assert "Recorded: reflect" in await priya.text() and "Scaling: 7 out of 10." in await priya.text()
+
+        # The reviewer, signed in with a session of his own: the voices, the conversation, the rubric criterion by
+        # criterion with its descriptors, the grade with Ofsted's descriptors, an action, then submit.
+        sam = await person(browser, base, shots, await token(capsys, "sam.reviewer"))
+        await sam.open("/my-work")
+        assert f"Complete the review of case {CASE}" in await sam.text()
+        await sam.shot("my-work")
+        await sam.page.click(f"a:text('Complete the review of case {CASE}')")
+        assert sam.page.url == f"{base}/items/{REVIEW}"
+        await sam.accessible()
+        await sam.shot("review")
+        await sam.shot("rubric", "#judge")
+        for whose in ("child", "family"):
+            await sam.page.check(f"#record_voice-whose{'' if whose == 'child' else '-2'}")
+            await sam.page.check("#record_voice-obtained")
+            await sam.page.fill("#record_voice-summary", f"The {whose} said the plan helps.")
+            await sam.page.click("button:text('Record the voice')")
+            assert "Recorded: record voice" in await sam.text()
+        await sam.page.fill("#record_conversation-summary", "We agreed the chronology needs updating.")
+        await sam.page.click("button:text('Record the conversation')")
+        radios = sam.page.locator("input[type=radio][name^='judgements[']")
+        assert (
+            await radios.count() == 26 * 3 and await sam.page.locator("input[name^='judgements[']:checked").count() == 0
+        )
+        assert await sam.page.locator(".govuk-radios__hint").count() >= 26 * 3  # each choice with its descriptor
+        for name in sorted({await r.get_attribute("name") for r in await radios.all()}):
+            await sam.page.check(f"input[name='{name}'][value=clear]")
+        await sam.page.click("button:text('Save the judgements')")
+        assert "Recorded: judge" in await sam.text()
+        # The grade: nothing chosen for him; the reason given when it is missing, and nothing recorded.
+        await sam.page.fill("#grade-rationale", "Consistently good practice.")
+        await sam.page.click("button:text('Record the grade')")
+        assert "There is a problem" in await sam.text() and "grade: Field required" in await sam.text()
+        await sam.accessible()
+        assert "Requires Improvement" in await sam.page.inner_text("#grade")
+        await sam.shot("grade-refused")
+        await sam.page.check("#grade-grade-2")  # Good
+        await sam.page.fill("#grade-rationale", "Consistently good practice.")
+        await sam.page.click("button:text('Record the grade')")
+        await sam.page.fill("#recommend_action-action", "Bring the chronology up to date.")
+        await sam.page.fill("#recommend_action-due_by", f"{YEAR}-12-17")
+        await sam.page.click("button:text('Recommend the action')")
+        await sam.page.click("button:text('Submit the review')")
+        assert "Recorded: submit" in await sam.text() and "submitted" in await sam.text()
+        await sam.accessible()
+
+        # The team manager records the action complete through supervision.
+        nadia = await person(browser, base, shots, await token(capsys, "nadia.manager"))
+        await nadia.open("/my-work")
+        await nadia.page.click("a:text('Record action A1')")
+        await nadia.accessible()
+        await nadia.page.fill("#complete_action-oversight_note", "Reviewed in supervision; chronology now current.")
+        await nadia.page.click("button:text('Record A1 complete')")
+        assert "Recorded complete by nadia.manager" in await nadia.text()
+
+        # Moderation, on the cycle's page: the QA officer allocates a moderator, who moderates; no grade is
+        # chosen for either.
+        officer_page = await person(browser, base, shots, officer)
+        await officer_page.open(f"/items/{CYCLE}")
+        for _ in range(100):  # the cycle moves on once the review's submission reaches it
+            if "moderation" in await officer_page.text():
+                break
+            await asyncio.sleep(0.1)
+            await officer_page.page.reload()
+        await officer_page.page.locator("summary", has_text="Allocate moderator").click()
+        await officer_page.page.fill("#allocate_moderator-case_number", CASE)
+        await officer_page.page.fill("#allocate_moderator-moderator", "sam.reviewer")
+        await officer_page.page.click("button:text('Allocate moderator')")
+        assert "sam.reviewer reviewed case" in await officer_page.text()  # refused: his own review
+        await officer_page.accessible()
+        await officer_page.page.fill("#allocate_moderator-moderator", "maya.moderator")
+        await officer_page.page.click("button:text('Allocate moderator')")
+        assert "Recorded: allocate moderator" in await officer_page.text()
+        maya = await person(browser, base, shots, await token(capsys, "maya.moderator"))
+        await maya.open("/my-work")
+        await maya.page.locator("a", has_text=f"case {CASE}").first.click()
+        assert maya.page.url == f"{base}/items/{CYCLE}"
+        await maya.page.locator("summary", has_text="Moderate").last.click()
+        await maya.accessible()
+        assert not await maya.page.locator("input[name=grade]:checked").count()
+        await maya.page.fill("#moderate-case_number", CASE)
+        await maya.page.check("#moderate-grade-2")  # Good, as the reviewer graded
+        await maya.page.fill("#moderate-rationale", "The evidence supports Good.")
+        await maya.page.click("button:text('Moderate')")
+        assert "Recorded: moderate" in await maya.text()
+
+        # A safeguarding alert from the review: to the team manager at once, who acknowledges it on her page.
+        await sam.open(f"/items/{REVIEW}")
+        await sam.page.locator("summary", has_text="Raise a safeguarding alert").click()
+        await sam.page.fill("#alert-concern", "A new adult in the household with a history of violence.")
+        await sam.page.click("button:text('Raise the alert')")
+        assert "/items/alert-" in sam.page.url and "Recorded: raised" in await sam.text()
+        await sam.accessible()
+        await nadia.open("/my-work")
+        assert "Acknowledge this alert" in await nadia.text()
+        await nadia.shot("my-work-alert")
+        await nadia.page.click(f"button:text('Acknowledge the alert for case {CASE}')")
+        assert "acknowledged" in await nadia.text() and "Recorded: acknowledge" in await nadia.text()
+        await nadia.accessible()
+        await nadia.shot("alert")
+
+        # The record in words, for those who may read the audit record: not the reviewer; the team manager, yes.
+        await sam.open(f"/items/{REVIEW}/history")
+        assert f"refused: sam.reviewer may not read the audit record of {REVIEW}" in await sam.text()
+        await nadia.open(f"/items/{REVIEW}/history")
+        history = await nadia.text()
+        assert "the practitioner's reflection recorded: 7/10" in history and "review submitted" in history
+        await nadia.shot("history")
+
+        # A form from another page, or an old one, records nothing.
+        answer = await sam.page.request.post(f"{base}/items/{REVIEW}/submit", form={"csrf": "forged"})
+        assert answer.status == 403 and "This form has expired" in await answer.text()
