@@ -208,7 +208,10 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return await item_page(request, item_id)
 
     @app.get("/items/{item_id}/history", include_in_schema=False)
-    async def show_history(request: Request, item_id: str) -> Response:
+    async def show_history(request: Request, item_id: str, as_of: str = "") -> Response:
+        """An item's record for those who may read it: its history in words on a timeline, the state as it stood
+        at a moment they choose, and, for those who keep and check the record, whether its chain holds."""
+        from domain.audit_views import state_lines
         from infra.application.commands import perform
 
         me = await person(request)
@@ -216,7 +219,56 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             history = await perform("audit.history", {"item_id": item_id}, me)
         except AppError as exc:
             return render(request, "message.html", 404, title="This page cannot be shown", text=str(exc), me=me)
-        return render(request, "history.html", me=me, item_id=item_id, history=history)
+        replayed, error = None, None
+        if as_of.strip():
+            try:
+                replayed = await perform("audit.replay", {"item_id": item_id, "as_of": as_of.strip()}, me)
+            except AppError as exc:
+                error = str(exc).removeprefix("--as-of: ")
+        try:
+            verified = await perform("audit.verify", {"stream": item_id, "engine": False}, me)
+        except AppError:
+            verified = None  # not one who checks the record: the page says nothing of it
+        return render(
+            request,
+            "history.html",
+            400 if error else 200,
+            me=me,
+            item_id=item_id,
+            history=history,
+            as_of=as_of,
+            replayed=replayed,
+            replayed_lines=state_lines(replayed.state) if replayed else [],
+            verified=verified,
+            error=error,
+            failed="as_of",
+        )
+
+    @app.get("/items/{item_id}/bundle", include_in_schema=False)
+    async def download_bundle(request: Request, item_id: str) -> Response:
+        """The item's evidence bundle (`qa audit export`) as one zip file, for those who may take it."""
+        import io
+        import zipfile
+
+        from infra.application.commands import perform
+
+        me = await person(request)
+        try:
+            bundle = await perform("audit.export", {"item_id": item_id, "to": "a download from the web pages"}, me)
+        except AppError as exc:
+            return render(request, "message.html", 403, title="This bundle cannot be given", text=str(exc), me=me)
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in sorted(bundle.files.items()):
+                archive.writestr(f"{item_id}/{name}", data)
+        return Response(
+            packed.getvalue(),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{item_id}-evidence.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @app.post("/items/{item_id}/{step}", include_in_schema=False)
     async def take_step(request: Request, item_id: str, step: str) -> Response:
@@ -243,8 +295,27 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return await item_page(request, from_item, 400, error=str(exc), failed="alert", values=values)
         return RedirectResponse(f"/items/{quote(raised.id)}?done=raised", status_code=303)
 
+    @app.post("/disputes", include_in_schema=False)
+    async def raise_dispute(request: Request) -> Response:
+        from infra.application.commands import perform
+
+        me = await person(request)
+        values = await form_of(request)
+        review_id = str(values.get("review_id", ""))
+        try:
+            dispute_id = await perform("dispute.raise", values, me)
+        except AppError as exc:
+            return await item_page(request, review_id, 400, error=str(exc), failed="dispute", values=values)
+        return RedirectResponse(f"/items/{quote(dispute_id)}?done=raised", status_code=303)
+
 
 _TEMPLATES = {"review.": "review.html", "alert.": "alert.html"}
+# What a dispute may be about, in the framework's words (domain.dispute).
+DISPUTE_ABOUT = [
+    {"value": "judgement", "text": "The judgement: the grade"},
+    {"value": "actions", "text": "The recommended actions"},
+    {"value": "opinion", "text": "A difference of professional opinion"},
+]
 
 
 def _words(templates: Any) -> None:
@@ -264,6 +335,7 @@ def _words(templates: Any) -> None:
         rubric=RUBRIC,
         criteria_count=len(CRITERION_IDS),
         grade_choices=[{"value": g.value, "text": g.value, "hint": {"text": ofsted(g)}} for g in Grade],
+        dispute_about=DISPUTE_ABOUT,
     )
     templates.filters.update(
         choice=lambda c: {"value": c[0], "text": c[1]},

@@ -14,11 +14,14 @@ import json
 import os
 import shutil
 import sys
+import zipfile
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from domain.working_days import LONDON
 from tests.infra.test_cli_cpr import (
     CASE,
     CYCLE,
@@ -225,6 +228,26 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await maya.page.click("button:text('Moderate')")
         assert "Recorded: moderate" in await maya.text()
 
+        # A dispute, raised by the practitioner from the review's page; its first stage, the conversation between
+        # the reviewer and the practitioner, recorded on the dispute's page with no decision chosen beforehand.
+        await priya.open(f"/items/{REVIEW}")
+        await priya.page.locator("summary", has_text="Raise a dispute").click()
+        await priya.page.check("#dispute-about")  # the judgement
+        await priya.page.fill("#dispute-issues", "The grade does not reflect the late visits.")
+        await priya.page.click("button:text('Raise the dispute')")
+        assert f"/items/{REVIEW}-dispute-1" in priya.page.url and "Recorded: raised" in await priya.text()
+        await priya.accessible()
+        await sam.open(f"/items/{REVIEW}-dispute-1")
+        await sam.page.locator("summary", has_text="Record conversation").first.click()
+        assert not await sam.page.locator("input[name=decision]:checked").count()
+        await sam.page.fill("#record_conversation-issues", "The visits were late but the plan was sound.")
+        await sam.page.check("#record_conversation-decision")  # resolved
+        await sam.page.fill("#record_conversation-outcome", "Agreed the grade stands; visits to be timely.")
+        await sam.page.click("button:text('Record conversation')")
+        assert "Recorded: record conversation" in await sam.text()
+        await sam.accessible()
+        await sam.shot("dispute")
+
         # A safeguarding alert from the review: to the team manager at once, who acknowledges it on her page.
         await sam.open(f"/items/{REVIEW}")
         await sam.page.locator("summary", has_text="Raise a safeguarding alert").click()
@@ -247,6 +270,28 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         history = await nadia.text()
         assert "the practitioner's reflection recorded: 7/10" in history and "review submitted" in history
         await nadia.shot("history")
+
+        # The auditor's page: the history on a timeline, the chain verified, the state as it stood at a moment (a
+        # moment before the review opened has nothing; one a person cannot mean is refused in words), the bundle.
+        audrey = await person(browser, base, shots, await token(capsys, "audrey.auditor"))
+        await audrey.open(f"/items/{REVIEW}/history")
+        assert "Verified: its" in await audrey.text() and "events chain unbroken" in await audrey.text()
+        await audrey.page.fill("#as_of", "yesterday at noon")
+        await audrey.page.click("button:text('Show the state then')")
+        assert "is not a time" in await audrey.text()
+        await audrey.accessible()
+        # Today, on the engine's own (wall) clock: the whole day, so far.
+        await audrey.page.fill("#as_of", datetime.now(LONDON).date().isoformat())
+        await audrey.page.click("button:text('Show the state then')")
+        assert "reflection:" in await audrey.page.inner_text("#as-of-state")
+        await audrey.accessible()
+        await audrey.shot("audit", "#as-of-state")
+        async with audrey.page.expect_download() as download:
+            await audrey.page.click("a:text('Download its evidence bundle')")
+        bundle = await (await download.value).path()
+        with zipfile.ZipFile(bundle) as archive:
+            names = archive.namelist()
+        assert f"{REVIEW}/manifest.json" in names and len(names) > 2
 
         # A form from another page, or an old one, records nothing.
         answer = await sam.page.request.post(f"{base}/items/{REVIEW}/submit", form={"csrf": "forged"})
