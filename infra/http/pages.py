@@ -188,7 +188,10 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         except AppError as exc:
             return render(request, "message.html", 404, title="This page cannot be shown", text=str(exc), me=me)
         from domain.audit_views import state_lines
+        from domain.permissions import QA_TEAM
+        from infra.application.directory import staff_member
 
+        member = await staff_member(me)
         return render(
             request,
             _TEMPLATES.get(kind.prefix, "item.html"),
@@ -199,6 +202,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             state=state,
             lines=state_lines(state.model_dump(mode="json")),
             steps=_steps(kind),
+            qa_team=member is not None and member.active and bool(member.roles & set(QA_TEAM)),
             done=request.query_params.get("done"),
             **{"values": {}, "failed": None, **context},
         )
@@ -309,7 +313,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse(f"/items/{quote(dispute_id)}?done=raised", status_code=303)
 
 
-_TEMPLATES = {"review.": "review.html", "alert.": "alert.html"}
+_TEMPLATES = {"review.": "review.html", "alert.": "alert.html", "cycle.": "cycle.html"}
 # What a dispute may be about, in the framework's words (domain.dispute).
 DISPUTE_ABOUT = [
     {"value": "judgement", "text": "The judgement: the grade"},
@@ -340,6 +344,12 @@ def _words(templates: Any) -> None:
     templates.filters.update(
         choice=lambda c: {"value": c[0], "text": c[1]},
         score=lambda n: {"value": str(n), "text": str(n)},
+        case_choice=lambda case_number: {"value": case_number, "text": f"Case {case_number}"},
+        moderation_choice=lambda c: {
+            "value": c.case_number,
+            "text": f"Case {c.case_number}",
+            "hint": {"text": f"Graded {c.grade.value} by {c.reviewer}; due {_local(c.moderation.due_at)}"},
+        },
         evidence_choices=lambda c: [
             {"value": e.value, "text": e.label, "hint": {"text": c.descriptor(e)}} for e in Evidence
         ],
@@ -347,6 +357,20 @@ def _words(templates: Any) -> None:
 
 
 _EXPIRED = "Go back, reload the page and try again: nothing was recorded."
+
+
+def problem_page(text: str, status: int) -> HTMLResponse:
+    """A page that could not be made (Temporal or PostgreSQL away, a fault): what happened, in one line."""
+    from html import escape
+
+    return HTMLResponse(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, there is a problem -'
+        ' Quality Assurance Framework</title><link rel="stylesheet" href="/static/qa.css"></head><body>'
+        '<div class="govuk-width-container"><main class="govuk-main-wrapper" id="main-content">'
+        f'<h1 class="govuk-heading-l">Sorry, there is a problem</h1><p class="govuk-body">{escape(text)}</p>'
+        '<p class="govuk-body"><a class="govuk-link" href="/my-work">Go to my work</a></p></main></div></body></html>',
+        status_code=status,
+    )
 
 
 def start_session(response: Response, token: str, secure: bool) -> Response:

@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from infra.application.errors import AppError, IdTaken, NotSignedIn
@@ -39,6 +39,11 @@ def _status(error: AppError) -> int:
     if isinstance(error, IdTaken):
         return 409
     return {2: 400, 3: 503}.get(error.code, 409)
+
+
+def _wants_a_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, which answers JSON)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def _error(message: str, code: int, status: int) -> JSONResponse:
@@ -170,7 +175,11 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     @app.exception_handler(AppError)
-    async def refused(request: Request, exc: AppError) -> JSONResponse:
+    async def refused(request: Request, exc: AppError) -> Response:
+        if _wants_a_page(request):  # a page that could not be made, in words, as a page
+            from infra.http.pages import problem_page
+
+            return problem_page(str(exc), _status(exc))
         return _error(str(exc), exc.code, _status(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -180,8 +189,12 @@ def create_app(settings: Settings) -> FastAPI:
         return _error(f"{where}: {first['msg']}" if where else first["msg"], 2, 400)
 
     @app.exception_handler(Exception)
-    async def failed(request: Request, exc: Exception) -> JSONResponse:
+    async def failed(request: Request, exc: Exception) -> Response:
         log.exception("request failed", path=request.url.path)
+        if _wants_a_page(request):
+            from infra.http.pages import problem_page
+
+            return problem_page("The server failed to answer: its log has the details. Nothing was recorded.", 500)
         return _error("the server failed to answer: its log has the details", 1, 500)
 
     # --- the stack's health ----------------------------------------------------------------------------

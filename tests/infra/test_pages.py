@@ -197,36 +197,38 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await nadia.page.click("button:text('Record A1 complete')")
         assert "Recorded complete by nadia.manager" in await nadia.text()
 
-        # Moderation, on the cycle's page: the QA officer allocates a moderator, who moderates; no grade is
-        # chosen for either.
+        # Moderation, on the cycle's page: the sample with each review, grade and moderation; the QA officer
+        # allocates a moderator, who moderates; no grade is chosen for either.
         officer_page = await person(browser, base, shots, officer)
         await officer_page.open(f"/items/{CYCLE}")
         for _ in range(100):  # the cycle moves on once the review's submission reaches it
-            if "moderation" in await officer_page.text():
+            if await officer_page.page.locator("#allocate_moderator").count():
                 break
             await asyncio.sleep(0.1)
             await officer_page.page.reload()
-        await officer_page.page.locator("summary", has_text="Allocate moderator").click()
-        await officer_page.page.fill("#allocate_moderator-case_number", CASE)
+        await officer_page.accessible()
+        sample = await officer_page.page.inner_text("table")
+        assert f"{CASE}" in sample and "by sam.reviewer" in sample and "Good" in sample
+        await officer_page.page.check(f"#allocate_moderator input[value='{CASE}']")
         await officer_page.page.fill("#allocate_moderator-moderator", "sam.reviewer")
-        await officer_page.page.click("button:text('Allocate moderator')")
+        await officer_page.page.click("button:text('Allocate the moderator')")
         assert "sam.reviewer reviewed case" in await officer_page.text()  # refused: his own review
         await officer_page.accessible()
         await officer_page.page.fill("#allocate_moderator-moderator", "maya.moderator")
-        await officer_page.page.click("button:text('Allocate moderator')")
+        await officer_page.page.click("button:text('Allocate the moderator')")
         assert "Recorded: allocate moderator" in await officer_page.text()
         maya = await person(browser, base, shots, await token(capsys, "maya.moderator"))
         await maya.open("/my-work")
         await maya.page.locator("a", has_text=f"case {CASE}").first.click()
         assert maya.page.url == f"{base}/items/{CYCLE}"
-        await maya.page.locator("summary", has_text="Moderate").last.click()
         await maya.accessible()
-        assert not await maya.page.locator("input[name=grade]:checked").count()
-        await maya.page.fill("#moderate-case_number", CASE)
+        assert not await maya.page.locator("#moderate input:checked").count()
+        await maya.page.check(f"#moderate input[value='{CASE}']")
         await maya.page.check("#moderate-grade-2")  # Good, as the reviewer graded
         await maya.page.fill("#moderate-rationale", "The evidence supports Good.")
-        await maya.page.click("button:text('Moderate')")
-        assert "Recorded: moderate" in await maya.text()
+        await maya.page.click("button:text('Record the moderation')")
+        assert "Recorded: moderate" in await maya.text() and "maya.moderator: Good (agreed)" in await maya.text()
+        await maya.shot("cycle")
 
         # A dispute, raised by the practitioner from the review's page; its first stage, the conversation between
         # the reviewer and the practitioner, recorded on the dispute's page with no decision chosen beforehand.
