@@ -33,6 +33,7 @@ SUITE = {
     "cli_start": "cli",
     "scale_cases": "workflows",
     "history_reads": "history",
+    "pages": "pages",
     "peer": "peer",  # peer_append_batch, peer_append_concurrent, peer_read_stream: needs the bench extra
 }
 

@@ -26,7 +26,16 @@ def test_figures_are_ratios_against_their_baseline():
 def test_the_command_line_knows_every_benchmark_and_refuses_others():
     run = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0
-    for name in ("append_batch", "append_durable", "verify", "replay", "review_throughput", "cli_start", "scale_cases"):
+    for name in (
+        "append_batch",
+        "append_durable",
+        "verify",
+        "replay",
+        "review_throughput",
+        "cli_start",
+        "scale_cases",
+        "pages",
+    ):
         assert name in run.stdout
     run = subprocess.run([sys.executable, "-m", "bench", "nonsense"], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 2 and "unknown benchmark" in run.stderr
