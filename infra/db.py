@@ -81,47 +81,56 @@ async def migrate(admin_url: str) -> list[Migration]:
     """
     conn = await _connect(admin_url)
     try:
-        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
-        try:
-            await conn.execute(
-                """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version    integer PRIMARY KEY,
-                    name       text NOT NULL,
-                    checksum   text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now()
-                )
-                """
-            )
-            applied = {
-                row["version"]: row["checksum"]
-                for row in await conn.fetch("SELECT version, checksum FROM schema_migrations")
-            }
-            done = []
-            for migration in bundled_migrations():
-                if migration.version in applied:
-                    if applied[migration.version] != migration.checksum:
-                        raise MigrationError(
-                            f"migration {migration.version:04d}_{migration.name} was changed after it was applied;"
-                            " add a new migration instead"
-                        )
-                    continue
-                async with conn.transaction():
-                    await conn.execute(migration.sql)
-                    if (fill := _FILL.get(migration.version)) is not None:
-                        await fill(conn)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        migration.version,
-                        migration.name,
-                        migration.checksum,
-                    )
-                done.append(migration)
-            return done
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        return await _migrate(conn)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise MigrationError(
+            f"the login given for migrations may not change the schema ({exc}): set QA_ADMIN_DATABASE_URL to the"
+            " schema owner's login (`qa db migrate` with it once is enough)"
+        ) from None
     finally:
         await conn.close()
+
+
+async def _migrate(conn: asyncpg.Connection) -> list[Migration]:
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        applied = {
+            row["version"]: row["checksum"]
+            for row in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        }
+        done = []
+        for migration in bundled_migrations():
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name} was changed after it was applied;"
+                        " add a new migration instead"
+                    )
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                if (fill := _FILL.get(migration.version)) is not None:
+                    await fill(conn)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                )
+            done.append(migration)
+        return done
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

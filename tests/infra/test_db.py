@@ -30,3 +30,13 @@ async def test_a_new_migration_is_applied_once_in_order(database, admin_conn, mo
     assert await migrate(database.admin_url) == [extra]
     assert await migrate(database.admin_url) == []
     assert await admin_conn.fetchval("SELECT to_regclass('migration_probe') IS NOT NULL")
+
+
+async def test_migrating_with_a_login_that_may_not_change_the_schema_is_one_line(database):
+    # The application's login (qa_app) on a migrated database: a setting to fix, said so, never a traceback.
+    with pytest.raises(
+        MigrationError,
+        match="^the login given for migrations may not change the schema .*"
+        "set QA_ADMIN_DATABASE_URL to the schema owner's login",
+    ):
+        await migrate(database.app_url)
