@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -403,19 +404,31 @@ def _local(moment: datetime | None) -> str:
     return f"{at:%a} {at.day} {at:%b %Y %H:%M}"
 
 
+_KEYS = re.compile(r"\[([^\]]*)\]")
+
+
 def values_of(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A form's fields as a step's values: `name[key]` fills the mapping `name`; a field left empty is not
-    given (so a required one is refused by name, never taken as an empty answer)."""
+    """A form's fields as a step's values: `name[key]` fills the mapping `name`, `name[0][key]` the first of the
+    list `name` (rows in their numbers' order); a field left empty is not given (so a required one is refused by
+    name, never taken as an empty answer), and a row left wholly empty is no row."""
     values: dict[str, Any] = {}
     for name, raw in items:
         if name == "csrf" or not isinstance(raw, str) or not raw.strip():
             continue
-        field, _, key = name.partition("[")
-        if key:
-            values.setdefault(field, {})[key.rstrip("]")] = raw
-        else:
+        field, _, rest = name.partition("[")
+        keys = _KEYS.findall("[" + rest) if rest else []
+        if not keys:
             values[name] = raw
-    return values
+        elif len(keys) == 1:
+            values.setdefault(field, {})[keys[0]] = raw
+        elif len(keys) == 2 and keys[0].isdigit():
+            values.setdefault(field, {}).setdefault(int(keys[0]), {})[keys[1]] = raw
+    return {
+        name: [value[i] for i in sorted(value)]
+        if isinstance(value, dict) and all(isinstance(k, int) for k in value)
+        else value
+        for name, value in values.items()
+    }
 
 
 # --- a step's form, from its request ----------------------------------------------------------------

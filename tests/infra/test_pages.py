@@ -230,6 +230,39 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         assert "Recorded: moderate" in await maya.text() and "maya.moderator: Good (agreed)" in await maya.text()
         await maya.shot("cycle")
 
+        # The other review moderated with the CLI; then the QA officer publishes the findings report on the page.
+        await ok(capsys, "--token", officer, "moderation", "allocate", CYCLE, OWN_CASE, "--moderator", "omar.moderator")
+        omar = await token(capsys, "omar.moderator")
+        await ok(
+            capsys, "--token", omar, "moderation", "record", CYCLE, OWN_CASE, "--grade", "Good", "--rationale", "Good."
+        )
+        for _ in range(100):  # the cycle moves on to its report once both moderations reach it
+            await officer_page.open(f"/items/{CYCLE}")
+            if await officer_page.page.locator("#publish_report").count():
+                break
+            await asyncio.sleep(0.1)
+        assert not await officer_page.page.locator("#publish_report input[type=radio]").count()
+        await officer_page.page.fill("#publish_report-key_findings", "Plans are clear; chronologies lag.")
+        await officer_page.page.fill("#publish_report-strengths", "Children's voices are heard.")
+        await officer_page.page.fill("#publish_report-areas_for_development", "Chronologies.")
+        await officer_page.page.fill("#publish_report-recommendations", "A chronology workshop.")
+        await officer_page.page.fill("#publish_report-actions-0-action", "Chronology workshop for all teams")
+        await officer_page.page.click("button:text('Publish the report')")
+        # A SMART action with no plan named is refused in words; then left out, the report is published.
+        assert "say which action plan the actions go to" in await officer_page.text()
+        await officer_page.accessible()
+        # What was written is still there; the action row too.
+        assert (
+            await officer_page.page.input_value("#publish_report-key_findings") == "Plans are clear; chronologies lag."
+        )
+        assert (
+            await officer_page.page.input_value("#publish_report-actions-0-action")
+            == "Chronology workshop for all teams"
+        )
+        await officer_page.page.fill("#publish_report-actions-0-action", "")
+        await officer_page.page.click("button:text('Publish the report')")
+        assert "Recorded: publish report" in await officer_page.text() and "published: " in await officer_page.text()
+
         # A dispute, raised by the practitioner from the review's page; its first stage, the conversation between
         # the reviewer and the practitioner, recorded on the dispute's page with no decision chosen beforehand.
         await priya.open(f"/items/{REVIEW}")
