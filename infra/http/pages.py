@@ -176,7 +176,11 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         me = await person(request)
         inbox = await perform("inbox", {"person": me}, me)
         alerts = await perform("alerts", {}, me)
-        return render(request, "my_work.html", me=me, inbox=inbox, alerts=alerts)
+        try:  # for the QA team and auditors: the e-mails that did not go out, to follow up
+            undelivered = await perform("notifications.failed", {}, me)
+        except AppError:
+            undelivered = None
+        return render(request, "my_work.html", me=me, inbox=inbox, alerts=alerts, undelivered=undelivered)
 
     # --- items ---------------------------------------------------------------------------------
 

@@ -200,6 +200,8 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         # Moderation, on the cycle's page: the sample with each review, grade and moderation; the QA officer
         # allocates a moderator, who moderates; no grade is chosen for either.
         officer_page = await person(browser, base, shots, officer)
+        await officer_page.open("/my-work")  # the QA team's: e-mails that did not go out would be listed (none here)
+        assert "E-mails that did not go out" not in await officer_page.text()
         await officer_page.open(f"/items/{CYCLE}")
         for _ in range(100):  # the cycle moves on once the review's submission reaches it
             if await officer_page.page.locator("#allocate_moderator").count():
