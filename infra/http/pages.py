@@ -318,7 +318,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse(f"/items/{quote(dispute_id)}?done=raised", status_code=303)
 
 
-_TEMPLATES = {"review.": "review.html", "alert.": "alert.html", "cycle.": "cycle.html"}
+_TEMPLATES = {"review.": "review.html", "alert.": "alert.html", "cycle.": "cycle.html", "qapm.": "qapm.html"}
 # What a dispute may be about, in the framework's words (domain.dispute).
 DISPUTE_ABOUT = [
     {"value": "judgement", "text": "The judgement: the grade"},
@@ -332,6 +332,7 @@ def _words(templates: Any) -> None:
     Ofsted descriptors beside each grade, moments in London time."""
     from domain.audit_views import describe
     from domain.rubric import CRITERION_IDS, OFSTED_COLUMNS, OFSTED_DESCRIPTORS, RUBRIC, Evidence, Grade
+    from infra.http.charts import stacked_bars
 
     def ofsted(grade: Grade) -> str:
         said = [f"{OFSTED_COLUMNS[c]}: {text}" for c, text in OFSTED_DESCRIPTORS[grade].items() if text]
@@ -345,11 +346,15 @@ def _words(templates: Any) -> None:
         criteria_count=len(CRITERION_IDS),
         grade_choices=[{"value": g.value, "text": g.value, "hint": {"text": ofsted(g)}} for g in Grade],
         dispute_about=DISPUTE_ABOUT,
+        bars=stacked_bars,
+        grade_names=[g.value for g in Grade],
     )
     templates.filters.update(
         choice=lambda c: {"value": c[0], "text": c[1]},
         score=lambda n: {"value": str(n), "text": str(n)},
         case_choice=lambda case_number: {"value": case_number, "text": f"Case {case_number}"},
+        grade_row=lambda service, grades: (service, [grades[service].get(g.value, 0) for g in Grade]),
+        deadline_row=lambda d: (d.what, [d.met, d.late, d.missed]),
         moderation_choice=lambda c: {
             "value": c.case_number,
             "text": f"Case {c.case_number}",

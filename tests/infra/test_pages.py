@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from domain.bank_holidays import calendar_for
+from domain.qapm import meeting_id
 from domain.working_days import LONDON
 from tests.infra.test_cli_cpr import (
     CASE,
@@ -264,6 +266,21 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await officer_page.page.fill("#publish_report-actions-0-action", "")
         await officer_page.page.click("button:text('Publish the report')")
         assert "Recorded: publish report" in await officer_page.text() and "published: " in await officer_page.text()
+
+        # The QAPM meeting's pack: its charts, each with its table; the next working day's meeting is compiled now.
+        meeting_on = calendar_for(datetime.now(LONDON).date()).add_working_days(datetime.now(LONDON).date(), 1)
+        await ok(capsys, "--token", officer, "qapm", "start", "--on", meeting_on.isoformat())
+        meeting = meeting_id(meeting_on)
+        for _ in range(100):
+            if json.loads(await ok(capsys, "--token", officer, "qapm", "show", meeting, "--json"))["pack"]:
+                break
+            await asyncio.sleep(0.1)
+        await officer_page.open(f"/items/{meeting}")
+        assert await officer_page.page.locator("svg.qa-chart[role=img]").count() == 3
+        grades = await officer_page.page.inner_text("#grades + svg + table")
+        assert "Children in Need" in grades and "\t2\t" in grades  # both reviews Good
+        assert "2 of 2 moderations agreed (100%)." in await officer_page.text()
+        await officer_page.shot("qapm", "#grades")
 
         # A dispute, raised by the practitioner from the review's page; its first stage, the conversation between
         # the reviewer and the practitioner, recorded on the dispute's page with no decision chosen beforehand.
