@@ -104,6 +104,8 @@ async def run_stack(settings: Settings) -> None:
             f"  Temporal address: {address}  namespace: {settings.temporal_namespace}\n"
             f"{codec}"
             f"  server:           {server_url}  (sign in: `qa login`; people set passwords with `qa auth accept`)\n"
+            f"  web pages:        {server_url}/my-work  (each person signs in with their password, or the council's"
+            " account when QA_OIDC_ISSUER is set)\n"
             f"  messages:         {messages}\n"
             f"  start a first cycle, in another terminal, signed in as the QA officer the staff file names\n"
             f"  (a token the host's administrator mints, as the directory is still empty):\n"

@@ -106,6 +106,19 @@ def test_qa_up_runs_a_deadline_through_the_cli_and_survives_a_restart(stack_env)
             "messages:         in the app only (`qa inbox`): no mail server (QA_SMTP_HOST) or GOV.UK Notify is set"
             in stack.banner
         )
+        # The web pages are on the stack's server: My work sends a browser to sign in first.
+        [pages] = [line.split()[2] for line in stack.banner.splitlines() if line.strip().startswith("web pages:")]
+        for _ in range(100):  # the server may still be binding its port as the banner prints
+            try:
+                page = urllib.request.urlopen(
+                    urllib.request.Request(pages, headers={"Accept": "text/html"}), timeout=30
+                )
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        with page:
+            assert page.url.endswith("/sign-in?next=/my-work")
+            assert '<h1 class="govuk-heading-l">Sign in</h1>' in page.read().decode()
         assert (home / "run" / "stack.json").exists()
         again = stack.qa("up", ok=False)
         assert again.returncode == 1 and "already running" in again.stderr
