@@ -282,25 +282,43 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         assert "2 of 2 moderations agreed (100%)." in await officer_page.text()
         await officer_page.shot("qapm", "#grades")
 
-        # A dispute, raised by the practitioner from the review's page; its first stage, the conversation between
-        # the reviewer and the practitioner, recorded on the dispute's page with no decision chosen beforehand.
+        # A dispute, raised by the practitioner from the review's page, through its three stages on the dispute's page,
+        # with no decision chosen beforehand at any: the reviewer and the practitioner do not resolve it; the QA
+        # officer allocates a moderator, whose three-way conversation does not either; the Head of QA decides.
         await priya.open(f"/items/{REVIEW}")
         await priya.page.locator("summary", has_text="Raise a dispute").click()
         await priya.page.check("#dispute-about")  # the judgement
         await priya.page.fill("#dispute-issues", "The grade does not reflect the late visits.")
         await priya.page.click("button:text('Raise the dispute')")
-        assert f"/items/{REVIEW}-dispute-1" in priya.page.url and "Recorded: raised" in await priya.text()
+        dispute = f"{REVIEW}-dispute-1"
+        assert f"/items/{dispute}" in priya.page.url and "Recorded: raised" in await priya.text()
         await priya.accessible()
-        await sam.open(f"/items/{REVIEW}-dispute-1")
-        await sam.page.locator("summary", has_text="Record conversation").first.click()
-        assert not await sam.page.locator("input[name=decision]:checked").count()
-        await sam.page.fill("#record_conversation-issues", "The visits were late but the plan was sound.")
-        await sam.page.check("#record_conversation-decision")  # resolved
-        await sam.page.fill("#record_conversation-outcome", "Agreed the grade stands; visits to be timely.")
-        await sam.page.click("button:text('Record conversation')")
-        assert "Recorded: record conversation" in await sam.text()
-        await sam.accessible()
-        await sam.shot("dispute")
+
+        async def step(who: Person, name: str, fields: dict[str, str], choices: tuple[str, ...] = ()) -> None:
+            await who.open(f"/items/{dispute}")
+            await who.page.locator("summary", has_text=name).first.click()
+            form = who.page.locator(f"form#{name.lower().replace(' ', '_')}")
+            assert not await form.locator("input[type=radio]:checked").count()
+            for field, value in fields.items():
+                await form.locator(f"[name={field}]").fill(value)
+            for choice in choices:
+                await form.locator(f"input[value={choice}]").check()
+            await form.locator("button[type=submit]").click()
+            assert f"Recorded: {name.lower()}" in await who.text(), await who.text()
+            await who.accessible()
+
+        await step(sam, "Record conversation", {"issues": "Late visits.", "outcome": "We differ."}, ("not_resolved",))
+        await step(officer_page, "Allocate moderator", {"moderator": "omar.moderator"})
+        omar_page = await person(browser, base, shots, omar)
+        await step(omar_page, "Record moderation", {"moderation": "The grade is supported by the record."})
+        await step(
+            omar_page, "Record three way", {"issues": "Late visits.", "outcome": "Still differ."}, ("not_resolved",)
+        )
+        quinn = await person(browser, base, shots, await token(capsys, "quinn.hoqa"))
+        await step(quinn, "Record decision", {"issues": "Late visits.", "decision": "The grade of Good stands."})
+        decided = await quinn.page.inner_text("pre.qa-state")
+        assert "decided_by: quinn.hoqa" in decided and "The grade of Good stands." in decided
+        await quinn.shot("dispute")
 
         # A safeguarding alert from the review: to the team manager at once, who acknowledges it on her page.
         await sam.open(f"/items/{REVIEW}")
