@@ -212,13 +212,14 @@ def spotlight_report(spotlight_id: str) -> None:
 @spotlight_app.command("form")
 @click.argument("which", type=click.Choice(["record", "report"]))
 def spotlight_form(which: str) -> None:
-    """A blank member record or report, as JSON, to fill in and give with --file."""
+    """A blank member record or report, as JSON, to fill in and give with --file. Nothing is chosen for you: the
+    grade is left blank ("please select one": Outstanding, Good, Requires Improvement or Inadequate)."""
     from domain.spotlight import SECTIONS
 
     if which == "record":
         blank: dict[str, Any] = {
             "sections": {key: {"positives": "", "development": ""} for key in SECTIONS},
-            "grade": "Good",
+            "grade": "",
             "other_comments": "",
             "focus": "",
             "records_viewed": [],
@@ -226,7 +227,7 @@ def spotlight_form(which: str) -> None:
     else:
         blank = {
             "sections": {key: {"general": "", "strengths": "", "development": "", "evidence": ""} for key in SECTIONS},
-            "grade": "Good",
+            "grade": "",
             "progress": "",
             "focus": "",
             "barriers": "",

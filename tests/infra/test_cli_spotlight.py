@@ -62,6 +62,12 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     assert [line.split(":")[0] for line in allocated.splitlines()] == list(MEMBERS)
 
     record = json.loads(await ok(capsys, "spotlight", "form", "record"))
+    # No grade is chosen for anyone: the blank forms' are empty, and left so the record is refused, nothing recorded.
+    assert record["grade"] == "" and report_blank_grade(await ok(capsys, "spotlight", "form", "report")) == ""
+    assert await refused(
+        capsys, "spotlight", "record", SPOTLIGHT, "--file", _write(tmp_path, "r", record), "--as", "tom.manager", code=2
+    ) == ("grade: Input should be 'Outstanding', 'Good', 'Requires Improvement' or 'Inadequate'")
+    record["grade"] = "Good"
     assert await refused(
         capsys, "spotlight", "record", SPOTLIGHT, "--file", _write(tmp_path, "r", record), "--as", "tom.manager"
     ) == ("refused: section culture of the record needs positives or development")
@@ -74,7 +80,7 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     report = json.loads(await ok(capsys, "spotlight", "form", "report"))
     for section in report["sections"].values():
         section.update(general="settled", strengths="direct work", development="plans", evidence="12 records")
-    report |= {"progress": "first spotlight", "focus": "plans", "barriers": "caseloads"}
+    report |= {"progress": "first spotlight", "focus": "plans", "barriers": "caseloads", "grade": "Good"}
     report["actions"][0] |= {
         "action": "every child's plan has timescales",
         "support": "a planning workshop",
@@ -137,3 +143,7 @@ async def test_overdue_lists_a_spotlights_late_duties_until_they_are_done(skippi
     )
     duties = json.loads(await ok(capsys, "overdue", "--json"))["duties"]
     assert [(d["id"], d["key"]) for d in duties] == [(SPOTLIGHT, "case-list")]
+
+
+def report_blank_grade(form: str) -> str:
+    return json.loads(form)["grade"]
