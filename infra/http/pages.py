@@ -318,7 +318,13 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         return RedirectResponse(f"/items/{quote(dispute_id)}?done=raised", status_code=303)
 
 
-_TEMPLATES = {"review.": "review.html", "alert.": "alert.html", "cycle.": "cycle.html", "qapm.": "qapm.html"}
+_TEMPLATES = {
+    "review.": "review.html",
+    "alert.": "alert.html",
+    "cycle.": "cycle.html",
+    "qapm.": "qapm.html",
+    "plan.": "plan.html",
+}
 # What a dispute may be about, in the framework's words (domain.dispute).
 DISPUTE_ABOUT = [
     {"value": "judgement", "text": "The judgement: the grade"},
@@ -355,6 +361,7 @@ def _words(templates: Any) -> None:
         case_choice=lambda case_number: {"value": case_number, "text": f"Case {case_number}"},
         grade_row=lambda service, grades: (service, [grades[service].get(g.value, 0) for g in Grade]),
         deadline_row=lambda d: (d.what, [d.met, d.late, d.missed]),
+        action_choice=lambda a: {"value": a.action_id, "text": f"{a.action_id}: {a.action}"},
         moderation_choice=lambda c: {
             "value": c.case_number,
             "text": f"Case {c.case_number}",

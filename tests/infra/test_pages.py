@@ -199,6 +199,29 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await nadia.page.click("button:text('Record A1 complete')")
         assert "Recorded complete by nadia.manager" in await nadia.text()
 
+        # The team's action plan, on its page: its owner adds a SMART action and records its progress.
+        nadia_token = await token(capsys, "nadia.manager")
+        started = "plan", "start", "--team", "Children in Need", "--owner", "nadia.manager", "--json"
+        plan = json.loads(await ok(capsys, "--token", nadia_token, *started))["id"]
+        await nadia.open(f"/items/{plan}")
+        await nadia.page.fill("#add_action-action", "Every child's plan names who does what by when")
+        await nadia.page.fill("#add_action-support", "A planning workshop")
+        await nadia.page.fill("#add_action-responsible", "nadia.manager")
+        await nadia.page.fill("#add_action-by_when", f"{YEAR + 1}-03-31")
+        await nadia.page.fill("#add_action-evidence", "A dip audit finds 9 of 10 plans with timescales")
+        await nadia.page.click("button:text('Add the action')")
+        assert "Recorded: add action" in await nadia.text()
+        await nadia.accessible()
+        assert not await nadia.page.locator("#record_progress input:checked").count()
+        await nadia.page.check("#record_progress-action_id")
+        await nadia.page.check("#record_progress input[value=on-track]")
+        await nadia.page.fill("#record_progress-note", "Workshop booked for January.")
+        await nadia.page.click("button:text('Record the progress')")
+        actions = await nadia.page.inner_text("table")
+        assert "on-track" in actions and "Workshop booked for January." in actions
+        await nadia.accessible()
+        await nadia.shot("plan")
+
         # Moderation, on the cycle's page: the sample with each review, grade and moderation; the QA officer
         # allocates a moderator, who moderates; no grade is chosen for either.
         officer_page = await person(browser, base, shots, officer)
