@@ -45,3 +45,12 @@ def test_a_steps_form_offers_no_choice_beforehand_and_names_what_it_cannot_show(
     grade = {f.name: f for f in step_form(GiveGrade)}["grade"]
     assert grade.choices[0] == ("Outstanding", "Outstanding") and grade.required
     assert {f.name: f.widget for f in step_form(PublishReport)}["actions"] == "unsupported"
+
+
+def test_a_page_that_cannot_be_made_says_why_in_a_page_of_its_own():
+    from infra.http.pages import problem_page
+
+    page = problem_page("Temporal is not answering <now>", 503)
+    body = page.body.decode()
+    assert page.status_code == 503 and '<html lang="en">' in body and "<title>Sorry, there is a problem" in body
+    assert "Temporal is not answering &lt;now&gt;" in body and "<now>" not in body
