@@ -406,8 +406,11 @@ def start_session(response: Response, token: str, secure: bool) -> Response:
 
 
 def local_path(target: str) -> str:
-    """Where to go after signing in: a path on this server only, never another site."""
-    return target if target.startswith("/") and not target.startswith("//") else "/my-work"
+    """Where to go after signing in: a path on this server only, never another site (`//host` and `/\\host` are
+    another site to a browser)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and target.isprintable():
+        return target
+    return "/my-work"
 
 
 def _local(moment: datetime | None) -> str:

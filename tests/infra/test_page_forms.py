@@ -54,3 +54,19 @@ def test_a_page_that_cannot_be_made_says_why_in_a_page_of_its_own():
     body = page.body.decode()
     assert page.status_code == 503 and '<html lang="en">' in body and "<title>Sorry, there is a problem" in body
     assert "Temporal is not answering &lt;now&gt;" in body and "<now>" not in body
+
+
+def test_after_signing_in_a_person_goes_only_somewhere_on_this_server():
+    from infra.http.pages import local_path
+
+    assert local_path("/items/cpr-2027-11-01-children-in-need?done=allocate") == (
+        "/items/cpr-2027-11-01-children-in-need?done=allocate"
+    )
+    for elsewhere in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/a\\b",
+        "/my-work\r\nSet-Cookie: x",
+    ):
+        assert local_path(elsewhere) == "/my-work"
