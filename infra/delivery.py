@@ -88,6 +88,16 @@ def sender_for(settings: Settings) -> Sender | None:
     return None
 
 
+def required_sender(settings: Settings) -> Sender:
+    """The mail service the settings choose, for the delivery process: without one there is nothing to do."""
+    sender = sender_for(settings)
+    if sender is None:
+        raise SettingsError(
+            "no way to send e-mail is set: QA_SMTP_HOST (a mail server) or QA_NOTIFY_API_KEY (GOV.UK Notify)"
+        )
+    return sender
+
+
 class SmtpSender:
     """The council's mail server (aiosmtplib): STARTTLS and a login from settings."""
 
@@ -263,11 +273,7 @@ async def run_delivery(settings: Settings, stop: asyncio.Event | None = None) ->
     from infra.calendar_source import load_calendar
     from infra.db import create_pool
 
-    sender = sender_for(settings)
-    if sender is None:
-        raise SettingsError(
-            "no way to send e-mail is set: QA_SMTP_HOST (a mail server) or QA_NOTIFY_API_KEY (GOV.UK Notify)"
-        )
+    sender = required_sender(settings)
     pool = await create_pool(settings.require_database_url(), min_size=1, max_size=2)
     try:
         deliveries = Deliveries(pool)

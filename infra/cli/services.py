@@ -52,17 +52,11 @@ def deliver() -> None:
     import asyncio
     import signal
 
-    from infra.delivery import run_delivery, sender_for
+    from infra.delivery import required_sender, run_delivery
     from infra.logging import configure_logging
-    from infra.settings import SettingsError
 
     s = settings()
-    # The mail service's settings first: without them there is nothing to do.
-    sender = sender_for(s)
-    if sender is None:
-        raise SettingsError(
-            "no way to send e-mail is set: QA_SMTP_HOST (a mail server) or QA_NOTIFY_API_KEY (GOV.UK Notify)"
-        )
+    sender = required_sender(s)  # the mail service's settings first: without them there is nothing to do
     configure_logging(s.log_format, s.log_level)
     s = s.model_copy(update={"database_url": s.require_database_url()})
 

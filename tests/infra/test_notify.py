@@ -137,3 +137,16 @@ def test_one_way_to_send_e_mail_is_chosen_in_settings(notify):
     with pytest.raises(SettingsError, match="^QA_NOTIFY_API_KEY is not a GOV.UK Notify API key"):
         sender_for(notify.model_copy(update={"notify_api_key": "short"}))
     assert sender_for(notify).through.startswith("GOV.UK Notify (http://127.0.0.1:")
+
+
+def test_qa_deliver_with_no_way_to_send_e_mail_says_which_settings_and_sends_nothing(monkeypatch, tmp_path, capsys):
+    from infra.cli.main import main
+
+    for name in ("QA_SMTP_HOST", "QA_NOTIFY_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    code = main(["deliver"])
+    assert (code, capsys.readouterr().err) == (
+        1,
+        "qa: no way to send e-mail is set: QA_SMTP_HOST (a mail server) or QA_NOTIFY_API_KEY (GOV.UK Notify)\n",
+    )
