@@ -13,14 +13,14 @@ a token with its verifier: the token never appears in a URL.
 from __future__ import annotations
 
 import base64
-import html
 import re
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from infra.application.errors import AppError, NotSignedIn
+from infra.http.pages import problem_page
 from infra.logging import get_logger
 from infra.settings import Settings
 
@@ -44,7 +44,7 @@ async def _web_session(staff_id: str, target: str, source: str, secure: bool) ->
         code = await provider_signed_in(staff_id, hashlib.sha256(verifier.encode()).digest(), source)
         issued = await exchange(code, verifier, source, TOKEN_LIFETIME)
     except NotSignedIn as exc:
-        return _page("Sign-in refused", str(exc), 403)
+        return problem_page(str(exc), 403, "Sign-in refused")
     return start_session(RedirectResponse(target, status_code=303), issued.secret, secure)
 
 
@@ -66,14 +66,6 @@ def session_secret(settings: Settings) -> str:
     if not path.exists():
         create_secret_file(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
-
-
-def _page(title: str, text: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} - qa-engine</title>'
-        f"</head><body><main><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></main></body></html>",
-        status_code=status,
-    )
 
 
 def add_oidc(app: FastAPI, settings: Settings) -> None:
@@ -110,7 +102,7 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
     async def start(request: Request, cli_port: int, cli_challenge: str) -> Response:
         """Off to the identity provider, for the CLI listening on `cli_port` with `cli_challenge`."""
         if not 1024 <= cli_port <= 65535 or not _CHALLENGE.fullmatch(cli_challenge):
-            return _page("Sign-in refused", "This sign-in link is not one qa login makes.", 400)
+            return problem_page("This sign-in link is not one qa login makes.", 400, "Sign-in refused")
         request.session["cli"] = {"port": cli_port, "challenge": cli_challenge}
         back = f"{settings.server_url.rstrip('/')}/sign-in/oidc/callback" if settings.server_url else None
         return await oauth.provider.authorize_redirect(request, back or str(request.url_for("oidc_callback")))
@@ -131,12 +123,14 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
         cli = request.session.pop("cli", None)
         web = request.session.pop("web", None)
         if cli is None and web is None:
-            return _page("Sign-in refused", "This sign-in was not started here, or took too long: start it again.", 400)
+            return problem_page(
+                "This sign-in was not started here, or took too long: start it again.", 400, "Sign-in refused"
+            )
         try:
             token = await oauth.provider.authorize_access_token(request)
         except OAuthError as exc:
             log.warning("identity provider sign-in refused", error=exc.error)
-            return _page("Sign-in refused", f"The identity provider's answer did not hold: {exc.error}.", 400)
+            return problem_page(f"The identity provider's answer did not hold: {exc.error}.", 400, "Sign-in refused")
         staff_id = (token.get("userinfo") or {}).get(claim)
         if staff_id is None:  # not in the ID token (some providers keep profile claims to the userinfo endpoint)
             try:
@@ -144,14 +138,16 @@ def add_oidc(app: FastAPI, settings: Settings) -> None:
             except Exception as exc:  # noqa: BLE001 - any failure there leaves the claim unknown, and says so
                 log.warning("identity provider userinfo failed", error=type(exc).__name__)
         if not isinstance(staff_id, str) or not staff_id.strip():
-            return _page("Sign-in refused", f"The identity provider gave no {claim} to match the staff directory.", 400)
+            return problem_page(
+                f"The identity provider gave no {claim} to match the staff directory.", 400, "Sign-in refused"
+            )
         if web is not None:
             return await _web_session(staff_id.strip(), web["next"], client_address(request), secure)
         challenge = base64.urlsafe_b64decode(cli["challenge"] + "=")
         try:
             code = await provider_signed_in(staff_id.strip(), challenge, client_address(request))
         except NotSignedIn as exc:
-            return _page("Sign-in refused", str(exc), 403)
+            return problem_page(str(exc), 403, "Sign-in refused")
         return RedirectResponse(f"http://127.0.0.1:{cli['port']}/signed-in?code={code}", status_code=303)
 
     @app.post("/api/sign-in/handoff", tags=["sign-in"])

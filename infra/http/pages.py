@@ -376,15 +376,16 @@ def _words(templates: Any) -> None:
 _EXPIRED = "Go back, reload the page and try again: nothing was recorded."
 
 
-def problem_page(text: str, status: int) -> HTMLResponse:
-    """A page that could not be made (Temporal or PostgreSQL away, a fault): what happened, in one line."""
+def problem_page(text: str, status: int, title: str = "Sorry, there is a problem") -> HTMLResponse:
+    """A page on its own, in one line: one that could not be made (Temporal or PostgreSQL away, a fault), or a
+    sign-in the identity provider's answer refused. Plain HTML: it needs nothing that may have failed."""
     from html import escape
 
     return HTMLResponse(
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, there is a problem -'
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} -'
         ' Quality Assurance Framework</title><link rel="stylesheet" href="/static/qa.css"></head><body>'
         '<div class="govuk-width-container"><main class="govuk-main-wrapper" id="main-content">'
-        f'<h1 class="govuk-heading-l">Sorry, there is a problem</h1><p class="govuk-body">{escape(text)}</p>'
+        f'<h1 class="govuk-heading-l">{escape(title)}</h1><p class="govuk-body">{escape(text)}</p>'
         '<p class="govuk-body"><a class="govuk-link" href="/my-work">Go to my work</a></p></main></div></body></html>',
         status_code=status,
     )
