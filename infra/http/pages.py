@@ -192,23 +192,17 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             kind, state = await read(item_id, me)
         except AppError as exc:
             return render(request, "message.html", 404, title="This page cannot be shown", text=str(exc), me=me)
-        from domain.audit_views import state_lines
-        from domain.permissions import QA_TEAM
-        from infra.application.directory import staff_member
-
-        member = await staff_member(me)
+        template = _TEMPLATES.get(kind.prefix, "item.html")
         return render(
             request,
-            _TEMPLATES.get(kind.prefix, "item.html"),
+            template,
             status,
             me=me,
             item_id=item_id,
             kind=kind,
             state=state,
-            lines=state_lines(state.model_dump(mode="json")),
-            steps=_steps(kind),
-            qa_team=member is not None and member.active and bool(member.roles & set(QA_TEAM)),
             done=request.query_params.get("done"),
+            **await _for_template(template, kind, state, me),
             **{"values": {}, "failed": None, **context},
         )
 
@@ -331,6 +325,22 @@ DISPUTE_ABOUT = [
     {"value": "actions", "text": "The recommended actions"},
     {"value": "opinion", "text": "A difference of professional opinion"},
 ]
+
+
+async def _for_template(template: str, kind: Any, state: Any, me: str) -> dict[str, Any]:
+    """What only some item pages need, asked for only by them: a kind's state in lines and its steps' forms
+    (the generic page); whether the reader is in the QA team (the cycle's allocations)."""
+    if template == "item.html":
+        from domain.audit_views import state_lines
+
+        return {"lines": state_lines(state.model_dump(mode="json")), "steps": _steps(kind)}
+    if template == "cycle.html":
+        from domain.permissions import QA_TEAM
+        from infra.application.directory import staff_member
+
+        member = await staff_member(me)
+        return {"qa_team": member is not None and member.active and bool(member.roles & set(QA_TEAM))}
+    return {}
 
 
 def _words(templates: Any) -> None:
