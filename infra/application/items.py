@@ -156,6 +156,7 @@ async def opened(kind: Kind, handle, *, wait_seconds: float = OPEN_WAIT_SECONDS)
     A start its workflow refused ends it as failed, having recorded nothing: that refusal is the one line given.
     """
     from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
 
     from infra.store.audit_log import AuditLog
 
@@ -167,7 +168,14 @@ async def opened(kind: Kind, handle, *, wait_seconds: float = OPEN_WAIT_SECONDS)
             state = _fold(kind, handle.id, await log.read_stream(handle.id))
             if state is not None:
                 return state
-            status = (await handle.describe()).status
+            try:
+                status = (await handle.describe()).status
+            except RPCError as exc:
+                # Its starter may not have started it yet (a calendar entry starts its spotlight once the
+                # arrangement is recorded, which is when the arranging person hears back): wait for it.
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                status = WorkflowExecutionStatus.RUNNING
             if status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
                 raise AppError(await _why_it_ended(handle, status))
             if loop.time() > give_up:
