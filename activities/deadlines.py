@@ -32,11 +32,12 @@ class DueMoment(Frozen):
 
 
 class WorkingHours(Frozen):
-    """A safeguarding alert's window: so many working hours of a working day that opens and closes so."""
+    """A safeguarding alert's window: so many working hours of a working day that opens and closes so (from
+    settings: QA_ALERT_WINDOW_HOURS, QA_WORKING_DAY_OPENS, QA_WORKING_DAY_CLOSES)."""
 
-    window: timedelta = timedelta(hours=2)
-    opens: time = time(9)
-    closes: time = time(17)
+    window: timedelta
+    opens: time
+    closes: time
 
 
 class AlertRequest(Frozen):
@@ -52,11 +53,11 @@ class AlertMoments(Frozen):
 
 
 class CalendarActivities:
-    def __init__(self, calendar_for: Callable[[date], WorkingDayCalendar], hours: WorkingHours | None = None) -> None:
+    def __init__(self, calendar_for: Callable[[date], WorkingDayCalendar], hours: WorkingHours) -> None:
         # Injected so that workflow code, which imports this module for its
         # contracts, never imports the holiday library behind the calendar.
         self._calendar_for = calendar_for
-        self._hours = hours or WorkingHours()
+        self._hours = hours
 
     @activity.defn(name="calendar.alert_moments")
     async def alert_moments(self, request: AlertRequest) -> AlertMoments:
