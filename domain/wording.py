@@ -13,6 +13,11 @@ from typing import Any
 from domain.working_days import LONDON
 
 
+def sentence(text: str) -> str:
+    """`text` begun with a capital, the rest as it is: a kind's name or a duty in words, heading a line."""
+    return text[:1].upper() + text[1:]
+
+
 def local(moment: datetime) -> str:
     """A moment in Europe/London time to the second, e.g. '2027-11-01 09:00:05 GMT'."""
     at = moment.astimezone(LONDON)

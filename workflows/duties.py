@@ -19,9 +19,10 @@ from temporalio.exceptions import ApplicationError
 from domain import duties
 from domain.chasing import ChaseStep
 from domain.directory import Role
-from domain.duties import LEVEL_NAMES, Duty, DutyDone, DutyEvents, DutySet
+from domain.duties import LEVEL_NAMES, DutyDone, DutyEvents, DutySet
 from domain.events import SYSTEM_ACTOR
 from domain.notifications import NotificationKind
+from domain.wording import sentence
 from domain.working_days import LONDON
 from workflows.common import Notifier, run_activity
 from workflows.recording import EventRecorder
@@ -70,7 +71,9 @@ class DutyKeeper(Generic[S]):
             duty = duties.duty(state, key)
             assert duty is not None
             tasks.append(
-                self._notifier.task(duty.owner, key, _sentence(duty), duty.due_at, self._title(state), state.version)
+                self._notifier.task(
+                    duty.owner, key, sentence(duty.what), duty.due_at, self._title(state), state.version
+                )
             )
         await self._notifier.post(*tasks)
 
@@ -118,10 +121,6 @@ class DutyKeeper(Generic[S]):
         await self._notifier.post(
             *(self._notifier.message(r, kind, tag, subject, self._title(state)) for r in recipients)
         )
-
-
-def _sentence(duty: Duty) -> str:
-    return duty.what[0].upper() + duty.what[1:]
 
 
 async def _recipients(owner: str, level: int) -> tuple[str, ...]:

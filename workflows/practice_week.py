@@ -34,6 +34,7 @@ from domain.practice_week import (
     WeekStarted,
 )
 from domain.text import MAX_SHORT, check_text
+from domain.wording import sentence
 from domain.working_days import LONDON
 from workflows.common import (
     ItemWorkflow,
@@ -198,11 +199,11 @@ class PracticeWeekWorkflow(ItemWorkflow[PracticeWeekState]):
             leaders.update(m.staff_id for m in chain)
         ends = _day(state.week_ends_at.astimezone(LONDON).date())
         if tag == "closed":
-            subject = f"{state.title[0].upper()}{state.title[1:]} is closed: its summary and learning"
+            subject = f"{sentence(state.title)} is closed: its summary and learning"
             body = f"{state.summary} Learning and development: {'; '.join(state.learning)}."
         else:
             theme = f"theme: {state.theme}" if state.theme else "theme to be agreed by the QAPM meeting"
-            subject = f"{state.title[0].upper()}{state.title[1:]} to {ends} ({theme})"
+            subject = f"{sentence(state.title)} to {ends} ({theme})"
             body = (
                 "Observe practice and gather the feedback of children and families; record each visit with"
                 f" `qa practice-week observe {self._id} --visit ... --observed ... --feedback ... [--case CASE]"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -285,31 +286,30 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return await item_page(request, item_id, 400, error=str(exc), failed=step, values=values)
         return RedirectResponse(f"/items/{quote(item_id)}?done={quote(step)}", status_code=303)
 
-    @app.post("/alerts", include_in_schema=False)
-    async def raise_alert(request: Request) -> Response:
+    async def raise_from(
+        request: Request, command: str, source: str, failed: str, raised_id: Callable[[Any], str]
+    ) -> Response:
+        """An item raised from the page of another (`source`, the form's field naming it): on to the new one, or
+        back to that page with the refusal."""
         from infra.application.commands import perform
 
         me = await person(request)
         values = await form_of(request)
-        from_item = str(values.get("from_item", ""))
         try:
-            raised = await perform("alert.raise", values, me)
+            raised = await perform(command, values, me)
         except AppError as exc:
-            return await item_page(request, from_item, 400, error=str(exc), failed="alert", values=values)
-        return RedirectResponse(f"/items/{quote(raised.id)}?done=raised", status_code=303)
+            return await item_page(
+                request, str(values.get(source, "")), 400, error=str(exc), failed=failed, values=values
+            )
+        return RedirectResponse(f"/items/{quote(raised_id(raised))}?done=raised", status_code=303)
+
+    @app.post("/alerts", include_in_schema=False)
+    async def raise_alert(request: Request) -> Response:
+        return await raise_from(request, "alert.raise", "from_item", "alert", lambda raised: raised.id)
 
     @app.post("/disputes", include_in_schema=False)
     async def raise_dispute(request: Request) -> Response:
-        from infra.application.commands import perform
-
-        me = await person(request)
-        values = await form_of(request)
-        review_id = str(values.get("review_id", ""))
-        try:
-            dispute_id = await perform("dispute.raise", values, me)
-        except AppError as exc:
-            return await item_page(request, review_id, 400, error=str(exc), failed="dispute", values=values)
-        return RedirectResponse(f"/items/{quote(dispute_id)}?done=raised", status_code=303)
+        return await raise_from(request, "dispute.raise", "review_id", "dispute", lambda dispute_id: dispute_id)
 
 
 _TEMPLATES = {
@@ -348,6 +348,7 @@ def _words(templates: Any) -> None:
     Ofsted descriptors beside each grade, moments in London time."""
     from domain.audit_views import describe
     from domain.rubric import CRITERION_IDS, OFSTED_COLUMNS, OFSTED_DESCRIPTORS, RUBRIC, Evidence, Grade
+    from domain.wording import sentence
     from infra.http.charts import stacked_bars
 
     def ofsted(grade: Grade) -> str:
@@ -368,6 +369,7 @@ def _words(templates: Any) -> None:
     templates.filters.update(
         choice=lambda c: {"value": c[0], "text": c[1]},
         score=lambda n: {"value": str(n), "text": str(n)},
+        sentence=sentence,
         case_choice=lambda case_number: {"value": case_number, "text": f"Case {case_number}"},
         grade_row=lambda service, grades: (service, [grades[service].get(g.value, 0) for g in Grade]),
         deadline_row=lambda d: (d.what, [d.met, d.late, d.missed]),
