@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
@@ -319,11 +319,11 @@ class PlanInput(Frozen):
 class SmartAction(Frozen):
     """A SMART action a finding or a meeting brings to a plan; any part may arrive empty to be named missing."""
 
-    action: str = ""
-    support: str = ""
-    responsible: str = ""
-    by_when: date | None = None
-    evidence: str = ""
+    action: str = Field("", title="Action")
+    support: str = Field("", title="Any support needed to achieve the action")
+    responsible: str = Field("", title="Person responsible (staff id)")
+    by_when: date | None = Field(None, title="By when")
+    evidence: str = Field("", title="The evidence that shows it is done")
 
 
 def parse_actions(text: str, source: str) -> tuple[SmartAction, ...]:

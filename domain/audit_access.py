@@ -9,7 +9,9 @@ The rule, in order:
 3. Auditors may read every item.
 4. The QA team (`qa_officer`, `head_of_qa`), who run the framework, may read every
    CPR item (cycles, reviews, disputes), deadline and directory import.
-5. A manager (`team_manager` or `head_of_service`) may read an item that names them
+5. Those whose role the item's kind lists (`Kind.read_by`: a QAPM meeting's attendees, every team manager and
+   head of service) may read its items.
+6. A manager (`team_manager` or `head_of_service`) may read an item that names them
    (a review names its practitioner, reviewer, team manager and head of service; a
    cycle its starter, practitioners, reviewers and moderators; a dispute its parties,
    moderator and deciders; a deadline its owner and setter), or that names someone
@@ -57,7 +59,7 @@ def audit_refusal(
         if state is None or not staff_concern.may_read(reader, state, management_chain(staff, state.manager)):
             return staff_concern.reading_refused(item_id)
         return None
-    if reader.has(Role.AUDITOR) or reader.roles & QA_TEAM:
+    if reader.has(Role.AUDITOR) or reader.roles & QA_TEAM or (kind is not None and reader.roles & kind.read_by):
         return None
     if reader.roles & MANAGERS and kind is not None and _manages(reader.staff_id, people(kind, state), staff):
         return None

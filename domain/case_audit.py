@@ -190,8 +190,8 @@ class ReviewerAllocated(DomainEvent):
 
 class Answer(Frozen):
     question_id: str
-    evidence: Evidence
-    comment: str | None = None
+    evidence: Evidence = Field(title="What the child's record shows")
+    comment: str | None = Field(None, title="Comment")
 
 
 class AnswersRecorded(DomainEvent):
@@ -401,7 +401,7 @@ def figures(state: CaseAuditState) -> Figures:
 
 class RecordAnswers(ChangeRequest):
     case_number: str
-    answers: tuple[Answer, ...]
+    answers: tuple[Answer, ...] = Field(title="The answers, question by question")
 
 
 class SubmitCase(ChangeRequest):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.duties import Duty
@@ -65,13 +65,13 @@ class TeamNominated(DomainEvent):
 class InquiryRecord(Frozen):
     """The appreciative-inquiry record: staff by their ids, children by case number only, never by name."""
 
-    held_on: date
-    worked_well: str  # what worked well
-    interviewed: tuple[str, ...]  # the staff interviewed (staff ids)
-    insight: str  # the insight drawn out
-    shared: str  # how the good practice is recognised and shared
-    ceo_attended: bool = False
-    lead_member_attended: bool = False
+    held_on: date = Field(title="The day of the inquiry")
+    worked_well: str = Field(title="What worked well")
+    interviewed: tuple[str, ...] = Field(title="The staff interviewed (staff ids, one a line)")
+    insight: str = Field(title="The insight drawn out")
+    shared: str = Field(title="How the good practice is recognised and shared")
+    ceo_attended: bool = Field(False, title="Did the Chief Executive attend?")
+    lead_member_attended: bool = Field(False, title="Did the Lead Member attend?")
 
 
 class InquiryRecorded(DomainEvent):

@@ -58,6 +58,8 @@ class Kind:
     case_numbers: Callable[[Any], list[str]] = _no_cases  # the cases it is about (never a child's name)
     duty_title: str | None = None  # how the QAPM pack names its duties, if it has any
     restricted: bool = False  # staff concerns: see domain.staff_concern.may_read
+    # Roles that read every item of the kind, beyond the audit rule (domain.audit_access): a meeting's attendees.
+    read_by: frozenset[str] = frozenset()
     # The event types after which an item of this kind is no longer open: nothing more is awaited of it
     # (its state's `ended`). The audit log keeps its open items by them (infra.store.audit_log), so the
     # reads of open work cost what the open items cost, not the whole history. Empty: no event type alone

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.duties import Duty
@@ -67,10 +67,10 @@ class ThemeAgreed(DomainEvent):
 class Observation(Frozen):
     """One visit: what a leader observed and the feedback of children and families (case numbers, no names)."""
 
-    visit: str  # the team, service or setting visited
-    observed: str
-    feedback: str  # from children and families
-    case_numbers: tuple[str, ...] = ()
+    visit: str = Field(title="The team, service or setting visited")
+    observed: str = Field(title="What you observed")
+    feedback: str = Field(title="The feedback of children and families")
+    case_numbers: tuple[str, ...] = Field((), title="Case numbers of the children seen (one a line; never names)")
 
 
 class ObservationRecorded(DomainEvent):
@@ -192,7 +192,7 @@ class RecordObservation(ChangeRequest):
 
 class CloseWeek(ChangeRequest):
     summary: str
-    learning: tuple[str, ...]
+    learning: tuple[str, ...] = Field(title="Learning and development opportunities (one a line)")
 
 
 def _started(state: PracticeWeekState | None) -> PracticeWeekState:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
@@ -28,6 +28,7 @@ from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry, StartedBy, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.permissions import MANAGERS
 from domain.requests import ChangeRequest
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
@@ -144,13 +145,19 @@ class ProgressReview(Frozen):
     """The framework's "Measuring Progress" questions, asked of one cycle or review the meeting discussed."""
 
     item: str  # the cycle's or review's id
-    repeat_cycle: bool  # enough concern about a lack of progress that the whole cycle should be repeated?
-    reasons: str
-    time_to_impact: str = ""  # how long until changes reach children, young people and families?
-    affected: str = ""  # how many children, young people and families the changes would have affected
-    new_pressures: str = ""  # new pressures or demands that should take priority, or hampered the change
-    circumstances_changed: str = ""  # has what led to the review changed (e.g. performance much improved)?
-    revisit_next_cycle: bool = False  # the next cycle's QA includes areas this one looked at
+    repeat_cycle: bool = Field(
+        title="Is there enough concern about a lack of progress that the whole cycle should be repeated?"
+    )
+    reasons: str = Field(title="The reasons")
+    time_to_impact: str = Field("", title="How long until changes reach children, young people and families?")
+    affected: str = Field("", title="How many children, young people and families would the changes have affected?")
+    new_pressures: str = Field(
+        "", title="New pressures or demands that should take priority, or that hampered the change"
+    )
+    circumstances_changed: str = Field(
+        "", title="Have the circumstances that led to the review changed (e.g. performance much improved)?"
+    )
+    revisit_next_cycle: bool = Field(False, title="Should the next cycle's QA include areas this one looked at?")
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -279,11 +286,11 @@ class QapmInput(StartedBy):
 class RecordDecisions(ChangeRequest):
     """The chair's decisions; leave out what the meeting did not decide."""
 
-    thematic_focus: str | None = None
-    practice_week_theme: str | None = None
-    actions: tuple[SmartAction, ...] = ()  # for the service-wide plan
-    progress: tuple[ProgressReview, ...] = ()
-    notes: str = ""
+    thematic_focus: str | None = Field(None, title="The next thematic focus")
+    practice_week_theme: str | None = Field(None, title="The Practice Week theme")
+    actions: tuple[SmartAction, ...] = Field((), title="Actions for the service-wide plan (SMART)")
+    progress: tuple[ProgressReview, ...] = Field((), title="Measuring progress: the cycles and reviews discussed")
+    notes: str = Field("", title="Notes")
 
 
 def _started(state: QapmState | None) -> QapmState:
@@ -350,6 +357,8 @@ KIND = Kind(
     show=("qapm", "show"),
     people=lambda s: {s.started_by, *({s.chair} if s.chair else set()), *(a.responsible for a in s.actions)},
     duty_title="QAPM decisions",
+    # Its attendees: team managers and heads of service read the pack and the decisions (figures, no child's name).
+    read_by=frozenset(MANAGERS),
     words=DUTIES.words
     | {
         "qapm.started": lambda p: f"QAPM meeting of {p['meeting_on']}; pack due {due(p['pack_due_at'])}",

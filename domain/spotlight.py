@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
@@ -51,6 +51,59 @@ SECTIONS = {
     "quality-assurance": "How the team quality assures their work and uses this learning to develop practice",
     "oversight": "Management oversight, support and challenge",
     "systemic": "Systemic issues",
+}
+# The member record's "Please consider the following" for each theme, in the document's words (not exhaustive;
+# not every prompt fits every Spotlight).
+PROMPTS = {
+    "culture": (
+        "Staff turnover",
+        "Is supervision strength based / reflexive / challenging and supportive?",
+        "Is the atmosphere in the office calm and orderly?",
+        "How is technology embraced?",
+        "What team building activities are undertaken?",
+        "Are interactions you observe with families and colleagues respectful?",
+        "Do the team own the action plan?",
+        "How do they engage with team meetings, do they happen in the absence of the manager, what purpose do they"
+        " serve?",
+        "How do the team celebrate success?",
+        "How do people respond in a crisis?",
+    ),
+    "practice": (
+        "What does Performance Data tell you about compliance? How do the team use this data?",
+        "How are research / methods / tools used?",
+        "Comments from observations of practice",
+        "Can workers identify a piece of work they are proud of?",
+        "Quality of electronic records (record electronic record numbers viewed and what documents were read)",
+        "How did the worker determine visiting frequency?",
+        "Is supervision reflexive / challenging / supportive?",
+    ),
+    "quality-assurance": (
+        "How do teams gather feedback / is this meaningful / how does it inform practice?",
+        "What feedback is given to workers when managers authorise reports.",
+        "Numbers of complaints / compliments. What are the themes / how do they inform practice?",
+        "How are training needs identified, how is learning from training disseminated?",
+        "How often are Dip Reviews carried out and how do the findings affect practice?",
+        "What do reviews / audits say about practice / how have managers and workers responded to the findings?",
+        "How are team meetings / other forums used to share information?",
+    ),
+    "oversight": (
+        "Do manager's views reflect the team's findings?",
+        "Workforce planning and stability of management team.",
+        "Direct observations / supervision records: quality and timeliness.",
+        "Engagement with Team Meetings / are there minutes?",
+        "Presence and engagement of ISRO: do they attend Team meetings / numbers of resolutions.",
+        "What is the budget position of the team?",
+        "Numbers of complaints / compliments / are they dealt with on time / an example of how the team learnt from"
+        " recent issues raised?",
+    ),
+    "systemic": (
+        "How are staffing levels managed.",
+        "Review of transfer process / records.",
+        "Review of cases recently transferred, how was the process managed, is there a transfer form?",
+        "How are duty arrangements managed?",
+        "Discussions with other team managers about experiences of working together.",
+        "How do the team build positive relationships with partner agencies?",
+    ),
 }
 # The key documents the team manager sends, "depending on what is available".
 DOCUMENT_KINDS = {
@@ -86,7 +139,7 @@ DUTIES = duties.family("spotlight")
 
 class KeyDocument(Frozen):
     kind: str
-    reference: str  # where it is kept: a document link or file reference, never its contents
+    reference: str = Field(title="Where it is kept (a link or file reference, never its contents)")
 
 
 class DocumentsSent(DomainEvent):
@@ -132,18 +185,23 @@ class CasesAllocated(DomainEvent):
 class SectionNotes(Frozen):
     """A member's notes on one theme: the form's two boxes."""
 
-    positives: str = ""
-    development: str = ""
+    positives: str = Field("", title="Positives to highlight")
+    development: str = Field("", title="Areas for development")
 
 
 class MemberRecord(Frozen):
     """The Spotlight Team Member Information Record."""
 
-    sections: dict[str, SectionNotes]
-    grade: Grade
-    other_comments: str = ""
-    focus: str  # what the team should focus on, and barriers to address
-    records_viewed: tuple[str, ...] = ()  # electronic record numbers beyond the three allocated
+    sections: dict[str, SectionNotes] = Field(title="The themes")
+    grade: Grade = Field(title="Overall grading (please select one)")
+    other_comments: str = Field("", title="Any other comments not covered elsewhere")
+    focus: str = Field(
+        title="What the team should focus on to improve this grading / sustain a positive grading and any barriers"
+        " they may need to address"
+    )
+    records_viewed: tuple[str, ...] = Field(  # electronic record numbers beyond the three allocated
+        (), title="Electronic record numbers viewed, beyond the three allocated (one a line)"
+    )
 
 
 class MemberRecordGiven(DomainEvent):
@@ -153,19 +211,22 @@ class MemberRecordGiven(DomainEvent):
 
 
 class ReportSection(Frozen):
-    general: str
-    strengths: str
-    development: str
-    evidence: str
+    general: str = Field(title="General comments")
+    strengths: str = Field(title="Areas of strength")
+    development: str = Field(title="Ways in which the Spotlight team felt this could be developed")
+    evidence: str = Field(
+        title="Summary of evidence / observations that informed the Spotlight team's views (including electronic"
+        " record numbers for files accessed)"
+    )
 
 
 class SpotlightReport(Frozen):
-    sections: dict[str, ReportSection]
-    grade: Grade
-    progress: str  # main areas of progress since the last spotlight
-    focus: str
-    barriers: str
-    actions: tuple[SmartAction, ...]  # the report's SMART action plan
+    sections: dict[str, ReportSection] = Field(title="The themes")
+    grade: Grade = Field(title="Overall grading (please select one)")
+    progress: str = Field(title="Main areas of progress since the last Spotlight")
+    focus: str = Field(title="What the team should focus on to improve this grading / sustain a positive grading")
+    barriers: str = Field(title="Any barriers that may need to be addressed to enable the team to make progress")
+    actions: tuple[SmartAction, ...] = Field(title="Recommended action plan for improvement (please make it SMART)")
 
 
 class DraftReportSent(DomainEvent):
@@ -358,12 +419,12 @@ def allocate(
 
 
 class SendDocuments(ChangeRequest):
-    documents: tuple[KeyDocument, ...]
+    documents: tuple[KeyDocument, ...] = Field(title="The key documents, depending on what is available")
 
 
 class NominateCases(ChangeRequest):
-    proud: str
-    challenging: str
+    proud: str = Field(title="A child or young person you are proud of your practice with (the LCS/EHM number)")
+    challenging: str = Field(title="One you have found challenging (the LCS/EHM number)")
 
 
 class SendCaseList(ChangeRequest):
@@ -375,11 +436,11 @@ class AllocateCases(ChangeRequest):
 
 
 class GiveRecord(ChangeRequest):
-    record: MemberRecord
+    record: MemberRecord = Field(title="Spotlight Team Member Information Record")
 
 
 class SendDraft(ChangeRequest):
-    report: SpotlightReport
+    report: SpotlightReport = Field(title="Spotlight Report")
 
 
 class FinaliseReport(ChangeRequest):
@@ -461,22 +522,24 @@ def check_record(state: SpotlightState | None, request: GiveRecord) -> None:
         raise Refusal("information records follow the day, once the children are allocated")
     if request.actor in state.records:
         raise Refusal(f"{request.actor} has already given their record to the lead")
-    _check_sections(request.record.sections, ("positives", "development"), "record", every=False)
+    _check_sections(request.record.sections, SectionNotes, ("positives", "development"), "record", every=False)
     required_text(request.record.focus, "what the team should focus on")
 
 
-def _check_sections(sections: dict[str, BaseModel], fields: tuple[str, ...], what: str, *, every: bool) -> None:
-    """All five sections, each with every one of `fields` filled (`every`) or at least one of them."""
+def _check_sections(
+    sections: Mapping[str, BaseModel], notes: type[BaseModel], fields: tuple[str, ...], what: str, *, every: bool
+) -> None:
+    """All five sections, each with every one of `fields` filled (`every`) or at least one of them; a refusal names
+    the section and the boxes in the form's words."""
     unknown = sorted(set(sections) - SECTIONS.keys())
     if unknown:
         raise Refusal(f"unknown section {unknown[0]!r}: the {what} has {', '.join(SECTIONS)}")
-    missing = [key for key in SECTIONS if key not in sections]
-    if missing:
-        raise Refusal(f"the {what} needs all five sections; missing: {', '.join(missing)}")
-    for key, notes in sections.items():
-        filled = [bool(getattr(notes, f).strip()) for f in fields]
+    for number, (key, title) in enumerate(SECTIONS.items(), start=1):
+        given = sections.get(key)
+        filled = [given is not None and bool(getattr(given, f).strip()) for f in fields]
         if not (all(filled) if every else any(filled)):
-            raise Refusal(f"section {key} of the {what} needs {(', ' if every else ' or ').join(fields)}")
+            boxes = (", " if every else " or ").join(str(notes.model_fields[f].title).lower() for f in fields)
+            raise Refusal(f"section {number} of the {what}, {title} ({key}), needs {boxes}")
 
 
 def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -> None:
@@ -489,7 +552,9 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     if state.phase != "drafting":
         raise Refusal("the draft report was already sent")
     report = request.report
-    _check_sections(report.sections, ("general", "strengths", "development", "evidence"), "report", every=True)
+    _check_sections(
+        report.sections, ReportSection, ("general", "strengths", "development", "evidence"), "report", every=True
+    )
     for text, what in ((report.progress, "progress since the last spotlight"), (report.focus, "the focus")):
         required_text(text, what)
     required_text(report.barriers, "the barriers to address (say 'none' if there are none)")

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Callable
-from datetime import date, datetime
-from enum import Enum
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -31,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from infra.application.errors import AppError, NotSignedIn
+from infra.http.forms import kept_value, shape, step_form, values_of
 from infra.logging import get_logger
 from infra.settings import Settings
 
@@ -38,35 +37,6 @@ log = get_logger("infra.http.pages")
 
 SESSION_COOKIE = "qa_session"
 HERE = Path(__file__).parent
-_NOT_FIELDS = {"actor", "seen"}  # a step's request names its person and version itself
-# What people write at length (domain.text.MAX_LONG and its kin); every other text is a line (an id, a name).
-_FREE_TEXT = {
-    "summary",
-    "concern",
-    "rationale",
-    "response",
-    "reason",
-    "note",
-    "oversight_note",
-    "action",
-    "what",
-    "key_findings",
-    "strengths",
-    "areas_for_development",
-    "recommendations",
-    "pleased_with",
-    "could_develop",
-    "good_practice",
-    "insight",
-    "shared",
-    "worked_well",
-    "theme",
-    "focus",
-    "progress",
-    "decisions",
-    "feedback",
-    "conversation",
-}
 
 
 class Page(Exception):
@@ -204,7 +174,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             state=state,
             done=request.query_params.get("done"),
             **await _for_template(template, kind, state, me),
-            **{"values": {}, "failed": None, **context},
+            **{"values": {}, "failed": None, "more": "", **context},
         )
 
     @app.get("/items/{item_id}", include_in_schema=False)
@@ -276,12 +246,19 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
 
     @app.post("/items/{item_id}/{step}", include_in_schema=False)
     async def take_step(request: Request, item_id: str, step: str) -> Response:
-        from infra.application.items import change_as
+        """A step's form: recorded, or shown again with what was given and why it was refused; or shown again with
+        one more row where "add another" was pressed (nothing recorded)."""
+        from infra.application.items import change_as, checked_id
+        from infra.application.status import kind_of_item
 
         me = await person(request)
         values = await form_of(request)
+        more = values.pop("more", "")
+        if isinstance(more, str) and more:
+            return await item_page(request, item_id, failed=step, values=values, more=more)
         try:
-            await change_as(item_id, step, values, me)
+            request_type = _steps(await kind_of_item(checked_id(item_id))).get(step)
+            await change_as(item_id, step, shape(request_type, values) if request_type else values, me)
         except AppError as exc:
             return await item_page(request, item_id, 400, error=str(exc), failed=step, values=values)
         return RedirectResponse(f"/items/{quote(item_id)}?done={quote(step)}", status_code=303)
@@ -358,6 +335,8 @@ def _words(templates: Any) -> None:
     templates.globals.update(
         local=_local,
         step_form=step_form,
+        kept_value=kept_value,
+        step_request=lambda kind, step: _steps(kind)[step],
         describe=describe,
         rubric=RUBRIC,
         criteria_count=len(CRITERION_IDS),
@@ -436,77 +415,7 @@ def _local(moment: datetime | None) -> str:
     return f"{at:%a} {at.day} {at:%b %Y %H:%M}"
 
 
-_KEYS = re.compile(r"\[([^\]]*)\]")
-
-
-def values_of(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A form's fields as a step's values: `name[key]` fills the mapping `name`, `name[0][key]` the first of the
-    list `name` (rows in their numbers' order); a field left empty is not given (so a required one is refused by
-    name, never taken as an empty answer), and a row left wholly empty is no row."""
-    values: dict[str, Any] = {}
-    for name, raw in items:
-        if name == "csrf" or not isinstance(raw, str) or not raw.strip():
-            continue
-        field, _, rest = name.partition("[")
-        keys = _KEYS.findall("[" + rest) if rest else []
-        if not keys:
-            values[name] = raw
-        elif len(keys) == 1:
-            values.setdefault(field, {})[keys[0]] = raw
-        elif len(keys) == 2 and keys[0].isdigit():
-            values.setdefault(field, {}).setdefault(int(keys[0]), {})[keys[1]] = raw
-    return {
-        name: [value[i] for i in sorted(value)]
-        if isinstance(value, dict) and all(isinstance(k, int) for k in value)
-        else value
-        for name, value in values.items()
-    }
-
-
-# --- a step's form, from its request ----------------------------------------------------------------
-
-
-class FormField:
-    """One field of a step's form: its name, label and the widget its type asks for."""
-
-    def __init__(self, name: str, annotation: Any, required: bool) -> None:
-        self.name = name
-        self.label = name.replace("_", " ").capitalize()
-        self.required = required
-        self.choices: list[tuple[str, str]] = []
-        self.widget = "text"
-        inner = _optional(annotation)
-        if inner is bool:
-            self.widget, self.choices = "radios", [("true", "Yes"), ("false", "No")]
-        elif isinstance(inner, type) and issubclass(inner, Enum):
-            self.widget, self.choices = "radios", [(str(m.value), str(m.value)) for m in inner]
-        elif get_origin(inner) is Literal:
-            self.widget, self.choices = "radios", [(str(v), str(v).capitalize()) for v in get_args(inner)]
-        elif inner is int:
-            self.widget = "number"
-        elif inner is date:
-            self.widget = "date"
-        elif inner is str:
-            self.widget = "textarea" if name in _FREE_TEXT else "line"
-        else:
-            self.widget = "unsupported"
-
-
-def _optional(annotation: Any) -> Any:
-    args = [a for a in get_args(annotation) if a is not type(None)]
-    return args[0] if get_origin(annotation) is not Literal and len(args) == 1 else annotation
-
-
 def _steps(kind: Any) -> dict[str, type]:
     from workflows.registry import people_updates
 
     return {name: request for name, (_, request) in people_updates(kind.workflow_type).items()}
-
-
-def step_form(request_type: type) -> list[FormField]:
-    """The fields of a step's form, in its request's order; none chosen beforehand."""
-    return [
-        FormField(name, info.annotation, info.is_required())
-        for name, info in request_type.model_fields.items()
-        if name not in _NOT_FIELDS
-    ]

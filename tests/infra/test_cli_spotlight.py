@@ -70,7 +70,10 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     record["grade"] = "Good"
     assert await refused(
         capsys, "spotlight", "record", SPOTLIGHT, "--file", _write(tmp_path, "r", record), "--as", "tom.manager"
-    ) == ("refused: section culture of the record needs positives or development")
+    ) == (
+        "refused: section 1 of the record, Culture of the team (culture), needs positives to highlight or areas for"
+        " development"
+    )
     for section in record["sections"].values():
         section["positives"] = "child-focused direct work"
     record["focus"] = "timescales in plans"

@@ -1,12 +1,15 @@
-"""How a page's form becomes a step's values (infra.http.pages): pure, no server."""
+"""How a step's form is made from its request and a posted form becomes its values (infra.http.forms): pure, no
+server."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from domain.case_audit import RecordAnswers
 from domain.cpr_cycle import PublishReport
 from domain.review import GiveGrade, RecordVoice
-from infra.http.pages import step_form, values_of
+from domain.spotlight import GiveRecord, SendDocuments
+from infra.http.forms import kept_value, shape, step_form, values_of
 
 
 def test_fields_rows_and_mappings_become_values_and_what_is_left_empty_is_not_given():
@@ -18,33 +21,78 @@ def test_fields_rows_and_mappings_become_values_and_what_is_left_empty_is_not_gi
         ("actions[1][action]", "Chronology workshop"),
         ("actions[0][action]", "Supervision audit"),
         ("actions[0][by_when]", "2028-01-31"),
+        ("actions[10][action]", "Tenth"),
         ("actions[2][action]", ""),
     ]
-    assert values_of(form) == {
+    values = values_of(form)
+    assert values == {
         "key_findings": "Plans lack timescales.",
         "judgements": {"assessment.3": "clear"},
-        "actions": [{"action": "Supervision audit", "by_when": "2028-01-31"}, {"action": "Chronology workshop"}],
+        "actions": {
+            "1": {"action": "Chronology workshop"},
+            "0": {"action": "Supervision audit", "by_when": "2028-01-31"},
+            "10": {"action": "Tenth"},
+        },
     }
-    values = values_of(form)
-    report = PublishReport(
-        actor="qa.officer",
-        key_findings=values["key_findings"],
-        strengths="s",
-        areas_for_development="a",
-        recommendations="r",
-        actions=values["actions"],
-    )
+    shaped = shape(PublishReport, values)
+    assert [a["action"] for a in shaped["actions"]] == ["Supervision audit", "Chronology workshop", "Tenth"]
+    report = PublishReport(actor="qa.officer", strengths="s", areas_for_development="a", recommendations="r", **shaped)
     assert report.actions[0].by_when == date(2028, 1, 31) and report.actions[1].action == "Chronology workshop"
 
 
-def test_a_steps_form_offers_no_choice_beforehand_and_names_what_it_cannot_show():
+def test_a_member_record_nests_its_themes_and_lines_and_keyed_rows_carry_their_key():
+    form = [
+        ("record[sections][culture][positives]", "Calm, orderly office."),
+        ("record[sections][practice][development]", "Visit records are late."),
+        ("record[grade]", "Good"),
+        ("record[focus]", "Timely recording."),
+        ("record[records_viewed][]", "LCS-1\r\n\r\n LCS-2 \n"),
+        ("documents[team-action-plan][reference]", "plans/team-a.docx"),
+        ("documents[qapm-reports][reference]", ""),
+        ("answers[Q1][evidence]", "some"),
+        ("answers[2][evidence]", "clear"),
+        ("answers[2][comment]", "Well evidenced."),
+    ]
+    values = values_of(form)
+    record = GiveRecord(actor="tom.manager", **shape(GiveRecord, values)).record
+    assert record.records_viewed == ("LCS-1", "LCS-2") and record.grade.value == "Good"
+    assert record.sections["culture"].positives == "Calm, orderly office." and set(record.sections) == {
+        "culture",
+        "practice",
+    }
+    documents = SendDocuments(actor="tom.manager", **shape(SendDocuments, values)).documents
+    assert [(d.kind, d.reference) for d in documents] == [("team-action-plan", "plans/team-a.docx")]
+    # A question whose id is a number stays a keyed row, never taken for a row's number.
+    answers = RecordAnswers(actor="sam", case_number="C1", **shape(RecordAnswers, values)).answers
+    assert [(a.question_id, a.evidence.value, a.comment) for a in answers] == [
+        ("Q1", "some", None),
+        ("2", "clear", "Well evidenced."),
+    ]
+
+
+def test_a_steps_form_offers_no_choice_beforehand_and_the_documents_words():
     fields = {f.name: f for f in step_form(RecordVoice)}
     assert (fields["whose"].widget, fields["whose"].choices) == ("radios", [("child", "Child"), ("family", "Family")])
     assert (fields["obtained"].widget, fields["summary"].widget) == ("radios", "textarea")
     assert "actor" not in fields and "seen" not in fields
     grade = {f.name: f for f in step_form(GiveGrade)}["grade"]
     assert grade.choices[0] == ("Outstanding", "Outstanding") and grade.required
-    assert {f.name: f.widget for f in step_form(PublishReport)}["actions"] == "unsupported"
+    (record,) = step_form(GiveRecord)
+    inner = {f.name: f for f in record.fields}
+    themes = inner["record[sections]"]
+    assert [key.label for key, _ in themes.rows][0] == "Section 1: Culture of the team"
+    assert "Staff turnover" in themes.rows[0][0].prompts and len(themes.rows) == 5
+    assert inner["record[grade]"].label == "Overall grading (please select one)"
+    assert inner["record[records_viewed][]"].widget == "lines"
+    # Rows of SMART actions: three to begin with, one more when asked, and those a refused form kept.
+    actions = {f.name: f for f in step_form(PublishReport)}["actions"]
+    assert (actions.widget, len(actions.rows), actions.more) == ("rows", 3, True)
+    assert len({f.name: f for f in step_form(PublishReport, more="actions")}["actions"].rows) == 4
+    kept = {"actions": {"4": {"action": "Fifth"}}}
+    assert len({f.name: f for f in step_form(PublishReport, kept=kept)}["actions"].rows) == 5
+    assert kept_value(kept, ("actions", "4", "action")) == "Fifth" and kept_value(kept, ("actions", "9")) is None
+    # A case audit's rows are its questions, from the item's state; none before it has them.
+    assert {f.name: f for f in step_form(RecordAnswers)}["answers"].rows == []
 
 
 def test_a_page_that_cannot_be_made_says_why_in_a_page_of_its_own():

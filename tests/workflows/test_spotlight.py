@@ -266,8 +266,9 @@ async def test_each_step_refuses_the_wrong_person_order_or_value_and_records_not
     await sleep_until(time_skipping_env, datetime(2027, 3, 16, 9, tzinfo=LONDON))
     await handle.execute_update(SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos"))
     partial = record().model_copy(update={"sections": {"culture": SectionNotes(positives="yes")}})
-    assert "missing: practice" in await refused(
-        handle, SpotlightWorkflow.give_record, GiveRecord(actor="tom.manager", record=partial)
+    assert (
+        "section 2 of the record, Quality of practice with children, young people and families (practice)"
+        in await refused(handle, SpotlightWorkflow.give_record, GiveRecord(actor="tom.manager", record=partial))
     )
     assert "give information records" in await refused(
         handle, SpotlightWorkflow.give_record, GiveRecord(actor="hana.hos", record=record())
