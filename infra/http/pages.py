@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from infra.settings import Settings
 log = get_logger("infra.http.pages")
 
 SESSION_COOKIE = "qa_session"
+SIGN_IN_COOKIE = "qa_sign_in"  # the sign-in form's nonce, before there is a session
 HERE = Path(__file__).parent
 
 
@@ -71,7 +73,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         token = request.cookies.get(SESSION_COOKIE)
         body = templates.get_template(name).render(
-            request=request, csrf=csrf(token) if token else "", oidc=bool(settings.oidc_issuer), **context
+            request=request, **{"csrf": csrf(token) if token else "", "oidc": bool(settings.oidc_issuer), **context}
         )
         return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -106,9 +108,19 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
     async def home() -> Response:
         return RedirectResponse("/my-work", status_code=303)
 
+    def sign_in_form(request: Request, status: int = 200, **context: Any) -> Response:
+        """The sign-in page, its form bound to a nonce in a cookie of its own: a sign-in posted from another site
+        (to sign a person in as someone else, login CSRF) has neither and is refused."""
+        nonce = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
+        response = render(request, "sign_in.html", status, csrf=csrf(SIGN_IN_COOKIE + nonce), **context)
+        response.set_cookie(
+            SIGN_IN_COOKIE, nonce, max_age=3600, path="/sign-in", httponly=True, samesite="lax", secure=secure
+        )
+        return response
+
     @app.get("/sign-in", include_in_schema=False)
     async def sign_in_page(request: Request, next: str = "/my-work") -> Response:  # noqa: A002 - the form's name
-        return render(request, "sign_in.html", next=local_path(next), values={})
+        return sign_in_form(request, next=local_path(next), values={})
 
     @app.post("/sign-in", include_in_schema=False)
     async def sign_in(request: Request) -> Response:
@@ -119,14 +131,19 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         form = await request.form()
         staff_id, password = str(form.get("staff_id", "")).strip(), str(form.get("password", ""))
         target = local_path(str(form.get("next", "/my-work")))
+        nonce = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), csrf(SIGN_IN_COOKIE + nonce)):
+            return sign_in_form(request, 403, next=target, error=_EXPIRED, values={"staff_id": staff_id})
         if not staff_id or not password:
             error = "Enter your user name and your password"
-            return render(request, "sign_in.html", 400, next=target, error=error, values={"staff_id": staff_id})
+            return sign_in_form(request, 400, next=target, error=error, values={"staff_id": staff_id})
         try:
             issued = await password_sign_in(staff_id, password, client_address(request), TOKEN_LIFETIME)
         except AppError as exc:
-            return render(request, "sign_in.html", 400, next=target, error=str(exc), values={"staff_id": staff_id})
-        return start_session(RedirectResponse(target, status_code=303), issued.secret, secure)
+            return sign_in_form(request, 400, next=target, error=str(exc), values={"staff_id": staff_id})
+        response = start_session(RedirectResponse(target, status_code=303), issued.secret, secure)
+        response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+        return response
 
     @app.post("/sign-out", include_in_schema=False)
     async def sign_out(request: Request) -> Response:

@@ -391,3 +391,8 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         # A form from another page, or an old one, records nothing.
         answer = await sam.page.request.post(f"{base}/items/{REVIEW}/submit", form={"csrf": "forged"})
         assert answer.status == 403 and "This form has expired" in await answer.text()
+        # Nor does a sign-in posted from another site (login CSRF: signing someone in as another person).
+        forged = {"staff_id": "priya.practitioner", "password": PASSWORD, "next": "/my-work"}
+        answer = await sam.page.request.post(f"{base}/sign-in", form=forged, max_redirects=0)
+        assert answer.status == 403 and "Go back, reload the page" in await answer.text()
+        assert "qa_session" not in answer.headers.get("set-cookie", "")
