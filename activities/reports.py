@@ -11,6 +11,7 @@ from domain.cpr_cycle import CycleState, PublishReport
 from domain.events import fold
 from domain.findings import findings, render_html, render_markdown
 from domain.frozen import Frozen
+from domain.grade_of_record import decided_in
 from infra.store.audit_log import AuditLog
 from infra.store.documents import DocumentConflict, Documents
 
@@ -47,7 +48,11 @@ class ReportActivities:
             if case.submitted and case.review_id:
                 events = await self._log.read_stream(case.review_id)
                 reviews[case.case_number] = fold(review.evolve, review.REVIEW_EVENTS, events)
-        figures = findings(request.cycle_id, request.cycle, reviews)
+        reviewed = [case.review_id for case in request.cycle.cases if case.submitted and case.review_id]
+        disputes = await self._log.read_streams_opened_with("dispute.raised", "review_id", reviewed)
+        # Decisions up to the report's moment only: a retry writes the very same bytes.
+        decided = decided_in(disputes, request.published_at)
+        figures = findings(request.cycle_id, request.cycle, reviews, decided)
         report = (figures, request.narrative, request.published_at, request.plan_actions)
         markdown = await store(
             self._documents, request.cycle_id, "findings.md", "text/markdown", render_markdown(*report)

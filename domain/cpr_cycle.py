@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain.action_plan import SmartAction, check_smart_actions
 from domain.errors import Refusal
@@ -318,7 +318,9 @@ class AllocateModerator(ChangeRequest):
 
 class ModerateReview(ChangeRequest):
     case_number: str
-    grade: Grade
+    # The agreed grade, and the grade of record: the moderator's, after their conversation with the reviewer where
+    # the two differ (Appendix 2: moderation makes the reviews' outcomes consistent).
+    grade: Grade = Field(title="The agreed grade")
     rationale: str
     conversation: str | None = None
 

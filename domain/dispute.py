@@ -28,6 +28,7 @@ from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
 from domain.review import ReviewState
+from domain.rubric import Grade
 from domain.text import required_text
 from domain.wording import due, people
 
@@ -134,6 +135,9 @@ class FinalDecisionRecorded(DomainEvent):
     event_type = "dispute.decided"
     issues: str
     decision: str
+    # The grade of record the decision sets (a dispute about the judgement); None: the decision leaves it be. Recorded
+    # decisions before a decision could set it have none.
+    grade: Grade | None = None
 
 
 class DisputeReminded(DomainEvent):
@@ -229,6 +233,7 @@ class DisputeState(Frozen):
     status: Status = "open"
     stages: tuple[StageRecord, ...] = ()
     closed_at: AwareDatetime | None = None
+    grade: Grade | None = None  # the grade of record its final decision set, if it set one
 
     @property
     def current(self) -> StageRecord | None:
@@ -319,7 +324,12 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
                 "decided_by": meta.actor,
                 "decided_at": at,
             }
-            update = {"stages": _with_current(state, **decided), "status": "decided", "closed_at": at}
+            update = {
+                "stages": _with_current(state, **decided),
+                "status": "decided",
+                "closed_at": at,
+                "grade": event.grade,
+            }
         case DisputeReminded():
             update = {"stages": _with_current(state, reminded=True)}
         case DisputeEscalated():
@@ -400,6 +410,7 @@ class RecordThreeWay(ChangeRequest):
 class RecordDecision(ChangeRequest):
     issues: str
     decision: str
+    grade: Grade | None = Field(None, title="The grade of record, where the decision changes it")
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -518,6 +529,10 @@ def check_decision(state: DisputeState | None, request: RecordDecision) -> None:
         raise Refusal(f"only {who} ({', '.join(current.owners)}) can decide at {stage_label(current.stage)}")
     required_text(request.issues, "the issues")
     required_text(request.decision, "the decision")
+    if request.grade is not None and state is not None and state.about != "judgement":
+        raise Refusal(
+            f"this dispute is about the reviewer's {state.about}, not the judgement: its decision leaves the grade be"
+        )
 
 
 def check_moment(state: DisputeState | None, moment: Moment) -> None:
@@ -586,7 +601,10 @@ KIND = Kind(
         "dispute.three_way_recorded": lambda p: (
             f"three-way conversation recorded, {p['decision'].replace('_', ' ')}: {p['outcome']}"
         ),
-        "dispute.decided": lambda p: f"final decision recorded: {p['decision']}",
+        "dispute.decided": lambda p: (
+            f"final decision recorded: {p['decision']}"
+            + (f"; the grade of record is now {p['grade']}" if p.get("grade") else "")
+        ),
         "dispute.reminded": lambda p: f"{_stage(p['stage'])}: reminder sent to {people(p['recipients'])}",
         "dispute.escalated": lambda p: (
             f"passed from {_stage(p['from_stage'])} to {_stage(p['to_stage'])}: {p['reason']}"

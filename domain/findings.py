@@ -17,6 +17,7 @@ from datetime import datetime
 
 from domain.cpr_cycle import CycleState, PublishReport
 from domain.frozen import Frozen
+from domain.grade_of_record import DisputeDecision, grades_of_record
 from domain.review import ReviewState
 from domain.rubric import RUBRIC, Evidence, Grade, criterion
 
@@ -43,15 +44,23 @@ class Findings(Frozen):
     disagreements: tuple[str, ...]
     most_limited: tuple[CriterionCount, ...]
     safeguarding_alerts: int
+    changed: tuple[str, ...] = ()  # the grades of record that moderation or a dispute changed, how
 
     @property
     def agreement_rate(self) -> float | None:
         return self.agreed / self.moderated if self.moderated else None
 
 
-def findings(cycle_id: str, cycle: CycleState, reviews: Mapping[str, ReviewState]) -> Findings:
-    """`reviews`: each submitted review's state, by case number."""
+def findings(
+    cycle_id: str,
+    cycle: CycleState,
+    reviews: Mapping[str, ReviewState],
+    decided: Mapping[str, DisputeDecision] | None = None,
+) -> Findings:
+    """`reviews`: each submitted review's state, by case number; `decided`: the disputes' final decisions that set
+    a grade, by review id. The grades counted are the grades of record (domain.grade_of_record)."""
     submitted = [c for c in cycle.cases if c.submitted]
+    of_record = grades_of_record(cycle_id, cycle, decided or {})
     moderated = [c for c in cycle.cases if c.agreed is not None]
     limited = Counter(
         criterion_id
@@ -67,7 +76,7 @@ def findings(cycle_id: str, cycle: CycleState, reviews: Mapping[str, ReviewState
         submitted=len(submitted),
         late=sum(c.late for c in submitted),
         outstanding=cycle.outstanding,
-        grades={grade.value: sum(c.grade == grade for c in submitted) for grade in Grade},
+        grades={grade.value: sum(g.grade == grade for g in of_record.values()) for grade in Grade},
         moderated=len(moderated),
         agreed=sum(bool(c.agreed) for c in moderated),
         disagreements=tuple(
@@ -80,6 +89,7 @@ def findings(cycle_id: str, cycle: CycleState, reviews: Mapping[str, ReviewState
             for cid, n in sorted(limited.items(), key=lambda item: (-item[1], item[0]))[:MOST_LIMITED]
         ),
         safeguarding_alerts=sum(len(state.alerts) for state in reviews.values()),
+        changed=tuple(f"{g.case_number}: {g.words()}" for g in of_record.values() if g.changed),
     )
 
 
@@ -112,7 +122,10 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
             [
                 f"Sampled: {f.sampled}; submitted: {f.submitted} ({f.late} late); "
                 f"outstanding: {', '.join(f.outstanding) or 'none'}.",
-                "Grades: " + "; ".join(f"{grade} {n}" for grade, n in f.grades.items()) + ".",
+                "Grades of record (after moderation and any dispute's final decision): "
+                + "; ".join(f"{grade} {n}" for grade, n in f.grades.items())
+                + ".",
+                *(f"Grade changed: {line}" for line in f.changed),
                 f"Safeguarding alerts raised during the reviews: {f.safeguarding_alerts}.",
             ],
         ),

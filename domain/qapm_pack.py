@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from domain import action_plan, case_audit, cpr_cycle, duties, items, spotlight
+from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, spotlight
 from domain.events import DomainEvent, EventMeta
+from domain.grade_of_record import DisputeDecision, decisions, grades_of_record
 from domain.qapm import AuditLine, CycleLine, DeadlineRow, PackFigures, PlanLine, SpotlightLine, long_day, start_of
 from domain.rubric import Grade
 from domain.working_days import LONDON
@@ -96,11 +97,16 @@ def pack_figures(
     def within(meta: EventMeta) -> bool:
         return since <= meta.business_time <= until
 
-    for stream_id in sorted(streams):
-        logged = sorted(streams[stream_id], key=lambda e: e.meta.version)
+    ordered = {stream_id: sorted(streams[stream_id], key=lambda e: e.meta.version) for stream_id in sorted(streams)}
+    decided = decisions(
+        (stream_id, _folded(dispute.evolve, logged))
+        for stream_id, logged in ordered.items()
+        if isinstance(logged[0].event, dispute.DisputeRaised)
+    )
+    for stream_id, logged in ordered.items():
         first = logged[0].event
         if isinstance(first, cpr_cycle.CycleStarted):
-            _cycle(tally, stream_id, logged, within)
+            _cycle(tally, stream_id, logged, within, decided)
         elif isinstance(first, action_plan.PlanStarted):
             _plan(tally, stream_id, logged, within)
         elif isinstance(first, spotlight.SpotlightStarted):
@@ -132,8 +138,20 @@ def pack_figures(
     )
 
 
-def _cycle(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> None:  # type: ignore[no-untyped-def]
+def _folded(reducer, logged: list[LoggedEvent]):  # type: ignore[no-untyped-def]
+    state = None
+    for item in logged:
+        state = reducer(state, item.event, item.meta)
+    return state
+
+
+def _cycle(
+    tally: _Tally, stream_id: str, logged: list[LoggedEvent], within, decided: dict[str, DisputeDecision]
+) -> None:  # type: ignore[no-untyped-def]
+    """A cycle's deadlines, moderations and the grades of record (as they stand at the pack's end) of the reviews
+    submitted in the period."""
     state: cpr_cycle.CycleState | None = None
+    graded: list[str] = []
     for item in logged:
         before, event, meta = state, item.event, item.meta
         state = cpr_cycle.evolve(state, event, meta)
@@ -144,7 +162,7 @@ def _cycle(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> 
                 tally.opened.append(_cycle_line(stream_id, state))
             case cpr_cycle.ReviewSubmitted():
                 tally.count(REVIEWS, "late" if event.late else "met")
-                tally.grade(state.service, event.grade)
+                graded.append(event.case_number)
             case cpr_cycle.ReviewsClosed():
                 if event.outstanding:
                     tally.count(REVIEWS, "missed", len(event.outstanding))
@@ -158,7 +176,12 @@ def _cycle(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within) -> 
                 tally.count(MODERATIONS, "missed")
             case cpr_cycle.FindingsReportPublished():
                 tally.closed.append(_cycle_line(stream_id, state))
-    if state is not None and state.phase != "complete":
+    if state is None:
+        return
+    of_record = grades_of_record(stream_id, state, decided)
+    for case_number in graded:
+        tally.grade(state.service, of_record[case_number].grade)
+    if state.phase != "complete":
         tally.in_progress.append(_cycle_line(stream_id, state))
 
 
@@ -288,7 +311,8 @@ def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
     grades = [g.value for g in Grade]
     lines += [
         "",
-        "## Grades by service (CPR reviews submitted)",
+        "## Grades by service (the grades of record of the CPR reviews submitted: after moderation and any"
+        " dispute's final decision)",
         "",
         "| Service | " + " | ".join(grades) + " | Total |",
         "| --- |" + " --- |" * (len(grades) + 1),

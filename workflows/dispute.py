@@ -219,7 +219,7 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
     @recorded_update(dispute.check_decision)
     async def record_decision(self, request: RecordDecision) -> DisputeState:
         """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
-        event = FinalDecisionRecorded(issues=request.issues, decision=request.decision)
+        event = FinalDecisionRecorded(issues=request.issues, decision=request.decision, grade=request.grade)
         return await self._record(request, event, dispute.check_decision)
 
     # --- the ladder ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.cpr_cycle import CycleState
+from domain.grade_of_record import GradeOfRecord
 from infra.application.commands import command
 from infra.application.directory import require
 from infra.application.errors import AppError, typed
@@ -71,3 +72,27 @@ async def allocate_reviewer(ask: Allocation, actor: str) -> str:
     with suppress(AppError):
         await opened(review.KIND, client.get_workflow_handle(case.review_id), wait_seconds=REVIEW_OPEN_WAIT_SECONDS)
     return case.review_id
+
+
+class CycleId(BaseModel):
+    cycle_id: str
+
+
+@command("cpr.grades")
+async def grades(ask: CycleId, reader: str) -> dict[str, GradeOfRecord]:
+    """Each submitted review's grade of record (domain.grade_of_record), by case number: the cycle read as
+    `reader` (authorised, in the access log), with its reviews' disputes' final decisions."""
+    from domain import cpr_cycle
+    from domain.audit_access import show_refusal
+    from domain.grade_of_record import decided_in, grades_of_record
+    from infra.application.audit import read_item
+    from infra.application.services import database
+    from infra.store.audit_log import AuditLog
+
+    async with database(max_size=2) as pool:
+        item = await read_item(pool, ask.cycle_id, reader, "cpr grades", rule=show_refusal)
+        if item.kind is not cpr_cycle.KIND or item.state is None:
+            raise AppError(f"{ask.cycle_id} is not a CPR cycle")
+        reviews = [case.review_id for case in item.state.cases if case.review_id]
+        disputes = await AuditLog(pool).read_streams_opened_with("dispute.raised", "review_id", reviews)
+    return grades_of_record(ask.cycle_id, item.state, decided_in(disputes))

@@ -24,7 +24,6 @@ from infra.cli.common import (
     parse_date,
     person,
     run,
-    show_item,
     start_and_show,
     table,
     when,
@@ -100,12 +99,22 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
 
 @cpr_app.command("show")
 @click.argument("cycle_id")
+@READER_OPTION
 @JSON_OPTION
-def cpr_show(cycle_id: str, as_json: bool) -> None:
-    """A cycle as it stands: its phase, its window and each sampled child's reviewer, review and grade."""
+def cpr_show(cycle_id: str, actor: str, as_json: bool) -> None:
+    """A cycle as it stands: its phase, its window and each sampled child's reviewer, review, grade and grade of
+    record (after moderation and any dispute's final decision; as JSON, each case's `grade_of_record` with the
+    steps that made it)."""
     from domain import cpr_cycle
+    from infra.cli.client import perform, recorded
 
-    show_item(cycle_id, cpr_cycle.KIND, as_json, _show_cycle)
+    state = run(recorded(cpr_cycle.KIND, cycle_id))
+    graded = run(perform("cpr.grades", actor, cycle_id=cycle_id))
+    shown = {"id": cycle_id, **state.model_dump(mode="json")}
+    for case in shown["cases"]:
+        of_record = graded.get(case["case_number"])
+        case["grade_of_record"] = of_record.model_dump(mode="json", exclude={"case_number"}) if of_record else None
+    emit(shown, as_json, lambda: _show_cycle(cycle_id, state, graded))
 
 
 @cpr_app.command("list")
@@ -141,7 +150,9 @@ def cpr_list(every: bool, actor: str, as_json: bool) -> None:
 # --- the cycle's output -------------------------------------------------------------------------
 
 
-def _show_cycle(cycle_id: str, state) -> None:  # type: ignore[no-untyped-def]
+def _show_cycle(cycle_id: str, state, graded=None) -> None:  # type: ignore[no-untyped-def]
+    """`graded`: the grades of record by case number (none at the start: nothing is graded yet)."""
+    graded = graded or {}
     click.echo(f"{cycle_id}: {state.service}, started by {state.started_by}")
     click.echo(f"  phase    {state.phase.replace('_', ' ')}")
     click.echo(f"  reviews  from {state.start.isoformat()}, due {when(state.review_due_at)}")
@@ -165,7 +176,17 @@ def _show_cycle(cycle_id: str, state) -> None:  # type: ignore[no-untyped-def]
         )
         for c in state.cases
     ]
+    if graded:  # once a review is in: its grade of record beside it
+        header += ("grade of record",)
+        rows = [(*row, _of_record(graded.get(c.case_number))) for row, c in zip(rows, state.cases, strict=True)]
     table(header, rows)
+
+
+def _of_record(of_record) -> str:  # type: ignore[no-untyped-def]
+    """The grade of record, and what set it when it is not the reviewer's."""
+    if of_record is None:
+        return "-"
+    return of_record.grade.value + (f" ({of_record.steps[-1].by})" if of_record.changed else "")
 
 
 # --- starting a cycle ---------------------------------------------------------------------------

@@ -130,11 +130,29 @@ def dispute_three_way(dispute_id: str, issues: str, decision: str, outcome: str,
 @ID_ARGUMENT
 @ISSUES_OPTION
 @click.option("--decision", required=True, help="The decision, which is final.")
+@click.option(
+    "--grade",
+    "grade_text",
+    help="The grade of record the decision sets (a dispute about the judgement): Outstanding, Good, Requires"
+    " Improvement or Inadequate. Left out, the grade stands as moderated.",
+)
 @AS_OPTION
-def dispute_decide(dispute_id: str, issues: str, decision: str, actor: str) -> None:
+def dispute_decide(dispute_id: str, issues: str, decision: str, grade_text: str | None, actor: str) -> None:
     """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
-    state = _step(dispute_id, "record_decision", {"issues": issues.strip(), "decision": decision.strip()}, actor)
-    _done(dispute_id, state, f"final decision recorded by {actor}")
+    from domain.rubric import Grade
+
+    values = {"issues": issues.strip(), "decision": decision.strip()}
+    if grade_text is not None:
+        try:
+            values["grade"] = Grade.parse(grade_text).value
+        except ValueError as exc:
+            fail(f"--grade: {exc}")
+    state = _step(dispute_id, "record_decision", values, actor)
+    _done(
+        dispute_id,
+        state,
+        f"final decision recorded by {actor}" + (f"; grade of record {state.grade.value}" if state.grade else ""),
+    )
 
 
 # --- the words of the ladder: escalate and resolve ----------------------------------------------

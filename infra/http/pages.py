@@ -190,7 +190,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             kind=kind,
             state=state,
             done=request.query_params.get("done"),
-            **await _for_template(template, kind, state, me),
+            **await _for_template(template, item_id, kind, state, me),
             **{"values": {}, "failed": None, "more": "", **context},
         )
 
@@ -321,19 +321,24 @@ DISPUTE_ABOUT = [
 ]
 
 
-async def _for_template(template: str, kind: Any, state: Any, me: str) -> dict[str, Any]:
+async def _for_template(template: str, item_id: str, kind: Any, state: Any, me: str) -> dict[str, Any]:
     """What only some item pages need, asked for only by them: a kind's state in lines and its steps' forms
-    (the generic page); whether the reader is in the QA team (the cycle's allocations)."""
+    (the generic page); whether the reader is in the QA team (the cycle's allocations) and the grades of record
+    (the cycle's sample)."""
     if template == "item.html":
         from domain.audit_views import state_lines
 
         return {"lines": state_lines(state.model_dump(mode="json")), "steps": _steps(kind)}
     if template == "cycle.html":
         from domain.permissions import QA_TEAM
+        from infra.application.commands import perform
         from infra.application.directory import staff_member
 
         member = await staff_member(me)
-        return {"qa_team": member is not None and member.active and bool(member.roles & set(QA_TEAM))}
+        return {
+            "qa_team": member is not None and member.active and bool(member.roles & set(QA_TEAM)),
+            "graded": await perform("cpr.grades", {"cycle_id": item_id}, me),
+        }
     return {}
 
 

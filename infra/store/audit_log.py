@@ -229,6 +229,20 @@ class AuditLog:
             )
         return [row["stream_id"] for row in rows]
 
+    async def read_streams_opened_with(
+        self, event_type: str, field: str, values: Sequence[str]
+    ) -> dict[str, list[RecordedEvent]]:
+        """The whole streams opened by an event of `event_type` whose payload's `field` is one of `values` (a
+        review's disputes), by stream id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream_id FROM audit_events WHERE event_type = $1 AND version = 1 AND payload->>$2 = ANY($3)",
+                event_type,
+                field,
+                list(values),
+            )
+        return await self.read_streams(sorted(row["stream_id"] for row in rows)) if rows else {}
+
     async def now(self) -> datetime:
         """The database's clock: the one every recorded time is read from."""
         async with self._pool.acquire() as conn:

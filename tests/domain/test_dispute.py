@@ -17,6 +17,7 @@ from domain.dispute import (
 )
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, EventMeta
+from domain.rubric import Grade
 from domain.working_days import LONDON
 
 T0 = datetime(2027, 11, 1, 9, tzinfo=LONDON)
@@ -336,6 +337,24 @@ def test_the_head_of_qa_decides_and_the_decision_is_final():
     )
     assert [s.stage for s in state.stages] == ["reviewer_practitioner", "moderator", "head_of_qa"]
     assert refusal(dispute.check_decision, state, decision).endswith("it is closed")
+    assert state.grade is None  # the grade stands as moderated
+
+
+def test_a_final_decision_about_the_judgement_may_set_the_grade_of_record_and_no_other_may():
+    d = Dispute()
+    state = d.at_head_of_qa()
+    assert state.about == "judgement"
+    changed = RecordDecision(
+        actor="quinn.hoqa", issues="the grade", decision="Requires Improvement", grade="Requires Improvement"
+    )
+    dispute.check_decision(state, changed)
+    decided = d.apply("quinn.hoqa", dispute.FinalDecisionRecorded(issues="i", decision="d", grade=changed.grade))
+    assert decided.grade == Grade.requires_improvement
+    about_actions = state.model_copy(update={"about": "actions"})
+    assert refusal(dispute.check_decision, about_actions, changed) == (
+        "this dispute is about the reviewer's actions, not the judgement: its decision leaves the grade be"
+    )
+    dispute.check_decision(about_actions, changed.model_copy(update={"grade": None}))
 
 
 def test_the_final_decision_belongs_to_stage_three_only():

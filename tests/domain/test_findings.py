@@ -8,8 +8,10 @@ import pytest
 
 from domain.action_plan import SmartAction
 from domain.cpr_cycle import CycleCase, CycleState, Moderation, PublishReport, check_publication
+from domain.dispute import DisputeState, StageRecord
 from domain.errors import Refusal
 from domain.findings import findings, render_html, render_markdown
+from domain.grade_of_record import decisions, grades_of_record
 from domain.review import ReviewState, SafeguardingAlert
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.working_days import LONDON
@@ -53,17 +55,27 @@ CYCLE = CycleState(
     phase="reporting",
     cases=(
         CycleCase(
-            case_number="LCS-1", team="CIN", practitioner="p", grade=Grade.good, moderation=moderated(Grade.good)
+            case_number="LCS-1",
+            team="CIN",
+            practitioner="p",
+            reviewer="r",
+            review_id="r1",
+            grade=Grade.good,
+            moderation=moderated(Grade.good),
         ),
         CycleCase(
             case_number="LCS-2",
             team="CIN",
             practitioner="p",
+            reviewer="r",
+            review_id="r2",
             grade=Grade.good,
             late=True,
             moderation=moderated(Grade.requires_improvement),
         ),
-        CycleCase(case_number="LCS-3", team="CIN", practitioner="p", grade=Grade.inadequate),
+        CycleCase(
+            case_number="LCS-3", team="CIN", practitioner="p", reviewer="r", review_id="r3", grade=Grade.inadequate
+        ),
         CycleCase(case_number="LCS-4", team="CIN", practitioner="p", review_id="r4"),
     ),
 )
@@ -80,7 +92,9 @@ NARRATIVE = PublishReport(
 def test_figures_come_from_the_records():
     f = findings("cpr-x", CYCLE, REVIEWS)
     assert (f.sampled, f.submitted, f.late, f.outstanding) == (4, 3, 1, ("LCS-4",))
-    assert f.grades == {"Outstanding": 0, "Good": 2, "Requires Improvement": 0, "Inadequate": 1}
+    # The grades of record: LCS-2's moderation changed it from the reviewer's.
+    assert f.grades == {"Outstanding": 0, "Good": 1, "Requires Improvement": 1, "Inadequate": 1}
+    assert f.changed == ("LCS-2: Good (reviewer) -> Requires Improvement (moderation, m)",)
     assert (f.moderated, f.agreed, f.agreement_rate) == (2, 1, 0.5)
     assert f.disagreements == ("LCS-2: reviewer Good, moderator Requires Improvement",)
     assert [(c.criterion_id, c.limited) for c in f.most_limited] == [
@@ -120,3 +134,48 @@ def test_a_report_lists_the_actions_it_added_and_its_plan_checks_are_the_case_au
         check_publication(CYCLE, with_actions.model_copy(update={"plan_id": " "}), date(2027, 12, 1))
     with pytest.raises(Refusal, match="^action 1: by when must be a date in the future"):
         check_publication(CYCLE, with_actions, date(2028, 3, 31))
+
+
+def test_a_disputes_final_decision_sets_the_grade_of_record_and_the_report_says_how_it_changed():
+    decided = decisions([("r3-dispute-1", _decided("r3", Grade.requires_improvement))])
+    f = findings("cpr-x", CYCLE, REVIEWS, decided)
+    assert f.grades == {"Outstanding": 0, "Good": 1, "Requires Improvement": 2, "Inadequate": 0}
+    assert f.changed[1] == "LCS-3: Inadequate (reviewer) -> Requires Improvement (dispute, quinn.hoqa)"
+    markdown = render_markdown(f, NARRATIVE, AT)
+    assert "Grades of record (after moderation and any dispute's final decision): Outstanding 0; Good 1;" in markdown
+    assert "- Grade changed: LCS-3: Inadequate (reviewer) -> Requires Improvement (dispute, quinn.hoqa)" in markdown
+    # A later dispute's decision is the one that stands; a decision that set no grade changes nothing.
+    later = _decided("r3", Grade.good, at=AT.replace(day=3))
+    unchanged = _decided("r1", None)
+    decided = decisions(
+        [("r3-dispute-2", later), ("r3-dispute-1", _decided("r3", Grade.inadequate)), ("r1-dispute-1", unchanged)]
+    )
+    assert {review: d.grade for review, d in decided.items()} == {"r3": Grade.good}
+    of_record = grades_of_record("cpr-x", CYCLE, decided)
+    assert [(g.case_number, g.grade.value, g.changed) for g in of_record.values()] == [
+        ("LCS-1", "Good", False),
+        ("LCS-2", "Requires Improvement", True),
+        ("LCS-3", "Good", True),
+    ]
+
+
+def _decided(review_id: str, grade: Grade | None, at: datetime = AT) -> DisputeState:
+    decided = StageRecord(
+        stage="head_of_qa", owners=("quinn.hoqa",), opened_at=at, due_at=at, decision="final", decided_by="quinn.hoqa"
+    )
+    return DisputeState(
+        version=5,
+        review_id=review_id,
+        case_number="LCS-3",
+        reviewer="r",
+        practitioner="p",
+        raised_by="p",
+        raised_at=at,
+        about="judgement",
+        issues="i",
+        window_working_days=10,
+        status="decided",
+        stages=(decided,),
+        closed_at=at,
+        grade=grade,
+    )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from domain import action_plan, cpr_cycle, qapm, spotlight
+from domain import action_plan, cpr_cycle, dispute, qapm, spotlight
 from domain.action_plan import SmartAction
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
@@ -202,6 +202,12 @@ def events() -> list[LoggedEvent]:
         "Care Leavers",
         "2027-02-01",
         ("D1", "D2", "D3"),
+        (
+            "2027-02-02",
+            cpr_cycle.ReviewerAllocated(
+                case_number="D2", reviewer="sam.reviewer", team_manager="t", head_of_service="h", review_id="review-d2"
+            ),
+        ),
         submitted("2027-02-10", "D1", Grade.outstanding),
         submitted("2027-02-11", "D2", Grade.inadequate),
         ("2027-02-26", cpr_cycle.ReviewsClosed(submitted=2, outstanding=("D3",))),
@@ -232,7 +238,38 @@ def events() -> list[LoggedEvent]:
         ),
         ("2027-03-02", action_plan.ProgressRecorded(action_id="A1", status="done", evidence="e")),  # after: ignored
     )
-    return [*before, *during, *after, *service_wide, *team, *spotlight_stream()]
+    return [*before, *during, *after, *service_wide, *team, *spotlight_stream(), *disputed("review-d2")]
+
+
+def disputed(review_id: str) -> list[LoggedEvent]:
+    """The review's grade disputed to a final decision that sets it (in the period), then again after the period."""
+    opened = dispute.StageOpened(
+        stage="head_of_qa", owners=("quinn.hoqa",), due_at=end_of("2027-03-10"), calendar_digest="c"
+    )
+    raised = dispute.DisputeRaised(
+        review_id=review_id,
+        case_number="D2",
+        reviewer="sam.reviewer",
+        practitioner="p",
+        raised_by="p",
+        about="judgement",
+        issues="i",
+        window_working_days=10,
+    )
+    return [
+        *stream(
+            f"{review_id}-dispute-1",
+            ("2027-02-12", raised),
+            ("2027-02-12", opened),
+            ("2027-02-20", dispute.FinalDecisionRecorded(issues="i", decision="d", grade=Grade.requires_improvement)),
+        ),
+        *stream(
+            f"{review_id}-dispute-2",
+            ("2027-02-22", raised),
+            ("2027-02-22", opened),
+            ("2027-03-02", dispute.FinalDecisionRecorded(issues="i", decision="d", grade=Grade.good)),  # after
+        ),
+    ]
 
 
 def test_the_pack_counts_what_happened_in_the_period_from_the_items_own_events():
@@ -251,8 +288,10 @@ def test_the_pack_counts_what_happened_in_the_period_from_the_items_own_events()
         DeadlineRow(what=PLAN_ACTIONS, met=1, late=1, missed=2),
     )
     assert figures.grades == {
-        "Care Leavers": {"Outstanding": 1, "Good": 0, "Requires Improvement": 0, "Inadequate": 1},
-        "Children in Need": {"Outstanding": 0, "Good": 0, "Requires Improvement": 1, "Inadequate": 0},
+        # The grades of record: C2's moderated from Requires Improvement to Good; D2's disputed from Inadequate to
+        # Requires Improvement (its second dispute's decision came after the period).
+        "Care Leavers": {"Outstanding": 1, "Good": 0, "Requires Improvement": 1, "Inadequate": 0},
+        "Children in Need": {"Outstanding": 0, "Good": 1, "Requires Improvement": 0, "Inadequate": 0},
     }
     assert (figures.moderated, figures.agreed, figures.agreement) == (2, 1, 0.5)
     # The team plan's action was done after the pack was compiled: it is still overdue in this pack.
@@ -278,7 +317,7 @@ def test_the_pack_reads_as_markdown_naming_no_child():
     assert text.startswith("# QA and Performance Monitoring meeting: 4 March 2027\n")
     assert "since the previous meeting (qapm-2026-11-12)" in text
     assert "| CPR reviews submitted | 2 | 1 | 1 |" in text
-    assert "| Care Leavers | 1 | 0 | 0 | 1 | 2 |" in text
+    assert "| Care Leavers | 1 | 0 | 1 | 0 | 2 |" in text  # grades of record
     assert "1 of 2 moderated reviews agreed with the reviewer's grade (50%)." in text
     assert "- plan-team-children-in-need (the Children in Need team action plan, owner alex.assistant): A1" in text
     assert text.endswith("Case numbers only: this pack names no child.\n")

@@ -334,15 +334,22 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         "grade": "Requires Improvement",
         "late": False,
     }
+    # The state as the log folds it, and each case's grade of record beside it (the reviewer's, until moderated).
+    of_record = {c["case_number"]: c.pop("grade_of_record") for c in cycle["cases"]}
+    assert of_record[CASE] == {
+        "grade": "Requires Improvement",
+        "steps": [{"by": "reviewer", "grade": "Requires Improvement", "who": "sam.reviewer", "item": REVIEW}],
+    }
     assert cycle == {
         "id": CYCLE,
         **fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await AuditLog(app_pool).read_stream(CYCLE)).model_dump(
             mode="json"
         ),
     }
-    assert f"  LCS-100701  priya.practitioner  Children in Need  sam.reviewer  Requires Improvement  {REVIEW}\n" in (
-        await ok(capsys, "cpr", "show", CYCLE)
-    )
+    assert (
+        f"  LCS-100701  priya.practitioner  Children in Need  sam.reviewer  Requires Improvement  {REVIEW}"
+        "  Requires Improvement\n"
+    ) in await ok(capsys, "cpr", "show", CYCLE)
     listed = await ok(capsys, "cpr", "list")
     assert listed == f"{CYCLE}  reviewing       reviews due {YEAR}-11-29  3 sampled, 1 allocated, 1 submitted\n"
 
@@ -703,6 +710,35 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert (await refused(capsys, "report", "show", CYCLE)).startswith(
         f"{CYCLE} has no published findings report yet; it is due "
     )
+    # The practitioner disputes the first review's grade (Good, agreed by moderation) up the ladder; the Head of QA's
+    # final decision sets its grade of record. A decision about the actions could not have.
+    review_0, practitioner_0 = review_of(cases[0][0]), cases[0][1]
+    dispute_0 = f"{review_0}-dispute-1"
+    talk = ("--issues", "the grade overlooks the late visits", "--outcome", "we differ")
+    await ok(capsys, "dispute", "raise", review_0, "--about", "judgement", *talk[:2], "--as", practitioner_0)
+    await ok(capsys, "dispute", "escalate", dispute_0, *talk, "--as", "sam.reviewer")
+    await ok(capsys, "dispute", "allocate", dispute_0, "--moderator", "omar.moderator", "--as", "qa.officer")
+    await ok(capsys, "dispute", "moderate", dispute_0, "--moderation", "visits were late", "--as", "omar.moderator")
+    three_way = ("dispute", "three-way", dispute_0, *talk, "--decision", "not-resolved", "--as", "omar.moderator")
+    await ok(capsys, *three_way)
+    decide = ("dispute", "decide", dispute_0, "--issues", "the visits", "--decision", "Requires Improvement")
+    assert await refused(capsys, *decide, "--grade", "Superb", "--as", "quinn.hoqa", code=2) == (
+        "--grade: unknown grade 'Superb': expected one of Outstanding, Good, Requires Improvement, Inadequate"
+    )
+    assert (await ok(capsys, *decide, "--grade", "requires improvement", "--as", "quinn.hoqa")).startswith(
+        f"{dispute_0}: final decision recorded by quinn.hoqa; grade of record Requires Improvement"
+    )
+    of_record = {
+        c["case_number"]: c["grade_of_record"]
+        for c in json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["cases"]
+    }
+    assert [(s["by"], s["grade"]) for s in of_record[cases[0][0]]["steps"]] == [
+        ("reviewer", "Good"),
+        ("moderation", "Good"),
+        ("dispute", "Requires Improvement"),
+    ]
+    assert (of_record[cases[1][0]]["grade"], of_record[cases[0][0]]["grade"]) == ("Good", "Requires Improvement")
+    assert "Requires Improvement (dispute)" in await ok(capsys, "cpr", "show", CYCLE)
     publish = (
         "report",
         "publish",
@@ -750,6 +786,15 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert (await ok(capsys, "cpr", "list", "--all")).startswith(f"{CYCLE}  complete")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
+    # The grades of record: one moderated up, one decided down by the dispute.
+    assert "Grades of record (after moderation and any dispute's final decision): Outstanding 0; Good 1;" in shown
+    assert (
+        f"Grade changed: {cases[1][0]}: Requires Improvement (reviewer) -> Good (moderation, maya.moderator)" in shown
+    )
+    assert (
+        f"Grade changed: {cases[0][0]}: Good (reviewer) -> Good (moderation, maya.moderator) -> Requires Improvement"
+        " (dispute, quinn.hoqa)"
+    ) in shown
     assert f"A1: Every plan has timescales (priya.practitioner, by {YEAR + 1}-03-31)" in shown
     await alter_document(database, paths[0], shown.replace("Plan workshop.", "No action needed."))
     assert await refused(capsys, "report", "show", CYCLE) == (

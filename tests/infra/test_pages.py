@@ -338,10 +338,17 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
             omar_page, "Record three way", {"issues": "Late visits.", "outcome": "Still differ."}, ("not_resolved",)
         )
         quinn = await person(browser, base, shots, await token(capsys, "quinn.hoqa"))
-        await step(quinn, "Record decision", {"issues": "Late visits.", "decision": "The grade of Good stands."})
+        decision = {"issues": "Late visits.", "decision": "Requires Improvement: the visits were late."}
+        await step(quinn, "Record decision", decision, ("'Requires Improvement'",))
         decided = await quinn.page.inner_text("pre.qa-state")
-        assert "decided_by: quinn.hoqa" in decided and "The grade of Good stands." in decided
+        assert "decided_by: quinn.hoqa" in decided and "the visits were late." in decided
         await quinn.shot("dispute")
+        # The decision set the review's grade of record: the cycle's sample says so, and how it changed.
+        await officer_page.open(f"/items/{CYCLE}")
+        sample = await officer_page.page.inner_text("table")
+        assert "Good (reviewer) -> Good (moderation, maya.moderator) -> Requires Improvement (dispute, quinn.hoqa)" in (
+            sample
+        )
 
         # A safeguarding alert from the review: to the team manager at once, who acknowledges it on her page.
         await sam.open(f"/items/{REVIEW}")
