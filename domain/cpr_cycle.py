@@ -26,7 +26,7 @@ from domain.kinds import Kind
 from domain.requests import ChangeRequest
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
-from domain.text import check_text
+from domain.text import check_text, required_text
 from domain.wording import actions_added, due, reviews_closed, sample_drawn
 
 REVIEW_WINDOW = 20  # working days, from the cycle's start
@@ -88,6 +88,28 @@ class ModeratorAllocated(DomainEvent):
     due_at: AwareDatetime
 
 
+class ModeratorReallocated(DomainEvent):
+    """The QA team replaces a moderator who cannot moderate (absence, conflict): the new one's window starts now;
+    the report waits for them alone."""
+
+    event_type = "cycle.moderator_reallocated"
+    case_number: str
+    moderator: str
+    previous: str
+    reason: str
+    due_at: AwareDatetime
+
+
+class ReviewerReallocated(DomainEvent):
+    """The QA team replaces a reviewer who cannot finish the review; the review is told and goes on with the new one."""
+
+    event_type = "cycle.reviewer_reallocated"
+    case_number: str
+    reviewer: str
+    previous: str
+    reason: str
+
+
 class ReviewModerated(DomainEvent):
     event_type = "cycle.review_moderated"
     case_number: str
@@ -131,6 +153,8 @@ CYCLE_EVENTS = EventRegistry(
     ModeratorAllocated,
     ReviewModerated,
     ModerationOverdue,
+    ModeratorReallocated,
+    ReviewerReallocated,
     ModerationClosed,
     FindingsReportPublished,
 )
@@ -262,6 +286,11 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
         case ModeratorAllocated():
             moderation = Moderation(moderator=event.moderator, due_at=event.due_at)
             update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
+        case ModeratorReallocated():
+            moderation = Moderation(moderator=event.moderator, due_at=event.due_at)
+            update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
+        case ReviewerReallocated():
+            update = {"cases": _replace_case(state, event.case_number, reviewer=event.reviewer)}
         case ReviewModerated():
             case = state.case(event.case_number)
             assert case is not None and case.moderation is not None
@@ -316,6 +345,18 @@ class AllocateModerator(ChangeRequest):
     moderator: str
 
 
+class ReallocateModerator(ChangeRequest):
+    case_number: str
+    moderator: str
+    reason: str
+
+
+class ReallocateReviewer(ChangeRequest):
+    case_number: str
+    reviewer: str
+    reason: str
+
+
 class ModerateReview(ChangeRequest):
     case_number: str
     # The agreed grade, and the grade of record: the moderator's, after their conversation with the reviewer where
@@ -357,10 +398,47 @@ def check_moderator_allocation(state: CycleState | None, request: AllocateModera
     case = _submitted_case(state, request.case_number)
     if case.moderation is not None:
         raise Refusal(f"the review of case {request.case_number} already has a moderator ({case.moderation.moderator})")
-    if request.moderator == case.reviewer:
-        raise Refusal(f"{request.moderator} reviewed case {request.case_number} and cannot moderate their own review")
-    if request.moderator == case.practitioner:
-        raise Refusal(f"{request.moderator} is the practitioner for case {request.case_number} and cannot moderate it")
+    _independent(case, request.moderator)
+
+
+def _independent(case: CycleCase, moderator: str) -> None:
+    """A moderator is neither the review's reviewer nor its practitioner."""
+    if moderator == case.reviewer:
+        raise Refusal(f"{moderator} reviewed case {case.case_number} and cannot moderate their own review")
+    if moderator == case.practitioner:
+        raise Refusal(f"{moderator} is the practitioner for case {case.case_number} and cannot moderate it")
+
+
+def check_moderator_reallocation(state: CycleState | None, request: ReallocateModerator) -> None:
+    case = _submitted_case(state, request.case_number)
+    if case.moderation is None:
+        raise Refusal(f"the review of case {request.case_number} has no moderator yet: allocate one")
+    if case.moderation.done:
+        raise Refusal(f"the review of case {request.case_number} was already moderated by {case.moderation.moderator}")
+    if request.moderator == case.moderation.moderator:
+        raise Refusal(f"{request.moderator} already moderates the review of case {request.case_number}")
+    _independent(case, request.moderator)
+    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+
+
+def check_reviewer_reallocation(state: CycleState | None, request: ReallocateReviewer) -> None:
+    if state is None or state.phase == "sampling":
+        raise Refusal("the sample is still being drawn")
+    case = state.case(request.case_number)
+    if case is None:
+        raise Refusal(f"case {request.case_number} is not in this cycle's sample")
+    if case.reviewer is None:
+        raise Refusal(f"case {request.case_number} has no reviewer yet: allocate one")
+    if case.submitted:
+        raise Refusal(f"the review of case {request.case_number} was submitted by {case.reviewer}; it is done")
+    if request.reviewer == case.reviewer:
+        raise Refusal(f"{request.reviewer} already reviews case {request.case_number}")
+    if request.reviewer == case.practitioner:
+        raise Refusal(
+            f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
+            " and cannot review their own work"
+        )
+    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
 
 
 def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
@@ -463,6 +541,13 @@ KIND = Kind(
         "cycle.review_moderated": lambda p: (
             f"review of case {p['case_number']} moderated: {p['grade']}: {p['rationale']}"
             + (f"; conversation with the reviewer: {p['conversation']}" if p.get("conversation") else "")
+        ),
+        "cycle.moderator_reallocated": lambda p: (
+            f"review of case {p['case_number']} reallocated from moderator {p['previous']} to {p['moderator']},"
+            f" due {due(p['due_at'])}: {p['reason']}"
+        ),
+        "cycle.reviewer_reallocated": lambda p: (
+            f"case {p['case_number']} reallocated from reviewer {p['previous']} to {p['reviewer']}: {p['reason']}"
         ),
         "cycle.moderation_overdue": lambda p: (
             f"moderation of case {p['case_number']} overdue (was due {due(p['due_at'])})"

@@ -38,7 +38,9 @@ from domain.kinds import Kind
 _Model = TypeVar("_Model", bound=BaseModel)
 
 STAFF_HEADER = ("staff_id", "display_name", "roles", "team", "line_manager")
-STAFF_OPTIONAL = ("email",)  # where the engine's messages reach the person; left out, they read them in the app
+# Where the engine's messages reach the person (left out: they read them in the app); their job (left out: any
+# holder of the reviewer role may review).
+STAFF_OPTIONAL = ("email", "job")
 CASES_HEADER = ("case_number", "system", "service", "team", "practitioner", "support_began")
 SYSTEMS = ("LCS", "EHM")
 MAX_TEAM_CASES = 5_000
@@ -101,6 +103,45 @@ class Role(StrEnum):
 KNOWN_ROLES = ", ".join(role.value for role in Role)
 
 
+class Job(StrEnum):
+    """A person's post, as the staff file's optional `job` column gives it."""
+
+    DIRECTOR = "director"
+    ASSISTANT_DIRECTOR = "assistant_director"
+    HEAD_OF_SERVICE = "head_of_service"
+    TEAM_MANAGER = "team_manager"
+    ISRO = "isro"
+    SENIOR_SOCIAL_WORKER = "senior_social_worker"
+    PRINCIPAL_SOCIAL_WORKER = "principal_social_worker"
+    SOCIAL_WORKER = "social_worker"
+    FAMILY_SUPPORT_WORKER = "family_support_worker"
+    PERSONAL_ADVISER = "personal_adviser"
+    QA_OFFICER = "qa_officer"
+    OTHER = "other"
+
+
+# Who the framework names as the reviewers of a Collaborative Practice Review (Appendix 2).
+CPR_REVIEWERS = (
+    Job.SENIOR_SOCIAL_WORKER,
+    Job.ISRO,
+    Job.TEAM_MANAGER,
+    Job.HEAD_OF_SERVICE,
+    Job.ASSISTANT_DIRECTOR,
+    Job.DIRECTOR,
+)
+KNOWN_JOBS = ", ".join(job.value for job in Job)
+
+
+def cpr_reviewer_problem(member: StaffMember) -> str | None:
+    """Why `member` may not be allocated a CPR review by their job, or None (no job given: their role decides)."""
+    if member.job is None or member.job in CPR_REVIEWERS:
+        return None
+    return (
+        f"{member.staff_id} is a {member.job.value.replace('_', ' ')}: the framework's CPR reviewers are senior social"
+        " workers, ISROs, team managers, heads of service, the Assistant Director and the Director"
+    )
+
+
 class DirectoryFileError(ValueError):
     """A staff or cases file is malformed; the message is one line naming the source and line."""
 
@@ -147,6 +188,7 @@ class StaffMember(BaseModel):
     line_manager: str | None = None
     active: bool = True
     email: str | None = None  # STAFF_OPTIONAL: none, and they read the engine's messages in the app
+    job: Job | None = None  # STAFF_OPTIONAL: none, and any holder of the reviewer role may review
 
     @field_validator("staff_id")
     @classmethod
@@ -327,6 +369,9 @@ def _parse_staff_row(row: dict[str, str]) -> StaffMember:
     if manager is not None:
         check_staff_id(manager, "line manager")
     email = check_email(row["email"].strip()) if row["email"].strip() else None
+    job = row["job"].strip().lower() or None
+    if job is not None and job not in Job.__members__.values():
+        raise ValueError(f"job {row['job'].strip()!r} is not one of {KNOWN_JOBS}")
     return _build(
         StaffMember,
         staff_id=staff_id,
@@ -335,6 +380,7 @@ def _parse_staff_row(row: dict[str, str]) -> StaffMember:
         team=team,
         line_manager=manager,
         email=email,
+        job=job,
     )
 
 
@@ -589,12 +635,13 @@ def _csv(header: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def render_staff_csv(members: Iterable[StaffMember]) -> str:
-    """The staff file for members (sorted by id) that parse_staff_csv reads back; the email column only if
-    someone has an address, so a directory without any keeps the digest it always had."""
+    """The staff file for members (sorted by id) that parse_staff_csv reads back; an optional column only if
+    someone has a value in it, so a directory without any keeps the digest it always had."""
     ordered = sorted(members, key=lambda m: m.staff_id)
     emails = any(m.email for m in ordered)
+    jobs = any(m.job for m in ordered)
     return _csv(
-        (*STAFF_HEADER, *STAFF_OPTIONAL) if emails else STAFF_HEADER,
+        (*STAFF_HEADER, *(("email",) if emails else ()), *(("job",) if jobs else ())),
         (
             (
                 m.staff_id,
@@ -603,6 +650,7 @@ def render_staff_csv(members: Iterable[StaffMember]) -> str:
                 m.team,
                 m.line_manager or "",
                 *((m.email or "",) if emails else ()),
+                *((m.job.value if m.job else "",) if jobs else ()),
             )
             for m in ordered
         ),

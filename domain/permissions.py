@@ -63,6 +63,8 @@ ACTIONS: Mapping[str, May] = {
     "cycle.start": May((Role.QA_OFFICER,), "start a CPR cycle"),
     "cycle.allocate": May((Role.QA_OFFICER,), "allocate reviewers"),
     "cycle.allocate_moderator": May((Role.QA_OFFICER,), "allocate moderators"),
+    "cycle.reallocate": May((Role.QA_OFFICER,), "reallocate a review to another reviewer"),
+    "cycle.reallocate_moderator": May((Role.QA_OFFICER,), "reallocate a moderation to another moderator"),
     "cycle.moderate": May((Role.MODERATOR,), "moderate a review", "the case's allocated moderator"),
     "cycle.publish_report": May((Role.QA_OFFICER,), "publish the findings report"),
     "review.record_voice": May((Role.REVIEWER,), "record a child's or family's voice", _REVIEWER),
@@ -82,6 +84,11 @@ ACTIONS: Mapping[str, May] = {
     "alert.document": May(ANY_STAFF, "confirm an alert is on the child's record", "the manager it went to"),
     "review.complete_action": May((Role.TEAM_MANAGER,), "record actions complete", "the review's team manager"),
     "review.extend": May((Role.QA_OFFICER,), "extend a review's deadline"),
+    "review.reflection_not_obtained": May(
+        (Role.TEAM_MANAGER, *QA_TEAM),
+        "record a reflection as not obtained",
+        "the review's team manager, or the QA team",
+    ),
     # A dispute of a review's grade (domain.dispute).
     "dispute.record_conversation": May(
         (Role.REVIEWER, Role.PRACTITIONER), "record the dispute's conversation", "the review's reviewer or practitioner"

@@ -67,6 +67,22 @@ class ReflectionRecorded(DomainEvent):
     could_develop: str
 
 
+class ReflectionNotObtained(DomainEvent):
+    """The practitioner's reflection could not be obtained (long leave, left the authority): the review goes on."""
+
+    event_type = "review.reflection_not_obtained"
+    reason: str
+
+
+class ReviewerReallocated(DomainEvent):
+    """The QA team gave the review to another reviewer (told by the cycle); the new one carries on from here."""
+
+    event_type = "review.reviewer_reallocated"
+    reviewer: str
+    previous: str
+    reason: str
+
+
 class ConversationRecorded(DomainEvent):
     event_type = "review.conversation_recorded"
     summary: str
@@ -159,6 +175,8 @@ REVIEW_EVENTS = EventRegistry(
     ReviewChased,
     ActionOverdue,
     ReviewClosed,
+    ReflectionNotObtained,
+    ReviewerReallocated,
 )
 
 
@@ -222,6 +240,7 @@ class ReviewState(Frozen):
     status: Status = "open"
     voices: dict[Whose, Voice] = {}
     reflection: Reflection | None = None
+    reflection_not_obtained: str | None = None  # why, when it could not be obtained
     conversation: str | None = None
     judgements: dict[str, Evidence] = {}
     grade: Grade | None = None
@@ -238,6 +257,11 @@ class ReviewState(Frozen):
     @property
     def open_actions(self) -> tuple[RecommendedAction, ...]:
         return tuple(a for a in self.actions if a.completed_at is None)
+
+    @property
+    def reflection_awaited(self) -> bool:
+        """The practitioner's reflection is neither given nor recorded as not obtained."""
+        return self.reflection is None and self.reflection_not_obtained is None
 
     def findings(self) -> tuple[str, str]:
         """The subject and body that tell the practitioner and the head of service a submitted review's grade
@@ -267,7 +291,7 @@ class ReviewState(Frozen):
     def still_needed(self) -> list[str]:
         """What the review lacks before it can be submitted, in the framework's order."""
         needed = [f"the {w}'s voice" for w in ("child", "family") if w not in self.voices]
-        if self.reflection is None:
+        if self.reflection_awaited:
             needed.append(f"the reflection of {self.practitioner}")
         if self.conversation is None:
             needed.append("the collaborative conversation")
@@ -306,6 +330,10 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
                 score=event.score, pleased_with=event.pleased_with, could_develop=event.could_develop, recorded_at=at
             )
             update = {"reflection": reflection}
+        case ReflectionNotObtained():
+            update = {"reflection_not_obtained": event.reason}
+        case ReviewerReallocated():
+            update = {"reviewer": event.reviewer}
         case ConversationRecorded():
             update = {"conversation": event.summary}
         case RubricJudged():
@@ -392,6 +420,10 @@ class RecordConversation(ChangeRequest):
     summary: str
 
 
+class RecordReflectionNotObtained(ChangeRequest):
+    reason: str
+
+
 class JudgeRubric(ChangeRequest):
     judgements: dict[str, Evidence]
 
@@ -463,9 +495,23 @@ def check_reflection(state: ReviewState | None, request: RecordReflection) -> No
     required_text(request.could_develop, "what you could develop")
 
 
+def check_reflection_not_obtained(state: ReviewState | None, request: RecordReflectionNotObtained) -> None:
+    """By the review's team manager or the QA team (the handler checks the QA team's role; this, the rest)."""
+    state = _opened(state)
+    if state.status in ("submitted", "closed"):
+        raise Refusal(f"the review of case {state.case_number} was submitted; it can no longer change")
+    if state.reflection is not None:
+        raise Refusal(f"{state.practitioner} has given their reflection")
+    if state.reflection_not_obtained is not None:
+        raise Refusal(f"the reflection is already recorded as not obtained: {state.reflection_not_obtained}")
+    if request.actor in (state.practitioner, state.reviewer):
+        raise Refusal("the review's team manager or the QA team records that the reflection cannot be obtained")
+    required_text(request.reason, "the reason it cannot be obtained", MAX_SHORT)
+
+
 def check_conversation(state: ReviewState | None, request: RecordConversation) -> None:
     state = _reviewer_while_open(state, request, "record the collaborative conversation")
-    if state.reflection is None:
+    if state.reflection_awaited:
         raise Refusal(f"the conversation follows the practitioner's reflection; {state.practitioner} has not given it")
     missing = [w for w in ("child", "family") if w not in state.voices]
     if missing:
@@ -487,7 +533,7 @@ def check_rubric(state: ReviewState | None, request: JudgeRubric) -> None:
 
 def check_grade(state: ReviewState | None, request: GiveGrade) -> None:
     state = _reviewer_while_open(state, request, "grade the review")
-    if state.reflection is None:
+    if state.reflection_awaited:
         raise Refusal(f"grade after the practitioner's reflection; {state.practitioner} has not given it yet")
     if state.conversation is None:
         raise Refusal("grade after the collaborative conversation; it is not recorded yet")
@@ -619,6 +665,12 @@ KIND = Kind(
             f" could develop: {p['could_develop']}"
         ),
         "review.conversation_recorded": lambda p: f"the collaborative conversation recorded: {p['summary']}",
+        "review.reflection_not_obtained": lambda p: (
+            f"the practitioner's reflection recorded as not obtained: {p['reason']}"
+        ),
+        "review.reviewer_reallocated": lambda p: (
+            f"reallocated from reviewer {p['previous']} to {p['reviewer']}: {p['reason']}"
+        ),
         "review.rubric_judged": _judged,
         "review.graded": lambda p: f"graded {p['grade']}: {p['rationale']}",
         "review.action_recommended": lambda p: (

@@ -12,7 +12,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.action_plan import SmartAction
 from domain.cpr_cycle import PublishReport
-from domain.directory import Role
+from domain.directory import Role, StaffMember, cpr_reviewer_problem
 from domain.errors import Refusal
 from domain.events import CALENDAR_ACTOR, StartedBy
 from domain.notifications import Notification, NotificationKind, fit_body, fit_subject, notification_id
@@ -57,13 +57,23 @@ async def first_working_day(day: date) -> DueMoment:
     return await run_activity(CalendarActivities.due_at, DueRequest(start=day - timedelta(days=1), working_days=1))
 
 
-async def require_role(staff_id: str, role: Role | tuple[Role, ...], what: str) -> None:
-    """Refuse (before anything is recorded) someone the directory does not list, active, in `role` (or one of them)."""
+async def require_role(staff_id: str, role: Role | tuple[Role, ...], what: str) -> StaffMember:
+    """Refuse (before anything is recorded) someone the directory does not list, active, in `role` (or one of them);
+    their entry, if not."""
     roles = role if isinstance(role, tuple) else (role,)
     member = await run_activity(DirectoryActivities.staff_member, StaffLookup(staff_id=staff_id))
     if member is None or not member.active or not member.roles.intersection(roles):
         named = " or ".join(r.value for r in roles)
         raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as a {named}"))
+    return member
+
+
+async def require_cpr_reviewer(staff_id: str) -> None:
+    """Refuse someone who may not be allocated a CPR review: not a reviewer, or (where the directory gives their job)
+    not one of the posts the framework names (domain.directory.cpr_reviewer_problem). One look-up, as before."""
+    problem = cpr_reviewer_problem(await require_role(staff_id, Role.REVIEWER, "review"))
+    if problem is not None:
+        raise refused(Refusal(problem))
 
 
 async def require(staff_id: str, action: str) -> None:

@@ -33,8 +33,12 @@ from domain.cpr_cycle import (
     ModerationClosed,
     ModerationOverdue,
     ModeratorAllocated,
+    ModeratorReallocated,
     PublishReport,
+    ReallocateModerator,
+    ReallocateReviewer,
     ReviewerAllocated,
+    ReviewerReallocated,
     ReviewModerated,
     ReviewOutcome,
     ReviewsClosed,
@@ -51,11 +55,12 @@ from workflows.common import (
     case_managers,
     opener,
     require,
+    require_cpr_reviewer,
     require_role,
     run_activity,
 )
 from workflows.recording import check, recorded_update, refused
-from workflows.review import ReviewInput, ReviewWorkflow
+from workflows.review import ReviewerChange, ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
@@ -183,7 +188,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(cpr_cycle.check_allocation, self._state(), request)
         await require(request.actor, "cycle.allocate")
-        await require_role(request.reviewer, Role.REVIEWER, "review")
+        await require_cpr_reviewer(request.reviewer)
         case = self._state().case(request.case_number)
         assert case is not None  # check_allocation: the case is in the sample
         team_manager, head_of_service = await case_managers(case.practitioner)
@@ -226,6 +231,40 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         )
         return state
 
+    @recorded_update(cpr_cycle.check_reviewer_reallocation)
+    async def reallocate(self, request: ReallocateReviewer) -> CycleState:
+        """The QA team gives a review another reviewer (absence, conflict): recorded here, then told to the review,
+        which records it too while it is open, and to both reviewers."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(cpr_cycle.check_reviewer_reallocation, self._state(), request)
+        await require(request.actor, "cycle.reallocate")
+        await require_cpr_reviewer(request.reviewer)
+        previous = self._state().case(request.case_number).reviewer  # type: ignore[union-attr]
+        assert previous is not None  # check_reviewer_reallocation: the case has a reviewer
+        state = await self._recorder.record(
+            request.actor,
+            ReviewerReallocated(
+                case_number=request.case_number, reviewer=request.reviewer, previous=previous, reason=request.reason
+            ),
+            rule=lambda s: cpr_cycle.check_reviewer_reallocation(s, request),
+        )
+        case = state.case(request.case_number)
+        assert case is not None and case.review_id is not None
+        await workflow.get_external_workflow_handle(case.review_id).signal(
+            ReviewWorkflow.reallocated,
+            ReviewerChange(reviewer=request.reviewer, previous=previous, reason=request.reason, by=request.actor),
+        )
+        await self._notifier.post(
+            self._notifier.message(
+                previous,
+                "info",
+                f"reallocated-{request.case_number}",
+                f"The review of case {request.case_number} is no longer yours: {request.reviewer} has it now",
+                f"Cycle {self._id}: {request.reason}",
+            )
+        )
+        return state
+
     @workflow.signal
     async def review_submitted(self, outcome: ReviewOutcome) -> None:
         await self._recorder.record_built(
@@ -265,6 +304,53 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 f"Cycle {self._id}, review {case.review_id}, reviewer {case.reviewer}.",
                 state.version,
             )
+        )
+        return state
+
+    @recorded_update(cpr_cycle.check_moderator_reallocation)
+    async def reallocate_moderator(self, request: ReallocateModerator) -> CycleState:
+        """The QA team gives a moderation another moderator: their 10 working days start now, the report waits for
+        them alone, and both moderators are told."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(cpr_cycle.check_moderator_reallocation, self._state(), request)
+        await require(request.actor, "cycle.reallocate_moderator")
+        await require_role(request.moderator, Role.MODERATOR, "moderate")
+        due = await run_activity(
+            CalendarActivities.due_at,
+            DueRequest(start=london_today(), working_days=MODERATION_WINDOW),
+        )
+        previous = self._state().case(request.case_number).moderation.moderator  # type: ignore[union-attr]
+        state = await self._recorder.record(
+            request.actor,
+            ModeratorReallocated(
+                case_number=request.case_number,
+                moderator=request.moderator,
+                previous=previous,
+                reason=request.reason,
+                due_at=due.due_at,
+            ),
+            rule=lambda s: cpr_cycle.check_moderator_reallocation(s, request),
+        )
+        case = state.case(request.case_number)
+        assert case is not None
+        key = f"moderation-{request.case_number}"
+        await self._notifier.close(key)
+        await self._notifier.post(
+            self._notifier.task(
+                request.moderator,
+                key,
+                f"Moderate the review of case {request.case_number} ({state.service})",
+                due.due_at,
+                f"Cycle {self._id}, review {case.review_id}, reviewer {case.reviewer} (reallocated from {previous}).",
+                state.version,
+            ),
+            self._notifier.message(
+                previous,
+                "info",
+                f"moderation-reallocated-{request.case_number}",
+                f"The moderation of case {request.case_number} is no longer yours: {request.moderator} has it now",
+                f"Cycle {self._id}: {request.reason}",
+            ),
         )
         return state
 

@@ -25,6 +25,7 @@ from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
+from domain.permissions import QA_TEAM
 from domain.requests import ChangeRequest
 from domain.review import (
     AcknowledgeAlert,
@@ -41,10 +42,13 @@ from domain.review import (
     RecommendAction,
     RecordConversation,
     RecordReflection,
+    RecordReflectionNotObtained,
     RecordVoice,
+    ReflectionNotObtained,
     ReflectionRecorded,
     ReviewChased,
     ReviewClosed,
+    ReviewerReallocated,
     ReviewExtended,
     ReviewGraded,
     ReviewOpened,
@@ -56,7 +60,7 @@ from domain.review import (
     VoiceRecorded,
 )
 from domain.working_days import LONDON
-from workflows.common import ItemWorkflow, require, run_activity
+from workflows.common import ItemWorkflow, require, require_role, run_activity
 from workflows.recording import recorded_update, refused
 from workflows.timing import wait_for_moment
 
@@ -65,6 +69,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
 
 LEVEL_NAMES = {1: "the reviewer's manager", 2: "the head of service", 3: "the Head of QA"}
+
+
+class ReviewerChange(Frozen):
+    """From the cycle: the QA team gave this review to another reviewer (recorded there first)."""
+
+    reviewer: str
+    previous: str
+    reason: str
+    by: str  # the QA officer who reallocated it
 
 
 class ReviewInput(Frozen):
@@ -153,6 +166,37 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         state = await self._record(request, lambda _: event, review.check_reflection)
         await self._notifier.close("reflection")
         return state
+
+    @recorded_update(review.check_reflection_not_obtained)
+    async def reflection_not_obtained(self, request: RecordReflectionNotObtained) -> ReviewState:
+        """The team manager or the QA team: the practitioner cannot give a reflection (long leave, gone)."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        await require(request.actor, "review.reflection_not_obtained")
+        if request.actor != self._state().team_manager:
+            await require_role(request.actor, QA_TEAM, "record a reflection as not obtained for another team")
+        event = ReflectionNotObtained(reason=request.reason)
+        state = await self._record(request, lambda _: event, review.check_reflection_not_obtained)
+        await self._notifier.close("reflection")
+        return state
+
+    @workflow.signal
+    async def reallocated(self, change: ReviewerChange) -> None:
+        """The cycle recorded a new reviewer: recorded here too while the review is open (a review submitted in
+        the meantime keeps the reviewer who submitted it), and the review's task moves to them."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        state = await self._recorder.record_built(
+            change.by,
+            lambda s: (
+                (ReviewerReallocated(reviewer=change.reviewer, previous=change.previous, reason=change.reason),)
+                if s.status in ("open", "overdue") and s.reviewer == change.previous
+                else ()
+            ),
+        )
+        if state.reviewer == change.reviewer:
+            await self._notifier.close("review")
+            await self._notifier.post(
+                self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
+            )
 
     @recorded_update(review.check_conversation)
     async def record_conversation(self, request: RecordConversation) -> ReviewState:
@@ -351,7 +395,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         state = self._state()
         if step.level == 0:
             owners = [state.reviewer]
-            if state.reflection is None:
+            if state.reflection_awaited:
                 owners.append(state.practitioner)
             return tuple(owners)
         if step.level == 1:

@@ -97,6 +97,33 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
     click.echo(run(perform("cpr.allocate", actor, **ask)))
 
 
+@cpr_app.command("reallocate")
+@click.argument("cycle_id")
+@click.argument("case_number")
+@click.option("--reviewer", required=True, help="The new reviewer (never the child's own practitioner).")
+@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@AS_OPTION
+def cpr_reallocate(cycle_id: str, case_number: str, reviewer: str, reason: str, actor: str) -> None:
+    """Give a review not yet submitted another reviewer (a QA officer): the review goes on with them, its deadline
+    unchanged (extend it if they need longer); both reviewers are told."""
+    from domain import cpr_cycle
+    from domain.cpr_cycle import ReallocateReviewer
+    from infra.cli.client import change
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    request = typed(
+        ReallocateReviewer,
+        actor=person(actor),
+        case_number=case_number.strip(),
+        reviewer=person(reviewer, "--reviewer"),
+        reason=reason,
+    )
+    state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.reallocate, request))
+    case = state.case(request.case_number)
+    assert case is not None
+    click.echo(f"{case.case_number}: now reviewed by {case.reviewer} ({case.review_id})")
+
+
 @cpr_app.command("show")
 @click.argument("cycle_id")
 @READER_OPTION

@@ -58,6 +58,32 @@ def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: 
     click.echo(f"{case.case_number}: moderated by {case.moderation.moderator}, due {when(case.moderation.due_at)}")
 
 
+@moderation_app.command("reallocate")
+@click.argument("cycle_id")
+@click.argument("case_number")
+@click.option("--moderator", required=True, help="The new moderator (never the review's reviewer or practitioner).")
+@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@AS_OPTION
+def moderation_reallocate(cycle_id: str, case_number: str, moderator: str, reason: str, actor: str) -> None:
+    """Give a moderation another moderator (a QA officer): their 10 working days start now; both are told, and the
+    findings report waits for the new one alone."""
+    from domain import cpr_cycle
+    from domain.cpr_cycle import ReallocateModerator
+    from workflows.cpr_cycle import CprCycleWorkflow
+
+    request = typed(
+        ReallocateModerator,
+        actor=person(actor),
+        case_number=case_number.strip(),
+        moderator=person(moderator, "--moderator"),
+        reason=reason,
+    )
+    state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.reallocate_moderator, request))
+    case = state.case(request.case_number)
+    assert case is not None and case.moderation is not None
+    click.echo(f"{case.case_number}: now moderated by {case.moderation.moderator}, due {when(case.moderation.due_at)}")
+
+
 @moderation_app.command("record")
 @click.argument("cycle_id")
 @click.argument("case_number")

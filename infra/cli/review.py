@@ -191,6 +191,20 @@ def review_extend(review_id: str, days: str, reason: str, actor: str) -> None:
     _done(review_id, state, f"extended by {request.extra_working_days} working days; now due {when(state.due_at)}")
 
 
+@review_app.command("reflection-not-obtained")
+@ID_ARGUMENT
+@click.option("--reason", required=True, help="Why the practitioner's reflection cannot be obtained.")
+@AS_OPTION
+def review_reflection_not_obtained(review_id: str, reason: str, actor: str) -> None:
+    """Record that the practitioner's reflection cannot be obtained (the team manager or the QA team): the review
+    goes on without it, and the practitioner is no longer chased for it."""
+    from domain.review import RecordReflectionNotObtained
+
+    request = typed(RecordReflectionNotObtained, actor=person(actor), reason=reason)
+    state = _change(review_id, "reflection_not_obtained", request)
+    _done(review_id, state, "the reflection is recorded as not obtained")
+
+
 # --- the team manager's part --------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ def _member(row: asyncpg.Record) -> StaffMember:
         line_manager=row["line_manager"],
         active=row["active"],
         email=row["email"],
+        job=row["job"],
     )
 
 
@@ -68,13 +69,17 @@ def _roles(member: StaffMember) -> list[str]:
     return sorted(role.value for role in member.roles)
 
 
+def _job(member: StaffMember) -> str | None:
+    return member.job.value if member.job else None
+
+
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("the business time of an import must carry a time zone")
     return at
 
 
-_STAFF_COLUMNS = "staff_id, display_name, roles, team, line_manager, active, email"
+_STAFF_COLUMNS = "staff_id, display_name, roles, team, line_manager, active, email, job"
 _CASE_COLUMNS = "case_number, system, service, team, practitioner, support_began"
 
 
@@ -111,18 +116,18 @@ class Directory:
             event = staff_imported(current, members)
             listed = {member.staff_id: member for member in members}
             await conn.executemany(
-                "INSERT INTO staff (staff_id, display_name, roles, team, line_manager, email, active)"
-                " VALUES ($1, $2, $3, $4, $5, $6, true)",
+                "INSERT INTO staff (staff_id, display_name, roles, team, line_manager, email, job, active)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, true)",
                 [
-                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email)
+                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email, _job(m))
                     for m in (listed[staff_id] for staff_id in event.added)
                 ],
             )
             await conn.executemany(
-                "UPDATE staff SET display_name = $2, roles = $3, team = $4, line_manager = $5, email = $6, active = true"
-                " WHERE staff_id = $1",
+                "UPDATE staff SET display_name = $2, roles = $3, team = $4, line_manager = $5, email = $6, job = $7,"
+                " active = true WHERE staff_id = $1",
                 [
-                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email)
+                    (m.staff_id, m.display_name, _roles(m), m.team, m.line_manager, m.email, _job(m))
                     for m in (listed[staff_id] for staff_id in event.changed)
                 ],
             )

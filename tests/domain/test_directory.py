@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from domain.directory import (
     KNOWN_ROLES,
     CasesSnapshotImported,
     DirectoryFileError,
+    Job,
     OpenCase,
     Role,
     StaffImported,
@@ -20,6 +22,7 @@ from domain.directory import (
     cases_digest,
     cases_imported,
     cases_problem,
+    cpr_reviewer_problem,
     management_chain,
     may_import,
     parse_cases_csv,
@@ -179,12 +182,12 @@ def test_a_line_management_cycle_is_refused_naming_the_circle():
         (
             "staff_id,display_name,roles,team\n",
             "staff.csv line 1: missing column 'line_manager'"
-            " (the columns are staff_id,display_name,roles,team,line_manager[,email])",
+            " (the columns are staff_id,display_name,roles,team,line_manager[,email][,job])",
         ),
         (
             "staff_id,display_name,roles,team,line_manager,salary\n",
             "staff.csv line 1: unexpected column 'salary'"
-            " (the columns are staff_id,display_name,roles,team,line_manager[,email])",
+            " (the columns are staff_id,display_name,roles,team,line_manager[,email][,job])",
         ),
         (
             "staff_id,display_name,roles,team,line_manager,team\n",
@@ -222,6 +225,32 @@ def test_an_email_column_is_optional_checked_and_normalised():
     assert parse_staff_csv(render_staff_csv([officer, sam])) == (officer, sam)
     assert render_staff_csv([sam]).splitlines()[0] == "staff_id,display_name,roles,team,line_manager"
     assert staff_digest([officer, sam]) != staff_digest([officer.model_copy(update={"email": None}), sam])
+
+
+def test_a_job_column_is_optional_and_names_who_may_review_a_cpr():
+    with_job = STAFF.replace("line_manager\n", "line_manager,job\n") + (
+        "qa.officer,Chris Lewis,qa_officer,Quality and Assurance,,QA_Officer\n"
+        "sam.reviewer,Sam Patel,reviewer,Quality and Assurance,qa.officer,isro\n"
+        "amy.worker,Amy Brooks,reviewer;practitioner,Family Wellbeing,qa.officer,family_support_worker\n"
+        "lee.reviewer,Lee Walsh,reviewer,Children in Need,qa.officer,\n"
+    )
+    officer, sam, amy, lee = parse_staff_csv(with_job, "staff.csv")
+    assert (officer.job, sam.job, amy.job, lee.job) == (Job.QA_OFFICER, Job.ISRO, Job.FAMILY_SUPPORT_WORKER, None)
+    assert cpr_reviewer_problem(sam) is None and cpr_reviewer_problem(lee) is None  # no job given: the role decides
+    assert cpr_reviewer_problem(amy) == (
+        "amy.worker is a family support worker: the framework's CPR reviewers are senior social workers, ISROs,"
+        " team managers, heads of service, the Assistant Director and the Director"
+    )
+    with pytest.raises(DirectoryFileError) as caught:
+        parse_staff_csv(with_job.replace(",isro\n", ",wizard\n"), "staff.csv")
+    assert str(caught.value).startswith("staff.csv line 3: job 'wizard' is not one of director, assistant_director,")
+    assert parse_staff_csv(render_staff_csv([officer, sam, amy, lee])) == (amy, lee, officer, sam)
+    assert render_staff_csv([lee]).splitlines()[0] == "staff_id,display_name,roles,team,line_manager"
+
+
+def test_the_migration_allows_exactly_the_jobs_the_directory_knows():
+    sql = (Path(__file__).parents[2] / "infra/migrations/0018_staff_job.sql").read_text()
+    assert {job.value for job in Job} == set(re.findall(r"'([a-z_]+)'", sql))
 
 
 def test_roles_serialise_sorted():

@@ -583,28 +583,116 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
     assert await ok(capsys, "overdue") == "no reviews are overdue\n"
 
 
-async def submit_by_cli(capsys, case_number: str, practitioner: str, grade: str) -> None:
+async def submit_by_cli(
+    capsys, case_number: str, practitioner: str | None, grade: str, reviewer: str = "sam.reviewer"
+) -> None:
+    """The review's steps and its submission; `practitioner` None: their reflection was recorded as not obtained."""
     review_id = review_of(case_number)
     for whose in ("--child", "--family"):
-        await ok(capsys, "review", "voice", review_id, whose, "--summary", "heard", "--as", "sam.reviewer")
-    await ok(
-        capsys,
-        "review",
-        "reflect",
-        review_id,
-        "--score",
-        "6",
-        "--pleased-with",
-        "visits",
-        "--could-develop",
-        "plans",
-        "--as",
-        practitioner,
+        await ok(capsys, "review", "voice", review_id, whose, "--summary", "heard", "--as", reviewer)
+    if practitioner is not None:
+        reflection = ("--score", "6", "--pleased-with", "visits", "--could-develop", "plans")
+        await ok(capsys, "review", "reflect", review_id, *reflection, "--as", practitioner)
+    await ok(capsys, "review", "conversation", review_id, "--summary", "talked", "--as", reviewer)
+    await ok(capsys, "review", "judge", review_id, "--all", "some", "assessment.4=limited", "--as", reviewer)
+    await ok(capsys, "review", "grade", review_id, "--grade", grade, "--rationale", "as seen", "--as", reviewer)
+    await ok(capsys, "review", "submit", review_id, "--as", reviewer)
+
+
+async def phase(capsys, cycle_id: str, wanted: str) -> dict:
+    """The cycle once it reaches `wanted` (it moves on when the reviews' and moderations' news reaches it)."""
+    for _ in range(300):
+        shown = json.loads(await ok(capsys, "cpr", "show", cycle_id, "--json"))
+        if shown["phase"] == wanted:
+            return shown
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the cycle never reached {wanted}")
+
+
+async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_the_cycle_completes(stack, capsys):
+    await started_cycle(capsys, sample=2)
+    (own, own_practitioner), (case, practitioner) = [
+        (c["case_number"], c["practitioner"])
+        for c in json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["cases"]
+    ]
+    for case_number in (own, case):
+        await ok(capsys, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer", "--as", "qa.officer")
+
+    # The reviewer of one review is away: the QA team gives it to another, with the reason; both are told.
+    reallocate = ("cpr", "reallocate", CYCLE, case, "--reason", "sam.reviewer is on long-term leave")
+    assert await refused(capsys, *reallocate, "--reviewer", practitioner, "--as", "qa.officer") == (
+        f"refused: {practitioner} is the allocated practitioner for case {case} and cannot review their own work"
     )
-    await ok(capsys, "review", "conversation", review_id, "--summary", "talked", "--as", "sam.reviewer")
-    await ok(capsys, "review", "judge", review_id, "--all", "some", "assessment.4=limited", "--as", "sam.reviewer")
-    await ok(capsys, "review", "grade", review_id, "--grade", grade, "--rationale", "as seen", "--as", "sam.reviewer")
-    await ok(capsys, "review", "submit", review_id, "--as", "sam.reviewer")
+    # The directory gives her post: a principal social worker is not among the framework's CPR reviewers.
+    assert await refused(capsys, *reallocate, "--reviewer", "paula.psw", "--as", "qa.officer") == (
+        "refused: paula.psw is a principal social worker: the framework's CPR reviewers are senior social workers,"
+        " ISROs, team managers, heads of service, the Assistant Director and the Director"
+    )
+    assert (await refused(capsys, *reallocate, "--reviewer", "rosa.reviewer", "--as", "sam.reviewer")).startswith(
+        "refused: sam.reviewer cannot reallocate a review to another reviewer"
+    )
+    assert await ok(capsys, *reallocate, "--reviewer", "rosa.reviewer", "--as", "qa.officer") == (
+        f"{case}: now reviewed by rosa.reviewer ({review_of(case)})\n"
+    )
+    for _ in range(100):  # the review hears of it from the cycle
+        if json.loads(await ok(capsys, "review", "show", review_of(case), "--json"))["reviewer"] == "rosa.reviewer":
+            break
+        await asyncio.sleep(0.05)
+    assert await refused(
+        capsys, "review", "voice", review_of(case), "--child", "--summary", "x", "--as", "sam.reviewer"
+    ) == (f"refused: only the reviewer (rosa.reviewer) can record the child's voice for case {case}")
+    told = await ok(capsys, "inbox", "--as", "sam.reviewer")
+    assert f"The review of case {case} is no longer yours: rosa.reviewer has it now" in told
+    assert f"Complete the review of case {case}" in await ok(capsys, "inbox", "--as", "rosa.reviewer")
+
+    # The other's practitioner cannot give a reflection: recorded as not obtained, by the QA team, with the reason.
+    not_obtained = ("review", "reflection-not-obtained", review_of(own), "--reason", "on maternity leave")
+    assert await refused(capsys, *not_obtained, "--as", "sam.reviewer") == (
+        "refused: the review's team manager or the QA team records that the reflection cannot be obtained"
+    )
+    await ok(capsys, *not_obtained, "--as", "qa.officer")
+    await submit_by_cli(capsys, own, None, "Good")
+    await submit_by_cli(capsys, case, practitioner, "Good", reviewer="rosa.reviewer")
+    assert own_practitioner != practitioner
+
+    # A moderator is away: the moderation goes to another; the report waits for the new one alone.
+    await phase(capsys, CYCLE, "moderation")
+    for case_number in (own, case):
+        await ok(
+            capsys, "moderation", "allocate", CYCLE, case_number, "--moderator", "maya.moderator", "--as", "qa.officer"
+        )
+    moved = ("moderation", "reallocate", CYCLE, own, "--reason", "maya.moderator is unwell")
+    assert await refused(capsys, *moved, "--moderator", "maya.moderator", "--as", "qa.officer") == (
+        f"refused: maya.moderator already moderates the review of case {own}"
+    )
+    assert (await ok(capsys, *moved, "--moderator", "omar.moderator", "--as", "qa.officer")).startswith(
+        f"{own}: now moderated by omar.moderator, due "
+    )
+    record = ("moderation", "record", CYCLE, own, "--grade", "Good", "--rationale", "consistent")
+    assert await refused(capsys, *record, "--as", "maya.moderator") == (
+        f"refused: only the allocated moderator (omar.moderator) can moderate case {own}"
+    )
+    await ok(capsys, *record, "--as", "omar.moderator")
+    await ok(
+        capsys, "moderation", "record", CYCLE, case, "--grade", "Good", "--rationale", "fair", "--as", "maya.moderator"
+    )
+    await phase(capsys, CYCLE, "reporting")
+    publish = ("report", "publish", CYCLE, "--key-findings", "k", "--strengths", "s", "--development", "d")
+    await ok(capsys, *publish, "--recommendations", "r", "--as", "qa.officer")
+    shown = await phase(capsys, CYCLE, "complete")
+    assert [(c["reviewer"], c["moderation"]["moderator"]) for c in shown["cases"]] == [
+        ("sam.reviewer", "omar.moderator"),
+        ("rosa.reviewer", "maya.moderator"),
+    ]
+    history = await ok(capsys, "audit", "history", CYCLE, "--as", "audrey.auditor")
+    assert (
+        f"case {case} reallocated from reviewer sam.reviewer to rosa.reviewer: sam.reviewer is on long-term leave"
+        in history
+    )
+    assert "reallocated from moderator maya.moderator to omar.moderator" in history
+    assert "the practitioner's reflection recorded as not obtained: on maternity leave" in await ok(
+        capsys, "audit", "history", review_of(own), "--as", "audrey.auditor"
+    )
 
 
 async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys, database, tmp_path):

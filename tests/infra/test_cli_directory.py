@@ -64,6 +64,7 @@ def test_import_and_list_the_example_authority(capsys):
         "line_manager": "quinn.hoqa",
         "active": True,
         "email": None,  # the example file gives no addresses: its people read their messages in the app
+        "job": "qa_officer",
     }
     code, out, _ = qa(capsys, "staff", "list")
     assert code == 0 and len(out.splitlines()) == 33 and "sam.reviewer" in out
