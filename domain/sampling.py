@@ -82,6 +82,16 @@ def draw(candidates: Sequence[Candidate], *, on: date, size: int, seed: str) -> 
     )
 
 
+def method_in_words(recorded: SampleDraw, snapshot_id: int, where: str) -> str:
+    """How the draw was made, for a reader who will redo it with any SHA-256 tool."""
+    return (
+        f"From open-cases snapshot {snapshot_id} ({where}), the {recorded.eligible_count} cases supported for at least"
+        f" 4 weeks on {recorded.on.isoformat()} (their list's SHA-256 {recorded.eligible_digest}) were each ranked by"
+        f' SHA-256("{recorded.seed}:" + the case number) as hex; the sample is the {recorded.size} with the smallest'
+        " ranks, in rank order."
+    )
+
+
 def redo(recorded: SampleDraw, candidates: Sequence[Candidate]) -> list[str]:
     """An auditor's check of a recorded draw against the snapshot it came from; returns the problems."""
     if recorded.method != METHOD:

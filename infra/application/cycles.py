@@ -96,3 +96,46 @@ async def grades(ask: CycleId, reader: str) -> dict[str, GradeOfRecord]:
         reviews = [case.review_id for case in item.state.cases if case.review_id]
         disputes = await AuditLog(pool).read_streams_opened_with("dispute.raised", "review_id", reviews)
     return grades_of_record(ask.cycle_id, item.state, decided_in(disputes))
+
+
+class Proof(BaseModel):
+    """A cycle's recorded draw, done again from the stored snapshot it came from."""
+
+    cycle_id: str
+    method: str  # in words
+    snapshot_id: int
+    seed: str
+    sample: list[tuple[str, str]]  # (case number, its rank) in rank order, as recorded
+    problems: list[str]  # empty: the draw is proven
+
+
+@command("cpr.prove")
+async def prove(ask: CycleId, reader: str) -> Proof:
+    """Redo a cycle's recorded draw from the stored snapshot, for those who may read its audit record (auditors, the
+    QA team, its managers); the read is in the access log."""
+    from domain import cpr_cycle, sampling
+    from infra.application.audit import read_item
+    from infra.application.services import database
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
+
+    async with database(max_size=2) as pool:
+        item = await read_item(pool, ask.cycle_id, reader, "cpr prove")
+        state = item.state
+        if item.kind is not cpr_cycle.KIND or state is None:
+            raise AppError(f"{ask.cycle_id} is not a CPR cycle")
+        if state.draw is None or state.snapshot_id is None:
+            raise AppError(f"{ask.cycle_id} has no sample drawn yet")
+        cases = await Directory(pool, AuditLog(pool)).snapshot_cases(state.snapshot_id, state.service)
+    draw = state.draw
+    candidates = [sampling.Candidate(case_number=c.case_number, support_began=c.support_began) for c in cases]
+    return Proof(
+        cycle_id=ask.cycle_id,
+        method=sampling.method_in_words(draw, state.snapshot_id, f"service {state.service}"),
+        snapshot_id=state.snapshot_id,
+        seed=draw.seed,
+        sample=[(n, sampling.rank(draw.seed, n)) for n in draw.sample],
+        problems=sampling.redo(draw, candidates)
+        if cases
+        else [f"open-cases snapshot {state.snapshot_id} holds no case of {state.service}"],
+    )

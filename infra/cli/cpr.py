@@ -124,6 +124,31 @@ def cpr_reallocate(cycle_id: str, case_number: str, reviewer: str, reason: str, 
     click.echo(f"{case.case_number}: now reviewed by {case.reviewer} ({case.review_id})")
 
 
+@cpr_app.command("prove")
+@click.argument("cycle_id")
+@READER_OPTION
+@JSON_OPTION
+def cpr_prove(cycle_id: str, actor: str, as_json: bool) -> None:
+    """For auditors: redo the cycle's recorded draw from the stored open-cases snapshot and say whether it matches,
+    with the method in words (anyone may redo it with any SHA-256 tool). Exit 1 if it does not match."""
+    from infra.cli.client import perform
+
+    proof = run(perform("cpr.prove", actor, cycle_id=cycle_id))
+
+    def human() -> None:
+        click.echo(proof.method)
+        for case_number, ranked in proof.sample:
+            click.echo(f"  {case_number}  {ranked}")
+        if proof.problems:
+            click.echo("does not match: " + "; ".join(proof.problems))
+        else:
+            click.echo(f"matches: the recorded sample is the draw from snapshot {proof.snapshot_id}")
+
+    emit(proof.model_dump(mode="json"), as_json, human)
+    if proof.problems:
+        raise SystemExit(1)
+
+
 @cpr_app.command("show")
 @click.argument("cycle_id")
 @READER_OPTION

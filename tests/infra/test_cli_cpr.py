@@ -165,6 +165,28 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         f"a Children in Need cycle starting {YEAR}-11-01 was already started: {CYCLE} (see `qa cpr show {CYCLE}`)"
     )
 
+    # An auditor redoes the draw from the stored snapshot: it matches; the method is said in words.
+    proven = (await ok(capsys, "cpr", "prove", CYCLE, "--as", "audrey.auditor")).splitlines()
+    assert proven[0].startswith("From open-cases snapshot 1 (service Children in Need), the 6 cases supported for")
+    assert (
+        'ranked by SHA-256("cpr-2027-11:" + the case number) as hex; the sample is the 3 with the smallest'
+        in (proven[0])
+    )
+    assert [line.split()[0] for line in proven[1:4]] == ["LCS-100809", "LCS-100701", "LCS-100716"]
+    assert proven[4] == "matches: the recorded sample is the draw from snapshot 1"
+    assert (await refused(capsys, "cpr", "prove", CYCLE, "--as", "priya.practitioner")).startswith(
+        f"refused: priya.practitioner may not read the audit record of {CYCLE}"
+    )
+    # A snapshot altered behind the log's back (a case's support made to start later) no longer proves the draw.
+    await as_superuser(
+        database, "UPDATE cases SET support_began = support_began + 60 WHERE snapshot_id = 1 AND case_number = $1", CASE
+    )
+    code, out, _ = await qa(capsys, "cpr", "prove", CYCLE, "--as", "audrey.auditor", "--json")
+    assert code == 1 and json.loads(out)["problems"] == ["the eligible cases differ from those the draw recorded"]
+    await as_superuser(
+        database, "UPDATE cases SET support_began = support_began - 60 WHERE snapshot_id = 1 AND case_number = $1", CASE
+    )
+
     # Allocation: never the child's own practitioner; only a QA officer allocates.
     before = await event_count(database)
     assert await refused(
