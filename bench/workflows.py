@@ -118,6 +118,7 @@ def review_steps(practitioner: str, reviewer: str) -> list[tuple[str, object]]:
     from domain.review import (
         GiveGrade,
         JudgeRubric,
+        RecordConclusion,
         RecordConversation,
         RecordReflection,
         RecordVoice,
@@ -136,6 +137,7 @@ def review_steps(practitioner: str, reviewer: str) -> list[tuple[str, object]]:
         (ReviewWorkflow.record_conversation, RecordConversation(actor=reviewer, summary="agreed the plan")),
         (ReviewWorkflow.judge, JudgeRubric(actor=reviewer, judgements=dict.fromkeys(CRITERION_IDS, Evidence.some))),
         (ReviewWorkflow.grade, GiveGrade(actor=reviewer, grade=Grade.good, rationale="consistently good help")),
+        (ReviewWorkflow.conclude, RecordConclusion(actor=reviewer, working_well="direct work", do_differently="plans")),
         (ReviewWorkflow.submit, SubmitReview(actor=reviewer)),
     ]
 

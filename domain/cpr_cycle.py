@@ -117,6 +117,8 @@ class ReviewModerated(DomainEvent):
     rationale: str
     # The moderator-reviewer conversation, required when the grades differ.
     conversation: str | None
+    # The elements of the review the moderator sampled; moderations recorded before it was asked for have none.
+    sampled: str | None = None
 
 
 class ModerationOverdue(DomainEvent):
@@ -174,6 +176,7 @@ class Moderation(Frozen):
     grade: Grade | None = None
     rationale: str | None = None
     conversation: str | None = None
+    sampled: str | None = None
     overdue: bool = False
 
     @property
@@ -295,7 +298,12 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
             case = state.case(event.case_number)
             assert case is not None and case.moderation is not None
             moderation = case.moderation.model_copy(
-                update={"grade": event.grade, "rationale": event.rationale, "conversation": event.conversation}
+                update={
+                    "grade": event.grade,
+                    "rationale": event.rationale,
+                    "conversation": event.conversation,
+                    "sampled": event.sampled,
+                }
             )
             update = {"cases": _replace_case(state, event.case_number, moderation=moderation)}
         case ModerationOverdue():
@@ -364,6 +372,7 @@ class ModerateReview(ChangeRequest):
     grade: Grade = Field(title="The agreed grade")
     rationale: str
     conversation: str | None = None
+    sampled: str = Field(title="The elements of the review you sampled (e.g. the rubric's assessment domain, the plan)")
 
 
 class PublishReport(ChangeRequest):
@@ -453,6 +462,7 @@ def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
         raise Refusal(f"the review of case {request.case_number} was already moderated")
     if not request.rationale.strip():
         raise Refusal("the moderation needs a rationale")
+    required_text(request.sampled, "the elements of the review you sampled")
     check_text("the moderation's rationale", request.rationale)
     check_text("the conversation with the reviewer", request.conversation)
     if request.grade != case.grade and not (request.conversation and request.conversation.strip()):
@@ -540,6 +550,7 @@ KIND = Kind(
         ),
         "cycle.review_moderated": lambda p: (
             f"review of case {p['case_number']} moderated: {p['grade']}: {p['rationale']}"
+            + (f"; sampled: {p['sampled']}" if p.get("sampled") else "")
             + (f"; conversation with the reviewer: {p['conversation']}" if p.get("conversation") else "")
         ),
         "cycle.moderator_reallocated": lambda p: (

@@ -45,6 +45,8 @@ class Findings(Frozen):
     most_limited: tuple[CriterionCount, ...]
     safeguarding_alerts: int
     changed: tuple[str, ...] = ()  # the grades of record that moderation or a dispute changed, how
+    conclusions: tuple[str, ...] = ()  # each review's: what is working well, what could be done differently
+    moderation_samples: tuple[str, ...] = ()  # each moderation's note of the elements of the review it sampled
 
     @property
     def agreement_rate(self) -> float | None:
@@ -90,6 +92,17 @@ def findings(
         ),
         safeguarding_alerts=sum(len(state.alerts) for state in reviews.values()),
         changed=tuple(f"{g.case_number}: {g.words()}" for g in of_record.values() if g.changed),
+        conclusions=tuple(
+            f"{case_number}: working well: {state.conclusion.working_well}; could be done differently:"
+            f" {state.conclusion.do_differently}"
+            for case_number, state in sorted(reviews.items())
+            if state.conclusion is not None
+        ),
+        moderation_samples=tuple(
+            f"{c.case_number}: {c.moderation.sampled}"  # type: ignore[union-attr]
+            for c in moderated
+            if c.moderation.sampled  # type: ignore[union-attr]
+        ),
     )
 
 
@@ -117,6 +130,7 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
         ("Recommendations", [narrative.recommendations]),
         # Only a report that added actions has this section: the reports published before keep their bytes.
         *([(f"Actions added to {narrative.plan_id}", added)] if added else []),
+        *([("What is working well and what could be done differently", list(f.conclusions))] if f.conclusions else []),
         (
             "The cycle in figures",
             [
@@ -132,7 +146,8 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
         (
             "Moderation outcomes",
             [f"Moderated: {f.moderated}; reviewer and moderator agreed on {f.agreed} ({rate})."]
-            + [f"Differed: {line}" for line in f.disagreements],
+            + [f"Differed: {line}" for line in f.disagreements]
+            + [f"Sampled in moderating {line}" for line in f.moderation_samples],
         ),
         (
             "Rubric criteria most often 'limited or no evidence'",

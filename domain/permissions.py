@@ -72,6 +72,7 @@ ACTIONS: Mapping[str, May] = {
     "review.record_conversation": May((Role.REVIEWER,), "record the collaborative conversation", _REVIEWER),
     "review.judge": May((Role.REVIEWER,), "judge the rubric", _REVIEWER),
     "review.grade": May((Role.REVIEWER,), "grade a review", _REVIEWER),
+    "review.conclude": May((Role.REVIEWER,), "record a review's conclusion", _REVIEWER),
     "review.recommend_action": May((Role.REVIEWER,), "recommend actions", _REVIEWER),
     "review.submit": May((Role.REVIEWER,), "submit a review", _REVIEWER),
     # Refused since alerts are their own items (below); kept for the reviews that recorded one before.

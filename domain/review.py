@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
@@ -99,6 +99,14 @@ class ReviewGraded(DomainEvent):
     rationale: str
 
 
+class ReviewConcluded(DomainEvent):
+    """The review's conclusion (Appendix 2): what is working well, and what could be done differently."""
+
+    event_type = "review.concluded"
+    working_well: str
+    do_differently: str
+
+
 class ActionRecommended(DomainEvent):
     event_type = "review.action_recommended"
     action_id: str
@@ -177,6 +185,7 @@ REVIEW_EVENTS = EventRegistry(
     ReviewClosed,
     ReflectionNotObtained,
     ReviewerReallocated,
+    ReviewConcluded,
 )
 
 
@@ -187,6 +196,11 @@ class Voice(Frozen):
     obtained: bool
     summary: str
     recorded_at: AwareDatetime
+
+
+class Conclusion(Frozen):
+    working_well: str
+    do_differently: str
 
 
 class Reflection(Frozen):
@@ -245,6 +259,7 @@ class ReviewState(Frozen):
     judgements: dict[str, Evidence] = {}
     grade: Grade | None = None
     rationale: str | None = None
+    conclusion: Conclusion | None = None
     actions: tuple[RecommendedAction, ...] = ()
     alerts: tuple[SafeguardingAlert, ...] = ()
     extensions: tuple[str, ...] = ()
@@ -299,6 +314,8 @@ class ReviewState(Frozen):
             needed.append(f"rubric evidence for {len(missing)} criteria ({missing[0]}, ...)")
         if self.grade is None:
             needed.append("the grade and rationale")
+        if self.conclusion is None:
+            needed.append("the conclusion (what is working well, what could be done differently)")
         return needed
 
     @property
@@ -340,6 +357,8 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
             update = {"judgements": {**state.judgements, **event.judgements}}
         case ReviewGraded():
             update = {"grade": event.grade, "rationale": event.rationale}
+        case ReviewConcluded():
+            update = {"conclusion": Conclusion(working_well=event.working_well, do_differently=event.do_differently)}
         case ActionRecommended():
             action = RecommendedAction(action_id=event.action_id, action=event.action, due_by=event.due_by)
             update = {"actions": (*state.actions, action)}
@@ -431,6 +450,11 @@ class JudgeRubric(ChangeRequest):
 class GiveGrade(ChangeRequest):
     grade: Grade
     rationale: str
+
+
+class RecordConclusion(ChangeRequest):
+    working_well: str = Field(title="What is working well")
+    do_differently: str = Field(title="What could be done differently")
 
 
 class RecommendAction(ChangeRequest):
@@ -538,6 +562,12 @@ def check_grade(state: ReviewState | None, request: GiveGrade) -> None:
     if state.conversation is None:
         raise Refusal("grade after the collaborative conversation; it is not recorded yet")
     required_text(request.rationale, "the rationale for the grade")
+
+
+def check_conclusion(state: ReviewState | None, request: RecordConclusion) -> None:
+    _reviewer_while_open(state, request, "record the conclusion")
+    required_text(request.working_well, "what is working well")
+    required_text(request.do_differently, "what could be done differently")
 
 
 def check_recommend(state: ReviewState | None, request: RecommendAction) -> None:
@@ -673,6 +703,9 @@ KIND = Kind(
         ),
         "review.rubric_judged": _judged,
         "review.graded": lambda p: f"graded {p['grade']}: {p['rationale']}",
+        "review.concluded": lambda p: (
+            f"concluded: working well: {p['working_well']}; could be done differently: {p['do_differently']}"
+        ),
         "review.action_recommended": lambda p: (
             f"action {p['action_id']} recommended, due by {p['due_by']}: {p['action']}"
         ),

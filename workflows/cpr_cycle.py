@@ -363,6 +363,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 grade=request.grade,
                 rationale=request.rationale,
                 conversation=request.conversation,
+                sampled=request.sampled,
             ),
             rule=lambda s: cpr_cycle.check_moderation(s, request),
         )

@@ -40,6 +40,7 @@ from domain.review import (
     JudgeRubric,
     RaiseSafeguarding,
     RecommendAction,
+    RecordConclusion,
     RecordConversation,
     RecordReflection,
     RecordReflectionNotObtained,
@@ -48,6 +49,7 @@ from domain.review import (
     ReflectionRecorded,
     ReviewChased,
     ReviewClosed,
+    ReviewConcluded,
     ReviewerReallocated,
     ReviewExtended,
     ReviewGraded,
@@ -212,6 +214,11 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
     async def grade(self, request: GiveGrade) -> ReviewState:
         event = ReviewGraded(grade=request.grade, rationale=request.rationale)
         return await self._record(request, lambda _: event, review.check_grade)
+
+    @recorded_update(review.check_conclusion)
+    async def conclude(self, request: RecordConclusion) -> ReviewState:
+        event = ReviewConcluded(working_well=request.working_well, do_differently=request.do_differently)
+        return await self._record(request, lambda _: event, review.check_conclusion)
 
     @recorded_update(review.check_recommend)
     async def recommend_action(self, request: RecommendAction) -> ReviewState:

@@ -90,9 +90,16 @@ def moderation_reallocate(cycle_id: str, case_number: str, moderator: str, reaso
 @click.option("--grade", "grade_text", required=True, help="Outstanding, Good, Requires Improvement or Inadequate.")
 @click.option("--rationale", required=True, help="Why: the moderation template's rationale.")
 @click.option("--conversation", help="The moderator-reviewer conversation (needed when the grades differ).")
+@click.option("--sampled", required=True, help="The elements of the review you sampled.")
 @AS_OPTION
 def moderation_record(
-    cycle_id: str, case_number: str, grade_text: str, rationale: str, conversation: str | None, actor: str
+    cycle_id: str,
+    case_number: str,
+    grade_text: str,
+    rationale: str,
+    conversation: str | None,
+    sampled: str,
+    actor: str,
 ) -> None:
     """Record a moderation: the moderator's grade and rationale."""
     from domain import cpr_cycle
@@ -111,6 +118,7 @@ def moderation_record(
         grade=grade,
         rationale=rationale,
         conversation=conversation,
+        sampled=sampled,
     )
     state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.moderate, request))
     case = state.case(request.case_number)

@@ -136,6 +136,19 @@ def review_grade(review_id: str, grade_text: str, rationale: str, actor: str) ->
     _done(review_id, state, f"graded {grade.value}")
 
 
+@review_app.command("conclude")
+@ID_ARGUMENT
+@click.option("--working-well", required=True, help="What is working well.")
+@click.option("--differently", required=True, help="What could be done differently.")
+@AS_OPTION
+def review_conclude(review_id: str, working_well: str, differently: str, actor: str) -> None:
+    """Record the review's conclusion (Appendix 2): what is working well, what could be done differently."""
+    from domain.review import RecordConclusion
+
+    request = typed(RecordConclusion, actor=person(actor), working_well=working_well, do_differently=differently)
+    _done(review_id, _change(review_id, "conclude", request), "the conclusion was recorded")
+
+
 @review_app.command("action")
 @ID_ARGUMENT
 @click.option("--action", "action", required=True, help="The recommended action, for supervision.")

@@ -72,6 +72,7 @@ class Review:
         self.ready_to_grade()
         self.apply("sam.reviewer", review.RubricJudged(judgements=dict.fromkeys(CRITERION_IDS, Evidence.some)))
         self.apply("sam.reviewer", review.ReviewGraded(grade=Grade.good, rationale="consistent"))
+        self.apply("sam.reviewer", review.ReviewConcluded(working_well="direct work", do_differently="timely plans"))
         return self
 
 
@@ -140,7 +141,7 @@ def test_submission_lists_what_is_still_missing():
     message = refusal(review.check_submit, r.state, SubmitReview(actor="sam.reviewer"))
     assert message == (
         "the review of case LCS-100234 still needs rubric evidence for 26 criteria (basic-information.1, ...);"
-        " the grade and rationale"
+        " the grade and rationale; the conclusion (what is working well, what could be done differently)"
     )
     r.ready_to_submit()
     review.check_submit(r.state, SubmitReview(actor="sam.reviewer"))
@@ -210,3 +211,34 @@ def test_submission_after_the_deadline_is_marked_late():
     r.apply("qa-engine", review.ReviewChased(step=STEPS[1], recipients=("sam.reviewer",)), at=DUE)
     state = r.apply("sam.reviewer", review.ReviewSubmitted(), at=DUE + timedelta(days=1))
     assert (state.status, state.late, state.next_chase) == ("submitted", True, None)
+
+
+def test_the_conclusion_is_the_reviewers_and_says_both_things():
+    r = Review().ready_to_grade()
+    conclusion = review.RecordConclusion(actor="sam.reviewer", working_well="direct work", do_differently="plans")
+    assert refusal(review.check_conclusion, r.state, conclusion.model_copy(update={"actor": "pat.practitioner"})) == (
+        "only the reviewer (sam.reviewer) can record the conclusion for case LCS-100234"
+    )
+    assert refusal(review.check_conclusion, r.state, conclusion.model_copy(update={"do_differently": " "})) == (
+        "what could be done differently cannot be empty"
+    )
+    review.check_conclusion(r.state, conclusion)
+
+
+def test_a_reflection_not_obtained_lets_the_review_go_on_and_is_recorded_once():
+    r = Review()
+    r.apply("sam.reviewer", review.VoiceRecorded(whose="child", obtained=True, summary="likes school"))
+    r.apply("sam.reviewer", review.VoiceRecorded(whose="family", obtained=True, summary="helped"))
+    talk = review.RecordConversation(actor="sam.reviewer", summary="agreed")
+    assert refusal(review.check_conversation, r.state, talk).startswith("the conversation follows the practitioner's")
+    absent = review.RecordReflectionNotObtained(actor="tom.manager", reason="long-term sick leave")
+    assert refusal(
+        review.check_reflection_not_obtained, r.state, absent.model_copy(update={"actor": "sam.reviewer"})
+    ) == ("the review's team manager or the QA team records that the reflection cannot be obtained")
+    review.check_reflection_not_obtained(r.state, absent)
+    r.apply("tom.manager", review.ReflectionNotObtained(reason="long-term sick leave"))
+    review.check_conversation(r.state, talk)
+    assert "reflection" not in "; ".join(r.state.still_needed)
+    assert refusal(review.check_reflection_not_obtained, r.state, absent) == (
+        "the reflection is already recorded as not obtained: long-term sick leave"
+    )

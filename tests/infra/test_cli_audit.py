@@ -25,6 +25,7 @@ from domain.review import (
     GiveGrade,
     JudgeRubric,
     RecommendAction,
+    RecordConclusion,
     RecordConversation,
     RecordReflection,
     RecordVoice,
@@ -114,6 +115,10 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
         ),
         (ReviewWorkflow.grade, GiveGrade(actor=reviewer, grade=Grade.good, rationale="consistently good help")),
         (
+            ReviewWorkflow.conclude,
+            RecordConclusion(actor=reviewer, working_well="the child is seen alone", do_differently="timely plans"),
+        ),
+        (
             ReviewWorkflow.recommend_action,
             RecommendAction(actor=reviewer, action="bring the chronology up to date", due_by=date(YEAR, 12, 17)),
         ),
@@ -169,7 +174,13 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     await capture(cycle, CprCycleWorkflow.state)
     await cycle.execute_update(
         CprCycleWorkflow.moderate,
-        ModerateReview(actor="maya.moderator", case_number=case.case_number, grade=Grade.good, rationale="agreed"),
+        ModerateReview(
+            actor="maya.moderator",
+            case_number=case.case_number,
+            grade=Grade.good,
+            rationale="agreed",
+            sampled="the plan",
+        ),
     )
 
     async def reporting():
@@ -192,7 +203,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     await capture(cycle, CprCycleWorkflow.state)
 
     # The state at every captured moment, rebuilt from the audit log alone, is what the query returned then.
-    assert len(moments) == 16
+    assert len(moments) == 17
     for item_id, at, state in moments:
         replay = await replayed(capsys, item_id, "--as-of", at.isoformat())
         assert (replay["state"], replay["version"], replay["as_of"]) == (
@@ -202,24 +213,27 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
         ), (item_id, at)
     human = await ok(capsys, "audit", "replay", review_id, "--as-of", moments[3][1].isoformat(), *AUDITOR)
     assert human.splitlines()[0].startswith(f"{review_id}: review as it stood at ")
-    assert "(business time), rebuilt from 2 of 11 events (to v2)" in human.splitlines()[0]
+    assert "(business time), rebuilt from 2 of 12 events (to v2)" in human.splitlines()[0]
     assert "    summary: feels listened to" in human
 
     # Its history, in words.
     history = await ok(capsys, "audit", "history", review_id, *AUDITOR)
     lines = history.splitlines()
-    assert lines[0].startswith(f"{review_id}: review, 11 events (Europe/London;")
-    assert len(lines) == 12
+    assert lines[0].startswith(f"{review_id}: review, 12 events (Europe/London;")
+    assert len(lines) == 13
     assert f"qa.officer: review of case {case.case_number} opened (Children in Need" in lines[1]
     assert lines[2].endswith("sam.reviewer: the child's voice recorded: feels listened to")
     assert lines[6].endswith("sam.reviewer: rubric evidence recorded for 26 criteria (26 some)")
     assert lines[8].endswith(
+        "sam.reviewer: concluded: working well: the child is seen alone; could be done differently: timely plans"
+    )
+    assert lines[9].endswith(
         f"sam.reviewer: action A1 recommended, due by {YEAR}-12-17: bring the chronology up to date"
     )
-    assert lines[10].endswith("nadia.manager: action A1 recorded complete: reviewed in supervision")
-    assert lines[11].endswith("qa-engine: review closed: submitted and every action done")
+    assert lines[11].endswith("nadia.manager: action A1 recorded complete: reviewed in supervision")
+    assert lines[12].endswith("qa-engine: review closed: submitted and every action done")
     data = json.loads(await ok(capsys, "audit", "history", review_id, "--json", *AUDITOR))
-    assert [e["version"] for e in data["events"]] == list(range(1, 12))
+    assert [e["version"] for e in data["events"]] == list(range(1, 13))
     assert {"business_time", "recorded_at", "actor", "what", "event_type", "payload"} <= data["events"][0].keys()
     cycle_history = await ok(capsys, "audit", "history", CYCLE, *AUDITOR)
     assert "findings report published: 1 Good; 1 of 1 moderations agreed" in cycle_history
@@ -242,7 +256,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     # The evidence bundle.
     bundle = tmp_path / "evidence"
     out = await ok(capsys, "audit", "export", review_id, "--out", str(bundle), *AUDITOR)
-    assert out.splitlines()[0] == f"{bundle}: evidence bundle for {review_id} (11 events)"
+    assert out.splitlines()[0] == f"{bundle}: evidence bundle for {review_id} (12 events)"
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert sorted(manifest["files"]) == sorted(
         ["events.json", "temporal-history.json", "verification.json", "state.json", "summary.html"]
@@ -252,7 +266,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     final_review = [state for item_id, _, state in moments if item_id == review_id][-1]
     assert json.loads((bundle / "state.json").read_text())["state"] == final_review.model_dump(mode="json")
     assert json.loads((bundle / "verification.json").read_text())["ok"] is True
-    assert len(json.loads((bundle / "events.json").read_text())) == 11
+    assert len(json.loads((bundle / "events.json").read_text())) == 12
     assert json.loads((bundle / "temporal-history.json").read_text())["workflow_id"] == review_id
     summary = (bundle / "summary.html").read_text()
     assert NO_CHILD_NAMED in summary and case.case_number in summary

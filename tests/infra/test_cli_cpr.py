@@ -214,7 +214,8 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     assert await refused(capsys, "review", "submit", REVIEW, "--as", "sam.reviewer") == (
         f"refused: the review of case {CASE} still needs the child's voice; the family's voice;"
         " the reflection of priya.practitioner; the collaborative conversation;"
-        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale"
+        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale;"
+        " the conclusion (what is working well, what could be done differently)"
     )
     assert await refused(
         capsys, "review", "judge", REVIEW, "assessment.3=clear", "assessment.10=some", "--as", "sam.reviewer", code=2
@@ -237,7 +238,8 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     assert out.splitlines() == [
         f"{REVIEW}: the child's voice was recorded",
         "  still needed: the family's voice; the reflection of priya.practitioner; the collaborative conversation;"
-        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale",
+        " rubric evidence for 26 criteria (basic-information.1, ...); the grade and rationale;"
+        " the conclusion (what is working well, what could be done differently)",
     ]
     await ok(
         capsys,
@@ -289,7 +291,23 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
         "--as",
         "sam.reviewer",
     )
-    assert out.splitlines() == [f"{REVIEW}: graded Requires Improvement", "  ready to submit (by sam.reviewer)"]
+    assert out.splitlines() == [
+        f"{REVIEW}: graded Requires Improvement",
+        "  still needed: the conclusion (what is working well, what could be done differently)",
+    ]
+    out = await ok(
+        capsys,
+        "review",
+        "conclude",
+        REVIEW,
+        "--working-well",
+        "the child is seen alone",
+        "--differently",
+        "timescales in the plan",
+        "--as",
+        "sam.reviewer",
+    )
+    assert out.splitlines() == [f"{REVIEW}: the conclusion was recorded", "  ready to submit (by sam.reviewer)"]
     out = await ok(
         capsys,
         "review",
@@ -588,7 +606,7 @@ async def test_overdue_reviews_are_listed_until_an_extension_moves_them(skipping
         " escalated to the reviewer's manager",
         "    still needed: the child's voice; the family's voice; the reflection of lee.reviewer;"
         " the collaborative conversation; rubric evidence for 26 criteria (basic-information.1, ...);"
-        " the grade and rationale",
+        " the grade and rationale; the conclusion (what is working well, what could be done differently)",
     ]
     listed = json.loads(await ok(capsys, "overdue", "--json"))
     assert listed["duties"] == []
@@ -618,6 +636,8 @@ async def submit_by_cli(
     await ok(capsys, "review", "conversation", review_id, "--summary", "talked", "--as", reviewer)
     await ok(capsys, "review", "judge", review_id, "--all", "some", "assessment.4=limited", "--as", reviewer)
     await ok(capsys, "review", "grade", review_id, "--grade", grade, "--rationale", "as seen", "--as", reviewer)
+    conclusion = ("--working-well", "direct work", "--differently", "timely plans")
+    await ok(capsys, "review", "conclude", review_id, *conclusion, "--as", reviewer)
     await ok(capsys, "review", "submit", review_id, "--as", reviewer)
 
 
@@ -690,13 +710,25 @@ async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_th
     assert (await ok(capsys, *moved, "--moderator", "omar.moderator", "--as", "qa.officer")).startswith(
         f"{own}: now moderated by omar.moderator, due "
     )
-    record = ("moderation", "record", CYCLE, own, "--grade", "Good", "--rationale", "consistent")
+    record = ("moderation", "record", CYCLE, own, "--grade", "Good", "--rationale", "consistent", "--sampled", "plan")
     assert await refused(capsys, *record, "--as", "maya.moderator") == (
         f"refused: only the allocated moderator (omar.moderator) can moderate case {own}"
     )
     await ok(capsys, *record, "--as", "omar.moderator")
     await ok(
-        capsys, "moderation", "record", CYCLE, case, "--grade", "Good", "--rationale", "fair", "--as", "maya.moderator"
+        capsys,
+        "moderation",
+        "record",
+        CYCLE,
+        case,
+        "--grade",
+        "Good",
+        "--rationale",
+        "fair",
+        "--sampled",
+        "plan",
+        "--as",
+        "maya.moderator",
     )
     await phase(capsys, CYCLE, "reporting")
     publish = ("report", "publish", CYCLE, "--key-findings", "k", "--strengths", "s", "--development", "d")
@@ -763,6 +795,8 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         "Inadequate",
         "--rationale",
         "unsafe",
+        "--sampled",
+        "the plan",
         "--as",
         "maya.moderator",
     ) == (
@@ -778,6 +812,8 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         "Superb",
         "--rationale",
         "x",
+        "--sampled",
+        "the plan",
         "--as",
         "maya.moderator",
         code=2,
@@ -793,6 +829,8 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
             "Good",
             "--rationale",
             "fair",
+            "--sampled",
+            "the plan and the assessment domain",
             "--as",
             "maya.moderator",
         )
@@ -809,6 +847,8 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         "better than graded",
         "--conversation",
         "agreed the plan had improved",
+        "--sampled",
+        "the plan",
         "--as",
         "maya.moderator",
     )
@@ -896,6 +936,10 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert (await ok(capsys, "cpr", "list", "--all")).startswith(f"{CYCLE}  complete")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
+    # Each review's conclusion and each moderation's sample are in the report.
+    assert "## What is working well and what could be done differently" in shown
+    assert f"- {cases[0][0]}: working well: direct work; could be done differently: timely plans" in shown
+    assert f"- Sampled in moderating {cases[0][0]}: the plan and the assessment domain" in shown
     # The grades of record: one moderated up, one decided down by the dispute.
     assert "Grades of record (after moderation and any dispute's final decision): Outstanding 0; Good 1;" in shown
     assert (

@@ -183,6 +183,10 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await sam.page.check("#grade-grade-2")  # Good
         await sam.page.fill("#grade-rationale", "Consistently good practice.")
         await sam.page.click("button:text('Record the grade')")
+        await sam.page.fill("#conclude-working_well", "The child is seen alone and listened to.")
+        await sam.page.fill("#conclude-do_differently", "Keep the chronology up to date.")
+        await sam.page.click("button:text('Record the conclusion')")
+        assert "Recorded: conclude" in await sam.text()
         await sam.page.fill("#recommend_action-action", "Bring the chronology up to date.")
         await sam.page.fill("#recommend_action-due_by", f"{YEAR}-12-17")
         await sam.page.click("button:text('Recommend the action')")
@@ -253,6 +257,7 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await maya.page.check(f"#moderate input[value='{CASE}']")
         await maya.page.check("#moderate-grade-2")  # Good, as the reviewer graded
         await maya.page.fill("#moderate-rationale", "The evidence supports Good.")
+        await maya.page.fill("#moderate-sampled", "The plan and the assessment domain.")
         await maya.page.click("button:text('Record the moderation')")
         assert "Recorded: moderate" in await maya.text() and "maya.moderator: Good (agreed)" in await maya.text()
         await maya.shot("cycle")
@@ -261,7 +266,19 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await ok(capsys, "--token", officer, "moderation", "allocate", CYCLE, OWN_CASE, "--moderator", "omar.moderator")
         omar = await token(capsys, "omar.moderator")
         await ok(
-            capsys, "--token", omar, "moderation", "record", CYCLE, OWN_CASE, "--grade", "Good", "--rationale", "Good."
+            capsys,
+            "--token",
+            omar,
+            "moderation",
+            "record",
+            CYCLE,
+            OWN_CASE,
+            "--grade",
+            "Good",
+            "--rationale",
+            "Good.",
+            "--sampled",
+            "The plan.",
         )
         for _ in range(100):  # the cycle moves on to its report once both moderations reach it
             await officer_page.open(f"/items/{CYCLE}")

@@ -17,6 +17,7 @@ from domain.review import (
     GiveGrade,
     JudgeRubric,
     RecommendAction,
+    RecordConclusion,
     RecordConversation,
     RecordReflection,
     RecordVoice,
@@ -228,6 +229,10 @@ async def test_a_review_from_voices_to_closed_actions(
     )
     await handle.execute_update(ReviewWorkflow.grade, grade)
     await handle.execute_update(
+        ReviewWorkflow.conclude,
+        RecordConclusion(actor="sam.reviewer", working_well="direct work", do_differently="timely plans"),
+    )
+    await handle.execute_update(
         ReviewWorkflow.recommend_action,
         RecommendAction(actor="sam.reviewer", action="bring the chronology up to date", due_by=date(2027, 12, 17)),
     )
@@ -347,6 +352,10 @@ async def drive_review(handle: WorkflowHandle, practitioner: str, grade: Grade, 
     judgements = {cid: Evidence.limited if cid in limited else Evidence.clear for cid in CRITERION_IDS}
     await handle.execute_update(ReviewWorkflow.judge, JudgeRubric(actor=reviewer, judgements=judgements))
     await handle.execute_update(ReviewWorkflow.grade, GiveGrade(actor=reviewer, grade=grade, rationale="as seen"))
+    await handle.execute_update(
+        ReviewWorkflow.conclude,
+        RecordConclusion(actor=reviewer, working_well="direct work", do_differently="timely plans"),
+    )
     return await handle.execute_update(ReviewWorkflow.submit, SubmitReview(actor=reviewer))
 
 
@@ -400,7 +409,11 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
             AllocateModerator(actor="qa.officer", case_number=case.case_number, moderator=moderator),
         )
     differ = ModerateReview(
-        actor="maya.moderator", case_number=first.case_number, grade=Grade.requires_improvement, rationale="thin plan"
+        actor="maya.moderator",
+        case_number=first.case_number,
+        grade=Grade.requires_improvement,
+        rationale="thin plan",
+        sampled="the plan",
     )
     assert await refused(cycle, CprCycleWorkflow.moderate, differ) == (
         "your grade (Requires Improvement) differs from the reviewer's (Good): record your conversation with sam.reviewer"
@@ -414,7 +427,9 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     for case, moderator, grade in list(zip(cases, moderators, grades, strict=True))[1:]:
         await cycle.execute_update(
             CprCycleWorkflow.moderate,
-            ModerateReview(actor=moderator, case_number=case.case_number, grade=grade, rationale="consistent"),
+            ModerateReview(
+                actor=moderator, case_number=case.case_number, grade=grade, rationale="consistent", sampled="the plan"
+            ),
         )
 
     async def reporting():
@@ -543,6 +558,10 @@ async def test_a_worker_restarted_mid_cycle_loses_and_duplicates_nothing(
         )
         await handle.execute_update(
             ReviewWorkflow.grade, GiveGrade(actor="sam.reviewer", grade=Grade.good, rationale="r")
+        )
+        await handle.execute_update(
+            ReviewWorkflow.conclude,
+            RecordConclusion(actor="sam.reviewer", working_well="direct work", do_differently="timely plans"),
         )
         await handle.execute_update(ReviewWorkflow.submit, SubmitReview(actor="sam.reviewer"))
 
