@@ -27,7 +27,8 @@ from infra.store.audit_log import AuditLog
 from infra.store.documents import Documents
 
 # The items whose whole history the pack folds (a cycle opened long ago may still be open).
-_FOLDED = ("cycle.started", "plan.started", "spotlight.started")
+# Streams read whole: a dispute's final decision can set a grade of record; a review's voices are counted.
+_FOLDED = ("cycle.started", "plan.started", "spotlight.started", "dispute.raised", "review.opened")
 _DUTY_EVENTS = ("duty_set", "duty_chased", "duty_done")
 
 

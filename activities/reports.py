@@ -12,6 +12,7 @@ from domain.events import fold
 from domain.findings import findings, render_html, render_markdown
 from domain.frozen import Frozen
 from domain.grade_of_record import decided_in
+from domain.review import VoiceCount
 from infra.store.audit_log import AuditLog
 from infra.store.documents import DocumentConflict, Documents
 
@@ -34,6 +35,7 @@ class WrittenReport(Frozen):
     grades: dict[str, int]
     moderated: int
     agreed: int
+    voices: dict[str, VoiceCount] = {}  # defaulted: a report written before voices were counted has none
 
 
 class ReportActivities:
@@ -66,6 +68,7 @@ class ReportActivities:
             grades=figures.grades,
             moderated=figures.moderated,
             agreed=figures.agreed,
+            voices=figures.voices,
         )
 
 

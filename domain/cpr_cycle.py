@@ -24,6 +24,7 @@ from domain.events import DomainEvent, EventMeta, EventRegistry, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
+from domain.review import VoiceCount
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.text import check_text, required_text
@@ -144,6 +145,9 @@ class FindingsReportPublished(DomainEvent):
     # Defaulted: the reports recorded before a report could add actions to a plan have neither.
     plan_id: str | None = None
     plan_actions: tuple[str, ...] = ()
+    # Defaulted: the reports recorded before they counted and summarised voices have neither.
+    voices: dict[str, VoiceCount] = {}
+    voices_summary: str | None = None
 
 
 CYCLE_EVENTS = EventRegistry(
@@ -386,6 +390,9 @@ class PublishReport(ChangeRequest):
     strengths: str
     areas_for_development: str
     recommendations: str
+    # What children and families said, in the QA team's words: a CPR report needs it (every review seeks both voices);
+    # a case audit's findings may give it.
+    voices_summary: str | None = Field(None, title="What children and families said (the QA team's summary)")
     plan_id: str | None = None
     actions: tuple[SmartAction, ...] = ()
 
@@ -478,6 +485,7 @@ def empty_parts(request: PublishReport) -> list[str]:
     parts = {name.replace("_", " "): getattr(request, name) for name in REPORT_PARTS}
     for name, text in parts.items():
         check_text(f"the {name}", text)
+    check_text("the summary of what children and families said", request.voices_summary)
     return [name for name, text in parts.items() if not text.strip()]
 
 
@@ -499,6 +507,7 @@ def check_publication(state: CycleState | None, request: PublishReport, today: d
     empty = empty_parts(request)
     if empty:
         raise Refusal(f"the findings report needs {', '.join(empty)}")
+    required_text(request.voices_summary, "the QA team's summary of what children and families said")
     check_plan_actions(request, today)
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from domain.cpr_cycle import CycleState, PublishReport
 from domain.frozen import Frozen
 from domain.grade_of_record import DisputeDecision, grades_of_record
-from domain.review import ReviewState
+from domain.review import ReviewState, VoiceCount, count_voices, voices_in_words
 from domain.rubric import RUBRIC, Evidence, Grade, criterion
 
 MOST_LIMITED = 5
@@ -47,6 +47,7 @@ class Findings(Frozen):
     changed: tuple[str, ...] = ()  # the grades of record that moderation or a dispute changed, how
     conclusions: tuple[str, ...] = ()  # each review's: what is working well, what could be done differently
     moderation_samples: tuple[str, ...] = ()  # each moderation's note of the elements of the review it sampled
+    voices: dict[str, VoiceCount] = {}  # the submitted reviews' voices: sought, obtained, not obtained
 
     @property
     def agreement_rate(self) -> float | None:
@@ -92,6 +93,11 @@ def findings(
         ),
         safeguarding_alerts=sum(len(state.alerts) for state in reviews.values()),
         changed=tuple(f"{g.case_number}: {g.words()}" for g in of_record.values() if g.changed),
+        voices=count_voices(
+            (whose, voice.obtained)
+            for case_number, state in sorted(reviews.items())
+            for whose, voice in sorted(state.voices.items())
+        ),
         conclusions=tuple(
             f"{case_number}: working well: {state.conclusion.working_well}; could be done differently:"
             f" {state.conclusion.do_differently}"
@@ -131,6 +137,16 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
         # Only a report that added actions has this section: the reports published before keep their bytes.
         *([(f"Actions added to {narrative.plan_id}", added)] if added else []),
         *([("What is working well and what could be done differently", list(f.conclusions))] if f.conclusions else []),
+        *(
+            [
+                (
+                    "The voices of children and families",
+                    [*voices_in_words(f.voices), f"What they said: {narrative.voices_summary}"],
+                )
+            ]
+            if narrative.voices_summary
+            else []
+        ),
         (
             "The cycle in figures",
             [

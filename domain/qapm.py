@@ -30,6 +30,7 @@ from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.permissions import MANAGERS
 from domain.requests import ChangeRequest
+from domain.review import VoiceCount
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
 from domain.wording import due
@@ -63,6 +64,13 @@ class CycleLine(Frozen):
     service: str
     start: date
     phase: str
+
+
+class VoicesSaid(Frozen):
+    """What children and families said, in the QA team's words, as a published findings report quotes it."""
+
+    item_id: str
+    summary: str
 
 
 class AuditLine(Frozen):
@@ -117,6 +125,8 @@ class PackFigures(Frozen):
     agreed: int = 0
     plans_with_overdue: tuple[PlanLine, ...] = ()  # at `until`
     spotlights_finalised: tuple[SpotlightLine, ...] = ()
+    voices: dict[str, VoiceCount] = {}  # the children's and families' voices sought in the period's reviews
+    voices_said: tuple[VoicesSaid, ...] = ()  # the QA team's summaries in the reports published in the period
     unread_streams: tuple[str, ...] = ()  # streams the compiler could not decode (named, never hidden)
 
     @property

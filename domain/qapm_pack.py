@@ -15,10 +15,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, spotlight
+from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, review, spotlight
 from domain.events import DomainEvent, EventMeta
 from domain.grade_of_record import DisputeDecision, decisions, grades_of_record
-from domain.qapm import AuditLine, CycleLine, DeadlineRow, PackFigures, PlanLine, SpotlightLine, long_day, start_of
+from domain.qapm import (
+    AuditLine,
+    CycleLine,
+    DeadlineRow,
+    PackFigures,
+    PlanLine,
+    SpotlightLine,
+    VoicesSaid,
+    long_day,
+    start_of,
+)
 from domain.rubric import Grade
 from domain.working_days import LONDON
 
@@ -69,6 +79,8 @@ class _Tally:
         self.agreed = 0
         self.plans: list[PlanLine] = []
         self.spotlights: list[SpotlightLine] = []
+        self.voices: list[tuple[review.Whose, bool]] = []
+        self.said: list[VoicesSaid] = []
 
     def count(self, what: str, column: Literal["met", "late", "missed"], n: int = 1) -> None:
         row = self.rows.setdefault(what, {"met": 0, "late": 0, "missed": 0})
@@ -113,6 +125,12 @@ def pack_figures(
             _spotlight(tally, stream_id, logged, within)
         elif isinstance(first, case_audit.AuditStarted):
             _case_audit(tally, stream_id, logged, within)
+        elif isinstance(first, review.ReviewOpened):
+            tally.voices += [
+                (item.event.whose, item.event.obtained)
+                for item in logged
+                if isinstance(item.event, review.VoiceRecorded) and within(item.meta)
+            ]
         _duties(tally, logged, within)
 
     order = [REVIEWS, MODERATIONS, *(k.duty_title for k in items.KINDS if k.duty_title), PLAN_ACTIONS]
@@ -135,6 +153,8 @@ def pack_figures(
         agreed=tally.agreed,
         plans_with_overdue=tuple(tally.plans),
         spotlights_finalised=tuple(tally.spotlights),
+        voices=review.count_voices(tally.voices),
+        voices_said=tuple(tally.said),
     )
 
 
@@ -176,6 +196,8 @@ def _cycle(
                 tally.count(MODERATIONS, "missed")
             case cpr_cycle.FindingsReportPublished():
                 tally.closed.append(_cycle_line(stream_id, state))
+                if event.voices_summary:
+                    tally.said.append(VoicesSaid(item_id=stream_id, summary=event.voices_summary))
     if state is None:
         return
     of_record = grades_of_record(stream_id, state, decided)
@@ -328,6 +350,11 @@ def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
         "## Moderation agreement",
         "",
         f"{figures.agreed} of {figures.moderated} moderated reviews agreed with the reviewer's grade{agreement}.",
+        "",
+        "## The voices of children and families",
+        "",
+        *(f"- {line}" for line in review.voices_in_words(figures.voices or review.count_voices(()))),
+        *(f"- What they said ({s.item_id}): {s.summary}" for s in figures.voices_said),
         "",
         "## Action plans with overdue actions",
         "",

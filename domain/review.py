@@ -13,7 +13,7 @@ review record (see domain.staff_concern).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any, Literal
 
@@ -190,6 +190,34 @@ REVIEW_EVENTS = EventRegistry(
 
 
 # --- state ------------------------------------------------------------------------------------
+
+
+class VoiceCount(Frozen):
+    """How often a child's or family's voice was sought, and how often obtained (reports and the QAPM pack)."""
+
+    sought: int = 0
+    obtained: int = 0
+
+    @property
+    def not_obtained(self) -> int:
+        return self.sought - self.obtained
+
+
+def count_voices(voices: Iterable[tuple[Whose, bool]]) -> dict[Whose, VoiceCount]:
+    """(whose, obtained) of each voice recorded, counted by whose: the child's first, then the family's."""
+    counts: dict[Whose, VoiceCount] = {"child": VoiceCount(), "family": VoiceCount()}
+    for whose, obtained in voices:
+        counts[whose] = VoiceCount(sought=counts[whose].sought + 1, obtained=counts[whose].obtained + int(obtained))
+    return counts
+
+
+def voices_in_words(counts: Mapping[str, VoiceCount]) -> list[str]:
+    """E.g. "Children: sought 6, obtained 5, not obtained 1." (one line each for children and families)."""
+    names = {"child": "Children", "family": "Families"}
+    return [
+        f"{names[whose]}: sought {c.sought}, obtained {c.obtained}, not obtained {c.not_obtained}."
+        for whose, c in counts.items()
+    ]
 
 
 class Voice(Frozen):

@@ -409,7 +409,10 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         state = await self._recorder.record(
             request.actor,
             FindingsReportPublished(
-                **written.model_dump(), plan_id=added.plan_id if added else None, plan_actions=plan_actions
+                **written.model_dump(),
+                plan_id=added.plan_id if added else None,
+                plan_actions=plan_actions,
+                voices_summary=request.voices_summary,
             ),
             rule=lambda s: cpr_cycle.check_publication(s, request, today),
         )

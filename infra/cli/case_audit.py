@@ -210,6 +210,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @click.option("--strengths", required=True, help="The areas of strength.")
     @click.option("--development", required=True, help="The areas for development.")
     @click.option("--recommendations", required=True, help="The recommendations.")
+    @click.option("--voices", "voices_summary", help="What children and families said, if the review asked them.")
     @plan_options
     @AS_OPTION
     def publish(
@@ -218,6 +219,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         strengths: str,
         development: str,
         recommendations: str,
+        voices_summary: str | None,
         plan_id: str | None,
         actions_file: Path | None,
         actor: str,
@@ -232,6 +234,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
             strengths=strengths,
             areas_for_development=development,
             recommendations=recommendations,
+            voices_summary=voices_summary,
             **plan_actions(plan_id, actions_file),
         )
         state = update(item_id, "publish", request)

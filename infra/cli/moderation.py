@@ -138,6 +138,7 @@ def report_app() -> None:
 @click.option("--strengths", required=True, help="Areas of strength.")
 @click.option("--development", "areas_for_development", required=True, help="Areas for development.")
 @click.option("--recommendations", required=True)
+@click.option("--voices", "voices_summary", required=True, help="What children and families said: your summary.")
 @plan_options
 @AS_OPTION
 def report_publish(
@@ -146,6 +147,7 @@ def report_publish(
     strengths: str,
     areas_for_development: str,
     recommendations: str,
+    voices_summary: str,
     plan_id: str | None,
     actions_file: Path | None,
     actor: str,
@@ -165,6 +167,7 @@ def report_publish(
         strengths=strengths,
         areas_for_development=areas_for_development,
         recommendations=recommendations,
+        voices_summary=voices_summary,
         **plan_actions(plan_id, actions_file),
     )
     state = run(change(cycle_id, cpr_cycle.KIND, CprCycleWorkflow.publish_report, request))

@@ -12,7 +12,7 @@ from domain.dispute import DisputeState, StageRecord
 from domain.errors import Refusal
 from domain.findings import findings, render_html, render_markdown
 from domain.grade_of_record import decisions, grades_of_record
-from domain.review import ReviewState, SafeguardingAlert
+from domain.review import ReviewState, SafeguardingAlert, Voice
 from domain.rubric import CRITERION_IDS, Evidence, Grade
 from domain.working_days import LONDON
 
@@ -85,7 +85,12 @@ REVIEWS = {
     "LCS-3": review_state("LCS-3", {"assessment.2", "planning-and-review.1", "basic-information.1"}),
 }
 NARRATIVE = PublishReport(
-    actor="qa.officer", key_findings="k <b>", strengths="s", areas_for_development="a", recommendations="r"
+    actor="qa.officer",
+    key_findings="k <b>",
+    strengths="s",
+    areas_for_development="a",
+    recommendations="r",
+    voices_summary="Children said they feel heard.",
 )
 
 
@@ -179,3 +184,22 @@ def _decided(review_id: str, grade: Grade | None, at: datetime = AT) -> DisputeS
         closed_at=at,
         grade=grade,
     )
+
+
+def test_the_report_counts_the_voices_sought_and_obtained_and_quotes_what_was_said():
+    heard = {
+        "child": Voice(obtained=True, summary="likes school", recorded_at=AT),
+        "family": Voice(obtained=False, summary="declined", recorded_at=AT),
+    }
+    reviews = {**REVIEWS, "LCS-1": REVIEWS["LCS-1"].model_copy(update={"voices": heard})}
+    reviews["LCS-2"] = REVIEWS["LCS-2"].model_copy(update={"voices": {"child": heard["child"]}})
+    f = findings("cpr-x", CYCLE, reviews)
+    assert {whose: (c.sought, c.obtained, c.not_obtained) for whose, c in f.voices.items()} == {
+        "child": (2, 2, 0),
+        "family": (1, 0, 1),
+    }
+    markdown = render_markdown(f, NARRATIVE, AT)
+    assert (
+        "## The voices of children and families\n\n- Children: sought 2, obtained 2, not obtained 0.\n"
+        "- Families: sought 1, obtained 0, not obtained 1.\n- What they said: Children said they feel heard.\n"
+    ) in markdown

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from domain import action_plan, cpr_cycle, dispute, qapm, spotlight
+from domain import action_plan, cpr_cycle, dispute, qapm, review, spotlight
 from domain.action_plan import SmartAction
 from domain.chasing import ChaseStep
 from domain.errors import Refusal
@@ -193,7 +193,14 @@ def events() -> list[LoggedEvent]:
         (
             "2027-02-01",
             cpr_cycle.FindingsReportPublished(
-                markdown_path="m", markdown_sha256="0", html_path="h", html_sha256="0", grades={}, moderated=2, agreed=1
+                markdown_path="m",
+                markdown_sha256="0",
+                html_path="h",
+                html_sha256="0",
+                grades={},
+                moderated=2,
+                agreed=1,
+                voices_summary="Children said their worker listens.",
             ),
         ),
     )
@@ -238,7 +245,41 @@ def events() -> list[LoggedEvent]:
         ),
         ("2027-03-02", action_plan.ProgressRecorded(action_id="A1", status="done", evidence="e")),  # after: ignored
     )
-    return [*before, *during, *after, *service_wide, *team, *spotlight_stream(), *disputed("review-d2")]
+    return [
+        *before,
+        *during,
+        *after,
+        *service_wide,
+        *team,
+        *spotlight_stream(),
+        *disputed("review-d2"),
+        *voiced("review-d1"),
+    ]
+
+
+def voiced(review_id: str) -> list[LoggedEvent]:
+    """A review's voices: one sought before the period (not counted), three in it."""
+    opened = review.ReviewOpened(
+        cycle_id="cpr-2027-02-01-care-leavers",
+        case_number="D1",
+        service="Care Leavers",
+        team="T",
+        practitioner="p",
+        reviewer="sam.reviewer",
+        team_manager="t",
+        head_of_service="h",
+        due_at=end_of("2027-03-01"),
+        calendar_digest="c",
+        chase=(),
+    )
+    return stream(
+        review_id,
+        ("2026-12-20", opened),
+        ("2026-12-21", review.VoiceRecorded(whose="child", obtained=True, summary="s")),
+        ("2027-02-03", review.VoiceRecorded(whose="child", obtained=True, summary="s")),
+        ("2027-02-03", review.VoiceRecorded(whose="family", obtained=False, summary="declined")),
+        ("2027-02-04", review.VoiceRecorded(whose="family", obtained=True, summary="s")),
+    )
 
 
 def disputed(review_id: str) -> list[LoggedEvent]:
@@ -276,6 +317,14 @@ def test_the_pack_counts_what_happened_in_the_period_from_the_items_own_events()
     figures = pack_figures(events(), SINCE, UNTIL, previous_meeting="qapm-2026-11-12")
 
     assert figures.previous_meeting == "qapm-2026-11-12"
+    # The voices sought in the period's reviews, and what the reports published in it said children told them.
+    assert {whose: (c.sought, c.obtained) for whose, c in figures.voices.items()} == {
+        "child": (1, 1),
+        "family": (2, 1),
+    }
+    assert [(s.item_id, s.summary) for s in figures.voices_said] == [
+        ("cpr-2026-11-02-children-in-need", "Children said their worker listens.")
+    ]
     assert [c.cycle_id for c in figures.cycles_opened] == ["cpr-2027-02-01-care-leavers"]
     assert [c.cycle_id for c in figures.cycles_closed] == ["cpr-2026-11-02-children-in-need"]
     assert [(c.cycle_id, c.phase) for c in figures.cycles_in_progress] == [
@@ -318,6 +367,11 @@ def test_the_pack_reads_as_markdown_naming_no_child():
     assert "since the previous meeting (qapm-2026-11-12)" in text
     assert "| CPR reviews submitted | 2 | 1 | 1 |" in text
     assert "| Care Leavers | 1 | 0 | 1 | 0 | 2 |" in text  # grades of record
+    assert (
+        "## The voices of children and families\n\n- Children: sought 1, obtained 1, not obtained 0.\n"
+        "- Families: sought 2, obtained 1, not obtained 1.\n"
+        "- What they said (cpr-2026-11-02-children-in-need): Children said their worker listens.\n"
+    ) in text
     assert "1 of 2 moderated reviews agreed with the reviewer's grade (50%)." in text
     assert "- plan-team-children-in-need (the Children in Need team action plan, owner alex.assistant): A1" in text
     assert text.endswith("Case numbers only: this pack names no child.\n")

@@ -197,6 +197,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
             strengths="Children's voices are heard.",
             areas_for_development="Chronologies.",
             recommendations="A chronology workshop.",
+            voices_summary="Children said their social worker listens.",
         ),
     )
     await cycle.result()

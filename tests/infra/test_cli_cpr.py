@@ -732,6 +732,7 @@ async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_th
     )
     await phase(capsys, CYCLE, "reporting")
     publish = ("report", "publish", CYCLE, "--key-findings", "k", "--strengths", "s", "--development", "d")
+    publish += ("--voices", "children said they are listened to")
     await ok(capsys, *publish, "--recommendations", "r", "--as", "qa.officer")
     shown = await phase(capsys, CYCLE, "complete")
     assert [(c["reviewer"], c["moderation"]["moderator"]) for c in shown["cases"]] == [
@@ -901,6 +902,8 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         "Timescales.",
         "--recommendations",
         "Plan workshop.",
+        "--voices",
+        "Children said their workers listen; one family felt unheard.",
     )
     assert await refused(capsys, *publish, "--as", "sam.reviewer") == (
         "refused: sam.reviewer cannot publish the findings report: the directory does not list them as a qa_officer"
@@ -936,6 +939,9 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     assert (await ok(capsys, "cpr", "list", "--all")).startswith(f"{CYCLE}  complete")
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
+    # The voices sought in the reviews, counted, and what children and families said, in the QA team's words.
+    assert "- Children: sought 2, obtained 2, not obtained 0.\n- Families: sought 2, obtained 2, not obtained 0." in shown
+    assert "- What they said: Children said their workers listen; one family felt unheard." in shown
     # Each review's conclusion and each moderation's sample are in the report.
     assert "## What is working well and what could be done differently" in shown
     assert f"- {cases[0][0]}: working well: direct work; could be done differently: timely plans" in shown

@@ -290,6 +290,7 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         await officer_page.page.fill("#publish_report-strengths", "Children's voices are heard.")
         await officer_page.page.fill("#publish_report-areas_for_development", "Chronologies.")
         await officer_page.page.fill("#publish_report-recommendations", "A chronology workshop.")
+        await officer_page.page.fill("#publish_report-voices_summary", "Children said the plan helps.")
         await officer_page.page.fill("#publish_report-actions-0-action", "Chronology workshop for all teams")
         await officer_page.page.click("button:text('Publish the report')")
         # A SMART action with no plan named is refused in words; then left out, the report is published.

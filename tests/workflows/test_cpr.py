@@ -43,6 +43,7 @@ NARRATIVE = PublishReport(
     strengths="Children's voices are heard.",
     areas_for_development="Chronologies.",
     recommendations="Chronology workshop for all teams.",
+    voices_summary="Children said their social worker listens.",
 )
 
 
