@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
+from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry, owner
 from domain.frozen import Frozen
@@ -33,6 +35,17 @@ from domain.wording import actions_added, due, reviews_closed, sample_drawn
 REVIEW_WINDOW = 20  # working days, from the cycle's start
 MODERATION_WINDOW = 10  # working days, from a moderator's allocation
 REPORT_WINDOW = 10  # working days, from the end of moderation
+ALLOCATION_WINDOW = 2  # working days for the QA team to allocate: reviewers from the start, moderators from the close
+# The QA team's duties (domain.duties), and each moderator's: chased and escalated, in `qa overdue`.
+ALLOCATE_REVIEWERS = "allocate-reviewers"
+ALLOCATE_MODERATORS = "allocate-moderators"
+FINDINGS_REPORT = "findings-report"
+
+
+def moderation_key(case_number: str) -> str:
+    return f"moderation-{case_number}"
+
+
 Phase = Literal["sampling", "reviewing", "moderation", "reporting", "complete"]
 
 
@@ -150,6 +163,8 @@ class FindingsReportPublished(DomainEvent):
     voices_summary: str | None = None
 
 
+DUTIES = duties.family("cycle")
+
 CYCLE_EVENTS = EventRegistry(
     CycleStarted,
     SampleDrawn,
@@ -163,6 +178,7 @@ CYCLE_EVENTS = EventRegistry(
     ReviewerReallocated,
     ModerationClosed,
     FindingsReportPublished,
+    *DUTIES,
 )
 
 
@@ -225,6 +241,17 @@ class CycleState(Frozen):
     outstanding_at_close: tuple[str, ...] = ()
     report_due_at: AwareDatetime | None = None
     report: FindingsReportPublished | None = None
+    duties: tuple[Duty, ...] = ()  # cycles recorded before their work became duties have none
+
+    @property
+    def ended(self) -> bool:
+        """The report is published: the QA team's duties are over (late reviews may still arrive)."""
+        return self.phase == "complete"
+
+    @property
+    def allocated_moderators(self) -> bool:
+        """Every submitted review has a moderator."""
+        return all(c.moderation is not None for c in self.cases if c.submitted)
 
     def case(self, case_number: str) -> CycleCase | None:
         return next((c for c in self.cases if c.case_number == case_number), None)
@@ -274,6 +301,8 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
             started_by=owner(event, meta),
             **event.model_dump(exclude={"calendar_digest", "owner"}),
         )
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        return state.model_copy(update={"version": meta.version, "duties": changed})
     match event:
         case SampleDrawn():
             update: dict[str, object] = {
@@ -376,7 +405,10 @@ class ModerateReview(ChangeRequest):
     grade: Grade = Field(title="The agreed grade")
     rationale: str
     conversation: str | None = None
-    sampled: str = Field(title="The elements of the review you sampled (e.g. the rubric's assessment domain, the plan)")
+    # Required (check_moderation); None only in moderations recorded before it was asked for.
+    sampled: str | None = Field(
+        None, title="The elements of the review you sampled (e.g. the rubric's assessment domain, the plan)"
+    )
 
 
 class PublishReport(ChangeRequest):
@@ -457,7 +489,8 @@ def check_reviewer_reallocation(state: CycleState | None, request: ReallocateRev
     required_text(request.reason, "the reason for the change (absence, conflict of interest)")
 
 
-def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
+def check_moderation(state: CycleState | None, request: ModerateReview, sampled: bool = True) -> None:
+    """`sampled`: whether the note of what was sampled is required (False only for one replayed from before)."""
     case = _submitted_case(state, request.case_number)
     if case.moderation is None:
         raise Refusal(f"the review of case {request.case_number} has no moderator yet: a QA officer allocates one")
@@ -469,7 +502,8 @@ def check_moderation(state: CycleState | None, request: ModerateReview) -> None:
         raise Refusal(f"the review of case {request.case_number} was already moderated")
     if not request.rationale.strip():
         raise Refusal("the moderation needs a rationale")
-    required_text(request.sampled, "the elements of the review you sampled")
+    if sampled:
+        required_text(request.sampled, "the elements of the review you sampled")
     check_text("the moderation's rationale", request.rationale)
     check_text("the conversation with the reviewer", request.conversation)
     if request.grade != case.grade and not (request.conversation and request.conversation.strip()):
@@ -501,13 +535,16 @@ def check_plan_actions(request: PublishReport, today: date) -> None:
     check_smart_actions(request.actions, today)
 
 
-def check_publication(state: CycleState | None, request: PublishReport, today: date) -> None:
+def check_publication(state: CycleState | None, request: PublishReport, today: date, voices: bool = True) -> None:
+    """`voices`: whether the summary of what children and families said is required (False only for a report
+    replayed from before it was)."""
     if state is None or state.phase != "reporting":
         raise Refusal("the findings report follows the end of moderation")
     empty = empty_parts(request)
     if empty:
         raise Refusal(f"the findings report needs {', '.join(empty)}")
-    required_text(request.voices_summary, "the QA team's summary of what children and families said")
+    if voices:
+        required_text(request.voices_summary, "the QA team's summary of what children and families said")
     check_plan_actions(request, today)
 
 
@@ -540,6 +577,7 @@ KIND = Kind(
     closing=("cycle.report_published",),
     show=("cpr", "show"),
     people=_named,
+    duty_title="CPR cycles: allocations, moderations and findings reports",
     case_numbers=lambda s: [case.case_number for case in s.cases],
     words={
         "cycle.started": lambda p: (
@@ -574,5 +612,6 @@ KIND = Kind(
         ),
         "cycle.moderation_closed": lambda p: f"moderation closed; findings report due {due(p['report_due_at'])}",
         "cycle.report_published": _report,
-    },
+    }
+    | DUTIES.words,
 )

@@ -333,6 +333,11 @@ class ReviewState(Frozen):
     @property
     def still_needed(self) -> list[str]:
         """What the review lacks before it can be submitted, in the framework's order."""
+        return self.needed()
+
+    def needed(self, conclusion: bool = True) -> list[str]:
+        """`still_needed`; without the conclusion for a review recorded before one was asked for (replayed, its
+        submission must be judged by the rule it was made under)."""
         needed = [f"the {w}'s voice" for w in ("child", "family") if w not in self.voices]
         if self.reflection_awaited:
             needed.append(f"the reflection of {self.practitioner}")
@@ -342,7 +347,7 @@ class ReviewState(Frozen):
             needed.append(f"rubric evidence for {len(missing)} criteria ({missing[0]}, ...)")
         if self.grade is None:
             needed.append("the grade and rationale")
-        if self.conclusion is None:
+        if conclusion and self.conclusion is None:
             needed.append("the conclusion (what is working well, what could be done differently)")
         return needed
 
@@ -651,9 +656,10 @@ def check_acknowledge(state: ReviewState | None, request: AcknowledgeAlert) -> N
         raise Refusal(f"{request.actor} already acknowledged alert {alert.alert_id}")
 
 
-def check_submit(state: ReviewState | None, request: SubmitReview) -> None:
+def check_submit(state: ReviewState | None, request: SubmitReview, conclusion: bool = True) -> None:
+    """`conclusion`: whether the conclusion is required (False only for a submission replayed from before it was)."""
     state = _reviewer_while_open(state, request, "submit the review")
-    if needed := state.still_needed:
+    if needed := state.needed(conclusion):
         raise Refusal(f"the review of case {state.case_number} still needs " + "; ".join(needed))
 
 

@@ -10,6 +10,7 @@ plan, through the plan's own update, before the report is written and recorded.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from functools import partial
 
@@ -20,6 +21,10 @@ from temporalio.workflow import ParentClosePolicy
 
 from domain import cpr_cycle
 from domain.cpr_cycle import (
+    ALLOCATE_MODERATORS,
+    ALLOCATE_REVIEWERS,
+    ALLOCATION_WINDOW,
+    FINDINGS_REPORT,
     MODERATION_WINDOW,
     REPORT_WINDOW,
     REVIEW_WINDOW,
@@ -47,7 +52,7 @@ from domain.cpr_cycle import (
 )
 from domain.directory import Role
 from domain.errors import Refusal
-from domain.events import SYSTEM_ACTOR, StartedBy
+from domain.events import SYSTEM_ACTOR, DomainEvent, StartedBy
 from domain.sampling import MAX_SAMPLE
 from workflows.common import (
     ItemWorkflow,
@@ -59,6 +64,7 @@ from workflows.common import (
     require_role,
     run_activity,
 )
+from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update, refused
 from workflows.review import ReviewerChange, ReviewInput, ReviewWorkflow
 from workflows.timing import london_today, wait_for_moment
@@ -81,6 +87,10 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
     @workflow.init
     def __init__(self, request: CycleInput) -> None:
         super().__init__(cpr_cycle.evolve)
+        self._duties = DutyKeeper(self._recorder, self._notifier, cpr_cycle.DUTIES, self._title)
+
+    def _title(self, state: CycleState) -> str:
+        return f"The {state.service} CPR cycle ({self._id})."
 
     @workflow.run
     async def run(self, request: CycleInput) -> CycleState:
@@ -110,7 +120,23 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             ),
             SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases),
         )
+        if workflow.patched("cycle-qa-duties"):
+            # The QA team's work as duties, chased and escalated like everyone's; cycles started before keep
+            # their old ways (no duties: the moderation flag, the report's plain task).
+            await self._duty(
+                ALLOCATE_REVIEWERS,
+                request.start,
+                f"allocate a reviewer to each child in the sample of the {request.service} CPR cycle",
+                lambda s: bool(s.unallocated),
+            )
+            await asyncio.gather(self._through(), self._duties.chase(finished=lambda: self._state().ended))
+        else:
+            await self._through()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
 
+    async def _through(self) -> None:
+        """From the reviews to the findings report, and any review still awaited reporting in late."""
         await wait_for_moment(
             lambda: self._state().review_due_at if self._state().outstanding else None, lambda due_at: due_at
         )
@@ -119,29 +145,61 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             SYSTEM_ACTOR,
             ReviewsClosed(submitted=len(state.cases) - len(state.outstanding), outstanding=state.outstanding),
         )
-        await self._moderate()
-        report_due = await run_activity(
-            CalendarActivities.due_at, DueRequest(start=london_today(), working_days=REPORT_WINDOW)
-        )
-        state = await self._recorder.record(SYSTEM_ACTOR, ModerationClosed(report_due_at=report_due.due_at))
-        await self._notifier.post(
-            self._notifier.task(
-                state.started_by,
-                "findings-report",
-                f"Publish the findings report of the {state.service} CPR cycle",
-                report_due.due_at,
-                f"Cycle {self._id}: moderation has ended.",
-                state.version,
+        if self._state().duties:
+            await self._duty(
+                ALLOCATE_MODERATORS,
+                london_today(),
+                f"allocate a moderator to each submitted review of the {state.service} CPR cycle",
+                lambda s: not s.allocated_moderators,
             )
-        )
+            await workflow.wait_condition(lambda: self._state().moderation_complete)
+        else:
+            await self._moderate()
+        if self._state().duties:
+            state = self._state()
+            report_due = await self._duties.due(london_today(), REPORT_WINDOW)
+            state = await self._recorder.record(
+                SYSTEM_ACTOR,
+                ModerationClosed(report_due_at=report_due.due_at),
+                self._duties.given(
+                    FINDINGS_REPORT,
+                    state.started_by,
+                    f"publish the findings report of the {state.service} CPR cycle",
+                    report_due,
+                ),
+            )
+            await self._duties.tell_owners(state, FINDINGS_REPORT)
+        else:
+            report_due = await run_activity(
+                CalendarActivities.due_at, DueRequest(start=london_today(), working_days=REPORT_WINDOW)
+            )
+            state = await self._recorder.record(SYSTEM_ACTOR, ModerationClosed(report_due_at=report_due.due_at))
+            await self._notifier.post(
+                self._notifier.task(
+                    state.started_by,
+                    "findings-report",
+                    f"Publish the findings report of the {state.service} CPR cycle",
+                    report_due.due_at,
+                    f"Cycle {self._id}: moderation has ended.",
+                    state.version,
+                )
+            )
         await workflow.wait_condition(lambda: self._state().phase == "complete")
         # A review still awaited reports in late; the cycle stays open for it.
         await workflow.wait_condition(lambda: not self._state().in_review)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state()
+
+    async def _duty(self, key: str, start: date, what: str, needed) -> None:  # type: ignore[no-untyped-def]
+        """The QA team's duty `key`, due ALLOCATION_WINDOW working days after `start`, given while `needed`."""
+        due = await self._duties.due(start, ALLOCATION_WINDOW)
+        state = await self._recorder.record_built(
+            SYSTEM_ACTOR, lambda s: (self._duties.given(key, s.started_by, what, due),) if needed(s) else ()
+        )
+        if cpr_cycle.duties.duty(state, key) is not None:
+            await self._duties.tell_owners(state, key)
 
     async def _moderate(self) -> None:
-        """Until every submitted review is moderated; a moderation past its window is flagged once."""
+        """Until every submitted review is moderated; a moderation past its window is flagged once (the cycles
+        recorded before their moderations became duties)."""
         while not self._state().moderation_complete:
             late = await wait_for_moment(self._next_moderation_due, lambda case: case.moderation.due_at)
             if late is None:
@@ -179,6 +237,16 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
     def _is_open(self, state: CycleState) -> bool:
         return state.phase != "sampling"  # its sample is recorded: the cycle can be shown and allocated
 
+    def _done_when(self, state: CycleState, key: str, done: bool) -> tuple[DomainEvent, ...]:
+        """The duty `key` done, if the cycle keeps it, it is open and `done` says its work is over."""
+        duty = cpr_cycle.duties.duty(state, key)
+        return (self._duties.completed(key),) if done and duty is not None and duty.open else ()
+
+    async def _close_done(self, state: CycleState, key: str) -> None:
+        duty = cpr_cycle.duties.duty(state, key)
+        if duty is not None and not duty.open:
+            await self._duties.close_tasks(key)
+
     @workflow.query
     def state(self) -> CycleState | None:
         return self._recorder.state
@@ -200,17 +268,22 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 )
             )
         review_id = f"{self._id}-review-{request.case_number}"
-        state = await self._recorder.record(
+        allocated = ReviewerAllocated(
+            case_number=request.case_number,
+            reviewer=request.reviewer,
+            team_manager=team_manager,
+            head_of_service=head_of_service,
+            review_id=review_id,
+        )
+        state = await self._recorder.record_built(
             request.actor,
-            ReviewerAllocated(
-                case_number=request.case_number,
-                reviewer=request.reviewer,
-                team_manager=team_manager,
-                head_of_service=head_of_service,
-                review_id=review_id,
+            lambda s: (
+                allocated,
+                *self._done_when(s, ALLOCATE_REVIEWERS, not set(s.unallocated) - {request.case_number}),
             ),
             rule=lambda s: cpr_cycle.check_allocation(s, request),
         )
+        await self._close_done(state, ALLOCATE_REVIEWERS)
         await workflow.start_child_workflow(
             ReviewWorkflow.run,
             ReviewInput(
@@ -284,27 +357,43 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         check(cpr_cycle.check_moderator_allocation, self._state(), request)
         await require(request.actor, "cycle.allocate_moderator")
         await require_role(request.moderator, Role.MODERATOR, "moderate")
-        due = await run_activity(
-            CalendarActivities.due_at,
-            DueRequest(start=london_today(), working_days=MODERATION_WINDOW),
-        )
-        state = await self._recorder.record(
-            request.actor,
-            ModeratorAllocated(case_number=request.case_number, moderator=request.moderator, due_at=due.due_at),
-            rule=lambda s: cpr_cycle.check_moderator_allocation(s, request),
+        due = await self._duties.due(london_today(), MODERATION_WINDOW)
+        key = cpr_cycle.moderation_key(request.case_number)
+
+        def events(s: CycleState) -> tuple[DomainEvent, ...]:
+            allocated = ModeratorAllocated(
+                case_number=request.case_number, moderator=request.moderator, due_at=due.due_at
+            )
+            if not s.duties:  # a cycle recorded before moderations were duties: a plain task, flagged once if late
+                return (allocated,)
+            others = [
+                c for c in s.cases if c.submitted and c.moderation is None and c.case_number != request.case_number
+            ]
+            return (
+                allocated,
+                self._duties.given(key, request.moderator, _moderate_what(request.case_number, s.service), due),
+                *self._done_when(s, ALLOCATE_MODERATORS, not others),
+            )
+
+        state = await self._recorder.record_built(
+            request.actor, events, rule=lambda s: cpr_cycle.check_moderator_allocation(s, request)
         )
         case = state.case(request.case_number)
         assert case is not None
-        await self._notifier.post(
-            self._notifier.task(
-                request.moderator,
-                f"moderation-{request.case_number}",
-                f"Moderate the review of case {request.case_number} ({state.service})",
-                due.due_at,
-                f"Cycle {self._id}, review {case.review_id}, reviewer {case.reviewer}.",
-                state.version,
+        if state.duties:
+            await self._duties.tell_owners(state, key)
+            await self._close_done(state, ALLOCATE_MODERATORS)
+        else:
+            await self._notifier.post(
+                self._notifier.task(
+                    request.moderator,
+                    key,
+                    f"Moderate the review of case {request.case_number} ({state.service})",
+                    due.due_at,
+                    f"Cycle {self._id}, review {case.review_id}, reviewer {case.reviewer}.",
+                    state.version,
+                )
             )
-        )
         return state
 
     @recorded_update(cpr_cycle.check_moderator_reallocation)
@@ -315,25 +404,31 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         check(cpr_cycle.check_moderator_reallocation, self._state(), request)
         await require(request.actor, "cycle.reallocate_moderator")
         await require_role(request.moderator, Role.MODERATOR, "moderate")
-        due = await run_activity(
-            CalendarActivities.due_at,
-            DueRequest(start=london_today(), working_days=MODERATION_WINDOW),
-        )
+        due = await self._duties.due(london_today(), MODERATION_WINDOW)
         previous = self._state().case(request.case_number).moderation.moderator  # type: ignore[union-attr]
-        state = await self._recorder.record(
+        key = cpr_cycle.moderation_key(request.case_number)
+        moved = ModeratorReallocated(
+            case_number=request.case_number,
+            moderator=request.moderator,
+            previous=previous,
+            reason=request.reason,
+            due_at=due.due_at,
+        )
+        state = await self._recorder.record_built(
             request.actor,
-            ModeratorReallocated(
-                case_number=request.case_number,
-                moderator=request.moderator,
-                previous=previous,
-                reason=request.reason,
-                due_at=due.due_at,
+            lambda s: (
+                moved,
+                # Given again to the new moderator: a new due moment and chase replace the old.
+                *(
+                    (self._duties.given(key, request.moderator, _moderate_what(request.case_number, s.service), due),)
+                    if cpr_cycle.duties.duty(s, key) is not None
+                    else ()
+                ),
             ),
             rule=lambda s: cpr_cycle.check_moderator_reallocation(s, request),
         )
         case = state.case(request.case_number)
         assert case is not None
-        key = f"moderation-{request.case_number}"
         await self._notifier.close(key)
         await self._notifier.post(
             self._notifier.task(
@@ -356,18 +451,22 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
 
     @recorded_update(cpr_cycle.check_moderation)
     async def moderate(self, request: ModerateReview) -> CycleState:
-        state = await self._recorder.record(
-            request.actor,
-            ReviewModerated(
-                case_number=request.case_number,
-                grade=request.grade,
-                rationale=request.rationale,
-                conversation=request.conversation,
-                sampled=request.sampled,
-            ),
-            rule=lambda s: cpr_cycle.check_moderation(s, request),
+        moderated = ReviewModerated(
+            case_number=request.case_number,
+            grade=request.grade,
+            rationale=request.rationale,
+            conversation=request.conversation,
+            sampled=request.sampled,
         )
-        await self._notifier.close(f"moderation-{request.case_number}")
+        key = cpr_cycle.moderation_key(request.case_number)
+        # A moderation recorded before its sample was asked for replays under the rule it was recorded under.
+        sampled = workflow.patched("moderation-samples")
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (moderated, *self._done_when(s, key, True)),
+            rule=lambda s: cpr_cycle.check_moderation(s, request, sampled=sampled),
+        )
+        await self._notifier.close(key)
         case = state.case(request.case_number)
         assert case is not None and case.reviewer is not None
         await self._notifier.post(
@@ -386,7 +485,9 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
     async def publish_report(self, request: PublishReport) -> CycleState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         today = london_today()
-        check(cpr_cycle.check_publication, self._state(), request, today)
+        # A report published before voices were summarised replays under the rule it was published under.
+        voices = workflow.patched("report-voices")
+        check(cpr_cycle.check_publication, self._state(), request, today, voices)
         await require(request.actor, "cycle.publish_report")
         # Only a report with actions reaches the patch: none published before it had any, so their histories
         # replay unmarked. The plan judges and records the actions (once each, however often this is retried).
@@ -406,15 +507,16 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 published_at=workflow.now(),
             ),
         )
-        state = await self._recorder.record(
+        published = FindingsReportPublished(
+            **written.model_dump(),
+            plan_id=added.plan_id if added else None,
+            plan_actions=plan_actions,
+            voices_summary=request.voices_summary,
+        )
+        state = await self._recorder.record_built(
             request.actor,
-            FindingsReportPublished(
-                **written.model_dump(),
-                plan_id=added.plan_id if added else None,
-                plan_actions=plan_actions,
-                voices_summary=request.voices_summary,
-            ),
-            rule=lambda s: cpr_cycle.check_publication(s, request, today),
+            lambda s: (published, *self._done_when(s, FINDINGS_REPORT, True)),
+            rule=lambda s: cpr_cycle.check_publication(s, request, today, voices=voices),
         )
         await self._notifier.close("findings-report")
         if workflow.patched("cpr-report-told"):
@@ -424,6 +526,10 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 f"Read them with `qa cpr report show {self._id}`.",
             )
         return state
+
+
+def _moderate_what(case_number: str, service: str) -> str:
+    return f"moderate the review of case {case_number} ({service} CPR cycle)"
 
 
 def _still_due(state: CycleState | None, *, case: CycleCase) -> None:

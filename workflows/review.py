@@ -231,7 +231,11 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
 
     @recorded_update(review.check_submit)
     async def submit(self, request: SubmitReview) -> ReviewState:
-        state = await self._record(request, lambda _: ReviewSubmitted(), review.check_submit)
+        # A review submitted before the conclusion was asked for replays under the rule it was submitted under.
+        concluded = workflow.patched("review-conclusion")
+        state = await self._record(
+            request, lambda _: ReviewSubmitted(), lambda s, r: review.check_submit(s, r, conclusion=concluded)
+        )
         await self._notifier.close("review")
         parent = workflow.info().parent
         if parent is not None:

@@ -940,7 +940,9 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     shown = await ok(capsys, "report", "show", CYCLE)
     assert "reviewer and moderator agreed on 1 (50%)" in shown and "assessment.4 (2)" in shown
     # The voices sought in the reviews, counted, and what children and families said, in the QA team's words.
-    assert "- Children: sought 2, obtained 2, not obtained 0.\n- Families: sought 2, obtained 2, not obtained 0." in shown
+    assert (
+        "- Children: sought 2, obtained 2, not obtained 0.\n- Families: sought 2, obtained 2, not obtained 0." in shown
+    )
     assert "- What they said: Children said their workers listen; one family felt unheard." in shown
     # Each review's conclusion and each moderation's sample are in the report.
     assert "## What is working well and what could be done differently" in shown
@@ -963,3 +965,69 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         + ")"
     )
     await stack.client.get_workflow_handle(plan).terminate()
+
+
+async def test_the_qa_teams_work_is_chased_and_in_overdue_until_done(skipping_stack, capsys):
+    """Allocating reviewers and moderators, each moderation and the findings report are duties: late, each is in
+    `qa overdue` (and chased) until it is done."""
+    await started_cycle(capsys, sample=2)
+    cases = [
+        (c["case_number"], c["practitioner"])
+        for c in json.loads(await ok(capsys, "cpr", "show", CYCLE, "--json"))["cases"]
+    ]
+
+    async def overdue_keys() -> list[str]:
+        return [d["key"] for d in json.loads(await ok(capsys, "overdue", "--json"))["duties"] if d["id"] == CYCLE]
+
+    # Two working days after the start, nobody allocated: the QA officer's duty is overdue, and listed in words.
+    await sleep_until(skipping_stack, datetime(YEAR, 11, 4, 12, tzinfo=LONDON))
+    assert await overdue_keys() == ["allocate-reviewers"]
+    assert (
+        f"  {CYCLE}  CPR cycle: qa.officer was to allocate a reviewer to each child in the sample of the Children in"
+        f" Need CPR cycle, due Wed 3 Nov {YEAR} 23:59 GMT; escalated to their line manager"
+    ) in (await ok(capsys, "overdue")).splitlines()
+    for case_number, _ in cases:
+        await ok(capsys, "cpr", "allocate", CYCLE, case_number, "--reviewer", "sam.reviewer", "--as", "qa.officer")
+    assert await overdue_keys() == []
+    for case_number, practitioner in cases:
+        await submit_by_cli(capsys, case_number, practitioner, "Good")
+    await phase(capsys, CYCLE, "moderation")
+
+    # The reviews closed on Thursday 4th: moderators are due by Monday 8th.
+    await sleep_until(skipping_stack, datetime(YEAR, 11, 9, 12, tzinfo=LONDON))
+    assert await overdue_keys() == ["allocate-moderators"]
+    for case_number, _ in cases:
+        await ok(
+            capsys, "moderation", "allocate", CYCLE, case_number, "--moderator", "maya.moderator", "--as", "qa.officer"
+        )
+    assert await overdue_keys() == []
+
+    # Each moderation has 10 working days: late, each is the moderator's overdue duty.
+    await sleep_until(skipping_stack, datetime(YEAR, 11, 25, 12, tzinfo=LONDON))
+    assert sorted(await overdue_keys()) == sorted(f"moderation-{case_number}" for case_number, _ in cases)
+    for case_number, _ in cases:
+        record = (
+            "moderation",
+            "record",
+            CYCLE,
+            case_number,
+            "--grade",
+            "Good",
+            "--rationale",
+            "r",
+            "--sampled",
+            "plan",
+        )
+        await ok(capsys, *record, "--as", "maya.moderator")
+    await phase(capsys, CYCLE, "reporting")
+    assert await overdue_keys() == []
+
+    # The findings report, 10 working days after moderation ends: late, it is the QA officer's overdue duty.
+    await sleep_until(skipping_stack, datetime(YEAR, 12, 13, 12, tzinfo=LONDON))
+    assert await overdue_keys() == ["findings-report"]
+    publish = ("report", "publish", CYCLE, "--key-findings", "k", "--strengths", "s", "--development", "d")
+    await ok(capsys, *publish, "--recommendations", "r", "--voices", "v", "--as", "qa.officer")
+    await phase(capsys, CYCLE, "complete")
+    assert await overdue_keys() == []
+    history = await ok(capsys, "audit", "history", CYCLE, "--as", "audrey.auditor")
+    assert "findings-report overdue: qa.officer told" in history and "allocate-reviewers done" in history

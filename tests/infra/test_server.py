@@ -165,7 +165,7 @@ async def test_people_act_and_read_as_themselves_through_the_server(server, caps
         wrong = await http.post(f"/api/items/{REVIEW}/approve", json={})
         assert (wrong.status_code, wrong.json()["exit_code"]) == (400, 2)
         assert wrong.json()["error"].startswith(
-            "a review has no step 'approve': its steps are acknowledge_alert, complete_action, extend"
+            "a review has no step 'approve': its steps are acknowledge_alert, complete_action, conclude, extend"
         )
         extra = await http.post(
             f"/api/items/{REVIEW}/record_voice", json={"whose": "family", "summary": "x", "child_name": "x"}

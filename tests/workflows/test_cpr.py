@@ -266,7 +266,7 @@ async def test_a_review_from_voices_to_closed_actions(
     cycle_events = await log.read_stream(cycle.id)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, cycle_events) == await cycle.query(CprCycleWorkflow.state)
     assert all(r.ok for r in await log.verify())
-    await keep_history(handle, "review_findings_told_submitted_then_actions_closed")
+    await keep_history(handle, "review_concluded_submitted_then_actions_closed")
     await stop(time_skipping_env, cycle)
 
 
@@ -465,7 +465,7 @@ async def test_a_whole_cycle_of_six_reviews_to_its_published_report(
     log = AuditLog(app_pool)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
     assert all(r.ok for r in await log.verify())
-    await keep_history(cycle, "cpr_cycle_six_reviews_moderated_reported_and_told")
+    await keep_history(cycle, "cpr_cycle_duties_six_reviews_moderated_and_reported")
     assert all([(await h.describe()).status == WorkflowExecutionStatus.COMPLETED for h in handles])
 
 
@@ -521,7 +521,7 @@ async def test_a_cycles_report_adds_its_actions_to_a_team_plan_linked_back_to_th
     log = AuditLog(app_pool)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, await log.read_stream(cycle.id)) == final
     assert all(r.ok for r in await log.verify())
-    await keep_history(cycle, "cpr_cycle_starter_checked_report_adds_actions_to_a_plan")
+    await keep_history(cycle, "cpr_cycle_duties_report_adds_actions_to_a_plan")
     await plan.terminate()
 
 
@@ -612,5 +612,5 @@ async def test_an_action_past_its_date_is_flagged_to_the_team_manager_and_head_o
     final = await handle.result()
     assert (final.status, final.actions[0].overdue) == ("closed", True)
     assert fold(review.evolve, review.REVIEW_EVENTS, await AuditLog(app_pool).read_stream(handle.id)) == final
-    await keep_history(handle, "review_action_overdue_then_completed")
+    await keep_history(handle, "review_concluded_action_overdue_then_completed")
     await stop(time_skipping_env, cycle)
