@@ -44,7 +44,7 @@ from domain.kinds import Kind
 from domain.requests import ChangeRequest
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
-from domain.text import check_text
+from domain.text import check_text, required_text
 from domain.wording import actions_added, due, reviews_closed, sample_drawn
 from domain.working_days import LONDON
 
@@ -188,6 +188,15 @@ class ReviewerAllocated(DomainEvent):
     reviewer: str
 
 
+class ReviewerReallocated(DomainEvent):
+    """The QA team gives a case another reviewer (absence, conflict); its answers so far stay with the case."""
+
+    case_number: str
+    reviewer: str
+    previous: str
+    reason: str
+
+
 class Answer(Frozen):
     question_id: str
     evidence: Evidence = Field(title="What the child's record shows")
@@ -248,6 +257,7 @@ class AuditEvents:
     case_submitted: type[CaseSubmitted]
     reviews_closed: type[ReviewsClosed]
     findings_published: type[FindingsPublished]
+    reviewer_reallocated: type[ReviewerReallocated]
     duties: DutyEvents
 
     @classmethod
@@ -261,6 +271,7 @@ class AuditEvents:
             case_submitted=member(CaseSubmitted, f"{name}.case_submitted"),
             reviews_closed=member(ReviewsClosed, f"{name}.reviews_closed"),
             findings_published=member(FindingsPublished, f"{name}.findings_published"),
+            reviewer_reallocated=member(ReviewerReallocated, f"{name}.reviewer_reallocated"),
             duties=duties.family(name),
         )
 
@@ -351,7 +362,7 @@ def evolve(state: CaseAuditState | None, event: DomainEvent, meta: EventMeta) ->
                     "cases": tuple(AuditCase(**dict(c)) for c in event.cases),
                     "phase": "reviewing",
                 }
-            case ReviewerAllocated():
+            case ReviewerAllocated() | ReviewerReallocated():
                 update = {"cases": _replace_case(state, event.case_number, reviewer=event.reviewer)}
             case AnswersRecorded():
                 case = state.case(event.case_number)
@@ -445,6 +456,31 @@ def check_allocation(state: CaseAuditState | None, request: AllocateReviewer) ->
     check_reviewer(request, case.reviewer, case.practitioner)
 
 
+class ReallocateReviewer(ChangeRequest):
+    case_number: str
+    reviewer: str
+    reason: str
+
+
+def check_reallocation(state: CaseAuditState | None, request: ReallocateReviewer) -> None:
+    state = _sampled(state)
+    if state.phase == "complete":
+        raise Refusal("the findings were published; nothing is left to review")
+    case = _case(state, request.case_number)
+    if case.reviewer is None:
+        raise Refusal(f"case {request.case_number} has no reviewer yet: allocate one")
+    if case.submitted:
+        raise Refusal(f"case {request.case_number} was submitted by {case.reviewer}; it is done")
+    if request.reviewer == case.reviewer:
+        raise Refusal(f"{request.reviewer} already reviews case {request.case_number}")
+    if request.reviewer == case.practitioner:
+        raise Refusal(
+            f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
+            " and cannot review their own work"
+        )
+    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+
+
 def _reviewers_case(state: CaseAuditState, actor: str, case_number: str, what: str) -> AuditCase:
     """A case its reviewer may still work on: until it is submitted, even after the window (then late)."""
     if state.phase == "complete":
@@ -523,6 +559,9 @@ def kind(name: str, events: AuditEvents, workflow_type: str, show: tuple[str, ..
             + ", ".join(f"{a['question_id']} {a['evidence']}" for a in p["answers"])
         ),
         events.case_submitted: lambda p: f"answers for case {p['case_number']} submitted",
+        events.reviewer_reallocated: lambda p: (
+            f"case {p['case_number']} reallocated from reviewer {p['previous']} to {p['reviewer']}: {p['reason']}"
+        ),
         events.reviews_closed: reviews_closed,
         events.findings_published: lambda p: (
             f"findings published: {p['figures']['submitted']} of {p['figures']['sampled']} cases answered"

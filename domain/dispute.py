@@ -113,6 +113,19 @@ class ModeratorAllocated(DomainEvent):
     remind_at: AwareDatetime | None = None
 
 
+class ModeratorReallocated(DomainEvent):
+    """Stage 2: the QA team gives the dispute another moderator (absence, conflict); their window starts now, and
+    they moderate afresh."""
+
+    event_type = "dispute.moderator_reallocated"
+    moderator: str
+    previous: str
+    reason: str
+    due_at: AwareDatetime
+    calendar_digest: str
+    remind_at: AwareDatetime | None = None
+
+
 class ModerationRecorded(DomainEvent):
     """Stage 2: the moderator's independent view, before the three-way conversation."""
 
@@ -174,6 +187,7 @@ DISPUTE_EVENTS = EventRegistry(
     DisputeReminded,
     DisputeEscalated,
     StageOverdue,
+    ModeratorReallocated,
 )
 
 
@@ -314,6 +328,20 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
                 "overdue": False,
             }
             update = {"stages": _with_current(state, **allocated)}
+        case ModeratorReallocated():
+            moved = {
+                "moderator": event.moderator,
+                "owners": (event.moderator,),
+                "allocated_by": meta.actor,
+                "allocated_at": at,
+                "due_at": event.due_at,
+                "remind_at": event.remind_at,
+                "reminded": False,
+                "overdue": False,
+                "moderation": None,
+                "moderated_at": None,
+            }
+            update = {"stages": _with_current(state, **moved)}
         case ModerationRecorded():
             update = {"stages": _with_current(state, moderation=event.moderation, moderated_at=at)}
         case FinalDecisionRecorded():
@@ -395,6 +423,11 @@ class RecordConversation(ChangeRequest):
 
 class AllocateModerator(ChangeRequest):
     moderator: str
+
+
+class ReallocateModerator(ChangeRequest):
+    moderator: str
+    reason: str
 
 
 class RecordModeration(ChangeRequest):
@@ -488,6 +521,22 @@ def check_allocation(state: DisputeState | None, request: AllocateModerator) -> 
     assert state is not None
     if current.moderator is not None:
         raise Refusal(f"{current.moderator} is already the moderator of this dispute")
+    _independent(state, request)
+
+
+def check_reallocation(state: DisputeState | None, request: ReallocateModerator) -> None:
+    current = _open_at(state, ("moderator",), "reallocating the moderator")
+    assert state is not None
+    if current.moderator is None:
+        raise Refusal("no moderator is allocated yet: allocate one")
+    if request.moderator == current.moderator:
+        raise Refusal(f"{request.moderator} already moderates this dispute")
+    _independent(state, request)
+    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+
+
+def _independent(state: DisputeState, request: AllocateModerator | ReallocateModerator) -> None:
+    """Nobody in the dispute chooses its moderator, and the moderator is neither of them."""
     if request.actor in (state.reviewer, state.practitioner):
         raise Refusal(f"{request.actor} is a party to the dispute and cannot choose its moderator")
     for who, staff_id in (("reviewer", state.reviewer), ("practitioner", state.practitioner)):
@@ -598,6 +647,9 @@ KIND = Kind(
         ),
         "dispute.moderator_allocated": lambda p: f"moderator {p['moderator']} allocated, due {due(p['due_at'])}",
         "dispute.moderation_recorded": lambda p: f"independent moderation recorded: {p['moderation']}",
+        "dispute.moderator_reallocated": lambda p: (
+            f"moderator {p['previous']} replaced by {p['moderator']}, due {due(p['due_at'])}: {p['reason']}"
+        ),
         "dispute.three_way_recorded": lambda p: (
             f"three-way conversation recorded, {p['decision'].replace('_', ' ')}: {p['outcome']}"
         ),

@@ -52,6 +52,7 @@ def _case_audit(prefix: str, noun: str) -> dict[str, May]:
     return {
         f"{prefix}start": May((Role.QA_OFFICER,), f"start a {noun}"),
         f"{prefix}allocate": May((Role.QA_OFFICER,), "allocate reviewers"),
+        f"{prefix}reallocate": May((Role.QA_OFFICER,), f"reallocate a {noun}'s case to another reviewer"),
         f"{prefix}answer": May((Role.REVIEWER,), f"answer a {noun}'s questions", "the case's allocated reviewer"),
         f"{prefix}submit": May((Role.REVIEWER,), f"submit a {noun}'s answers", "the case's allocated reviewer"),
         f"{prefix}publish": May(QA_TEAM, "publish the findings"),
@@ -95,6 +96,7 @@ ACTIONS: Mapping[str, May] = {
         (Role.REVIEWER, Role.PRACTITIONER), "record the dispute's conversation", "the review's reviewer or practitioner"
     ),
     "dispute.allocate_moderator": May((Role.QA_OFFICER,), "allocate a moderator to a dispute"),
+    "dispute.reallocate_moderator": May((Role.QA_OFFICER,), "reallocate a dispute's moderator"),
     "dispute.record_moderation": May((Role.MODERATOR,), "record a dispute's moderation", "the dispute's moderator"),
     "dispute.record_three_way": May((Role.MODERATOR,), "record the three-way conversation", "the dispute's moderator"),
     "dispute.record_decision": May(

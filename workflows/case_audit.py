@@ -31,6 +31,7 @@ from domain.case_audit import (
     CaseAuditState,
     PublishReport,
     QuestionSet,
+    ReallocateReviewer,
     RecordAnswers,
     SubmitCase,
     case_key,
@@ -106,6 +107,45 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
             rule=lambda s: case_audit.check_allocation(s, request),
         )
         await self._duties.tell_owners(state, key)
+        return state
+
+    @recorded_update(case_audit.check_reallocation)
+    async def reallocate(self, request: ReallocateReviewer) -> CaseAuditState:
+        """The QA team gives a case another reviewer: the duty to answer moves to them (same due moment), and both
+        reviewers are told."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(case_audit.check_reallocation, self._state(), request)
+        await require(request.actor, f"{self.prefix}reallocate")
+        await require_role(request.reviewer, Role.REVIEWER, "review")
+        key = case_key(request.case_number)
+        previous = self._state().case(request.case_number).reviewer  # type: ignore[union-attr]
+        assert previous is not None  # check_reallocation: the case has a reviewer
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                self.events.reviewer_reallocated(
+                    case_number=request.case_number, reviewer=request.reviewer, previous=previous, reason=request.reason
+                ),
+                self._duties.given(
+                    key,
+                    request.reviewer,
+                    f"answer the {self.noun}'s questions for case {request.case_number}",
+                    DueMoment(due_at=s.closes_at, calendar_digest=s.calendar_digest, chase=s.window_chase),
+                ),
+            ),
+            rule=lambda s: case_audit.check_reallocation(s, request),
+        )
+        await self._duties.close_tasks(key)
+        await self._duties.tell_owners(state, key)
+        await self._notifier.post(
+            self._notifier.message(
+                previous,
+                "info",
+                f"reallocated-{request.case_number}",
+                f"Case {request.case_number} of the {self.noun} is no longer yours: {request.reviewer} has it now",
+                f"{self._id}: {request.reason}",
+            )
+        )
         return state
 
     @recorded_update(case_audit.check_answers)

@@ -42,7 +42,9 @@ from domain.dispute import (
     FinalDecisionRecorded,
     ModerationRecorded,
     ModeratorAllocated,
+    ModeratorReallocated,
     Moment,
+    ReallocateModerator,
     RecordConversation,
     RecordDecision,
     RecordModeration,
@@ -201,6 +203,33 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
                 f"{request.moderator} will moderate the dispute about the review of case {state.case_number}",
                 f"Allocated by {request.actor}. They moderate independently, then hold a three-way conversation"
                 f" with you by {_day(current.due_at)}.",
+            ),
+        )
+        return state
+
+    @recorded_update(dispute.check_reallocation)
+    async def reallocate_moderator(self, request: ReallocateModerator) -> DisputeState:
+        """Stage 2: a QA officer gives the dispute another moderator, with the reason; the window restarts, the new
+        moderator moderates afresh, and everyone in the dispute is told."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(dispute.check_reallocation, self._state(), request)
+        await require(request.actor, "dispute.reallocate_moderator")
+        await require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
+        previous = self._current().moderator
+        assert previous is not None  # check_reallocation: a moderator is allocated
+        window = await self._window()
+        event = ModeratorReallocated(moderator=request.moderator, previous=previous, reason=request.reason, **window)
+        state = await self._record(request, event, dispute.check_reallocation)
+        current = self._current()
+        await self._notifier.close("stage-2")
+        await self._notifier.post(
+            self._task(request.moderator, "stage-2", self._task_subject(state, current), current.due_at),
+            *self._infos(
+                (*(p for p in state.parties if p != request.moderator), previous),
+                f"reallocated-v{state.version}",
+                f"{request.moderator} now moderates the dispute about the review of case {state.case_number}",
+                f"In place of {previous}: {request.reason}. They moderate afresh, then hold a three-way conversation"
+                f" by {_day(current.due_at)}.",
             ),
         )
         return state

@@ -49,7 +49,7 @@ class Step(BaseModel):
     """One stage's step on a dispute, by its people: its values, less `actor` (the person asking)."""
 
     dispute_id: str
-    step: Literal["conversation", "allocate_moderator", "record_moderation", "record_decision"]
+    step: Literal["conversation", "allocate_moderator", "reallocate_moderator", "record_moderation", "record_decision"]
     stage: Literal["reviewer_practitioner", "moderator"] | None = None  # a conversation's: None, whichever it is at
     values: dict[str, Any]
 
@@ -90,6 +90,11 @@ async def take_step(ask: Step, actor: str) -> Recorded:
         return Recorded(stage=at, state=state)
     update, request_type, rule = {
         "allocate_moderator": (DisputeWorkflow.allocate_moderator, dispute.AllocateModerator, dispute.check_allocation),
+        "reallocate_moderator": (
+            DisputeWorkflow.reallocate_moderator,
+            dispute.ReallocateModerator,
+            dispute.check_reallocation,
+        ),
         "record_moderation": (DisputeWorkflow.record_moderation, dispute.RecordModeration, dispute.check_moderation),
         "record_decision": (DisputeWorkflow.record_decision, dispute.RecordDecision, dispute.check_decision),
     }[ask.step]

@@ -129,6 +129,26 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         state = update(item_id, "allocate", request)
         click.echo(f"{request.case_number}: {request.reviewer} answers by {when(state.closes_at)}")
 
+    @group.command("reallocate")
+    @id_argument
+    @click.argument("case_number")
+    @click.option("--reviewer", required=True, help="The new reviewer (never the case's practitioner).")
+    @click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+    @AS_OPTION
+    def reallocate(item_id: str, case_number: str, reviewer: str, reason: str, actor: str) -> None:
+        """Give a case not yet submitted another reviewer (a QA officer); its answers so far stay, both are told."""
+        from domain.case_audit import ReallocateReviewer
+
+        request = typed(
+            ReallocateReviewer,
+            actor=person(actor),
+            case_number=case_number.strip(),
+            reviewer=person(reviewer, "--reviewer"),
+            reason=reason,
+        )
+        update(item_id, "reallocate", request)
+        click.echo(f"{request.case_number}: now answered by {request.reviewer}")
+
     @group.command("answer")
     @id_argument
     @click.argument("case_number")

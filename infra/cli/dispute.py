@@ -102,6 +102,18 @@ def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
     _done(dispute_id, state, f"{moderator} was allocated as the independent moderator")
 
 
+@dispute_app.command("reallocate")
+@ID_ARGUMENT
+@click.option("--moderator", required=True, help="The new independent moderator.")
+@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@AS_OPTION
+def dispute_reallocate(dispute_id: str, moderator: str, reason: str, actor: str) -> None:
+    """Stage 2: a QA officer gives the dispute another moderator; the window restarts and they moderate afresh."""
+    moderator = person(moderator, "--moderator")
+    state = _step(dispute_id, "reallocate_moderator", {"moderator": moderator, "reason": reason}, actor)
+    _done(dispute_id, state, f"{moderator} now moderates the dispute")
+
+
 @dispute_app.command("moderate")
 @ID_ARGUMENT
 @click.option("--moderation", required=True, help="The moderator's independent view of the review.")

@@ -61,10 +61,24 @@ async def test_a_thematic_review_driven_to_its_findings(skipping_stack, capsys, 
     )
 
     cases = [c["case_number"] for c in json.loads(await ok(capsys, "thematic", "show", THEMATIC, "--json"))["cases"]]
+    # The first case's reviewer is away before starting: the QA officer gives it to another, with the reason.
+    await ok(capsys, "thematic", "allocate", THEMATIC, cases[0], "--reviewer", "rosa.reviewer", *QA)
+    moved = ("thematic", "reallocate", THEMATIC, cases[0], "--reason", "rosa.reviewer is on leave")
+    assert await refused(capsys, *moved, "--reviewer", "rosa.reviewer", *QA) == (
+        f"refused: rosa.reviewer already reviews case {cases[0]}"
+    )
+    assert await ok(capsys, *moved, "--reviewer", "sam.reviewer", *QA) == f"{cases[0]}: now answered by sam.reviewer\n"
+    assert f"Case {cases[0]} of the thematic review is no longer yours" in await ok(
+        capsys, "inbox", "--as", "rosa.reviewer"
+    )
     for case in cases:
+        if case == cases[0]:
+            continue
+
         assert await ok(capsys, "thematic", "allocate", THEMATIC, case, "--reviewer", "sam.reviewer", *QA) == (
             f"{case}: sam.reviewer answers by Tue 11 May 2027 23:59 BST\n"
         )
+    for case in cases:
         before = await event_count(database)
         answer = ("thematic", "answer", THEMATIC, case)
         assert await refused(capsys, *answer, "--answer", "assessment.3=clear", "--as", "sam.reviewer") == (
@@ -98,7 +112,7 @@ async def test_a_thematic_review_driven_to_its_findings(skipping_stack, capsys, 
         f"{THEMATIC}: findings published; 2 of 2 cases answered\n"
     )
     assert (await ok(capsys, "audit", "verify", THEMATIC)).splitlines() == [
-        "verified 1 items, 18 events: all chains intact",
+        "verified 1 items, 20 events: all chains intact",
         "cross-checked 1 workflow with Temporal's histories: every event matches",
     ]
     events = await AuditLog(app_pool).read_stream(THEMATIC)

@@ -868,7 +868,15 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
     talk = ("--issues", "the grade overlooks the late visits", "--outcome", "we differ")
     await ok(capsys, "dispute", "raise", review_0, "--about", "judgement", *talk[:2], "--as", practitioner_0)
     await ok(capsys, "dispute", "escalate", dispute_0, *talk, "--as", "sam.reviewer")
-    await ok(capsys, "dispute", "allocate", dispute_0, "--moderator", "omar.moderator", "--as", "qa.officer")
+    # Its first moderator is away: a QA officer gives the dispute to another, who moderates afresh.
+    await ok(capsys, "dispute", "allocate", dispute_0, "--moderator", "paula.psw", "--as", "qa.officer")
+    moved = ("dispute", "reallocate", dispute_0, "--moderator", "omar.moderator", "--reason", "paula.psw is on leave")
+    assert (await refused(capsys, *moved, "--as", practitioner_0)).startswith(f"refused: {practitioner_0} cannot")
+    assert (await ok(capsys, *moved, "--as", "qa.officer")).startswith(f"{dispute_0}: omar.moderator now moderates")
+    assert (
+        await refused(capsys, "dispute", "moderate", dispute_0, "--moderation", "x", "--as", "paula.psw")
+        == "refused: only the moderator (omar.moderator) can record the independent moderation"
+    )
     await ok(capsys, "dispute", "moderate", dispute_0, "--moderation", "visits were late", "--as", "omar.moderator")
     three_way = ("dispute", "three-way", dispute_0, *talk, "--decision", "not-resolved", "--as", "omar.moderator")
     await ok(capsys, *three_way)
