@@ -24,6 +24,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from domain import duties
+from domain.directory import check_staff_id
+from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.files import FileError, csv_rows
@@ -142,8 +145,40 @@ class MeetingHeld(DomainEvent):
     calendar_digest: str
 
 
+class MeetingRecorded(DomainEvent):
+    """The owner records the review meeting held: who attended, on which day; the cycle closes and the next meeting
+    is set. The engine never records a meeting held: one not recorded by the end of its day is an overdue duty."""
+
+    event_type = "plan.meeting_recorded"
+    number: int
+    held_on: date
+    attendees: tuple[str, ...]
+    reviewed: tuple[str, ...]
+    not_reviewed: tuple[str, ...]
+    notes: str
+    next_meeting_on: date
+    next_meeting_at: AwareDatetime
+    calendar_digest: str
+
+
+DUTIES = duties.family("plan")
+
+
+def meeting_key(number: int) -> str:
+    """The owner's duty to hold and record review meeting `number` (also its task's key)."""
+    return f"meeting-{number}"
+
+
 PLAN_EVENTS = EventRegistry(
-    PlanStarted, ActionAdded, ActionChanged, ProgressRecorded, ActionClosed, ActionOverdue, MeetingHeld
+    PlanStarted,
+    ActionAdded,
+    ActionChanged,
+    ProgressRecorded,
+    ActionClosed,
+    ActionOverdue,
+    MeetingHeld,
+    MeetingRecorded,
+    *DUTIES,
 )
 
 
@@ -184,6 +219,11 @@ class Meeting(Frozen):
     held_on: date
     reviewed: tuple[str, ...]
     not_reviewed: tuple[str, ...]
+    recorded_by: str | None = (
+        None  # None: held by the engine at the end of its day (plans before meetings were recorded)
+    )
+    attendees: tuple[str, ...] = ()
+    notes: str = ""
 
 
 class PlanMoment(Frozen):
@@ -205,6 +245,7 @@ class PlanState(Frozen):
     next_meeting_at: AwareDatetime
     meetings: tuple[Meeting, ...] = ()
     actions: tuple[PlanAction, ...] = ()
+    duties: tuple[Duty, ...] = ()  # the owner's duty to record each meeting (plans before: none)
 
     @property
     def title(self) -> str:
@@ -262,6 +303,8 @@ def evolve(state: PlanState | None, event: DomainEvent, meta: EventMeta) -> Plan
         return PlanState(version=meta.version, started_at=meta.business_time, **fields)
 
     at = meta.business_time
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        return state.model_copy(update={"version": meta.version, "duties": changed})
     update: dict[str, object]
     match event:
         case ActionAdded():
@@ -285,12 +328,16 @@ def evolve(state: PlanState | None, event: DomainEvent, meta: EventMeta) -> Plan
             update = {"actions": _replace(state, event.action_id, closed_reason=event.reason, closed_at=at)}
         case ActionOverdue():
             update = {"actions": _replace(state, event.action_id, overdue=True)}
-        case MeetingHeld():
+        case MeetingHeld() | MeetingRecorded():
+            recorded = isinstance(event, MeetingRecorded)
             meeting = Meeting(
                 number=event.number,
                 held_on=event.held_on,
                 reviewed=event.reviewed,
                 not_reviewed=event.not_reviewed,
+                recorded_by=meta.actor if recorded else None,
+                attendees=event.attendees if isinstance(event, MeetingRecorded) else (),
+                notes=event.notes if isinstance(event, MeetingRecorded) else "",
             )
             update = {
                 "meetings": (*state.meetings, meeting),
@@ -463,6 +510,25 @@ def check_change(state: PlanState | None, request: ChangeAction, today: date) ->
     required_text(request.reason, "the reason for the change")
 
 
+class RecordMeeting(ChangeRequest):
+    attendees: tuple[str, ...] = Field(title="Who attended (staff ids, one a line)")
+    notes: str = Field("", title="Notes of the meeting")
+
+
+def check_meeting(state: PlanState | None, request: RecordMeeting) -> None:
+    state = _started(state)
+    if request.actor != state.owner:
+        raise Refusal(f"only the plan's owner ({state.owner}) records its review meeting")
+    if not request.attendees:
+        raise Refusal("say who attended the meeting (staff ids)")
+    for attendee in request.attendees:
+        try:
+            check_staff_id(attendee, "attendee")
+        except ValueError as exc:
+            raise Refusal(str(exc)) from None
+    check_text("the notes", request.notes)
+
+
 def check_progress(state: PlanState | None, request: RecordProgress) -> None:
     state = _owner(state, request, "record progress")
     _open_action(state, request.action_id)
@@ -494,6 +560,7 @@ KIND = Kind(
     workflow_type="ActionPlan",
     show=("plan", "show"),
     people=lambda s: {s.owner, *(a.responsible for a in s.actions)},
+    duty_title="Action plan review meetings",
     words={
         "plan.started": lambda p: (
             f"{p['kind']} action plan started{' for ' + p['team'] if p.get('team') else ''}, owned by {p['owner']};"
@@ -522,5 +589,10 @@ KIND = Kind(
             f"review meeting {p['number']} held on {p['held_on']}: {len(p['reviewed'])} actions reviewed,"
             f" {len(p['not_reviewed'])} not; next meeting {p['next_meeting_on']}"
         ),
-    },
+        "plan.meeting_recorded": lambda p: (
+            f"review meeting {p['number']} recorded as held on {p['held_on']}, attended by {', '.join(p['attendees'])}:"
+            f" {len(p['reviewed'])} actions reviewed, {len(p['not_reviewed'])} not; next meeting {p['next_meeting_on']}"
+        ),
+    }
+    | DUTIES.words,
 )

@@ -45,8 +45,9 @@ def england_and_wales_calendar(years: range | Iterable[int], closure_days: Itera
 
 
 def calendar_years(start: date) -> range:
-    """The years of calendar_for(start)."""
-    return range(start.year, start.year + _YEARS_AHEAD + 1)
+    """The years of calendar_for(start): and the year before it, where a moment before an early-January start falls
+    (a spotlight's documents due 5 working days before its day, the reminders before a meeting on 4 January)."""
+    return range(start.year - 1, start.year + _YEARS_AHEAD + 1)
 
 
 def calendar_for(start: date, closure_days: Iterable[date] = ()) -> WorkingDayCalendar:

@@ -112,6 +112,7 @@ ACTIONS: Mapping[str, May] = {
     "plan.add_from_finding": May(ANY_STAFF, "add actions from findings to a plan", "the plan's owner or the QA team"),
     "plan.change_action": May(ANY_STAFF, "change a plan's actions", _PLAN_OWNER),
     "plan.record_progress": May(ANY_STAFF, "record a plan's progress", _PLAN_OWNER),
+    "plan.record_meeting": May(ANY_STAFF, "record a plan's review meeting", _PLAN_OWNER),
     "plan.close_action": May(ANY_STAFF, "close a plan's actions", _PLAN_OWNER),
     # Team spotlights (domain.spotlight).
     "spotlight.start": May(QA_TEAM, "start a spotlight (the QA team manages the timetable)"),

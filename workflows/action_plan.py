@@ -1,10 +1,11 @@
 """A team or service-wide action plan as one long-running workflow.
 
-Each run is one review cycle: it waits (a durable timer) for the end of the
-next review meeting's day, flagging any action whose by-when date passes on the
-way (the person responsible is reminded, the owner told), then records the
-meeting, sets the next one and continues as new with the state carried
-forward. The plan's audit stream is one stream for its whole life: each run's
+Each run is one review cycle: it waits for its owner to record the review meeting (who attended; each action's
+progress is recorded on its own), flagging any action whose by-when date passes on the way (the person
+responsible is reminded, the owner told); the meeting is the owner's duty, due the end of its day and chased and
+escalated after it, and is never recorded as held by the engine. Once recorded, the next meeting is set and the
+plan continues as new with the state carried forward. (Runs begun before meetings were recorded held them by
+themselves at the end of their day; their histories replay so.) The plan's audit stream is one stream for its whole life: each run's
 recorder starts from the carried state and version.
 
 Meeting dates follow the cadence (6 weeks for a team plan, 3 months for a
@@ -14,6 +15,7 @@ working day by the calendar activity: no holiday is ever worked out here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date
 
@@ -32,13 +34,16 @@ from domain.action_plan import (
     ChangeAction,
     CloseAction,
     MeetingHeld,
+    MeetingRecorded,
     PlanInput,
     PlanMoment,
     PlanStarted,
     PlanState,
     ProgressRecorded,
+    RecordMeeting,
     RecordProgress,
     first_nominal_meeting,
+    meeting_key,
     nominal_meeting,
 )
 from domain.directory import Role
@@ -55,6 +60,7 @@ from workflows.common import (
     require_staff,
     run_activity,
 )
+from workflows.duties import DutyKeeper
 from workflows.recording import recorded_update, refused
 from workflows.timing import london_today, wait_for_moment
 
@@ -69,11 +75,21 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
     def __init__(self, request: PlanInput) -> None:
         carried = request.carried
         super().__init__(action_plan.evolve, carried, carried.version if carried else 0)
+        self._duties = DutyKeeper(self._recorder, self._notifier, action_plan.DUTIES, lambda s: f"{s.title}.")
 
     @workflow.run
     async def run(self, request: PlanInput) -> PlanState:
         if request.carried is None:
             await self._start(request)
+        if workflow.patched("plan-meetings-recorded"):
+            number = self._state().cycle
+            await self._meeting_duty()
+            await asyncio.gather(
+                self._flag_until(lambda: self._state().cycle != number),
+                self._duties.chase(finished=lambda: self._state().cycle != number),
+            )
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.continue_as_new(request.model_copy(update={"carried": self._state()}))
         while True:
             moment = await wait_for_moment(lambda: self._state().next_moment, lambda m: m.at)
             assert moment is not None  # a plan always has its next meeting
@@ -173,7 +189,72 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
         await self._notifier.close(f"action-{request.action_id}")
         return state
 
+    @recorded_update(action_plan.check_meeting)
+    async def record_meeting(self, request: RecordMeeting) -> PlanState:
+        """The owner records the review meeting held today: who attended; the actions reviewed are those whose
+        progress was recorded this cycle. The next meeting is set, and the plan moves on to it."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        today = london_today()
+        before = self._state()
+        number = before.cycle
+        following = await self._meeting_on(nominal_meeting(before.kind, before.first_nominal, number + 1))
+
+        def recorded(state: PlanState) -> tuple[DomainEvent, ...]:
+            duty = action_plan.duties.duty(state, meeting_key(state.cycle))
+            return (
+                *((self._duties.completed(duty.key),) if duty is not None and duty.open else ()),
+                MeetingRecorded(
+                    number=state.cycle,
+                    held_on=today,
+                    attendees=tuple(dict.fromkeys(a.strip() for a in request.attendees)),
+                    reviewed=state.reviewed_this_cycle,
+                    not_reviewed=state.not_reviewed_this_cycle,
+                    notes=request.notes,
+                    next_meeting_on=following.due_at.astimezone(LONDON).date(),
+                    next_meeting_at=following.due_at,
+                    calendar_digest=following.calendar_digest,
+                ),
+            )
+
+        def rule(state: PlanState | None) -> None:
+            action_plan.check_meeting(state, request)
+            if state is not None and state.cycle != number:
+                raise Refusal(f"meeting {number} was recorded meanwhile; reload and try again")
+
+        state = await self._recorder.record_built(request.actor, recorded, rule=rule)
+        await self._notifier.close(meeting_key(number))
+        await self._meeting_task(state)
+        return state
+
     # --- the engine's part -------------------------------------------------------------------------
+
+    async def _meeting_duty(self) -> None:
+        """The owner's duty to record this cycle's meeting: due the end of its day, chased as every duty is (the
+        task itself is the meeting's, set with the cycle)."""
+        state = self._state()
+        key = meeting_key(state.cycle)
+        if action_plan.duties.duty(state, key) is not None:
+            return
+        due = await self._duties.due(state.next_meeting_on, 0)
+        what = f"hold and record review meeting {state.cycle} of {state.title}"
+        await self._recorder.record_built(
+            SYSTEM_ACTOR,
+            lambda s: (self._duties.given(key, s.owner, what, due),) if action_plan.duties.duty(s, key) is None else (),
+        )
+
+    async def _flag_until(self, finished: Callable[[], bool]) -> None:
+        """Flag each open action whose by-when date passes, until `finished()` (the meeting is recorded)."""
+
+        def pending() -> PlanMoment | None:
+            action = None if finished() else self._state().next_action_due
+            return None if action is None else PlanMoment(kind="action", at=action.due_at, action_id=action.action_id)
+
+        while not finished():
+            moment = await wait_for_moment(pending, lambda m: m.at)
+            if moment is None:
+                await workflow.wait_condition(lambda: finished() or pending() is not None)
+                continue
+            await self._flag_overdue(moment)
 
     async def _start(self, request: PlanInput) -> None:
         today = london_today()

@@ -17,7 +17,19 @@ import click
 
 from infra.application.errors import typed
 from infra.cli.client import change
-from infra.cli.common import AS_OPTION, JSON_OPTION, app, fail, parse_date, person, run, show_item, start_and_show, when
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    app,
+    fail,
+    parse_date,
+    person,
+    run,
+    show_duties,
+    show_item,
+    start_and_show,
+    when,
+)
 
 ID_ARGUMENT = click.argument("plan_id")
 STATUSES = ("not-started", "on-track", "at-risk", "done")
@@ -146,6 +158,24 @@ def plan_progress(
     _done(plan_id, state, f"action {request.action_id} is {status}")
 
 
+@plan_app.command("meeting")
+@ID_ARGUMENT
+@click.option("--attended", "attendees", multiple=True, required=True, help="Who attended (a staff id; repeat).")
+@click.option("--notes", default="", help="Notes of the meeting.")
+@AS_OPTION
+def plan_meeting(plan_id: str, attendees: tuple[str, ...], notes: str, actor: str) -> None:
+    """Record today's review meeting (the plan's owner): who attended. The actions reviewed are those whose progress
+    was recorded this cycle; the next meeting is set. A meeting not recorded by the end of its day is chased."""
+    from domain.action_plan import RecordMeeting
+
+    request = typed(
+        RecordMeeting, actor=person(actor), attendees=tuple(person(a, "--attended") for a in attendees), notes=notes
+    )
+    state = _change(plan_id, "record_meeting", request)
+    held = state.meetings[-1]
+    _done(plan_id, state, f"meeting {held.number} recorded as held on {held.held_on.isoformat()}")
+
+
 @plan_app.command("change")
 @ID_ARGUMENT
 @click.argument("action_id")
@@ -237,7 +267,9 @@ def _show(plan_id: str, s: Any) -> None:
     if s.meetings:
         last = s.meetings[-1]
         unreviewed = f"; not reviewed: {', '.join(last.not_reviewed)}" if last.not_reviewed else ""
-        line("last meeting", f"{last.held_on.isoformat()} (meeting {last.number}){unreviewed}")
+        by = f"; recorded by {last.recorded_by}, attended by {', '.join(last.attendees)}" if last.recorded_by else ""
+        line("last meeting", f"{last.held_on.isoformat()} (meeting {last.number}){unreviewed}{by}")
+    show_duties(s.duties)
     for a in s.actions:
         if a.completed_at is not None:
             where = f"done {a.completed_at.date().isoformat()}: {a.completion_evidence}"

@@ -197,7 +197,7 @@ def test_listed_cases_must_all_be_open_in_the_snapshot():
 def test_each_kind_records_under_its_own_prefix_and_the_same_reducer_folds_both():
     assert {t.split(".")[0] for t in thematic.KIND.events} == {"thematic"}
     assert {t.split(".")[0] for t in dip_audit.KIND.events} == {"dip"}
-    assert len(list(thematic.KIND.events)) == len(list(dip_audit.KIND.events)) == 10
+    assert len(list(thematic.KIND.events)) == len(list(dip_audit.KIND.events)) == 11
     assert apply(started(thematic.EVENTS)) == apply(started(dip_audit.EVENTS))
     assert items.kind_of_event("thematic.duty_set") is thematic.KIND
     assert items.kind_of_event("dip.started") is dip_audit.KIND

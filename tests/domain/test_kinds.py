@@ -106,6 +106,7 @@ def test_the_family_factory_keeps_the_recorded_event_types():
         "thematic.case_submitted",
         "thematic.reviews_closed",
         "thematic.findings_published",
+        "thematic.reviewer_reallocated",
         "thematic.duty_set",
         "thematic.duty_chased",
         "thematic.duty_done",

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.bank_holidays import calendar_for, england_and_wales_calendar
+from domain.chasing import working_days_before
 from domain.working_days import (
     LONDON,
     MAX_WORKING_DAYS,
@@ -111,9 +112,12 @@ def test_one_off_bank_holidays_are_included() -> None:
     assert not cal.is_working_day(date(2022, 9, 19))
 
 
-def test_calendar_for_covers_three_years() -> None:
+def test_calendar_for_covers_the_year_before_and_two_ahead() -> None:
     cal = calendar_for(date(2027, 3, 22))
-    assert (cal.first_year, cal.last_year) == (2027, 2029)
+    assert (cal.first_year, cal.last_year) == (2026, 2029)
+    # A moment before an early-January start: 5 working days before Tuesday 5 January 2027 (28 December 2026, a
+    # bank holiday, is skipped).
+    assert working_days_before(calendar_for(date(2027, 1, 5)), date(2027, 1, 5), 5) == date(2026, 12, 24)
 
 
 def test_calendar_for_reaches_the_longest_deadline_from_new_years_eve() -> None:

@@ -60,6 +60,17 @@ async def test_a_team_plan_driven_through_the_cli(skipping_stack, capsys, app_po
     assert shown["actions"][1]["source"] == "cpr-2027-11-01-children-in-need"
     assert await refused(capsys, "plan", "show", "no-such-plan") == "no item with id 'no-such-plan'"
 
+    # The owner records the review meeting, with who attended; nobody else can, and the engine never does.
+    meeting = ("plan", "meeting", PLAN, "--attended", "nadia.manager", "--attended", "priya.practitioner")
+    assert await refused(capsys, *meeting, "--as", "priya.practitioner") == (
+        "refused: only the plan's owner (nadia.manager) records its review meeting"
+    )
+    assert (await ok(capsys, *meeting, *AS_OWNER)).startswith(f"{PLAN}: meeting 1 recorded as held on ")
+    assert "recorded by nadia.manager, attended by nadia.manager, priya.practitioner" in await ok(
+        capsys, "plan", "show", PLAN
+    )
+    shown = json.loads(await ok(capsys, "plan", "show", PLAN, "--json"))
+
     log = AuditLog(app_pool)
     events = await log.read_stream(PLAN)
     assert fold(action_plan.evolve, action_plan.PLAN_EVENTS, events).model_dump(mode="json") == {

@@ -224,6 +224,12 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
         actions = await nadia.page.inner_text("table")
         assert "on-track" in actions and "Workshop booked for January." in actions
         await nadia.accessible()
+        await nadia.page.fill("#record_meeting-attendees", "nadia.manager\npriya.practitioner")
+        await nadia.page.click("button:text('Record the meeting')")
+        assert "Recorded: record meeting" in await nadia.text() and "attended by nadia.manager, priya.practitioner" in (
+            await nadia.text()
+        )
+        await nadia.accessible()
         await nadia.shot("plan")
 
         # Moderation, on the cycle's page: the sample with each review, grade and moderation; the QA officer

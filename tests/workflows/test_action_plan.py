@@ -8,7 +8,15 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from domain import action_plan
-from domain.action_plan import AddAction, AddFromFinding, ChangeAction, CloseAction, PlanInput, RecordProgress
+from domain.action_plan import (
+    AddAction,
+    AddFromFinding,
+    ChangeAction,
+    CloseAction,
+    PlanInput,
+    RecordMeeting,
+    RecordProgress,
+)
 from domain.bank_holidays import calendar_for
 from domain.events import fold
 from domain.working_days import LONDON
@@ -89,6 +97,15 @@ async def assert_stream_continuous(app_pool, handle, state) -> None:
     assert all(r.ok for r in await log.verify(handle.id))
 
 
+async def record_meetings(env, plan, days: list[str], owner: str) -> None:
+    """The owner records each review meeting on its day: nobody else, and never the engine, says one was held."""
+    for day in days:
+        await sleep_until(env, datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=LONDON))
+        await plan.execute_update(
+            ActionPlanWorkflow.record_meeting, RecordMeeting(actor=owner, attendees=(owner, "priya.practitioner"))
+        )
+
+
 def smart(**overrides) -> AddAction:
     fields = {
         "actor": "nadia.manager",
@@ -128,6 +145,9 @@ async def test_a_team_plan_meets_every_six_weeks_for_two_years_with_one_continuo
         ActionPlanWorkflow.record_progress,
         RecordProgress(actor="nadia.manager", action_id="A2", status="on-track", note="workshop booked"),
     )
+    await plan.execute_update(
+        ActionPlanWorkflow.record_meeting, RecordMeeting(actor="nadia.manager", attendees=("nadia.manager",))
+    )
     await sleep_until(time_skipping_env, datetime(2027, 2, 16, 9, tzinfo=LONDON))
     state = await plan.query(ActionPlanWorkflow.state)
     assert [(m.number, m.held_on, m.reviewed, m.not_reviewed) for m in state.meetings] == [
@@ -149,7 +169,8 @@ async def test_a_team_plan_meets_every_six_weeks_for_two_years_with_one_continuo
         RecordProgress(actor="nadia.manager", action_id="A1", status="done", evidence="dip audit of 12 March: 9/10"),
     )
 
-    # Two years on.
+    # Two years on, each meeting recorded on its day.
+    await record_meetings(time_skipping_env, plan, TEAM_MEETINGS[1:], "nadia.manager")
     await sleep_until(time_skipping_env, datetime(2029, 1, 15, 9, tzinfo=LONDON))
     state = await plan.query(ActionPlanWorkflow.state)
     assert (state.meetings[1].reviewed, state.meetings[1].not_reviewed) == (("A1",), ("A2",))
@@ -163,7 +184,7 @@ async def test_a_team_plan_meets_every_six_weeks_for_two_years_with_one_continuo
     history = await plan.fetch_history()
     assert len(history.events) < 100, "each run's history stays small"
     await terminate(plan)
-    await keep_history(plan, "action_plan_team_after_two_years")
+    await keep_history(plan, "action_plan_team_meetings_recorded_for_two_years")
 
 
 async def test_a_service_wide_plan_meets_quarterly_on_working_days_for_two_years(
@@ -182,6 +203,7 @@ async def test_a_service_wide_plan_meets_quarterly_on_working_days_for_two_years
         "alex.assistant",
         date(2027, 1, 4),
     )
+    await record_meetings(time_skipping_env, plan, QUARTERLY_MEETINGS, "alex.assistant")
     await sleep_until(time_skipping_env, datetime(2028, 12, 1, 9, tzinfo=LONDON))
     state = await plan.query(ActionPlanWorkflow.state)
     assert [m.held_on.isoformat() for m in state.meetings] == QUARTERLY_MEETINGS
@@ -190,6 +212,42 @@ async def test_a_service_wide_plan_meets_quarterly_on_working_days_for_two_years
     tasks = [t.subject for t in (await inbox(app_pool, "alex.assistant")).to_do]
     assert tasks == ["Review the service-wide action plan at the CSLT quarterly meeting on 02 January 2029"]
     await assert_stream_continuous(app_pool, plan, state)
+    await terminate(plan)
+
+
+async def test_a_meeting_not_recorded_is_chased_and_never_shows_as_held(
+    time_skipping_env, worker, settings, example_authority, app_pool
+):
+    plan, _ = await start_team_plan(time_skipping_env, settings, "unheld")
+    # Two working days after the first meeting's day, nothing recorded: no meeting is held, the duty is overdue and
+    # has gone up to the team manager's line manager.
+    await sleep_until(time_skipping_env, datetime(2027, 2, 17, 12, tzinfo=LONDON))
+    state = await plan.query(ActionPlanWorkflow.state)
+    assert state.meetings == () and state.next_meeting_on == date(2027, 2, 15)
+    (duty,) = state.duties
+    assert (duty.key, duty.owner, duty.overdue, duty.escalation_level) == ("meeting-1", "nadia.manager", True, 1)
+    assert (
+        "Overdue: nadia.manager was to hold and record review meeting 1 of the Children in Need team action plan"
+        in (" ".join(await told(app_pool, "nadia.manager", "escalation")))
+    )
+    assert await told(app_pool, "hana.hos", "escalation")
+    # Only the owner records it, saying who attended; it is recorded on the day it is, late.
+    meeting = RecordMeeting(actor="nadia.manager", attendees=("nadia.manager", "priya.practitioner"))
+    assert await refused(plan, ActionPlanWorkflow.record_meeting, meeting.model_copy(update={"actor": "hana.hos"})) == (
+        "only the plan's owner (nadia.manager) records its review meeting"
+    )
+    assert await refused(plan, ActionPlanWorkflow.record_meeting, meeting.model_copy(update={"attendees": ()})) == (
+        "say who attended the meeting (staff ids)"
+    )
+    state = await plan.execute_update(ActionPlanWorkflow.record_meeting, meeting)
+    (held,) = state.meetings
+    assert (held.number, held.held_on, held.recorded_by, held.attendees) == (
+        1,
+        date(2027, 2, 17),
+        "nadia.manager",
+        ("nadia.manager", "priya.practitioner"),
+    )
+    assert state.duties[0].late and state.next_meeting_on == date(2027, 3, 30)
     await terminate(plan)
 
 

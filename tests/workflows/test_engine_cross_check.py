@@ -15,7 +15,7 @@ from infra.engine_history import Runs, fetch_runs, replay_failure
 from infra.store.audit_log import AuditLog
 from tests.clock import sleep_until
 from tests.codec_keys import CONVERTER
-from tests.workflows.test_action_plan import smart, start_team_plan, terminate
+from tests.workflows.test_action_plan import TEAM_MEETINGS, record_meetings, smart, start_team_plan, terminate
 from workflows.action_plan import ActionPlanWorkflow
 
 
@@ -24,7 +24,8 @@ async def test_every_run_of_a_plan_is_cross_checked_and_replayed(
 ):
     plan, _ = await start_team_plan(time_skipping_env, settings, "audited")
     await plan.execute_update(ActionPlanWorkflow.add_action, smart())
-    await sleep_until(time_skipping_env, datetime(2027, 5, 11, 9, tzinfo=LONDON))  # three meetings on
+    await record_meetings(time_skipping_env, plan, TEAM_MEETINGS[:3], "nadia.manager")  # three meetings on
+    await sleep_until(time_skipping_env, datetime(2027, 5, 11, 9, tzinfo=LONDON))
     state = await plan.query(ActionPlanWorkflow.state)
     assert len(state.meetings) == 3
     logged = await AuditLog(app_pool).read_stream(plan.id)
