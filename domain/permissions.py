@@ -155,6 +155,7 @@ FRAMEWORK: Mapping[str, May] = {
     "overdue": May(_OVERSIGHT, "see what is overdue across the framework"),
     "cycles": May(_OVERSIGHT, "list the CPR cycles"),
     "summary": May((*_OVERSIGHT, *MANAGERS), "see where the CPR work stands"),
+    "trends": May((*_OVERSIGHT, *MANAGERS), "see the services' trends across CPR cycles"),
     "kind": May(ANY_STAFF, "look up what kind an item is"),
     "staff": May((*_OVERSIGHT, *MANAGERS), "read the staff directory"),
     "cases": May(_OVERSIGHT, "read the open-cases snapshot"),

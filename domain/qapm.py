@@ -33,6 +33,7 @@ from domain.requests import ChangeRequest
 from domain.review import VoiceCount
 from domain.staff_concern import is_concern_stream
 from domain.text import MAX_SHORT, check_text
+from domain.trends import ServiceTrend
 from domain.wording import due
 from domain.working_days import LONDON
 
@@ -127,6 +128,7 @@ class PackFigures(Frozen):
     spotlights_finalised: tuple[SpotlightLine, ...] = ()
     voices: dict[str, VoiceCount] = {}  # the children's and families' voices sought in the period's reviews
     voices_said: tuple[VoicesSaid, ...] = ()  # the QA team's summaries in the reports published in the period
+    trends: tuple[ServiceTrend, ...] = ()  # each service's cycles to date (as they stood at `until`), oldest first
     unread_streams: tuple[str, ...] = ()  # streams the compiler could not decode (named, never hidden)
 
     @property

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, review, spotlight
+from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, review, spotlight, trends
 from domain.events import DomainEvent, EventMeta
 from domain.grade_of_record import DisputeDecision, decisions, grades_of_record
 from domain.qapm import (
@@ -115,10 +115,19 @@ def pack_figures(
         for stream_id, logged in ordered.items()
         if isinstance(logged[0].event, dispute.DisputeRaised)
     )
+    reviews = {
+        stream_id: _folded(review.evolve, logged)
+        for stream_id, logged in ordered.items()
+        if isinstance(logged[0].event, review.ReviewOpened)
+    }
+    lines = []
     for stream_id, logged in ordered.items():
         first = logged[0].event
         if isinstance(first, cpr_cycle.CycleStarted):
             _cycle(tally, stream_id, logged, within, decided)
+            cycle = _folded(cpr_cycle.evolve, logged)
+            submitted = {c.case_number: reviews[c.review_id] for c in cycle.cases if c.review_id in reviews}
+            lines.append((cycle.service, trends.cycle_trend(stream_id, cycle, submitted, decided)))
         elif isinstance(first, action_plan.PlanStarted):
             _plan(tally, stream_id, logged, within)
         elif isinstance(first, spotlight.SpotlightStarted):
@@ -155,6 +164,7 @@ def pack_figures(
         spotlights_finalised=tuple(tally.spotlights),
         voices=review.count_voices(tally.voices),
         voices_said=tuple(tally.said),
+        trends=trends.by_service(lines),
     )
 
 
@@ -351,6 +361,14 @@ def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
         "",
         f"{figures.agreed} of {figures.moderated} moderated reviews agreed with the reviewer's grade{agreement}.",
         "",
+        "## Trends across cycles",
+        "",
+        *(
+            line
+            for t in figures.trends
+            for line in (f"### {t.service}", "", *(f"- {text}" for text in trends.trend_in_words(t)), "")
+        ),
+        *(("No CPR cycle yet.", "") if not figures.trends else ()),
         "## The voices of children and families",
         "",
         *(f"- {line}" for line in review.voices_in_words(figures.voices or review.count_voices(()))),

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from domain.cpr_cycle import CycleState
 from domain.grade_of_record import GradeOfRecord
+from domain.trends import ServiceTrend
 from infra.application.commands import command
 from infra.application.directory import require
 from infra.application.errors import AppError, typed
@@ -138,4 +139,53 @@ async def prove(ask: CycleId, reader: str) -> Proof:
         problems=sampling.redo(draw, candidates)
         if cases
         else [f"open-cases snapshot {state.snapshot_id} holds no case of {state.service}"],
+    )
+
+
+class TrendsAsked(BaseModel):
+    service: str | None = None  # one service's, or every service's
+
+
+@command("trends")
+async def trends(ask: TrendsAsked, reader: str) -> tuple[ServiceTrend, ...]:
+    """Each service's trend across every CPR cycle (domain.trends), from the audit log: for the QA team, auditors and
+    managers (figures, no child's name); the read is in the access log."""
+    from domain import cpr_cycle, dispute, review
+    from domain.events import fold
+    from domain.grade_of_record import decided_in
+    from domain.trends import by_service, cycle_trend
+    from infra.application.services import database
+    from infra.application.status import logged
+    from infra.store.audit_log import AuditLog
+
+    await require("trends", reader)
+    await logged(reader, "*", "trends" + (f" of {ask.service}" if ask.service else ""))
+    async with database(max_size=2) as pool:
+        log = AuditLog(pool)
+        cycles = {
+            cycle_id: fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, events)
+            for cycle_id, events in (await log.read_streams(await log.streams_opened("cycle.started"))).items()
+            if events
+        }
+        cycles = {i: s for i, s in cycles.items() if ask.service is None or s.service == ask.service}
+        review_ids = [c.review_id for s in cycles.values() for c in s.cases if c.submitted and c.review_id]
+        reviews = {
+            review_id: fold(review.evolve, review.REVIEW_EVENTS, events)
+            for review_id, events in (await log.read_streams(review_ids)).items()
+            if events
+        }
+        decided = decided_in(
+            await log.read_streams_opened_with(dispute.DisputeRaised.event_type, "review_id", review_ids)
+        )
+    return by_service(
+        (
+            state.service,
+            cycle_trend(
+                cycle_id,
+                state,
+                {c.case_number: reviews[c.review_id] for c in state.cases if c.review_id in reviews},
+                decided,
+            ),
+        )
+        for cycle_id, state in cycles.items()
     )

@@ -149,6 +149,29 @@ def cpr_prove(cycle_id: str, actor: str, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@app.command("trends")
+@click.option("--service", help="One service's trend (default: every service's).")
+@READER_OPTION
+@JSON_OPTION
+def trends(service: str | None, actor: str, as_json: bool) -> None:
+    """How each service's practice moves across its CPR cycles: grades of record, the rubric criteria most often
+    limited, the voices obtained, the deadlines met (for the QA team, auditors and managers)."""
+    from domain.trends import trend_in_words
+    from infra.cli.client import perform
+
+    found = run(perform("trends", actor, service=service.strip() if service else None))
+
+    def human() -> None:
+        if not found:
+            click.echo(f"no CPR cycles of {service}" if service else "no CPR cycles yet")
+        for trend in found:
+            click.echo(f"{trend.service}: {len(trend.cycles)} cycles")
+            for text in trend_in_words(trend):
+                click.echo(f"  {text}")
+
+    emit([t.model_dump(mode="json") for t in found], as_json, human)
+
+
 @cpr_app.command("show")
 @click.argument("cycle_id")
 @READER_OPTION

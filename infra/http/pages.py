@@ -374,6 +374,7 @@ def _words(templates: Any) -> None:
         case_choice=lambda case_number: {"value": case_number, "text": f"Case {case_number}"},
         grade_row=lambda service, grades: (service, [grades[service].get(g.value, 0) for g in Grade]),
         deadline_row=lambda d: (d.what, [d.met, d.late, d.missed]),
+        trend_row=lambda c: (c.start.isoformat(), [c.grades.get(g.value, 0) for g in Grade]),
         action_choice=lambda a: {"value": a.action_id, "text": f"{a.action_id}: {a.action}"},
         moderation_choice=lambda c: {
             "value": c.case_number,

@@ -317,6 +317,13 @@ def test_the_pack_counts_what_happened_in_the_period_from_the_items_own_events()
     figures = pack_figures(events(), SINCE, UNTIL, previous_meeting="qapm-2026-11-12")
 
     assert figures.previous_meeting == "qapm-2026-11-12"
+    # Each service's cycles to date, as they stood at the pack's end: grades of record and the deadlines.
+    assert [(t.service, [c.cycle_id for c in t.cycles]) for t in figures.trends] == [
+        ("Care Leavers", ["cpr-2027-02-01-care-leavers"]),
+        ("Children in Need", ["cpr-2026-11-02-children-in-need"]),
+    ]
+    cin = figures.trends[1].cycles[0]
+    assert (cin.grades["Good"], cin.reviews_late, cin.reviews_missed, cin.moderated, cin.agreed) == (2, 1, 2, 2, 1)
     # The voices sought in the period's reviews, and what the reports published in it said children told them.
     assert {whose: (c.sought, c.obtained) for whose, c in figures.voices.items()} == {
         "child": (1, 1),
@@ -367,6 +374,10 @@ def test_the_pack_reads_as_markdown_naming_no_child():
     assert "since the previous meeting (qapm-2026-11-12)" in text
     assert "| CPR reviews submitted | 2 | 1 | 1 |" in text
     assert "| Care Leavers | 1 | 0 | 1 | 0 | 2 |" in text  # grades of record
+    assert (
+        "## Trends across cycles\n\n### Care Leavers\n\n- 2027-02-01 cpr-2027-02-01-care-leavers: 1 Outstanding,"
+        in text
+    )
     assert (
         "## The voices of children and families\n\n- Children: sought 1, obtained 1, not obtained 0.\n"
         "- Families: sought 2, obtained 1, not obtained 1.\n"

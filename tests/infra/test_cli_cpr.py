@@ -952,6 +952,18 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         "- Children: sought 2, obtained 2, not obtained 0.\n- Families: sought 2, obtained 2, not obtained 0." in shown
     )
     assert "- What they said: Children said their workers listen; one family felt unheard." in shown
+    # The service's trend: this cycle's grades of record, its most limited criteria, voices and deadlines.
+    assert await refused(capsys, "trends", "--as", "priya.practitioner") == (
+        "refused: priya.practitioner cannot see the services' trends across CPR cycles: the directory does not list"
+        " them as a qa_officer or head_of_qa or auditor or team_manager or head_of_service"
+    )
+    trend = json.loads(await ok(capsys, "trends", "--service", "Children in Need", "--json", "--as", "audrey.auditor"))
+    assert [(t["service"], [c["cycle_id"] for c in t["cycles"]]) for t in trend] == [("Children in Need", [CYCLE])]
+    assert trend[0]["cycles"][0]["grades"] == {"Outstanding": 0, "Good": 1, "Requires Improvement": 1, "Inadequate": 0}
+    assert (
+        f"{YEAR}-11-01 {CYCLE}: 1 Good, 1 Requires Improvement (50% good or better); most often limited:"
+        in await ok(capsys, "trends", "--as", "audrey.auditor")
+    )
     # Each review's conclusion and each moderation's sample are in the report.
     assert "## What is working well and what could be done differently" in shown
     assert f"- {cases[0][0]}: working well: direct work; could be done differently: timely plans" in shown

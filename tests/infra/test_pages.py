@@ -323,7 +323,9 @@ async def test_a_cpr_review_is_done_through_the_pages_by_each_person_signed_in(
                 break
             await asyncio.sleep(0.1)
         await officer_page.open(f"/items/{meeting}")
-        assert await officer_page.page.locator("svg.qa-chart[role=img]").count() == 3
+        # Grades by service, deadlines, moderation agreement, and the Children in Need trend across its cycles.
+        assert await officer_page.page.locator("svg.qa-chart[role=img]").count() == 4
+        assert "Children in Need: each cycle" in await officer_page.text()
         grades = await officer_page.page.inner_text("#grades + svg + table")
         assert "Children in Need" in grades and "\t2\t" in grades  # both reviews Good
         assert "2 of 2 moderations agreed (100%)." in await officer_page.text()
