@@ -145,7 +145,9 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             SYSTEM_ACTOR,
             ReviewsClosed(submitted=len(state.cases) - len(state.outstanding), outstanding=state.outstanding),
         )
-        if self._state().duties:
+        # Cycles started before their work became duties have none: they keep their old ways to the end.
+        keeps_duties = bool(self._state().duties)
+        if keeps_duties:
             await self._duty(
                 ALLOCATE_MODERATORS,
                 london_today(),
@@ -155,7 +157,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             await workflow.wait_condition(lambda: self._state().moderation_complete)
         else:
             await self._moderate()
-        if self._state().duties:
+        if keeps_duties:
             state = self._state()
             report_due = await self._duties.due(london_today(), REPORT_WINDOW)
             state = await self._recorder.record(
