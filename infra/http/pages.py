@@ -323,22 +323,22 @@ DISPUTE_ABOUT = [
 
 async def _for_template(template: str, item_id: str, kind: Any, state: Any, me: str) -> dict[str, Any]:
     """What only some item pages need, asked for only by them: a kind's state in lines and its steps' forms
-    (the generic page); whether the reader is in the QA team (the cycle's allocations) and the grades of record
-    (the cycle's sample)."""
+    (the generic page); whether the reader is in the QA team (the cycle's allocations, the review's reflection
+    not obtained) and the grades of record (the cycle's sample)."""
     if template == "item.html":
         from domain.audit_views import state_lines
 
         return {"lines": state_lines(state.model_dump(mode="json")), "steps": _steps(kind)}
-    if template == "cycle.html":
+    if template in ("cycle.html", "review.html"):
         from domain.permissions import QA_TEAM
         from infra.application.commands import perform
         from infra.application.directory import staff_member
 
         member = await staff_member(me)
-        return {
-            "qa_team": member is not None and member.active and bool(member.roles & set(QA_TEAM)),
-            "graded": await perform("cpr.grades", {"cycle_id": item_id}, me),
-        }
+        qa_team = member is not None and member.active and bool(member.roles & set(QA_TEAM))
+        if template == "review.html":
+            return {"qa_team": qa_team}
+        return {"qa_team": qa_team, "graded": await perform("cpr.grades", {"cycle_id": item_id}, me)}
     return {}
 
 
