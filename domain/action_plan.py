@@ -169,6 +169,14 @@ def meeting_key(number: int) -> str:
     return f"meeting-{number}"
 
 
+def meeting_what(number: int, title: str) -> str:
+    return f"hold and record review meeting {number} of {title}"
+
+
+def plan_title(kind: PlanKind, team: str | None) -> str:
+    return f"the {team} team action plan" if kind == "team" else "the service-wide action plan"
+
+
 PLAN_EVENTS = EventRegistry(
     PlanStarted,
     ActionAdded,
@@ -249,7 +257,7 @@ class PlanState(Frozen):
 
     @property
     def title(self) -> str:
-        return f"the {self.team} team action plan" if self.kind == "team" else "the service-wide action plan"
+        return plan_title(self.kind, self.team)
 
     @property
     def cycle(self) -> int:

@@ -44,7 +44,9 @@ from domain.action_plan import (
     RecordProgress,
     first_nominal_meeting,
     meeting_key,
+    meeting_what,
     nominal_meeting,
+    plan_title,
 )
 from domain.directory import Role
 from domain.errors import Refusal
@@ -79,9 +81,10 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
 
     @workflow.run
     async def run(self, request: PlanInput) -> PlanState:
+        recorded = workflow.patched("plan-meetings-recorded")
         if request.carried is None:
-            await self._start(request)
-        if workflow.patched("plan-meetings-recorded"):
+            await self._start(request, recorded)
+        if recorded:
             number = self._state().cycle
             await self._meeting_duty()
             await asyncio.gather(
@@ -198,11 +201,23 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
         before = self._state()
         number = before.cycle
         following = await self._meeting_on(nominal_meeting(before.kind, before.first_nominal, number + 1))
+        # The next meeting's duty is recorded with this one (a plan that keeps them), so no version is seen without it.
+        next_due = await self._duties.due(following.due_at.astimezone(LONDON).date(), 0) if before.duties else None
 
         def recorded(state: PlanState) -> tuple[DomainEvent, ...]:
             duty = action_plan.duties.duty(state, meeting_key(state.cycle))
+            following_duty = (
+                (
+                    self._duties.given(
+                        meeting_key(state.cycle + 1), state.owner, meeting_what(state.cycle + 1, state.title), next_due
+                    ),
+                )
+                if next_due is not None
+                else ()
+            )
             return (
                 *((self._duties.completed(duty.key),) if duty is not None and duty.open else ()),
+                *following_duty,
                 MeetingRecorded(
                     number=state.cycle,
                     held_on=today,
@@ -236,7 +251,7 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
         if action_plan.duties.duty(state, key) is not None:
             return
         due = await self._duties.due(state.next_meeting_on, 0)
-        what = f"hold and record review meeting {state.cycle} of {state.title}"
+        what = meeting_what(state.cycle, state.title)
         await self._recorder.record_built(
             SYSTEM_ACTOR,
             lambda s: (self._duties.given(key, s.owner, what, due),) if action_plan.duties.duty(s, key) is None else (),
@@ -256,7 +271,9 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
                 continue
             await self._flag_overdue(moment)
 
-    async def _start(self, request: PlanInput) -> None:
+    async def _start(self, request: PlanInput, with_duty: bool) -> None:
+        """Checked, then recorded; `with_duty`: the first meeting's duty recorded with the start, so the first
+        version anyone sees already has it."""
         today = london_today()
         if (request.kind == "team") != bool(request.team and request.team.strip()):
             raise refused(Refusal("a team plan names its team; a service-wide plan names none"))
@@ -272,18 +289,22 @@ class ActionPlanWorkflow(ItemWorkflow[PlanState]):
             await require_senior_leader(request.owner, "own a service-wide plan")
         first = request.first_meeting or first_nominal_meeting(request.kind, today)
         meeting = await self._meeting_on(first)
-        state = await self._recorder.record(
-            request.started_by,
-            PlanStarted(
-                kind=request.kind,
-                team=request.team.strip() if request.team else None,
-                owner=request.owner,
-                first_nominal=first,
-                next_meeting_on=meeting.due_at.astimezone(LONDON).date(),
-                next_meeting_at=meeting.due_at,
-                calendar_digest=meeting.calendar_digest,
-            ),
+        team = request.team.strip() if request.team else None
+        started = PlanStarted(
+            kind=request.kind,
+            team=team,
+            owner=request.owner,
+            first_nominal=first,
+            next_meeting_on=meeting.due_at.astimezone(LONDON).date(),
+            next_meeting_at=meeting.due_at,
+            calendar_digest=meeting.calendar_digest,
         )
+        duty = ()
+        if with_duty:
+            due = await self._duties.due(started.next_meeting_on, 0)
+            what = meeting_what(1, plan_title(request.kind, team))
+            duty = (self._duties.given(meeting_key(1), request.owner, what, due),)
+        state = await self._recorder.record(request.started_by, started, *duty)
         await self._meeting_task(state)
 
     async def _hold_meeting(self) -> None:
