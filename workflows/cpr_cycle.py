@@ -106,8 +106,17 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             DirectoryActivities.draw_sample,
             DrawSample(service=request.service, on=request.start, size=request.sample_size, seed=seed),
         )
-        # Recorded together, after the draw: a cycle whose sample cannot be drawn records nothing.
-        await self._recorder.record(
+        # The QA team's work as duties, chased and escalated like everyone's; cycles started before keep their old
+        # ways (no duties: the moderation flag, the report's plain task).
+        qa_duties = workflow.patched("cycle-qa-duties")
+        allocate: tuple[DomainEvent, ...] = ()
+        if qa_duties:
+            what = f"allocate a reviewer to each child in the sample of the {request.service} CPR cycle"
+            allocation_due = await self._duties.due(request.start, ALLOCATION_WINDOW)
+            allocate = (self._duties.given(ALLOCATE_REVIEWERS, owner or actor, what, allocation_due),)
+        # Recorded together, after the draw (a cycle whose sample cannot be drawn records nothing), with the duty to
+        # allocate its reviewers: no version anyone sees lacks it.
+        state = await self._recorder.record(
             actor,
             CycleStarted(
                 service=request.service,
@@ -119,16 +128,10 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 owner=owner,
             ),
             SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases),
+            *allocate,
         )
-        if workflow.patched("cycle-qa-duties"):
-            # The QA team's work as duties, chased and escalated like everyone's; cycles started before keep
-            # their old ways (no duties: the moderation flag, the report's plain task).
-            await self._duty(
-                ALLOCATE_REVIEWERS,
-                request.start,
-                f"allocate a reviewer to each child in the sample of the {request.service} CPR cycle",
-                lambda s: bool(s.unallocated),
-            )
+        if qa_duties:
+            await self._duties.tell_owners(state, ALLOCATE_REVIEWERS)
             await asyncio.gather(self._through(), self._duties.chase(finished=lambda: self._state().ended))
         else:
             await self._through()
