@@ -3,7 +3,7 @@
 A request's fields are its form's: a scalar is a radio group, a date, a number or text; a list of lines (staff ids,
 case numbers) one text box, a line each; a nested record (the member record) a group of its own fields; a list of
 records (SMART actions) rows of them, with a button for one more; a mapping or a list whose rows the document or the
-item fixes (the spotlight's five themes, a case audit's questions) a row each, declared once in `ROWS`. Labels are
+item fixes (the spotlight's five themes, a case audit's questions) a row each, declared once in `_rows`. Labels are
 the fields' titles in the document's words (`Field(title=...)` in the domain), else their names.
 
 Form names are paths (`record[sections][culture][positives]`, `actions[0][action]`, `members[]` for lines), so a
@@ -12,6 +12,7 @@ posted form nests back into values without knowing the request; `shape` then mak
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -115,7 +116,10 @@ def _discussed(state: Any) -> list[RowKey]:
     return cycles + audits
 
 
+@functools.cache
 def _rows() -> dict[tuple[type, str], Rows]:
+    """The rows each nested field offers where its type cannot say (`ROWS` in the module's words); built once, on
+    first use (the domain's requests are imported then, not when the pages are)."""
     from domain.case_audit import RecordAnswers
     from domain.qapm import RecordDecisions
     from domain.spotlight import MemberRecord, SendDocuments, SpotlightReport
