@@ -118,7 +118,7 @@ def _discussed(state: Any) -> list[RowKey]:
 
 @functools.cache
 def _rows() -> dict[tuple[type, str], Rows]:
-    """The rows each nested field offers where its type cannot say (`ROWS` in the module's words); built once, on
+    """The rows each nested field offers where its type cannot say; built once, on
     first use (the domain's requests are imported then, not when the pages are)."""
     from domain.case_audit import RecordAnswers
     from domain.qapm import RecordDecisions
