@@ -29,7 +29,9 @@ from domain.chasing import ChaseStep
 from domain.cpr_cycle import (
     AllocateReviewer,
     PublishReport,
+    ReallocateReviewer,
     SampledCase,
+    check_new_reviewer,
     check_plan_actions,
     check_reviewer,
     empty_parts,
@@ -44,7 +46,7 @@ from domain.kinds import Kind
 from domain.requests import ChangeRequest
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
-from domain.text import check_text, required_text
+from domain.text import check_text
 from domain.wording import actions_added, due, reviews_closed, sample_drawn
 from domain.working_days import LONDON
 
@@ -456,29 +458,12 @@ def check_allocation(state: CaseAuditState | None, request: AllocateReviewer) ->
     check_reviewer(request, case.reviewer, case.practitioner)
 
 
-class ReallocateReviewer(ChangeRequest):
-    case_number: str
-    reviewer: str
-    reason: str
-
-
 def check_reallocation(state: CaseAuditState | None, request: ReallocateReviewer) -> None:
     state = _sampled(state)
     if state.phase == "complete":
         raise Refusal("the findings were published; nothing is left to review")
     case = _case(state, request.case_number)
-    if case.reviewer is None:
-        raise Refusal(f"case {request.case_number} has no reviewer yet: allocate one")
-    if case.submitted:
-        raise Refusal(f"case {request.case_number} was submitted by {case.reviewer}; it is done")
-    if request.reviewer == case.reviewer:
-        raise Refusal(f"{request.reviewer} already reviews case {request.case_number}")
-    if request.reviewer == case.practitioner:
-        raise Refusal(
-            f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
-            " and cannot review their own work"
-        )
-    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+    check_new_reviewer(request, case.reviewer, case.practitioner, case.submitted, f"case {request.case_number}")
 
 
 def _reviewers_case(state: CaseAuditState, actor: str, case_number: str, what: str) -> AuditCase:

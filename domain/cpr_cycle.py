@@ -374,10 +374,28 @@ def check_reviewer(request: AllocateReviewer, reviewer: str | None, practitioner
     """A sampled case takes one reviewer, never its own practitioner (a CPR cycle's and a case audit's rule)."""
     if reviewer is not None:
         raise Refusal(f"case {request.case_number} already has a reviewer ({reviewer})")
-    if request.reviewer == practitioner:
+    _not_their_own(request.reviewer, request.case_number, practitioner)
+
+
+def check_new_reviewer(
+    request: ReallocateReviewer, reviewer: str | None, practitioner: str, submitted: bool, what: str
+) -> None:
+    """A case not yet submitted goes to another reviewer, never its own practitioner, for a reason (a CPR cycle's
+    and a case audit's rule); `what` names the submitted work in a refusal ("the review of case X")."""
+    if reviewer is None:
+        raise Refusal(f"case {request.case_number} has no reviewer yet: allocate one")
+    if submitted:
+        raise Refusal(f"{what} was submitted by {reviewer}; it is done")
+    if request.reviewer == reviewer:
+        raise Refusal(f"{request.reviewer} already reviews case {request.case_number}")
+    _not_their_own(request.reviewer, request.case_number, practitioner)
+    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+
+
+def _not_their_own(reviewer: str, case_number: str, practitioner: str) -> None:
+    if reviewer == practitioner:
         raise Refusal(
-            f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
-            " and cannot review their own work"
+            f"{reviewer} is the allocated practitioner for case {case_number} and cannot review their own work"
         )
 
 
@@ -475,18 +493,8 @@ def check_reviewer_reallocation(state: CycleState | None, request: ReallocateRev
     case = state.case(request.case_number)
     if case is None:
         raise Refusal(f"case {request.case_number} is not in this cycle's sample")
-    if case.reviewer is None:
-        raise Refusal(f"case {request.case_number} has no reviewer yet: allocate one")
-    if case.submitted:
-        raise Refusal(f"the review of case {request.case_number} was submitted by {case.reviewer}; it is done")
-    if request.reviewer == case.reviewer:
-        raise Refusal(f"{request.reviewer} already reviews case {request.case_number}")
-    if request.reviewer == case.practitioner:
-        raise Refusal(
-            f"{request.reviewer} is the allocated practitioner for case {request.case_number}"
-            " and cannot review their own work"
-        )
-    required_text(request.reason, "the reason for the change (absence, conflict of interest)")
+    what = f"the review of case {request.case_number}"
+    check_new_reviewer(request, case.reviewer, case.practitioner, case.submitted, what)
 
 
 def check_moderation(state: CycleState | None, request: ModerateReview, sampled: bool = True) -> None:

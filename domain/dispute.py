@@ -316,8 +316,8 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
             update = {"stages": _with_current(state, **decided)}
             if event.decision == "resolved":
                 update |= {"status": "resolved", "closed_at": at}
-        case ModeratorAllocated():
-            allocated = {
+        case ModeratorAllocated() | ModeratorReallocated():
+            allocated: dict[str, object] = {
                 "moderator": event.moderator,
                 "owners": (event.moderator,),
                 "allocated_by": meta.actor,
@@ -327,21 +327,9 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
                 "reminded": False,
                 "overdue": False,
             }
+            if isinstance(event, ModeratorReallocated):  # the new moderator moderates afresh
+                allocated |= {"moderation": None, "moderated_at": None}
             update = {"stages": _with_current(state, **allocated)}
-        case ModeratorReallocated():
-            moved = {
-                "moderator": event.moderator,
-                "owners": (event.moderator,),
-                "allocated_by": meta.actor,
-                "allocated_at": at,
-                "due_at": event.due_at,
-                "remind_at": event.remind_at,
-                "reminded": False,
-                "overdue": False,
-                "moderation": None,
-                "moderated_at": None,
-            }
-            update = {"stages": _with_current(state, **moved)}
         case ModerationRecorded():
             update = {"stages": _with_current(state, moderation=event.moderation, moderated_at=at)}
         case FinalDecisionRecorded():

@@ -21,6 +21,7 @@ from infra.cli.client import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
+    REALLOCATION_REASON,
     echo_added,
     emit_item,
     fail,
@@ -133,7 +134,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @id_argument
     @click.argument("case_number")
     @click.option("--reviewer", required=True, help="The new reviewer (never the case's practitioner).")
-    @click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+    @REALLOCATION_REASON
     @AS_OPTION
     def reallocate(item_id: str, case_number: str, reviewer: str, reason: str, actor: str) -> None:
         """Give a case not yet submitted another reviewer (a QA officer); its answers so far stay, both are told."""

@@ -174,6 +174,8 @@ def actor(named: str | None) -> str:
 
 
 AS_OPTION = as_option()
+# Why work goes to someone else: every reallocation (a review, a moderation, a dispute's moderator, a case) says.
+REALLOCATION_REASON = click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
 READER_OPTION = click.option(
     "--as",
     "actor",

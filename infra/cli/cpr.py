@@ -17,6 +17,7 @@ from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     READER_OPTION,
+    REALLOCATION_REASON,
     app,
     check_seed,
     emit,
@@ -101,7 +102,7 @@ def cpr_allocate(cycle_id: str, case_number: str, reviewer: str, actor: str) -> 
 @click.argument("cycle_id")
 @click.argument("case_number")
 @click.option("--reviewer", required=True, help="The new reviewer (never the child's own practitioner).")
-@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@REALLOCATION_REASON
 @AS_OPTION
 def cpr_reallocate(cycle_id: str, case_number: str, reviewer: str, reason: str, actor: str) -> None:
     """Give a review not yet submitted another reviewer (a QA officer): the review goes on with them, its deadline

@@ -20,7 +20,19 @@ import re
 import click
 
 from infra.cli.client import perform
-from infra.cli.common import AS_OPTION, JSON_OPTION, READER_OPTION, app, emit, fail, person, run, when, whole_number
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    READER_OPTION,
+    REALLOCATION_REASON,
+    app,
+    emit,
+    fail,
+    person,
+    run,
+    when,
+    whole_number,
+)
 
 ID_ARGUMENT = click.argument("dispute_id")
 ISSUES_OPTION = click.option("--issues", required=True, help="The issues discussed (or in disagreement).")
@@ -105,7 +117,7 @@ def dispute_allocate(dispute_id: str, moderator: str, actor: str) -> None:
 @dispute_app.command("reallocate")
 @ID_ARGUMENT
 @click.option("--moderator", required=True, help="The new independent moderator.")
-@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@REALLOCATION_REASON
 @AS_OPTION
 def dispute_reallocate(dispute_id: str, moderator: str, reason: str, actor: str) -> None:
     """Stage 2: a QA officer gives the dispute another moderator; the window restarts and they moderate afresh."""

@@ -18,6 +18,7 @@ from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     READER_OPTION,
+    REALLOCATION_REASON,
     app,
     echo_added,
     emit,
@@ -62,7 +63,7 @@ def moderation_allocate(cycle_id: str, case_number: str, moderator: str, actor: 
 @click.argument("cycle_id")
 @click.argument("case_number")
 @click.option("--moderator", required=True, help="The new moderator (never the review's reviewer or practitioner).")
-@click.option("--reason", required=True, help="Why: absence, a conflict of interest.")
+@REALLOCATION_REASON
 @AS_OPTION
 def moderation_reallocate(cycle_id: str, case_number: str, moderator: str, reason: str, actor: str) -> None:
     """Give a moderation another moderator (a QA officer): their 10 working days start now; both are told, and the
