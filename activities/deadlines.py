@@ -14,6 +14,7 @@ from domain.closures import ClosureFileError
 from domain.dates import check_date
 from domain.errors import Refusal
 from domain.frozen import Frozen
+from domain.qa_calendar import PlannedActivity, planned_repeat
 from domain.working_days import LONDON, MAX_WORKING_DAYS, WorkingDayCalendar
 
 
@@ -50,6 +51,12 @@ class AlertMoments(Frozen):
 
     at: tuple[AwareDatetime, ...]
     calendar_digest: str
+
+
+class RepeatRequest(Frozen):
+    service: str
+    start_from: date
+    repeat_of: str  # the cycle repeated
 
 
 class CalendarActivities:
@@ -94,3 +101,12 @@ class CalendarActivities:
             calendar_digest=calendar.digest(),
             chase=chase_schedule(calendar, request.chase_from, due_at) if request.chase_from else (),
         )
+
+    @activity.defn(name="calendar.repeat_planned")
+    async def repeat_planned(self, request: RepeatRequest) -> PlannedActivity:
+        """A cycle's repeat as the year's calendar would plan it (domain.qa_calendar.planned_repeat)."""
+        try:
+            calendar = self._calendar_for(request.start_from)
+        except ClosureFileError as exc:
+            raise ApplicationError(str(exc), type="ClosureFileError") from None
+        return planned_repeat(request.service, request.start_from, request.repeat_of, calendar)

@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, ValidationError
 from temporalio import activity
 
 from activities.reports import store
-from domain import qapm, qapm_pack
-from domain.events import EventMeta
+from domain import cpr_cycle, performance, qapm, qapm_pack
+from domain.cpr_cycle import CycleStarted, Revisit
+from domain.events import EventMeta, fold
 from domain.frozen import Frozen
 from domain.items import kind_of_stream
 from domain.qapm import DecisionField, PackFigures
@@ -59,6 +60,29 @@ class DecidedValue(Frozen):
 
 class KnownItems(Frozen):
     item_ids: tuple[str, ...]
+
+
+class CarriedAsk(Frozen):
+    cycle_id: str  # the cycle starting
+    service: str
+    start: date
+
+
+class Carried(Frozen):
+    previous: str | None  # the service's newest cycle before this one
+    revisits: tuple[Revisit, ...] = ()
+
+
+class CycleAsked(Frozen):
+    cycle_id: str
+
+
+class CycleFacts(Frozen):
+    """What a repeat of a cycle takes from it."""
+
+    service: str
+    sample_size: int
+    started_by: str
 
 
 class QapmActivities:
@@ -108,6 +132,14 @@ class QapmActivities:
         figures = qapm_pack.pack_figures(events, since, until, previous.stream_id if previous else None)
         if unread:
             figures = figures.model_copy(update={"unread_streams": tuple(unread)})
+        imports = [
+            performance.PerformanceImported.model_validate(e.payload)
+            for e in await self._log.events_of_type(performance.PerformanceImported.event_type)
+            if e.business_time <= until
+        ]
+        if imports:
+            period = (since.astimezone(LONDON).date(), until.astimezone(LONDON).date())
+            figures = figures.model_copy(update={"performance": performance.compared(imports, *period)})
         text = qapm_pack.pack_markdown(request.meeting_on, figures)
         where, digest = await store(self._documents, request.meeting_id, "pack.md", "text/markdown", text)
         return CompiledPack(figures=figures, markdown_path=where, markdown_sha256=digest)
@@ -126,6 +158,44 @@ class QapmActivities:
             meeting_on=date.fromisoformat(decided.payload["meeting_on"]),
             decided_on=decided.business_time.astimezone(LONDON).date(),
         )
+
+    @activity.defn(name="qapm.carried_forward")
+    async def carried_forward(self, request: CarriedAsk) -> Carried:
+        """The service's previous cycle, and every QAPM answer about it (or one of its reviews) that asked for a
+        repeat or for areas to be looked at again."""
+        before = [
+            (date.fromisoformat(e.payload["start"]), e.stream_id)
+            for e in await self._log.events_of_type(CycleStarted.event_type, "service", request.service)
+            if e.stream_id != request.cycle_id and date.fromisoformat(e.payload["start"]) <= request.start
+        ]
+        if not before:
+            return Carried(previous=None)
+        previous = max(before)[1]
+        revisits = []
+        for recorded in await self._log.events_of_type(qapm.DecisionsRecorded.event_type):
+            decided = qapm.QAPM_EVENTS.decode(recorded.event_type, recorded.payload)
+            assert isinstance(decided, qapm.DecisionsRecorded)
+            revisits += [
+                Revisit(
+                    meeting_id=recorded.stream_id,
+                    item=answer.item,
+                    repeat=answer.repeat_cycle,
+                    reasons=answer.reasons,
+                    areas=answer.revisit_areas,
+                )
+                for answer in decided.progress
+                if answer.cycle == previous and (answer.repeat_cycle or answer.revisit_next_cycle)
+            ]
+        return Carried(previous=previous, revisits=tuple(revisits))
+
+    @activity.defn(name="qapm.cycle_facts")
+    async def cycle_facts(self, request: CycleAsked) -> CycleFacts | None:
+        """A recorded cycle's service, sample size and starter (None: the log holds no such cycle)."""
+        events = await self._log.read_stream(request.cycle_id)
+        if not events or events[0].event_type != CycleStarted.event_type:
+            return None
+        state = fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, events)
+        return CycleFacts(service=state.service, sample_size=state.sample_size, started_by=state.started_by)
 
     @activity.defn(name="qapm.unknown_items")
     async def unknown_items(self, request: KnownItems) -> list[str]:

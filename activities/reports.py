@@ -15,6 +15,7 @@ from domain.grade_of_record import decided_in
 from domain.review import VoiceCount
 from infra.store.audit_log import AuditLog
 from infra.store.documents import DocumentConflict, Documents
+from infra.store.trends import read_trends
 
 
 class WriteFindingsReport(Frozen):
@@ -54,7 +55,11 @@ class ReportActivities:
         disputes = await self._log.read_streams_opened_with("dispute.raised", "review_id", reviewed)
         # Decisions up to the report's moment only: a retry writes the very same bytes.
         decided = decided_in(disputes, request.published_at)
-        figures = findings(request.cycle_id, request.cycle, reviews, decided)
+        trend = None
+        if request.cycle.previous is not None:
+            # The service's cycles as they stood at the report's moment, this one among them.
+            trend = next(iter(await read_trends(self._log, request.cycle.service, request.published_at)), None)
+        figures = findings(request.cycle_id, request.cycle, reviews, decided, trend)
         report = (figures, request.narrative, request.published_at, request.plan_actions)
         markdown = await store(
             self._documents, request.cycle_id, "findings.md", "text/markdown", render_markdown(*report)

@@ -32,6 +32,11 @@ ARRANGE_WITHIN = 2  # working days to name a spotlight's lead and members
 Status = Literal["waiting", "started", "refused", "noted"]
 
 
+def entry_id(planned: PlannedActivity) -> str:
+    """The entry's workflow id and audit stream: `calendar-2027-03-cpr-children-in-need`."""
+    return f"calendar-{planned.key}"
+
+
 class EntryInput(Frozen):
     planned: PlannedActivity
     installed_by: str  # the QA officer who installed the calendar: the activities' starter

@@ -28,6 +28,7 @@ from domain import duties
 from domain.chasing import ChaseStep
 from domain.cpr_cycle import (
     AllocateReviewer,
+    Narrative,
     PublishReport,
     ReallocateReviewer,
     SampledCase,
@@ -246,6 +247,10 @@ class FindingsPublished(DomainEvent):
     figures: Figures
     plan_id: str | None
     plan_actions: tuple[str, ...]  # the ids the plan gave the actions
+
+    @property
+    def narrative(self) -> Narrative:
+        return Narrative.of(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,25 @@ class CycleStarted(DomainEvent):
     owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
 
 
+class Revisit(Frozen):
+    """What a QAPM meeting carried from the service's previous cycle into this one (the framework's "QA for the
+    next cycle may include areas which were looked at in the previous cycle")."""
+
+    meeting_id: str
+    item: str  # the previous cycle, or one of its reviews, as the meeting named it
+    repeat: bool  # the meeting decided to repeat the whole cycle
+    reasons: str
+    areas: str  # the areas to look at again ("" when only a repeat was decided)
+
+
+class CycleFollows(DomainEvent):
+    """The cycle's place in its service's run: the one before it, and what the QAPM meetings carried forward."""
+
+    event_type = "cycle.follows"
+    previous: str
+    revisits: tuple[Revisit, ...] = ()
+
+
 class SampleDrawn(DomainEvent):
     event_type = "cycle.sample_drawn"
     snapshot_id: int
@@ -146,6 +165,29 @@ class ModerationClosed(DomainEvent):
     report_due_at: AwareDatetime
 
 
+class Narrative(Frozen):
+    """A findings report's words, as the QA team wrote them (the framework's four headings)."""
+
+    key_findings: str
+    strengths: str
+    areas_for_development: str
+    recommendations: str
+
+    def headed(self) -> list[tuple[str, str]]:
+        """(heading, words) in the framework's order and words."""
+        return [
+            ("Key findings", self.key_findings),
+            ("Areas of strength", self.strengths),
+            ("Areas for development", self.areas_for_development),
+            ("Recommendations", self.recommendations),
+        ]
+
+    @classmethod
+    def of(cls, words: Frozen) -> Narrative:
+        """The narrative of a report's request or a published findings event (which hold its fields among others)."""
+        return cls.model_validate(words.model_dump(include=set(cls.model_fields)))
+
+
 class FindingsReportPublished(DomainEvent):
     event_type = "cycle.report_published"
     markdown_path: str
@@ -161,12 +203,16 @@ class FindingsReportPublished(DomainEvent):
     # Defaulted: the reports recorded before they counted and summarised voices have neither.
     voices: dict[str, VoiceCount] = {}
     voices_summary: str | None = None
+    # Defaulted: the reports recorded before their words were recorded beside their files have none (their files
+    # hold them).
+    narrative: Narrative | None = None
 
 
 DUTIES = duties.family("cycle")
 
 CYCLE_EVENTS = EventRegistry(
     CycleStarted,
+    CycleFollows,
     SampleDrawn,
     ReviewerAllocated,
     ReviewSubmitted,
@@ -242,6 +288,13 @@ class CycleState(Frozen):
     report_due_at: AwareDatetime | None = None
     report: FindingsReportPublished | None = None
     duties: tuple[Duty, ...] = ()  # cycles recorded before their work became duties have none
+    previous: str | None = None  # the service's cycle before this one (cycles started before record none)
+    revisits: tuple[Revisit, ...] = ()
+
+    @property
+    def repeat_of(self) -> str | None:
+        """The previous cycle, when a QAPM meeting decided to repeat it (this cycle being its repeat)."""
+        return self.previous if any(r.repeat for r in self.revisits) else None
 
     @property
     def ended(self) -> bool:
@@ -304,8 +357,10 @@ def evolve(state: CycleState | None, event: DomainEvent, meta: EventMeta) -> Cyc
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
         return state.model_copy(update={"version": meta.version, "duties": changed})
     match event:
+        case CycleFollows():
+            update: dict[str, object] = {"previous": event.previous, "revisits": event.revisits}
         case SampleDrawn():
-            update: dict[str, object] = {
+            update = {
                 "draw": event.draw,
                 "snapshot_id": event.snapshot_id,
                 "cases": tuple(CycleCase(**c.model_dump()) for c in event.cases),
@@ -591,6 +646,15 @@ KIND = Kind(
         "cycle.started": lambda p: (
             f"CPR cycle of {p['service']} started on {p['start']}: sample of {p['sample_size']},"
             f" reviews due {due(p['review_due_at'])}"
+        ),
+        "cycle.follows": lambda p: (
+            f"follows {p['previous']}"
+            + "".join(
+                f"; {r['meeting_id']} on {r['item']}: "
+                + ("repeat the whole cycle" if r["repeat"] else "revisit")
+                + (f": {r['areas']}" if r["areas"] else "")
+                for r in p["revisits"]
+            )
         ),
         "cycle.sample_drawn": sample_drawn,
         "cycle.reviewer_allocated": lambda p: (

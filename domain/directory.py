@@ -98,6 +98,7 @@ class Role(StrEnum):
     HEAD_OF_QA = "head_of_qa"
     PRINCIPAL_SOCIAL_WORKER = "principal_social_worker"
     AUDITOR = "auditor"
+    DIRECTOR = "director"  # the Director of Children's Services: chairs the QAPM meeting
 
 
 KNOWN_ROLES = ", ".join(role.value for role in Role)

@@ -15,11 +15,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from domain.cpr_cycle import CycleState, PublishReport
+from domain.cpr_cycle import CycleState, Narrative, PublishReport
 from domain.frozen import Frozen
 from domain.grade_of_record import DisputeDecision, grades_of_record
 from domain.review import ReviewState, VoiceCount, count_voices, voices_in_words
 from domain.rubric import RUBRIC, Evidence, Grade, criterion
+from domain.trends import ServiceTrend, trend_in_words
 
 MOST_LIMITED = 5
 
@@ -48,6 +49,9 @@ class Findings(Frozen):
     conclusions: tuple[str, ...] = ()  # each review's: what is working well, what could be done differently
     moderation_samples: tuple[str, ...] = ()  # each moderation's note of the elements of the review it sampled
     voices: dict[str, VoiceCount] = {}  # the submitted reviews' voices: sought, obtained, not obtained
+    previous: str | None = None  # the service's cycle before this one, when the cycle recorded it
+    carried: tuple[str, ...] = ()  # what the QAPM meetings carried forward from it, in words
+    trend: tuple[str, ...] = ()  # the service's cycles to date, oldest first (domain.trends.trend_in_words)
 
     @property
     def agreement_rate(self) -> float | None:
@@ -59,9 +63,11 @@ def findings(
     cycle: CycleState,
     reviews: Mapping[str, ReviewState],
     decided: Mapping[str, DisputeDecision] | None = None,
+    trend: ServiceTrend | None = None,
 ) -> Findings:
     """`reviews`: each submitted review's state, by case number; `decided`: the disputes' final decisions that set
-    a grade, by review id. The grades counted are the grades of record (domain.grade_of_record)."""
+    a grade, by review id; `trend`: the service's cycles to date, for a cycle that follows another. The grades
+    counted are the grades of record (domain.grade_of_record)."""
     submitted = [c for c in cycle.cases if c.submitted]
     of_record = grades_of_record(cycle_id, cycle, decided or {})
     moderated = [c for c in cycle.cases if c.agreed is not None]
@@ -109,6 +115,15 @@ def findings(
             for c in moderated
             if c.moderation.sampled  # type: ignore[union-attr]
         ),
+        previous=cycle.previous,
+        carried=tuple(
+            f"{r.meeting_id} on {r.item}: "
+            + ("repeat the whole cycle" if r.repeat else "look again")
+            + f" ({r.reasons})"
+            + (f"; areas to look at again: {r.areas}" if r.areas else "")
+            for r in cycle.revisits
+        ),
+        trend=tuple(trend_in_words(trend)) if trend is not None and cycle.previous else (),
     )
 
 
@@ -130,10 +145,7 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
         for action_id, a in zip(plan_actions, narrative.actions, strict=False)
     ]
     return [
-        ("Key findings", [narrative.key_findings]),
-        ("Areas of strength", [narrative.strengths]),
-        ("Areas for development", [narrative.areas_for_development]),
-        ("Recommendations", [narrative.recommendations]),
+        *((heading, [words]) for heading, words in Narrative.of(narrative).headed()),
         # Only a report that added actions has this section: the reports published before keep their bytes.
         *([(f"Actions added to {narrative.plan_id}", added)] if added else []),
         *([("What is working well and what could be done differently", list(f.conclusions))] if f.conclusions else []),
@@ -145,6 +157,18 @@ def _sections(f: Findings, narrative: PublishReport, plan_actions: Sequence[str]
                 )
             ]
             if narrative.voices_summary
+            else []
+        ),
+        # Only a cycle that follows another has these: the reports of the service's first cycles keep their bytes.
+        *(
+            [
+                (
+                    f"Carried forward from {f.previous}",
+                    list(f.carried) or [f"No QAPM meeting asked this cycle to look again at anything of {f.previous}."],
+                ),
+                ("Against the service's earlier cycles (oldest first)", list(f.trend)),
+            ]
+            if f.previous
             else []
         ),
         (

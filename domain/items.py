@@ -14,6 +14,7 @@ from typing import Any
 
 from domain import (
     action_plan,
+    annual_report,
     calendar_entry,
     cpr_cycle,
     deadline,
@@ -21,6 +22,7 @@ from domain import (
     directory,
     dispute,
     good_practice,
+    performance,
     practice_week,
     qapm,
     review,
@@ -50,6 +52,8 @@ KINDS: tuple[Kind, ...] = (
     practice_week.KIND,
     directory.KIND,
     seals.KIND,
+    annual_report.KIND,
+    performance.KIND,
 )
 
 

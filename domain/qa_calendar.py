@@ -178,6 +178,7 @@ class PlannedActivity(Frozen):
     start: date  # when its workflow starts: a cycle's day 0, a spotlight's arrangement, a meeting's pack
     windows: tuple[Window, ...]
     involved: str
+    repeat_of: str | None = None  # the cycle a QAPM meeting decided to repeat (not from the calendar file)
 
 
 class YearPlan(Frozen):
@@ -270,6 +271,23 @@ def plan_year(qa: QaCalendar, year: int, working: WorkingDayCalendar) -> YearPla
         working_day_digest=working.digest(),
         activities=tuple(planned),
         closed=qa.closed,
+    )
+
+
+def planned_repeat(service: str, start_from: date, repeat_of: str, working: WorkingDayCalendar) -> PlannedActivity:
+    """The repeat of CPR cycle `repeat_of` of `service`, on the first working day on or after `start_from`: an
+    activity of the year's calendar that no calendar file holds (a QAPM meeting decided it)."""
+    start = working.next_working_day_on_or_after(start_from)
+    return PlannedActivity(
+        key=f"{start.year}-{start.month:02d}-cpr-{slug(service)}-repeat",
+        activity="cpr",
+        title=f"{ACTIVITIES['cpr']}: {service} (repeat of {repeat_of})",
+        month=start.month,
+        subject=service,
+        start=start,
+        windows=_windows("cpr", start, working),
+        involved=INVOLVED["cpr"].format(subject=service),
+        repeat_of=repeat_of,
     )
 
 

@@ -23,16 +23,18 @@ from pydantic import AwareDatetime, Field
 
 from domain import duties
 from domain.action_plan import SmartAction, check_smart_actions
+from domain.cpr_cycle import Narrative
 from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry, StartedBy, owner
 from domain.frozen import Frozen
 from domain.kinds import Kind
+from domain.performance import Compared
 from domain.permissions import MANAGERS
 from domain.requests import ChangeRequest
 from domain.review import VoiceCount
 from domain.staff_concern import is_concern_stream
-from domain.text import MAX_SHORT, check_text
+from domain.text import MAX_SHORT, check_text, required_text
 from domain.trends import ServiceTrend
 from domain.wording import due
 from domain.working_days import LONDON
@@ -40,6 +42,7 @@ from domain.working_days import LONDON
 PACK_BEFORE = 5  # working days before the meeting: the pack is compiled then (or at once, if started later)
 PACK_AT = time(7, 0)  # London time, before anyone is at work
 DECISIONS_AFTER = 2  # working days after the meeting day: the chair's decisions are recorded by then
+REVIEW_INFIX = "-review-"  # a CPR review's id is its cycle's, this, and its case number (workflows.cpr_cycle)
 Phase = Literal["preparing", "pack-ready", "decided"]
 DecisionField = Literal["thematic_focus", "practice_week_theme"]
 
@@ -72,6 +75,14 @@ class VoicesSaid(Frozen):
 
     item_id: str
     summary: str
+
+
+class ItemFindings(Frozen):
+    """What a cycle's or an audit's published findings said, under the framework's headings."""
+
+    item_id: str
+    title: str
+    words: Narrative
 
 
 class AuditLine(Frozen):
@@ -129,6 +140,8 @@ class PackFigures(Frozen):
     voices: dict[str, VoiceCount] = {}  # the children's and families' voices sought in the period's reviews
     voices_said: tuple[VoicesSaid, ...] = ()  # the QA team's summaries in the reports published in the period
     trends: tuple[ServiceTrend, ...] = ()  # each service's cycles to date (as they stood at `until`), oldest first
+    findings: tuple[ItemFindings, ...] = ()  # the words of the findings published in the period (recorded ones)
+    performance: tuple[Compared, ...] = ()  # service performance data (domain.performance), against the period before
     unread_streams: tuple[str, ...] = ()  # streams the compiler could not decode (named, never hidden)
 
     @property
@@ -170,6 +183,22 @@ class ProgressReview(Frozen):
         "", title="Have the circumstances that led to the review changed (e.g. performance much improved)?"
     )
     revisit_next_cycle: bool = Field(False, title="Should the next cycle's QA include areas this one looked at?")
+    revisit_areas: str = Field("", title="The areas the service's next cycle looks at again")
+    repeat_from: date | None = Field(
+        None, title="The repeat cycle starts on or after (default: the first working day of the next month)"
+    )
+
+    @property
+    def cycle(self) -> str | None:
+        """The CPR cycle the answer is about (a review's answer is about its cycle), or None for another item."""
+        return repeated_cycle(self.item)
+
+
+def repeated_cycle(item: str) -> str | None:
+    """`cpr-2027-03-01-s` for itself or one of its reviews (`cpr-2027-03-01-s-review-C1`); None for another item."""
+    if not item.startswith("cpr-"):
+        return None
+    return item.split(REVIEW_INFIX, 1)[0]
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -181,6 +210,28 @@ class MeetingStarted(DomainEvent):
     pack_due_at: AwareDatetime
     calendar_digest: str
     owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
+    # The Director of Children's Services, who chairs it (the directory's `director`); None before meetings were
+    # chaired so, or where the directory lists no Director: then any senior leader records the decisions.
+    chair: str | None = None
+
+
+class ChairDelegated(DomainEvent):
+    """The Director names who chairs in their absence; the decisions duty goes to them, same due moment."""
+
+    event_type = "qapm.chair_delegated"
+    delegate: str
+    reason: str
+
+
+class RepeatScheduled(DomainEvent):
+    """A "repeat the whole cycle" answer, put in the QA calendar: the entry starts the repeat cycle on its day."""
+
+    event_type = "qapm.repeat_scheduled"
+    item: str  # as the answer named it: the cycle, or one of its reviews
+    cycle_id: str  # the cycle repeated
+    service: str
+    start: date
+    entry_id: str  # the calendar entry (workflows.calendar_entry) that starts it
 
 
 DUTIES = duties.family("qapm")
@@ -203,9 +254,10 @@ class DecisionsRecorded(DomainEvent):
     actions: tuple[ActionAdded, ...]
     progress: tuple[ProgressReview, ...]
     notes: str
+    attended: tuple[str, ...] = ()  # staff ids; recorded since meetings were chaired by the Director
 
 
-QAPM_EVENTS = EventRegistry(MeetingStarted, *DUTIES, PackCompiled, DecisionsRecorded)
+QAPM_EVENTS = EventRegistry(MeetingStarted, *DUTIES, PackCompiled, DecisionsRecorded, ChairDelegated, RepeatScheduled)
 
 
 # --- state --------------------------------------------------------------------------------------
@@ -230,6 +282,15 @@ class QapmState(Frozen):
     actions: tuple[ActionAdded, ...] = ()
     progress: tuple[ProgressReview, ...] = ()
     notes: str = ""
+    director: str | None = None  # who chairs (MeetingStarted.chair)
+    delegate: str | None = None  # who chairs in the Director's absence, as the Director named them
+    attended: tuple[str, ...] = ()
+    repeats_scheduled: tuple[RepeatScheduled, ...] = ()
+
+    @property
+    def chairs(self) -> tuple[str, ...]:
+        """Who may record the decisions: the Director and their delegate; empty: any senior leader."""
+        return tuple(p for p in (self.director, self.delegate) if p)
 
     @property
     def ended(self) -> bool:
@@ -255,6 +316,7 @@ def evolve(state: QapmState | None, event: DomainEvent, meta: EventMeta) -> Qapm
             meeting_on=event.meeting_on,
             pack_due_at=event.pack_due_at,
             started_by=owner(event, meta),
+            director=event.chair,
         )
     update: dict[str, object]
     if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
@@ -280,7 +342,12 @@ def evolve(state: QapmState | None, event: DomainEvent, meta: EventMeta) -> Qapm
                     "actions": event.actions,
                     "progress": event.progress,
                     "notes": event.notes,
+                    "attended": event.attended,
                 }
+            case ChairDelegated():
+                update = {"delegate": event.delegate}
+            case RepeatScheduled():
+                update = {"repeats_scheduled": (*state.repeats_scheduled, event)}
             case _:
                 raise ValueError(f"{event.event_type} does not belong to a QAPM meeting")
     return state.model_copy(update={"version": meta.version, **update})
@@ -303,6 +370,14 @@ class RecordDecisions(ChangeRequest):
     actions: tuple[SmartAction, ...] = Field((), title="Actions for the service-wide plan (SMART)")
     progress: tuple[ProgressReview, ...] = Field((), title="Measuring progress: the cycles and reviews discussed")
     notes: str = Field("", title="Notes")
+    attended: tuple[str, ...] = Field((), title="Who attended (staff ids, one a line)")
+
+
+class DelegateChair(ChangeRequest):
+    """The Director names who chairs the meeting in their absence (a senior leader)."""
+
+    delegate: str = Field(title="Who chairs in the Director's absence (staff id)")
+    reason: str = Field(title="Why")
 
 
 def _started(state: QapmState | None) -> QapmState:
@@ -317,10 +392,33 @@ def _optional_text(value: str | None, what: str) -> None:
     check_text(what, value, MAX_SHORT)
 
 
-def check_decisions(state: QapmState | None, request: RecordDecisions, now: datetime) -> None:
-    state = _started(state)
+def _not_decided(state: QapmState) -> None:
     if state.phase == "decided":
         raise Refusal(f"the decisions of {state.title} were already recorded (chair {state.chair})")
+
+
+def check_delegation(state: QapmState | None, request: DelegateChair) -> None:
+    state = _started(state)
+    _not_decided(state)
+    if state.director is None:
+        raise Refusal(f"{state.title} has no Director to delegate the chair: any senior leader records its decisions")
+    if request.actor != state.director:
+        raise Refusal(f"only the Director ({state.director}) names who chairs {state.title} in their absence")
+    if request.delegate in (state.director, state.delegate):
+        raise Refusal(f"{request.delegate} already chairs {state.title}")
+    required_text(request.reason, "the reason")
+
+
+def check_decisions(state: QapmState | None, request: RecordDecisions, now: datetime, *, chaired: bool = True) -> None:
+    """`chaired`: the rules since the Director chairs (attendance, who records, repeats and revisits); a meeting's
+    workflow that recorded its decisions before judges them without (workflow.patched)."""
+    state = _started(state)
+    _not_decided(state)
+    if chaired and state.chairs and request.actor not in state.chairs:
+        raise Refusal(
+            f"{request.actor} cannot record the decisions: {state.title} is chaired by the Director"
+            f" ({state.director})" + (f" or their delegate ({state.delegate})" if state.delegate else "")
+        )
     if now < start_of(state.meeting_on):
         raise Refusal(f"the decisions are recorded at or after the meeting ({state.meeting_on.isoformat()})")
     if state.pack is None:
@@ -350,6 +448,33 @@ def check_decisions(state: QapmState | None, request: RecordDecisions, now: date
             verdict = "repeat" if answer.repeat_cycle else "not repeat"
             raise Refusal(f"{answer.item}: give the reasons to {verdict} the whole cycle")
         check_text(f"{answer.item}: the reasons", answer.reasons)
+        if chaired:
+            _check_carried(answer, state.meeting_on)
+    if chaired:
+        if not request.attended:
+            raise Refusal("record who attended the meeting (their staff ids)")
+        repeated = sorted({p for p in request.attended if request.attended.count(p) > 1})
+        if repeated:
+            raise Refusal(f"{repeated[0]} is listed twice among those who attended")
+
+
+def _check_carried(answer: ProgressReview, meeting_on: date) -> None:
+    """A repeat is scheduled for a CPR cycle, after the meeting; areas to revisit are named."""
+    if answer.repeat_cycle and answer.cycle is None:
+        raise Refusal(
+            f"{answer.item}: the engine schedules the repeat of a CPR cycle (name the cycle, cpr-...);"
+            " for another item, say so in the notes and the QA team starts it"
+        )
+    if answer.repeat_from is not None:
+        if not answer.repeat_cycle:
+            raise Refusal(f"{answer.item}: a day for the repeat is given only when the whole cycle is repeated")
+        if answer.repeat_from <= meeting_on:
+            raise Refusal(f"{answer.item}: the repeat starts after the meeting ({meeting_on.isoformat()})")
+    if answer.revisit_next_cycle and not answer.revisit_areas.strip():
+        raise Refusal(f"{answer.item}: name the areas the next cycle looks at again")
+    if answer.revisit_areas.strip() and not answer.revisit_next_cycle:
+        raise Refusal(f"{answer.item}: areas to revisit are given only when the next cycle revisits them")
+    check_text(f"{answer.item}: the areas to revisit", answer.revisit_areas)
 
 
 def pack_due(day_before: date) -> datetime:
@@ -367,7 +492,13 @@ KIND = Kind(
     workflow_type="QapmMeeting",
     closing=("qapm.decisions_recorded",),
     show=("qapm", "show"),
-    people=lambda s: {s.started_by, *({s.chair} if s.chair else set()), *(a.responsible for a in s.actions)},
+    people=lambda s: {
+        s.started_by,
+        *({s.chair} if s.chair else set()),
+        *s.chairs,
+        *s.attended,
+        *(a.responsible for a in s.actions),
+    },
     duty_title="QAPM decisions",
     # Its attendees: team managers and heads of service read the pack and the decisions (figures, no child's name).
     read_by=frozenset(MANAGERS),
@@ -383,6 +514,11 @@ KIND = Kind(
             + (f"; Practice Week theme {p['practice_week_theme']!r}" if p.get("practice_week_theme") else "")
             + (f"; actions {', '.join(a['action_id'] for a in p['actions'])} in {p['plan_id']}" if p["actions"] else "")
             + "".join(f"; {r['item']}: {'repeat' if r['repeat_cycle'] else 'no repeat'}" for r in p["progress"])
+            + (f"; attended: {', '.join(p['attended'])}" if p.get("attended") else "")
+        ),
+        "qapm.chair_delegated": lambda p: f"the Director named {p['delegate']} to chair: {p['reason']}",
+        "qapm.repeat_scheduled": lambda p: (
+            f"repeat of {p['cycle_id']} ({p['service']}) scheduled to start {p['start']}: {p['entry_id']}"
         ),
     },
 )

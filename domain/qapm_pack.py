@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, review, spotlight, trends
+from domain import action_plan, case_audit, cpr_cycle, dispute, duties, items, performance, review, spotlight, trends
 from domain.events import DomainEvent, EventMeta
 from domain.grade_of_record import DisputeDecision, decisions, grades_of_record
 from domain.qapm import (
     AuditLine,
     CycleLine,
     DeadlineRow,
+    ItemFindings,
     PackFigures,
     PlanLine,
     SpotlightLine,
@@ -81,6 +82,7 @@ class _Tally:
         self.spotlights: list[SpotlightLine] = []
         self.voices: list[tuple[review.Whose, bool]] = []
         self.said: list[VoicesSaid] = []
+        self.findings: list[ItemFindings] = []
 
     def count(self, what: str, column: Literal["met", "late", "missed"], n: int = 1) -> None:
         row = self.rows.setdefault(what, {"met": 0, "late": 0, "missed": 0})
@@ -165,6 +167,7 @@ def pack_figures(
         voices=review.count_voices(tally.voices),
         voices_said=tuple(tally.said),
         trends=trends.by_service(lines),
+        findings=tuple(tally.findings),
     )
 
 
@@ -208,6 +211,9 @@ def _cycle(
                 tally.closed.append(_cycle_line(stream_id, state))
                 if event.voices_summary:
                     tally.said.append(VoicesSaid(item_id=stream_id, summary=event.voices_summary))
+                if event.narrative is not None:
+                    title = f"CPR cycle {state.service}, {state.start.isoformat()}"
+                    tally.findings.append(ItemFindings(item_id=stream_id, title=title, words=event.narrative))
     if state is None:
         return
     of_record = grades_of_record(stream_id, state, decided)
@@ -231,6 +237,9 @@ def _case_audit(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within
             tally.audits["opened" if isinstance(item.event, case_audit.AuditStarted) else "closed"].append(
                 _audit_line(stream_id, kind.name, state)
             )
+            if isinstance(item.event, case_audit.FindingsPublished):
+                title = f"{kind.name.capitalize()}: {state.focus}"
+                tally.findings.append(ItemFindings(item_id=stream_id, title=title, words=item.event.narrative))
     if state is not None and state.phase != "complete":
         tally.audits["in_progress"].append(_audit_line(stream_id, kind.name, state))
 
@@ -369,6 +378,24 @@ def pack_markdown(meeting_on: date, figures: PackFigures) -> str:
             for line in (f"### {t.service}", "", *(f"- {text}" for text in trends.trend_in_words(t)), "")
         ),
         *(("No CPR cycle yet.", "") if not figures.trends else ()),
+        "## Service performance data (each indicator's newest month in the period, against its newest before it)",
+        "",
+        *(f"- {performance.in_words(line)}" for line in figures.performance),
+        *(("None imported for the period (`qa performance import`).",) if not figures.performance else ()),
+        "",
+        "## What the findings published in the period said",
+        "",
+        *(
+            line
+            for f in figures.findings
+            for line in (
+                f"### {f.title} ({f.item_id})",
+                "",
+                *(f"- {heading}: {words}" for heading, words in f.words.headed()),
+                "",
+            )
+        ),
+        *(("None recorded.", "") if not figures.findings else ()),
         "## The voices of children and families",
         "",
         *(f"- {line}" for line in review.voices_in_words(figures.voices or review.count_voices(()))),

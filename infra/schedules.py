@@ -33,7 +33,7 @@ from temporalio.client import (
 )
 
 from domain import calendar_entry
-from domain.calendar_entry import EntryInput
+from domain.calendar_entry import EntryInput, entry_id
 from domain.qa_calendar import PlannedActivity, YearPlan, starts_at
 
 PREFIX = "qa-calendar-"
@@ -71,7 +71,7 @@ def _schedule(entry: EntryInput, task_queue: str) -> Schedule:
         action=ScheduleActionStartWorkflow(
             calendar_entry.KIND.workflow_type,
             entry,
-            id=f"calendar-{entry.planned.key}",
+            id=entry_id(entry.planned),
             task_queue=task_queue,
             static_summary=f"{entry.planned.title}, {entry.planned.start.isoformat()}",
             static_details=_fingerprint(entry),

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.action_plans import ActionPlanActivities
+from activities.calendar_entries import EntryActivities
 from activities.deadlines import CalendarActivities, WorkingHours
 from activities.directory import DirectoryActivities
 from activities.notifications import NotificationActivities
@@ -44,6 +45,7 @@ def activities(
 ) -> list[Callable]:
     log = AuditLog(pool)
     plans = ActionPlanActivities(client, settings.task_queue)
+    entries = EntryActivities(client, settings.task_queue)
     audit = AuditActivities(log)
     calendar = CalendarActivities(
         calendar_for,
@@ -63,6 +65,8 @@ def activities(
         audit.append_events,
         calendar.due_at,
         calendar.alert_moments,
+        calendar.repeat_planned,
+        entries.enter,
         directory.staff_member,
         directory.management_chain,
         directory.role_holders,
@@ -80,6 +84,8 @@ def activities(
         qapm.compile_pack,
         qapm.latest_decision,
         qapm.unknown_items,
+        qapm.carried_forward,
+        qapm.cycle_facts,
     ]
 
 

@@ -1,4 +1,5 @@
-"""One activity of the installed calendar, started by its Temporal Schedule on its working day.
+"""One activity of the installed calendar, started by its Temporal Schedule on its working day (or, for a repeat a
+QAPM meeting decided, entered at once by the meeting and waiting for its day).
 
 The schedule carries the planned activity (computed from the calendar when it was
 installed); this workflow starts the activity's own workflow with an id people
@@ -37,7 +38,7 @@ from domain.events import SYSTEM_ACTOR
 from domain.good_practice import GpcInput, gpc_id
 from domain.naming import case_audit_id, cycle_id, spotlight_id
 from domain.practice_week import PracticeWeekInput, week_id
-from domain.qa_calendar import PlannedActivity
+from domain.qa_calendar import PlannedActivity, starts_at
 from domain.qapm import QapmInput, meeting_id
 from workflows.common import ItemWorkflow, require, run_activity
 from workflows.cpr_cycle import CycleInput
@@ -73,6 +74,14 @@ class CalendarEntryWorkflow(ItemWorkflow[EntryState]):
             SYSTEM_ACTOR,
             EntryOpened(planned=planned, installed_by=request.installed_by, calendar_digest=request.calendar_digest),
         )
+        # A repeat a QAPM meeting decided is entered at once and waits for its day (a schedule fires on it, or earlier
+        # when the QA team fires it by hand: that one starts at once).
+        if (
+            planned.repeat_of is not None
+            and planned.start > london_today()
+            and workflow.patched("entry-waits-for-its-day")
+        ):
+            await workflow.sleep(starts_at(planned) - workflow.now())
         match planned.activity:
             case "cpr":
                 await self._start_item(

@@ -31,6 +31,7 @@ from domain.cpr_cycle import (
     AllocateModerator,
     AllocateReviewer,
     CycleCase,
+    CycleFollows,
     CycleStarted,
     CycleState,
     FindingsReportPublished,
@@ -39,6 +40,7 @@ from domain.cpr_cycle import (
     ModerationOverdue,
     ModeratorAllocated,
     ModeratorReallocated,
+    Narrative,
     PublishReport,
     ReallocateModerator,
     ReallocateReviewer,
@@ -72,6 +74,7 @@ from workflows.timing import london_today, wait_for_moment
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import CalendarActivities, DueRequest
     from activities.directory import DirectoryActivities, DrawSample
+    from activities.qapm import CarriedAsk, QapmActivities
     from activities.reports import ReportActivities, WriteFindingsReport
 
 
@@ -106,6 +109,15 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             DirectoryActivities.draw_sample,
             DrawSample(service=request.service, on=request.start, size=request.sample_size, seed=seed),
         )
+        # Its place in the service's run: the cycle before it and what the QAPM meetings carried forward from it.
+        follows: tuple[DomainEvent, ...] = ()
+        if workflow.patched("cycle-follows-its-service"):
+            carried = await run_activity(
+                QapmActivities.carried_forward,
+                CarriedAsk(cycle_id=self._id, service=request.service, start=request.start),
+            )
+            if carried.previous is not None:
+                follows = (CycleFollows(previous=carried.previous, revisits=carried.revisits),)
         # The QA team's work as duties, chased and escalated like everyone's; cycles started before keep their old
         # ways (no duties: the moderation flag, the report's plain task).
         qa_duties = workflow.patched("cycle-qa-duties")
@@ -127,6 +139,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
                 calendar_digest=due.calendar_digest,
                 owner=owner,
             ),
+            *follows,
             SampleDrawn(snapshot_id=drawn.snapshot_id, draw=drawn.draw, cases=drawn.cases),
             *allocate,
         )
@@ -517,6 +530,7 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
             plan_id=added.plan_id if added else None,
             plan_actions=plan_actions,
             voices_summary=request.voices_summary,
+            narrative=Narrative.of(request),
         )
         state = await self._recorder.record_built(
             request.actor,

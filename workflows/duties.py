@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from domain import duties
 from domain.chasing import ChaseStep
 from domain.directory import Role
-from domain.duties import LEVEL_NAMES, DutyDone, DutyEvents, DutySet
+from domain.duties import LEVEL_NAMES, Duty, DutyDone, DutyEvents, DutySet
 from domain.events import SYSTEM_ACTOR
 from domain.notifications import NotificationKind
 from domain.wording import sentence
@@ -60,6 +60,10 @@ class DutyKeeper(Generic[S]):
 
     def given(self, key: str, owner: str, what: str, due: DueMoment) -> DutySet:
         return self._set(key=key, owner=owner, what=what, due_at=due.due_at, chase=due.chase)
+
+    def moved(self, duty: Duty, owner: str) -> DutySet:
+        """`duty` given to `owner` instead, due as it was (the chase steps still ahead go with it)."""
+        return self._set(key=duty.key, owner=owner, what=duty.what, due_at=duty.due_at, chase=duty.chase)
 
     def completed(self, key: str) -> DutyDone:
         return self._done(key=key)

@@ -3,21 +3,28 @@
 Started (id `qapm-<meeting day>`) by the calendar's scheduler or the QA team, a
 few working days before the meeting. The pack is compiled from the audit log 5
 working days before the meeting (at once, if started later) and its figures and
-file digest are recorded. At the meeting the chair (a senior leader: the
-Director of Children's Services chairs it) records the decisions; the actions
-decided go into the newest service-wide action plan through the plan's own
-update. Recording the decisions is a duty of the QA officer who started the
-meeting, due 2 working days after it, chased like every other duty.
+file digest are recorded. The Director of Children's Services chairs it (or the
+delegate they name) and records the decisions and who attended, a duty due 2
+working days after it, chased like every other; the actions decided go into the
+newest service-wide action plan through the plan's own update, and each cycle the
+meeting decided to repeat is put in the QA calendar: an entry that starts the
+repeat on its day. Meetings started before the Director chaired them keep their
+ways (any senior leader; the duty the QA officer's).
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+from functools import partial
 
 from temporalio import workflow
 
 from domain import qapm
 from domain.action_plan import PlanStarted
+from domain.calendar_entry import EntryInput
+from domain.directory import Role
+from domain.duties import DutySet
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.qapm import (
@@ -25,12 +32,16 @@ from domain.qapm import (
     DUTIES,
     PACK_BEFORE,
     ActionAdded,
+    ChairDelegated,
     DecisionsRecorded,
+    DelegateChair,
     MeetingStarted,
     PackCompiled,
+    ProgressReview,
     QapmInput,
     QapmState,
     RecordDecisions,
+    RepeatScheduled,
 )
 from domain.working_days import LONDON
 from workflows.common import (
@@ -41,6 +52,7 @@ from workflows.common import (
     require,
     require_responsible,
     require_senior_leader,
+    require_staff,
     run_activity,
 )
 from workflows.duties import DutyKeeper
@@ -49,8 +61,10 @@ from workflows.timing import london_today
 
 with workflow.unsafe.imports_passed_through():
     from activities.action_plans import AddFindings
-    from activities.deadlines import CalendarActivities, DueRequest
-    from activities.qapm import CompilePack, KnownItems, QapmActivities
+    from activities.calendar_entries import EntryActivities
+    from activities.deadlines import CalendarActivities, DueRequest, RepeatRequest
+    from activities.directory import DirectoryActivities, RoleLookup
+    from activities.qapm import CompilePack, CycleAsked, KnownItems, QapmActivities
     from activities.recording import AuditActivities, FindStreams
 
 DECISIONS = "decisions"
@@ -67,6 +81,9 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
 
     @workflow.run
     async def run(self, request: QapmInput) -> QapmState:
+        # The Director chairs: the decisions and who attended are theirs (or their delegate's) to record, and the
+        # cycles the meeting repeats are scheduled. Meetings started before keep their ways to the end.
+        self._chaired = workflow.patched("qapm-chaired-by-the-director")
         await self._start(request)
         await asyncio.gather(self._compile_pack(), self._duties.chase(finished=lambda: self._state().ended))
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -79,10 +96,14 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
     @recorded_update(qapm.check_decisions, lambda: workflow.now())
     async def record_decisions(self, request: RecordDecisions) -> QapmState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
-        check(qapm.check_decisions, self._state(), request, workflow.now())
-        await require_senior_leader(
-            request.actor, "record the meeting's decisions (the Director of Children's Services chairs it)"
-        )
+        check(partial(qapm.check_decisions, chaired=self._chaired), self._state(), request, workflow.now())
+        what = "record the meeting's decisions (the Director of Children's Services chairs it)"
+        if self._chaired and self._state().chairs:
+            await require_staff(request.actor, what)
+        else:
+            await require_senior_leader(request.actor, what)
+        for attendee in request.attended if self._chaired else ():
+            await require_staff(attendee, "be recorded as attending the meeting")
         await require_responsible(request.actions)
         items = tuple(answer.item for answer in request.progress)
         if items:
@@ -103,11 +124,16 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
                 actions=added,
                 progress=request.progress,
                 notes=request.notes.strip(),
+                attended=request.attended,
             ),
             self._duties.completed(DECISIONS),
-            rule=lambda s: qapm.check_decisions(s, request, workflow.now()),
+            rule=lambda s: qapm.check_decisions(s, request, workflow.now(), chaired=self._chaired),
         )
         await self._duties.close_tasks(DECISIONS)
+        if self._chaired:
+            for answer in request.progress:
+                if answer.repeat_cycle:
+                    state = await self._schedule_repeat(answer)
         decided = [
             f"next thematic focus: {state.thematic_focus}" if state.thematic_focus else "",
             f"Practice Week theme: {state.practice_week_theme}" if state.practice_week_theme else "",
@@ -125,7 +151,72 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
         )
         return state
 
+    @recorded_update(qapm.check_delegation)
+    async def delegate_chair(self, request: DelegateChair) -> QapmState:
+        """The Director names who chairs in their absence: the decisions duty moves to them, due as it was."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(qapm.check_delegation, self._state(), request)
+        await require(request.actor, "qapm.delegate_chair")
+        await require_senior_leader(request.delegate, "chair the QAPM meeting")
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                ChairDelegated(delegate=request.delegate, reason=request.reason.strip()),
+                *self._decisions_duty(s, request.delegate),
+            ),
+            rule=lambda s: qapm.check_delegation(s, request),
+        )
+        await self._duties.close_tasks(DECISIONS)
+        await self._duties.tell_owners(state, DECISIONS)
+        return state
+
     # --- the engine's part -------------------------------------------------------------------------
+
+    def _decisions_duty(self, state: QapmState, owner: str) -> tuple[DutySet, ...]:
+        duty = next((d for d in state.duties if d.key == DECISIONS and d.open), None)
+        return () if duty is None else (self._duties.moved(duty, owner),)
+
+    async def _schedule_repeat(self, answer: ProgressReview) -> QapmState:
+        """Put the repeat of the answer's cycle in the QA calendar: an entry (workflows.calendar_entry) that waits
+        for its day and starts the cycle, as the calendar's own do."""
+        cycle = answer.cycle
+        assert cycle is not None  # check_decisions: a repeat names a CPR cycle or one of its reviews
+        facts = await run_activity(QapmActivities.cycle_facts, CycleAsked(cycle_id=cycle))
+        if facts is None:  # a review named whose cycle the log does not hold: nothing to repeat
+            return self._state()
+        meeting_on = self._state().meeting_on
+        planned = await run_activity(
+            CalendarActivities.repeat_planned,
+            RepeatRequest(
+                service=facts.service, start_from=answer.repeat_from or _next_month(meeting_on), repeat_of=cycle
+            ),
+        )
+        entry_id = await run_activity(
+            EntryActivities.enter,
+            EntryInput(
+                planned=planned,
+                installed_by=facts.started_by,
+                sample_size=facts.sample_size,
+                # Not from a calendar file: the meeting that decided it says where it came from.
+                calendar_digest=self._id,
+            ),
+        )
+        state = await self._recorder.record(
+            SYSTEM_ACTOR,
+            RepeatScheduled(
+                item=answer.item, cycle_id=cycle, service=facts.service, start=planned.start, entry_id=entry_id
+            ),
+        )
+        await self._notifier.post(
+            self._notifier.message(
+                facts.started_by,
+                "info",
+                f"repeat-{cycle}",
+                f"The {facts.service} CPR cycle is to be repeated: it starts on {planned.start.isoformat()}",
+                f"{state.title} decided to repeat {cycle}: {answer.reasons} The calendar entry {entry_id} starts it.",
+            )
+        )
+        return state
 
     async def _start(self, request: QapmInput) -> None:
         await require(request.started_by, "qapm.start")
@@ -142,6 +233,7 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
             CalendarActivities.due_at, DueRequest(start=request.meeting_on, working_days=-PACK_BEFORE)
         )
         decisions = await self._duties.due(request.meeting_on, DECISIONS_AFTER)
+        director = await self._director() if self._chaired else None
         state = await self._recorder.record(
             actor,
             MeetingStarted(
@@ -149,9 +241,15 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
                 pack_due_at=qapm.pack_due(pack_day.due_at.astimezone(LONDON).date()),
                 calendar_digest=day.calendar_digest,
                 owner=owner,
+                chair=director,
             ),
             self._duties.given(
-                DECISIONS, request.started_by, "record the chair's decisions of the QAPM meeting", decisions
+                DECISIONS,
+                director or request.started_by,
+                "record the decisions of the QAPM meeting and who attended"
+                if director
+                else "record the chair's decisions of the QAPM meeting",
+                decisions,
             ),
         )
         await self._duties.tell_owners(state, DECISIONS)
@@ -211,6 +309,17 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
             for action_id, action in zip(result.action_ids, actions, strict=True)
         )
         return result.plan_id, added
+
+    async def _director(self) -> str | None:
+        """The Director of Children's Services, as the directory lists them (the first by staff id, if several)."""
+        directors = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=Role.DIRECTOR))
+        active = sorted(m.staff_id for m in directors if m.active)
+        return active[0] if active else None
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after `day`'s: a repeat's default start (the calendar's own months)."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _text(value: str | None) -> str | None:

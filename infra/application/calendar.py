@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
 
-from domain.qa_calendar import YearPlan
+from domain.qa_calendar import PlannedActivity, YearPlan
 from domain.sampling import MAX_SAMPLE
 from domain.spotlight import SpotlightState
 from infra.application.commands import command
@@ -70,6 +70,23 @@ async def schedules(ask: Year, reader: str) -> list[ScheduledActivity]:
 
     await require("calendar.list", reader)
     return await list_year(await temporal_client(), ask.year)
+
+
+@command("calendar.repeats")
+async def repeats(ask: Year, reader: str) -> list[PlannedActivity]:
+    """The cycles QAPM meetings decided to repeat that start in the year (the calendar entries they put in the
+    engine, waiting for their day), in start order: for the QA team, auditors and managers."""
+    from domain.calendar_entry import EntryOpened
+    from infra.application.services import database
+    from infra.store.audit_log import AuditLog
+
+    await require("calendar.plan", reader)
+    async with database(max_size=1) as pool:
+        opened = await AuditLog(pool).events_of_type(EntryOpened.event_type)
+    planned = [PlannedActivity.model_validate(e.payload["planned"]) for e in opened]
+    return sorted(
+        (p for p in planned if p.repeat_of is not None and p.start.year == ask.year), key=lambda p: (p.start, p.key)
+    )
 
 
 @command("calendar.pause", changes=True)

@@ -37,6 +37,7 @@ MODULES = (
     "infra.application.disputes",
     "infra.application.deadlines",
     "infra.application.cycles",
+    "infra.application.annual",
     "infra.application.calendar",
     "infra.application.audit",
     "infra.application.seals",

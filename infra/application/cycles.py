@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from domain.cpr_cycle import CycleState
 from domain.grade_of_record import GradeOfRecord
+from domain.my_practice import PracticeReview
 from domain.trends import ServiceTrend
-from infra.application.commands import command
+from infra.application.commands import Nothing, command
 from infra.application.directory import require
 from infra.application.errors import AppError, typed
 from infra.application.items import change, open_items, opened
@@ -150,42 +151,51 @@ class TrendsAsked(BaseModel):
 async def trends(ask: TrendsAsked, reader: str) -> tuple[ServiceTrend, ...]:
     """Each service's trend across every CPR cycle (domain.trends), from the audit log: for the QA team, auditors and
     managers (figures, no child's name); the read is in the access log."""
-    from domain import cpr_cycle, dispute, review
-    from domain.events import fold
-    from domain.grade_of_record import decided_in
-    from domain.trends import by_service, cycle_trend
     from infra.application.services import database
     from infra.application.status import logged
     from infra.store.audit_log import AuditLog
+    from infra.store.trends import read_trends
 
     await require("trends", reader)
     await logged(reader, "*", "trends" + (f" of {ask.service}" if ask.service else ""))
     async with database(max_size=2) as pool:
+        return await read_trends(AuditLog(pool), ask.service)
+
+
+@command("practice.mine")
+async def my_practice(ask: Nothing, reader: str) -> list[PracticeReview]:
+    """The submitted CPR reviews of `reader`'s own cases and of those who report to them (domain.my_practice), for
+    supervision and appraisal; each review read is in the access log."""
+    from domain import cpr_cycle, dispute, review
+    from domain.events import fold
+    from domain.grade_of_record import decided_in
+    from domain.my_practice import practice_reviews, whose_practice
+    from infra.application.services import database
+    from infra.store.access_log import AccessLog
+    from infra.store.audit_log import AuditLog
+    from infra.store.directory import Directory
+
+    async with database(max_size=2) as pool:
         log = AuditLog(pool)
+        staff = await Directory(pool, log).all_staff()
+        if not any(m.staff_id == reader and m.active for m in staff):
+            raise AppError(f"{reader} is not active staff: My practice is for the directory's staff")
+        opened: list[str] = []
+        for practitioner in sorted(whose_practice(reader, staff)):
+            opened += [e.stream_id for e in await log.events_of_type("review.opened", "practitioner", practitioner)]
+        streams = await log.read_streams(opened)
+        reviews = {i: fold(review.evolve, review.REVIEW_EVENTS, events) for i, events in streams.items() if events}
+        cycle_ids = sorted({s.cycle_id for s in reviews.values()})
         cycles = {
-            cycle_id: fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, events)
-            for cycle_id, events in (await log.read_streams(await log.streams_opened("cycle.started"))).items()
-            if events
-        }
-        cycles = {i: s for i, s in cycles.items() if ask.service is None or s.service == ask.service}
-        review_ids = [c.review_id for s in cycles.values() for c in s.cases if c.submitted and c.review_id]
-        reviews = {
-            review_id: fold(review.evolve, review.REVIEW_EVENTS, events)
-            for review_id, events in (await log.read_streams(review_ids)).items()
+            i: fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, events)
+            for i, events in (await log.read_streams(cycle_ids)).items()
             if events
         }
         decided = decided_in(
-            await log.read_streams_opened_with(dispute.DisputeRaised.event_type, "review_id", review_ids)
+            await log.read_streams_opened_with(dispute.DisputeRaised.event_type, "review_id", list(reviews))
         )
-    return by_service(
-        (
-            state.service,
-            cycle_trend(
-                cycle_id,
-                state,
-                {c.case_number: reviews[c.review_id] for c in state.cases if c.review_id in reviews},
-                decided,
-            ),
-        )
-        for cycle_id, state in cycles.items()
-    )
+        lines = practice_reviews(reviews, cycles, decided)
+        access = AccessLog(pool)
+        for line in lines:
+            await access.record(reader, line.review_id, "my practice", True)
+    return lines

@@ -18,6 +18,8 @@ from infra.cli.common import (
     fail,
     parse_date,
     parse_working_days,
+    parse_year,
+    run,
 )
 
 
@@ -101,14 +103,6 @@ def calendar_close(day: str, reason: str) -> None:
 YEAR_OPTION = click.option("--year", required=True, help="The calendar year, e.g. 2027.")
 
 
-def _year(text: str) -> int:
-    if not text.isdigit():
-        fail(f"--year must be a year such as 2027, not {text!r}")
-    if not 2000 <= int(text) <= 2200:
-        fail(f"--year must be between 2000 and 2200, not {text}")
-    return int(text)
-
-
 def _qa_calendar():  # type: ignore[no-untyped-def]
     from infra import home
     from infra.calendar_source import read_qa_calendar
@@ -149,11 +143,39 @@ def calendar_load(path: str) -> None:
 
 @calendar_app.command("plan")
 @YEAR_OPTION
+@click.option(
+    "--file-only", is_flag=True, help="The calendar file's plan alone, without the repeats (needs no database)."
+)
+@READER_OPTION
 @JSON_OPTION
-def calendar_plan(year: str, as_json: bool) -> None:
-    """Every activity of the year: its start (a working day), its windows' due dates, who is involved."""
-    plan = _plan(_year(year))
-    emit(plan.model_dump(mode="json"), as_json, lambda: _show_plan(plan))
+def calendar_plan(year: str, file_only: bool, actor: str, as_json: bool) -> None:
+    """Every activity of the year: its start (a working day), its windows' due dates, who is involved; and the
+    cycles QAPM meetings decided to repeat, from the audit log."""
+    from infra.cli.client import perform
+
+    plan = _plan(parse_year(year))
+    repeats = [] if file_only else run(perform("calendar.repeats", actor, year=plan.year))
+
+    def human() -> None:
+        from domain.qa_calendar import MONTHS
+
+        _show_plan(plan)
+        if repeats:
+            click.echo()
+            click.echo("Repeats decided by QAPM meetings")
+        for r in repeats:
+            windows = "; ".join(f"{w.name} {w.due.isoformat()}" for w in r.windows)
+            click.echo(f"{MONTHS[r.month - 1]}  {r.start.isoformat()}  {r.title}")
+            click.echo(f"     {windows}")
+
+    emit(
+        {
+            **plan.model_dump(mode="json"),
+            **({} if file_only else {"repeats": [r.model_dump(mode="json") for r in repeats]}),
+        },
+        as_json,
+        human,
+    )
 
 
 def _show_plan(plan) -> None:  # type: ignore[no-untyped-def]
@@ -218,7 +240,7 @@ def calendar_install(year: str, sample: str, actor: str) -> None:
     from infra.cli.client import perform
     from infra.cli.common import run, whole_number
 
-    plan = _plan(_year(year))
+    plan = _plan(parse_year(year))
     size = whole_number(sample, "--sample")
     if not 1 <= size <= MAX_SAMPLE:
         fail(f"--sample is 1 to {MAX_SAMPLE} children, not {size}")
@@ -241,7 +263,7 @@ def calendar_schedules(year: str, actor: str, as_json: bool) -> None:
     from infra.cli.client import perform
     from infra.cli.common import run, when
 
-    listed = run(perform("calendar.list", actor, year=_year(year)))
+    listed = run(perform("calendar.list", actor, year=parse_year(year)))
 
     def human() -> None:
         for s in listed:
@@ -275,7 +297,7 @@ def _pause(year: str, *, paused: bool, note: str, actor: str) -> None:
 
     if not note.strip():
         fail("--reason cannot be empty")
-    changed = run(perform("calendar.pause", actor, year=_year(year), paused=paused, note=note.strip()))
+    changed = run(perform("calendar.pause", actor, year=parse_year(year), paused=paused, note=note.strip()))
     click.echo(f"{len(changed)} schedules of {year} {'paused' if paused else 'resumed'}")
 
 

@@ -318,3 +318,12 @@ def when(moment: datetime) -> str:
 
     local = moment.astimezone(LONDON)
     return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+def parse_year(text: str) -> int:
+    """A `--year` as given: a year the engine plans (2000 to 2200), or a one-line refusal."""
+    if not text.isdigit():
+        fail(f"--year must be a year such as 2027, not {text!r}")
+    if not 2000 <= int(text) <= 2200:
+        fail(f"--year must be between 2000 and 2200, not {text}")
+    return int(text)

@@ -232,6 +232,11 @@ def _show_cycle(cycle_id: str, state, graded=None) -> None:  # type: ignore[no-u
     click.echo(f"{cycle_id}: {state.service}, started by {state.started_by}")
     click.echo(f"  phase    {state.phase.replace('_', ' ')}")
     click.echo(f"  reviews  from {state.start.isoformat()}, due {when(state.review_due_at)}")
+    if state.previous:
+        click.echo(f"  follows  {state.previous}" + (" (its repeat)" if state.repeat_of else ""))
+    for r in state.revisits:
+        verdict = "repeat the whole cycle" if r.repeat else "look again"
+        click.echo(f"  carried  {r.meeting_id}: {verdict}" + (f": {r.areas}" if r.areas else f" ({r.reasons})"))
     if state.draw is not None:
         d = state.draw
         click.echo(

@@ -23,6 +23,7 @@ from infra.cli.common import (
     echo_added,
     emit,
     fail,
+    parse_year,
     person,
     plan_actions,
     plan_options,
@@ -198,4 +199,25 @@ def report_show(cycle_id: str, actor: str, as_json: bool) -> None:
         {"id": cycle_id, **report.model_dump(mode="json"), "markdown": text},
         as_json,
         lambda: click.echo(text, nl=False),
+    )
+
+
+@report_app.command("annual")
+@click.option("--year", required=True, help="The year whose CPR cycles and thematic reviews are collated, e.g. 2027.")
+@AS_OPTION
+@JSON_OPTION
+def report_annual(year: str, actor: str, as_json: bool) -> None:
+    """Collate the year's findings (every CPR cycle and thematic review started in it) into one report, Markdown and
+    HTML, kept with their digests recorded (`annual-report-YEAR`); prints the Markdown."""
+    from infra.cli.client import perform
+
+    done = run(perform("report.annual", person(actor), year=parse_year(year)))
+    c = done.compiled
+    emit(
+        {**c.model_dump(mode="json"), "markdown": done.markdown},
+        as_json,
+        lambda: click.echo(
+            done.markdown
+            + f"\n(kept as {c.markdown_path}, SHA-256 {c.markdown_sha256}; HTML {c.html_path}, SHA-256 {c.html_sha256})",
+        ),
     )

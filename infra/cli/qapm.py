@@ -92,6 +92,7 @@ def qapm_pack(meeting_id: str, actor: str) -> None:
 @click.option("--focus", "thematic_focus", help="The next thematic review's focus.")
 @click.option("--practice-week-theme", help="The Practice Week theme agreed.")
 @click.option("--notes", default="", help="Other decisions and notes of the meeting.")
+@click.option("--attended", "attended", multiple=True, help="Who attended (a staff id; repeat for each).")
 @click.option(
     "--file", "path", help="Actions for the service-wide plan and Measuring Progress answers, as JSON (`qa qapm form`)."
 )
@@ -101,10 +102,12 @@ def qapm_decide(
     thematic_focus: str | None,
     practice_week_theme: str | None,
     notes: str,
+    attended: tuple[str, ...],
     path: str | None,
     actor: str,
 ) -> None:
-    """The chair records the meeting's decisions (once; actions go into the service-wide plan)."""
+    """The chair (the Director, or their delegate) records the meeting's decisions and who attended (once; actions go
+    into the service-wide plan; a cycle to repeat is put in the QA calendar)."""
     from domain import qapm
     from domain.action_plan import SmartAction
     from domain.qapm import ProgressReview, RecordDecisions
@@ -124,6 +127,7 @@ def qapm_decide(
         actions=actions,
         progress=progress,
         notes=notes,
+        attended=attended,
     )
     state = run(change(meeting_id, qapm.KIND, QapmMeetingWorkflow.record_decisions, request))
     click.echo(f"{meeting_id}: the decisions of {state.title} are recorded (chair {state.chair})")
@@ -131,6 +135,24 @@ def qapm_decide(
         click.echo(f"  actions {', '.join(a.action_id for a in state.actions)} are in {state.plan_id}")
     if state.repeats:
         click.echo(f"  to repeat: {', '.join(state.repeats)}")
+    for r in state.repeats_scheduled:
+        click.echo(f"  the repeat of {r.cycle_id} starts on {r.start.isoformat()} ({r.entry_id})")
+
+
+@qapm_app.command("delegate")
+@ID_ARGUMENT
+@click.option("--to", "delegate", required=True, help="Who chairs in the Director's absence (a senior leader).")
+@click.option("--reason", required=True, help="Why the Director cannot chair.")
+@AS_OPTION
+def qapm_delegate(meeting_id: str, delegate: str, reason: str, actor: str) -> None:
+    """The Director names who chairs the meeting in their absence; the decisions become theirs to record."""
+    from domain import qapm
+    from domain.qapm import DelegateChair
+    from workflows.qapm_meeting import QapmMeetingWorkflow
+
+    request = typed(DelegateChair, actor=person(actor), delegate=person(delegate, "--to"), reason=reason)
+    state = run(change(meeting_id, qapm.KIND, QapmMeetingWorkflow.delegate_chair, request))
+    click.echo(f"{meeting_id}: {state.delegate} chairs {state.title} in the absence of the Director ({state.director})")
 
 
 @qapm_app.command("form")
@@ -148,6 +170,8 @@ def qapm_form() -> None:
                 "new_pressures": "",
                 "circumstances_changed": "",
                 "revisit_next_cycle": False,
+                "revisit_areas": "",
+                "repeat_from": None,
             }
         ],
     }
@@ -178,6 +202,8 @@ def _object(value: Any, path: str | None) -> dict[str, Any]:
 def _show(meeting_id: str, s: Any) -> None:
     click.echo(f"{meeting_id}: {s.title} ({s.phase})")
     line("started by", s.started_by)
+    if s.director:
+        line("chaired by", s.director + " (the Director)" + (f"; in their absence {s.delegate}" if s.delegate else ""))
     if s.pack is None:
         line("pack", f"compiled at {when(s.pack_due_at)}")
     else:
@@ -196,8 +222,14 @@ def _show(meeting_id: str, s: Any) -> None:
         line("practice week", s.practice_week_theme or "-")
         if s.actions:
             line("actions", f"{', '.join(a.action_id for a in s.actions)} in {s.plan_id}")
+        if s.attended:
+            line("attended", ", ".join(s.attended))
         for answer in s.progress:
             verdict = "repeat the whole cycle" if answer.repeat_cycle else "do not repeat"
             line("progress", f"{answer.item}: {verdict}: {answer.reasons}")
+            if answer.revisit_next_cycle:
+                line("revisit", f"{answer.item}: the next cycle looks again at {answer.revisit_areas}")
+        for r in s.repeats_scheduled:
+            line("repeat", f"{r.cycle_id} again from {r.start.isoformat()} ({r.entry_id})")
         if s.notes:
             line("notes", s.notes)

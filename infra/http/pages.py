@@ -170,6 +170,14 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             undelivered = None
         return render(request, "my_work.html", me=me, inbox=inbox, alerts=alerts, undelivered=undelivered)
 
+    @app.get("/my-practice", include_in_schema=False)
+    async def my_practice(request: Request) -> Response:
+        from infra.application.commands import perform
+
+        me = await person(request)
+        reviews = await perform("practice.mine", {}, me)
+        return render(request, "my_practice.html", me=me, reviews=reviews)
+
     # --- items ---------------------------------------------------------------------------------
 
     async def item_page(request: Request, item_id: str, status: int = 200, **context: Any) -> Response:

@@ -229,6 +229,20 @@ class AuditLog:
             )
         return [row["stream_id"] for row in rows]
 
+    async def events_of_type(
+        self, event_type: str, field: str | None = None, value: str | None = None
+    ) -> list[RecordedEvent]:
+        """Every event of `event_type` (only those whose payload's `field` is `value`, if given), oldest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM audit_events WHERE event_type = $1"
+                " AND ($2::text IS NULL OR payload->>$2 = $3) ORDER BY position",
+                event_type,
+                field,
+                value,
+            )
+        return [_recorded(row) for row in rows]
+
     async def read_streams_opened_with(
         self, event_type: str, field: str, values: Sequence[str]
     ) -> dict[str, list[RecordedEvent]]:

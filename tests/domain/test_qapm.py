@@ -443,7 +443,7 @@ def test_the_chairs_decisions_are_refused_with_a_reason(request_fields, now, mes
 
 
 def test_decisions_wait_for_the_pack_and_are_recorded_once():
-    request = RecordDecisions(actor="dana.director", thematic_focus="neglect")
+    request = RecordDecisions(actor="dana.director", thematic_focus="neglect", attended=("dana.director",))
     with pytest.raises(Refusal, match="still being compiled"):
         check_decisions(meeting(), request, at("2027-03-04"))
     check_decisions(meeting(compiled()), request, at("2027-03-04"))
@@ -459,6 +459,43 @@ def test_decisions_wait_for_the_pack_and_are_recorded_once():
     )
     with pytest.raises(Refusal, match="already recorded"):
         check_decisions(meeting(compiled(), decided), request, at("2027-03-05"))
+
+
+def test_since_the_director_chairs_attendance_repeats_and_revisits_are_judged_and_before_they_were_not():
+    state = meeting(compiled())
+    answer = ProgressReview(item="cpr-2027-01-18-children-in-need-review-LCS-1", repeat_cycle=True, reasons="no change")
+    request = RecordDecisions(actor="dana.director", progress=(answer,), attended=("dana.director", "hana.hos"))
+    check_decisions(state, request, at("2027-03-04"))  # a review's answer repeats its cycle
+    assert answer.cycle == "cpr-2027-01-18-children-in-need"
+    refusals = {
+        "record who attended the meeting": {"attended": ()},
+        "hana.hos is listed twice": {"attended": ("hana.hos", "hana.hos")},
+        "the engine schedules the repeat of a CPR cycle": {
+            "progress": (answer.model_copy(update={"item": "thematic-2027-04-12-neglect"}),)
+        },
+        "the repeat starts after the meeting (2027-03-04)": {
+            "progress": (answer.model_copy(update={"repeat_from": date(2027, 3, 4)}),)
+        },
+        "a day for the repeat is given only when the whole cycle is repeated": {
+            "progress": (answer.model_copy(update={"repeat_cycle": False, "repeat_from": date(2027, 5, 4)}),)
+        },
+        "name the areas the next cycle looks at again": {
+            "progress": (answer.model_copy(update={"revisit_next_cycle": True}),)
+        },
+        "areas to revisit are given only when the next cycle revisits them": {
+            "progress": (answer.model_copy(update={"revisit_areas": "plans"}),)
+        },
+    }
+    for message, change in refusals.items():
+        with pytest.raises(Refusal) as refused:
+            check_decisions(state, request.model_copy(update=change), at("2027-03-04"))
+        assert message in str(refused.value)
+        # A meeting recorded before the Director chaired judges none of this (its workflow's patch is not there).
+        check_decisions(state, request.model_copy(update=change), at("2027-03-04"), chaired=False)
+    chaired = state.model_copy(update={"director": "dana.director", "delegate": "hana.hos"})
+    check_decisions(chaired, request.model_copy(update={"actor": "hana.hos"}), at("2027-03-04"))
+    with pytest.raises(Refusal, match=r"chaired by the Director \(dana.director\) or their delegate \(hana.hos\)"):
+        check_decisions(chaired, request.model_copy(update={"actor": "ben.hos"}), at("2027-03-04"))
 
 
 def audit_started(focus: str, start: str) -> dict:

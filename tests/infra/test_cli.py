@@ -121,7 +121,7 @@ def test_unknown_command_is_one_line(capsys):
 
 
 def test_the_printed_year_is_appendix_1_cell_for_cell(capsys):
-    code, out, err = qa(capsys, "calendar", "plan", "--year", "2027")
+    code, out, err = qa(capsys, "calendar", "plan", "--year", "2027", "--file-only")
     assert (code, err) == (0, "")
     closed = "No core QA activity due to holiday period"
     assert [" ".join(line.split()) for line in out.splitlines()[1:14]] == [
@@ -142,7 +142,7 @@ def test_the_printed_year_is_appendix_1_cell_for_cell(capsys):
 
 
 def test_a_malformed_calendar_is_one_line_and_leaves_the_calendar_in_force(capsys, tmp_path):
-    before = qa(capsys, "calendar", "plan", "--year", "2027", "--json")[1]
+    before = qa(capsys, "calendar", "plan", "--year", "2027", "--file-only", "--json")[1]
     bad = tmp_path / "bad.csv"
     bad.write_text("month,activity,subject,day\nJan,qapm,,\n13,gpc,,\n")
     assert qa(capsys, "calendar", "load", str(bad)) == (
@@ -150,9 +150,9 @@ def test_a_malformed_calendar_is_one_line_and_leaves_the_calendar_in_force(capsy
         "",
         f"qa: {bad} line 3: unknown month '13' (expected Jan to Dec, or 1 to 12)\n",
     )
-    assert qa(capsys, "calendar", "plan", "--year", "2027", "--json")[1] == before
+    assert qa(capsys, "calendar", "plan", "--year", "2027", "--file-only", "--json")[1] == before
     assert (
-        qa(capsys, "calendar", "plan", "--year", "twenty")[2]
+        qa(capsys, "calendar", "plan", "--year", "twenty", "--file-only")[2]
         == "qa: --year must be a year such as 2027, not 'twenty'\n"
     )
 

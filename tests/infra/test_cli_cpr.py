@@ -9,6 +9,7 @@ line saying why, a non-zero exit, and nothing is recorded.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import uuid
@@ -748,6 +749,27 @@ async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_th
     assert "the practitioner's reflection recorded as not obtained: on maternity leave" in await ok(
         capsys, "audit", "history", review_of(own), "--as", "audrey.auditor"
     )
+    # The year's findings collated: the cycle with its report's words, kept and recorded with their digests.
+    assert await refused(capsys, "report", "annual", "--year", f"{YEAR}", "--as", "audrey.auditor") == (
+        "refused: audrey.auditor cannot collate the year's findings (the QA team collates them): the directory does"
+        " not list them as a qa_officer or head_of_qa"
+    )
+    assert await refused(capsys, "report", "annual", "--year", "twenty", "--as", "qa.officer", code=2) == (
+        "--year must be a year such as 2027, not 'twenty'"
+    )
+    annual = json.loads(await ok(capsys, "report", "annual", "--year", f"{YEAR}", "--json", "--as", "qa.officer"))
+    assert annual["cycles"] == [CYCLE] and annual["thematic"] == []
+    assert hashlib.sha256(annual["markdown"].encode()).hexdigest() == annual["markdown_sha256"]
+    assert f"### Children in Need, started {YEAR}-11-01 ({CYCLE})" in annual["markdown"]
+    assert (
+        "- Key findings: k\n- Areas of strength: s\n- Areas for development: d\n- Recommendations: r"
+        in (annual["markdown"])
+    )
+    assert "- What children and families said: children said they are listened to" in annual["markdown"]
+    assert "No thematic review started in the year." in annual["markdown"]
+    assert f"findings of {YEAR} collated (CPR cycles: 1; thematic reviews: 0)" in await ok(
+        capsys, "audit", "history", f"annual-report-{YEAR}", "--as", "audrey.auditor"
+    )
 
 
 async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys, database, tmp_path):
@@ -978,6 +1000,22 @@ async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys,
         " (dispute, quinn.hoqa)"
     ) in shown
     assert f"A1: Every plan has timescales (priya.practitioner, by {YEAR + 1}-03-31)" in shown
+    # My practice: the practitioner sees the reviews of their own cases, their line managers their team's; nobody else.
+    practitioner = cases[0][1]
+    own = json.loads(await ok(capsys, "practice", "mine", "--json", "--as", practitioner))
+    assert {r["case_number"] for r in own} == {n for n, p in cases if p == practitioner}
+    first = next(r for r in own if r["case_number"] == cases[0][0])
+    assert first["grade_of_record"]["grade"] == "Requires Improvement"  # the dispute's final decision
+    assert (first["working_well"], first["do_differently"]) == ("direct work", "timely plans")
+    for manager in ("nadia.manager", "hana.hos", "alex.assistant"):  # every level above
+        assert {
+            r["case_number"] for r in json.loads(await ok(capsys, "practice", "mine", "--json", "--as", manager))
+        } == {n for n, _ in cases}
+    for outsider in ("kofi.manager", "sam.reviewer", "qa.officer"):
+        assert json.loads(await ok(capsys, "practice", "mine", "--json", "--as", outsider)) == []
+    assert "Good (reviewer) -> Good (moderation, maya.moderator) -> Requires Improvement (dispute, quinn.hoqa)" in (
+        await ok(capsys, "practice", "mine", "--as", practitioner)
+    )
     await alter_document(database, paths[0], shown.replace("Plan workshop.", "No action needed."))
     assert await refused(capsys, "report", "show", CYCLE) == (
         f"{paths[0]} no longer matches the SHA-256 recorded in the audit log ("

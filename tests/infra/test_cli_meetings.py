@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from domain import good_practice, practice_week, qapm
 from domain.events import fold
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
-from tests.clock import sleep_until
+from tests.clock import EXAMPLES, sleep_until
 from tests.infra import test_cli_cpr
 from tests.infra.test_cli_cpr import alter_document, example_authority, ok, refused
 
@@ -50,8 +51,9 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
     assert out.splitlines() == [
         f"{MEETING}: the QAPM meeting of 4 March 2027 (preparing)",
         "  started by        qa.officer",
+        "  chaired by        dana.director (the Director)",
         "  pack              compiled at Thu 25 Feb 2027 07:00 GMT",
-        "  decisions         qa.officer: due Mon 8 Mar 2027 23:59 GMT, awaited",
+        "  decisions         dana.director: due Mon 8 Mar 2027 23:59 GMT, awaited",
     ]
     assert await refused(capsys, *start, "--as", "qa.officer") == (
         f"the QAPM meeting of 2027-03-04 was already started: {MEETING}"
@@ -60,6 +62,21 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
         f"{MEETING}: the pack is compiled at Thu 25 Feb 2027 07:00 GMT"
     )
 
+    # Service performance data for the pack: a malformed file is refused naming its line, and changes nothing.
+    bad = tmp_path / "performance.csv"
+    bad.write_text("service,month,indicator,value\nChildren in Need,2027-13,Assessments (%),80\n")
+    assert await refused(capsys, "performance", "import", str(bad), "--as", "qa.officer") == (
+        f"{bad} line 2: month '2027-13' is not a month such as 2027-01"
+    )
+    assert await refused(capsys, "performance", "import", str(EXAMPLES / "performance.csv"), "--as", "hana.hos") == (
+        "refused: hana.hos cannot import service performance data for the QAPM packs: the directory does not list"
+        " them as a qa_officer or head_of_qa"
+    )
+    assert await ok(capsys, "performance", "import", str(EXAMPLES / "performance.csv"), "--as", "qa.officer") == (
+        "performance data imported: 7 indicator values for 2 services (SHA-256 "
+        + hashlib.sha256((EXAMPLES / "performance.csv").read_bytes()).hexdigest()[:12]
+        + "); the next QAPM pack compares them\n"
+    )
     await sleep_until(skipping_stack, at("2027-03-04", 14))
     for _ in range(100):
         if (await shown(capsys, "qapm", "show", MEETING))["pack"]:
@@ -68,6 +85,10 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
     pack = await ok(capsys, "qapm", "pack", MEETING)
     assert pack.startswith("# QA and Performance Monitoring meeting: 4 March 2027\n")
     assert "the 3 months before the meeting (no earlier meeting is recorded)" in pack
+    assert (
+        "- Children in Need: Assessments within 45 working days (%): 81.5 (Feb 2027), +5.5 on 76.0 (Nov 2026)" in pack
+    )
+    assert "- Family Wellbeing: Early help assessments completed: 47 (Feb 2027); no earlier month" in pack
 
     form = json.loads(await ok(capsys, "qapm", "form"))
     form["actions"][0] |= {
@@ -81,6 +102,18 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
     decide = ("qapm", "decide", MEETING, "--focus", "Neglect", "--practice-week-theme", "The voice of the child")
     path = tmp_path / "decisions.json"
     path.write_text(json.dumps(form))
+    assert await refused(capsys, *decide, "--file", str(path), "--as", "dana.director") == (
+        "refused: record who attended the meeting (their staff ids)"
+    )
+    decide += ("--attended", "dana.director", "--attended", "hana.hos")
+    # The Director chairs; another senior leader only when the Director names them.
+    delegate = ("qapm", "delegate", MEETING, "--to", "hana.hos", "--reason", "on leave")
+    assert await refused(capsys, *delegate, "--as", "hana.hos") == (
+        "refused: only the Director (dana.director) names who chairs the QAPM meeting of 4 March 2027 in their absence"
+    )
+    assert await ok(capsys, *delegate, "--as", "dana.director") == (
+        f"{MEETING}: hana.hos chairs the QAPM meeting of 4 March 2027 in the absence of the Director (dana.director)\n"
+    )
     assert await refused(capsys, *decide, "--file", str(path), "--as", "dana.director") == (
         "refused: the audit log holds no item cpr-nope: name a cycle or review by its id"
     )

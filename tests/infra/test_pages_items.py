@@ -178,9 +178,18 @@ async def test_a_thematic_reviews_answers_and_the_qapm_decisions_are_given_on_th
             ("2", "limited", "No plan names who does what.")
         ]
 
-        # The QAPM meeting: once its day comes, the chair records the decisions on the meeting's page.
+        # The QAPM meeting: once its day comes, the chair records the decisions on the meeting's page. The
+        # Director chairs; here, on leave, they name a head of service to chair in their place.
         await ok(capsys, "qapm", "start", "--on", "2027-03-04", *QA)
         await sleep_until(skipping_stack, at("2027-03-04", 14))
+        director = await person(browser, base, shots, await token(capsys, "dana.director"))
+        await director.open(f"/items/{MEETING}")
+        await director.page.get_by_text("For the Director: name who chairs in your absence").click()
+        await director.page.fill("#delegate_chair-delegate", "fatima.hos")
+        await director.page.fill("#delegate_chair-reason", "on leave on the day")
+        await director.page.click("form#delegate_chair button:text('Name the chair')")
+        assert "Recorded: delegate chair" in await director.text(), await director.text()
+        await director.accessible()
         chair = await person(browser, base, shots, await token(capsys, "fatima.hos"))
         for _ in range(100):
             await chair.open(f"/items/{MEETING}")
@@ -198,6 +207,7 @@ async def test_a_thematic_reviews_answers_and_the_qapm_decisions_are_given_on_th
         await chair.accessible()
         await chair.page.fill("#record_decisions-actions-0-action", "")
         await chair.page.fill("#record_decisions-notes", "The pack was read; neglect is next.")
+        await chair.page.fill("#record_decisions-attended", "fatima.hos\nhana.hos\nalex.assistant")
         await chair.page.click("form#record_decisions button:text('Record the decisions')")
         assert "Recorded: record decisions" in await chair.text(), await chair.text()
         assert "Neglect" in await chair.page.inner_text("main") and "fatima.hos" in await chair.text()

@@ -13,7 +13,7 @@ from domain import cpr_cycle, qapm
 from domain.action_plan import PlanInput, SmartAction
 from domain.duties import duty
 from domain.events import DomainEvent, NewEvent
-from domain.qapm import DecisionsRecorded, MeetingStarted, ProgressReview, RecordDecisions
+from domain.qapm import DecisionsRecorded, DelegateChair, MeetingStarted, ProgressReview, RecordDecisions
 from domain.rubric import Grade
 from domain.sampling import SampleDraw
 from domain.working_days import LONDON
@@ -163,7 +163,8 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
     assert state.phase == "preparing" and state.pack is None
     assert state.pack_due_at == at("2027-02-25", 7)  # 5 working days before the meeting
     assert duty(state, "decisions").due_at == end_of("2027-03-08")  # 2 working days after it
-    assert duty(state, "decisions").owner == "qa.officer"
+    assert duty(state, "decisions").owner == "dana.director"  # the Director chairs: the decisions are theirs
+    assert state.director == "dana.director"
 
     assert "recorded at or after the meeting (2027-03-04)" in await refused(
         handle, QapmMeetingWorkflow.record_decisions, RecordDecisions(actor="dana.director", thematic_focus="x")
@@ -208,10 +209,12 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
                 reasons="plans still lack timescales",
                 time_to_impact="six months",
                 revisit_next_cycle=True,
+                revisit_areas="timescales in plans",
             ),
         ),
+        attended=("dana.director", "alex.assistant", "hana.hos"),
     )
-    assert "sam.reviewer cannot record the meeting's decisions" in await refused(
+    assert "sam.reviewer cannot record the decisions" in await refused(
         handle, QapmMeetingWorkflow.record_decisions, decisions.model_copy(update={"actor": "sam.reviewer"})
     )
     unknown = decisions.model_copy(
@@ -224,12 +227,18 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
     assert "action 1: nobody.here is not an active member of staff" in await refused(
         handle, QapmMeetingWorkflow.record_decisions, nobody
     )
+    stranger = decisions.model_copy(update={"attended": ("dana.director", "nobody.here")})
+    assert "nobody.here cannot be recorded as attending the meeting" in await refused(
+        handle, QapmMeetingWorkflow.record_decisions, stranger
+    )
     assert (await handle.query(QapmMeetingWorkflow.state)).version == version
 
     state = await handle.execute_update(QapmMeetingWorkflow.record_decisions, decisions)
     assert state.phase == "decided" and state.chair == "dana.director"
     assert state.plan_id == plan_id and [a.action_id for a in state.actions] == ["A1"]
     assert state.repeats == (CYCLE,)
+    # The repeat is in the QA calendar from the first working day of the next month.
+    assert [(r.cycle_id, r.start) for r in state.repeats_scheduled] == [(CYCLE, date(2027, 4, 1))]
     assert not duty(state, "decisions").open and not duty(state, "decisions").late
     assert await handle.result() == state
     plan = await time_skipping_env.client.get_workflow_handle(plan_id).query(ActionPlanWorkflow.state)
@@ -264,10 +273,11 @@ async def test_the_pack_is_compiled_from_the_log_and_the_chairs_actions_go_into_
         "qapm.duty_chased",  # the reminder on the meeting day
         "qapm.decisions_recorded",
         "qapm.duty_done",
+        "qapm.repeat_scheduled",
     ]
     assert events[4].payload["thematic_focus"] == "Neglect: cumulative harm"
     await audited(app_pool, handle.id, state)
-    await keep_history(handle, "qapm_meeting")
+    await keep_history(handle, "qapm_meeting")  # recorded before the Director chaired: replays as it was
 
 
 async def test_late_decisions_are_chased_and_actions_need_a_service_wide_plan(
@@ -296,23 +306,40 @@ async def test_late_decisions_are_chased_and_actions_need_a_service_wide_plan(
         "2027-03-10",
         "2027-03-15",
     ]
-    assert any("Reminder: record the chair's decisions" in s for s in await told(app_pool, "qa.officer", "reminder"))
-    for person in ("quinn.hoqa", "alex.assistant"):
-        assert any(
-            "qa.officer was to record the chair's decisions" in s for s in await told(app_pool, person, "escalation")
-        )
+    assert any("Reminder: record the decisions" in s for s in await told(app_pool, "dana.director", "reminder"))
+    assert any(
+        "dana.director was to record the decisions" in s for s in await told(app_pool, "quinn.hoqa", "escalation")
+    )
 
     version = state.version
-    with_actions = RecordDecisions(actor="dana.director", notes="pack noted", actions=(smart(),))
+    attended = ("dana.director", "hana.hos")
+    with_actions = RecordDecisions(actor="dana.director", notes="pack noted", actions=(smart(),), attended=attended)
     assert "no service-wide action plan has been started" in await refused(
         handle, QapmMeetingWorkflow.record_decisions, with_actions
     )
-    assert (await handle.query(QapmMeetingWorkflow.state)).version == version
-    # A head of service is a senior leader too (chairing in the director's absence).
-    state = await handle.execute_update(
-        QapmMeetingWorkflow.record_decisions, RecordDecisions(actor="hana.hos", notes="pack noted; no new focus")
+    # In the Director's absence a head of service chairs, named by the Director: the duty becomes theirs.
+    by_hana = RecordDecisions(actor="hana.hos", notes="pack noted; no new focus", attended=("hana.hos", "ben.hos"))
+    assert "hana.hos cannot record the decisions" in await refused(
+        handle, QapmMeetingWorkflow.record_decisions, by_hana
     )
+    delegate = DelegateChair(actor="hana.hos", delegate="hana.hos", reason="the Director is on leave")
+    assert "only the Director (dana.director) names who chairs" in await refused(
+        handle, QapmMeetingWorkflow.delegate_chair, delegate
+    )
+    assert "sam.reviewer cannot chair the QAPM meeting" in await refused(
+        handle,
+        QapmMeetingWorkflow.delegate_chair,
+        delegate.model_copy(update={"actor": "dana.director", "delegate": "sam.reviewer"}),
+    )
+    assert (await handle.query(QapmMeetingWorkflow.state)).version == version
+    state = await handle.execute_update(
+        QapmMeetingWorkflow.delegate_chair, delegate.model_copy(update={"actor": "dana.director"})
+    )
+    assert state.delegate == "hana.hos" and duty(state, "decisions").owner == "hana.hos"
+    assert duty(state, "decisions").due_at == end_of("2027-03-08")  # due as it was
+    state = await handle.execute_update(QapmMeetingWorkflow.record_decisions, by_hana)
     assert duty(state, "decisions").late and state.thematic_focus is None
+    assert (state.chair, state.attended) == ("hana.hos", ("hana.hos", "ben.hos"))
     await handle.result()
 
 
