@@ -124,6 +124,7 @@ ACTIONS: Mapping[str, May] = {
         (Role.TEAM_MANAGER, Role.REVIEWER), "give an information record", "a member of the spotlight team"
     ),
     "spotlight.send_draft": May(ANY_STAFF, "send a spotlight's draft report", "the spotlight's lead"),
+    "spotlight.reallocate": May(QA_TEAM, "give a spotlight's lead's or member's part to someone else"),
     "spotlight.finalise": May((Role.HEAD_OF_QA,), "finalise a spotlight's report", "the Head of QA the draft went to"),
     # Thematic reviews and dip audits (domain.case_audit).
     **_case_audit("thematic.", "thematic review"),

@@ -244,6 +244,17 @@ class ReportFinalised(DomainEvent):
     circulated_to: tuple[str, ...]
 
 
+class PartReallocated(DomainEvent):
+    """The QA team gives the lead's or a member's part to someone else (absence, a conflict of interest): their
+    duties and, once allocated, their children go with it."""
+
+    event_type = "spotlight.reallocated"
+    part: Literal["lead", "member"]
+    previous: str
+    to: str
+    reason: str
+
+
 SPOTLIGHT_EVENTS = EventRegistry(
     SpotlightStarted,
     *DUTIES,
@@ -254,6 +265,7 @@ SPOTLIGHT_EVENTS = EventRegistry(
     MemberRecordGiven,
     DraftReportSent,
     ReportFinalised,
+    PartReallocated,
 )
 
 
@@ -345,6 +357,16 @@ def evolve(state: SpotlightState | None, event: DomainEvent, meta: EventMeta) ->
                     "records_viewed": event.records_viewed,
                     "finaliser": event.finaliser,
                     "phase": "finalising",
+                }
+            case PartReallocated(part="lead"):
+                update = {"lead": event.to}
+            case PartReallocated():
+                update = {
+                    "members": tuple(event.to if m == event.previous else m for m in state.members),
+                    "allocations": tuple(
+                        a.model_copy(update={"member": event.to}) if a.member == event.previous else a
+                        for a in state.allocations
+                    ),
                 }
             case ReportFinalised():
                 update = {
@@ -563,6 +585,32 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     check_smart_actions(report.actions, today)
 
 
+class ReallocatePart(ChangeRequest):
+    """The lead's or a member's part given to someone else by the QA team."""
+
+    previous: str = Field(title="Whose part (the lead or a member: staff id)")
+    to: str = Field(title="Who takes it (staff id)")
+    reason: str = Field(title="Why (absence, a conflict of interest)")
+
+
+def part_of(state: SpotlightState, staff_id: str) -> Literal["lead", "member"] | None:
+    return "lead" if staff_id == state.lead else "member" if staff_id in state.members else None
+
+
+def check_reallocation(state: SpotlightState | None, request: ReallocatePart) -> None:
+    state = _started(state)
+    part = part_of(state, request.previous)
+    if part is None:
+        raise Refusal(f"{request.previous} is neither the lead ({state.lead}) nor a member of {state.title}")
+    if part_of(state, request.to) is not None:
+        raise Refusal(f"{request.to} already takes part in {state.title}")
+    if part == "lead" and state.phase not in ("preparing", "on-the-day", "drafting"):
+        raise Refusal("the lead's part is done: the draft report was sent")
+    if part == "member" and request.previous in state.records:
+        raise Refusal(f"{request.previous} has already given their information record: their part is done")
+    required_text(request.reason, "the reason")
+
+
 def check_finalise(state: SpotlightState | None, request: FinaliseReport) -> None:
     state = _started(state)
     if state.phase != "finalising":
@@ -664,6 +712,9 @@ KIND = Kind(
             f" and {p['nomination']['challenging']} (challenging)"
         ),
         "spotlight.case_list_sent": lambda p: f"the list of {len(p['nominations'])} practitioners' children sent",
+        "spotlight.reallocated": lambda p: (
+            f"the {p['part']}'s part given from {p['previous']} to {p['to']}: {p['reason']}"
+        ),
         "spotlight.cases_allocated": _allocations,
         "spotlight.record_given": lambda p: f"{p['member']}'s information record given: {p['record']['grade']}",
         "spotlight.draft_sent": lambda p: (

@@ -19,8 +19,8 @@ from temporalio.exceptions import ApplicationError
 from domain import duties
 from domain.chasing import ChaseStep
 from domain.directory import Role
-from domain.duties import LEVEL_NAMES, Duty, DutyDone, DutyEvents, DutySet
-from domain.events import SYSTEM_ACTOR
+from domain.duties import LEVEL_NAMES, DutyDone, DutyEvents, DutySet, HasDuties
+from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.notifications import NotificationKind
 from domain.wording import sentence
 from domain.working_days import LONDON
@@ -61,9 +61,17 @@ class DutyKeeper(Generic[S]):
     def given(self, key: str, owner: str, what: str, due: DueMoment) -> DutySet:
         return self._set(key=key, owner=owner, what=what, due_at=due.due_at, chase=due.chase)
 
-    def moved(self, duty: Duty, owner: str) -> DutySet:
-        """`duty` given to `owner` instead, due as it was (the chase steps still ahead go with it)."""
-        return self._set(key=duty.key, owner=owner, what=duty.what, due_at=duty.due_at, chase=duty.chase)
+    def handed_over(
+        self, state: HasDuties, key: str, owner: str, new_key: str | None = None
+    ) -> tuple[DomainEvent, ...]:
+        """The open duty `key` given to `owner` instead (under `new_key`, when the key names its owner), due as it was:
+        the chase steps still ahead go with it. Nothing when no such duty is open."""
+        duty = next((d for d in state.duties if d.key == key and d.open), None)
+        if duty is None:
+            return ()
+        given = self._set(key=new_key or key, owner=owner, what=duty.what, due_at=duty.due_at, chase=duty.chase)
+        # Under a new key the old one is done: no longer anyone's to do.
+        return (given,) if new_key in (None, key) else (self.completed(key), given)
 
     def completed(self, key: str) -> DutyDone:
         return self._done(key=key)

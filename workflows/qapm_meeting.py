@@ -24,7 +24,6 @@ from domain import qapm
 from domain.action_plan import PlanStarted
 from domain.calendar_entry import EntryInput
 from domain.directory import Role
-from domain.duties import DutySet
 from domain.errors import Refusal
 from domain.events import SYSTEM_ACTOR
 from domain.qapm import (
@@ -162,7 +161,7 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
             request.actor,
             lambda s: (
                 ChairDelegated(delegate=request.delegate, reason=request.reason.strip()),
-                *self._decisions_duty(s, request.delegate),
+                *self._duties.handed_over(s, DECISIONS, request.delegate),
             ),
             rule=lambda s: qapm.check_delegation(s, request),
         )
@@ -171,10 +170,6 @@ class QapmMeetingWorkflow(ItemWorkflow[QapmState]):
         return state
 
     # --- the engine's part -------------------------------------------------------------------------
-
-    def _decisions_duty(self, state: QapmState, owner: str) -> tuple[DutySet, ...]:
-        duty = next((d for d in state.duties if d.key == DECISIONS and d.open), None)
-        return () if duty is None else (self._duties.moved(duty, owner),)
 
     async def _schedule_repeat(self, answer: ProgressReview) -> QapmState:
         """Put the repeat of the answer's cycle in the QA calendar: an entry (workflows.calendar_entry) that waits

@@ -36,6 +36,8 @@ from domain.spotlight import (
     GiveRecord,
     MemberRecordGiven,
     NominateCases,
+    PartReallocated,
+    ReallocatePart,
     ReportFinalised,
     SendCaseList,
     SendDocuments,
@@ -231,6 +233,46 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         )
         await self._duties.close_tasks("draft")
         await self._duties.tell_owners(state, "finalise")
+        return state
+
+    @recorded_update(spotlight.check_reallocation)
+    async def reallocate(self, request: ReallocatePart) -> SpotlightState:
+        """The QA team gives the lead's or a member's part to someone else: their duties (due as they were) and, once
+        allocated, their children go with it; both are told."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_reallocation, self._state(), request)
+        await require(request.actor, "spotlight.reallocate")
+        state = self._state()
+        part = spotlight.part_of(state, request.previous)
+        if part == "lead":
+            await require_senior_leader(request.to, "lead a spotlight (the lead is a senior manager)")
+        else:
+            await require_role(request.to, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
+            if request.to in {m.staff_id for m in (await self._team()).staff}:
+                raise refused(
+                    Refusal(f"{request.to} works in the {state.team} team: its colleagues from elsewhere visit")
+                )
+        old_key = "draft" if part == "lead" else record_key(request.previous)
+        new_key = "draft" if part == "lead" else record_key(request.to)
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                PartReallocated(part=part, previous=request.previous, to=request.to, reason=request.reason.strip()),
+                *self._duties.handed_over(s, old_key, request.to, new_key),
+            ),
+            rule=lambda s: spotlight.check_reallocation(s, request),
+        )
+        await self._duties.close_tasks(old_key)
+        await self._duties.tell_owners(state, new_key)
+        await self._notifier.post(
+            self._notifier.message(
+                request.previous,
+                "info",
+                f"reallocated-{request.previous}",
+                f"Your part in {state.title} is now {request.to}'s",
+                f"{self._id}: {request.reason.strip()}",
+            )
+        )
         return state
 
     @recorded_update(spotlight.check_finalise)

@@ -21,6 +21,7 @@ from infra.cli.client import change, recorded
 from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
+    REALLOCATION_REASON,
     CliError,
     app,
     fail,
@@ -194,6 +195,24 @@ def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
     state = _change(spotlight_id, "finalise", typed(FinaliseReport, actor=person(actor), note=note))
     click.echo(f"{spotlight_id}: the report is final and circulated to {state.team_manager}")
     click.echo(f"  actions {', '.join(state.plan_actions)} are in {state.plan_id}")
+
+
+@spotlight_app.command("reallocate")
+@ID_ARGUMENT
+@click.option("--from", "previous", required=True, help="Whose part: the lead or a member (staff id).")
+@click.option("--to", "to", required=True, help="Who takes it (staff id).")
+@REALLOCATION_REASON
+@AS_OPTION
+def spotlight_reallocate(spotlight_id: str, previous: str, to: str, reason: str, actor: str) -> None:
+    """Give the lead's or a member's part to someone else (the QA team): their duties and children go with it."""
+    from domain.spotlight import ReallocatePart
+
+    request = typed(
+        ReallocatePart, actor=person(actor), previous=person(previous, "--from"), to=person(to, "--to"), reason=reason
+    )
+    state = _change(spotlight_id, "reallocate", request)
+    part = "lead" if state.lead == request.to else "member"
+    click.echo(f"{spotlight_id}: {request.to} takes the {part}'s part from {request.previous}")
 
 
 @spotlight_app.command("report")

@@ -20,6 +20,7 @@ from domain.spotlight import (
     KeyDocument,
     MemberRecord,
     NominateCases,
+    ReallocatePart,
     ReportSection,
     SectionNotes,
     SendCaseList,
@@ -323,4 +324,54 @@ async def test_a_team_too_large_to_pass_through_the_engine_is_refused_and_the_sp
     await example_authority.import_cases(cases, "qa.officer", await time_skipping_env.get_current_time())
     nominated = await handle.execute_update(SpotlightWorkflow.nominate, nominate)
     assert [n.practitioner for n in nominated.nominations] == ["priya.practitioner"]
+    await handle.terminate()
+
+
+async def test_the_lead_and_a_member_replaced_mid_spotlight_take_their_duties_and_children_with_them(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    handle = await start(time_skipping_env, settings)
+    await prepare(handle)
+    await sleep_until(time_skipping_env, datetime(2027, 3, 16, 9, tzinfo=LONDON))
+    allocated = await handle.execute_update(SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos"))
+    children = next(a.cases for a in allocated.allocations if a.member == "sam.reviewer")
+    version = allocated.version
+    member = ReallocatePart(actor="qa.officer", previous="sam.reviewer", to="rosa.reviewer", reason="on sick leave")
+    for wrong, message in (
+        ({"actor": "fatima.hos"}, "fatima.hos cannot give a spotlight's lead's or member's part to someone else"),
+        ({"previous": "omar.moderator"}, "omar.moderator is neither the lead (fatima.hos) nor a member"),
+        ({"to": "tom.manager"}, "tom.manager already takes part in"),
+        ({"to": "priya.practitioner"}, "priya.practitioner cannot be a spotlight team member"),
+        ({"to": "nadia.manager"}, "nadia.manager works in the Children in Need team"),
+        ({"reason": " "}, "the reason cannot be empty"),
+    ):
+        assert message in await refused(handle, SpotlightWorkflow.reallocate, member.model_copy(update=wrong))
+    assert (await handle.query(SpotlightWorkflow.state)).version == version
+
+    state = await handle.execute_update(SpotlightWorkflow.reallocate, member)
+    assert state.members == ("tom.manager", "rosa.reviewer", "maya.moderator")
+    assert next(a.cases for a in state.allocations if a.member == "rosa.reviewer") == children
+    moved = duty(state, spotlight.record_key("rosa.reviewer"))
+    assert (moved.owner, moved.due_at, moved.open) == ("rosa.reviewer", end_of("2027-03-17"), True)
+    assert not duty(state, spotlight.record_key("sam.reviewer")).open
+    assert any("Your part in" in s for s in await told(app_pool, "sam.reviewer", "info"))
+
+    given = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor="tom.manager", record=record()))
+    assert "has already given their information record" in await refused(
+        handle,
+        SpotlightWorkflow.reallocate,
+        member.model_copy(update={"previous": "tom.manager", "to": "omar.moderator"}),
+    )
+    lead = member.model_copy(update={"previous": "fatima.hos", "to": "ben.hos", "reason": "a conflict of interest"})
+    state = await handle.execute_update(SpotlightWorkflow.reallocate, lead)
+    assert state.lead == "ben.hos" and duty(state, "draft").owner == "ben.hos"
+    assert duty(state, "draft").due_at == duty(given, "draft").due_at
+    for m in ("rosa.reviewer", "maya.moderator"):
+        state = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=m, record=record()))
+    assert state.phase == "drafting"
+    assert "the lead (ben.hos) sends the draft report" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report())
+    )
+    await audited(app_pool, handle.id, state)
+    await keep_history(handle, "spotlight_lead_and_member_reallocated")
     await handle.terminate()
