@@ -45,9 +45,10 @@ from domain.files import FileError, csv_rows
 from domain.frozen import Frozen
 from domain.kinds import Kind
 from domain.requests import ChangeRequest
+from domain.review import VoiceCount, Whose, count_voices
 from domain.rubric import RUBRIC, Evidence
 from domain.sampling import SampleDraw
-from domain.text import check_text
+from domain.text import check_text, required_text
 from domain.wording import actions_added, due, reviews_closed, sample_drawn
 from domain.working_days import LONDON
 
@@ -178,6 +179,9 @@ class AuditStarted(DomainEvent):
     calendar_digest: str
     questions: QuestionSet
     owner: str | None = None  # whose it is, when the QA calendar opened it (domain.events.owner)
+    # The reviewers seek the child's and the family's voice for each case, as a CPR review does (audits started
+    # before could not ask).
+    asks_voices: bool = False
 
 
 class SampleTaken(DomainEvent):
@@ -206,11 +210,20 @@ class Answer(Frozen):
     comment: str | None = Field(None, title="Comment")
 
 
+class VoiceHeard(Frozen):
+    """A child's or family's voice sought for a case: what they said, or why it could not be obtained."""
+
+    whose: Whose = Field(title="Whose voice")
+    obtained: bool = Field(title="Obtained")
+    summary: str = Field(title="What they said, or why it could not be obtained")
+
+
 class AnswersRecorded(DomainEvent):
-    """Some or all of a case's answers; a question answered again takes the newer answer."""
+    """Some or all of a case's answers (and voices); a question (or voice) given again takes the newer."""
 
     case_number: str
     answers: tuple[Answer, ...]
+    voices: tuple[VoiceHeard, ...] = ()
 
 
 class CaseSubmitted(DomainEvent):
@@ -237,6 +250,7 @@ class Figures(Frozen):
     late: int
     outstanding: tuple[str, ...]
     questions: tuple[QuestionFigures, ...]
+    voices: dict[Whose, VoiceCount] = {}  # the submitted cases' voices, when the audit asked for them
 
 
 class FindingsPublished(DomainEvent):
@@ -296,6 +310,7 @@ class AuditCase(Frozen):
     practitioner: str
     reviewer: str | None = None
     answers: tuple[Answer, ...] = ()
+    voices: dict[Whose, VoiceHeard] = {}
     submitted: bool = False
     late: bool = False
 
@@ -315,6 +330,7 @@ class CaseAuditState(Frozen):
     questions: QuestionSet
     started_by: str
     started_at: AwareDatetime
+    asks_voices: bool = False
     phase: Phase = "sampling"
     snapshot_id: int | None = None
     draw: SampleDraw | None = None
@@ -376,7 +392,10 @@ def evolve(state: CaseAuditState | None, event: DomainEvent, meta: EventMeta) ->
                 assert case is not None
                 newer = {a.question_id for a in event.answers}
                 kept = tuple(a for a in case.answers if a.question_id not in newer)
-                update = {"cases": _replace_case(state, event.case_number, answers=(*kept, *event.answers))}
+                voices = {**case.voices, **{v.whose: v for v in event.voices}}
+                update = {
+                    "cases": _replace_case(state, event.case_number, answers=(*kept, *event.answers), voices=voices)
+                }
             case CaseSubmitted():
                 late = meta.business_time > state.closes_at
                 update = {"cases": _replace_case(state, event.case_number, submitted=True, late=late)}
@@ -409,6 +428,9 @@ def figures(state: CaseAuditState) -> Figures:
         late=sum(1 for c in submitted if c.late),
         outstanding=state.outstanding,
         questions=tuple(counts),
+        voices=count_voices((w, v.obtained) for c in submitted for w, v in sorted(c.voices.items()))
+        if state.asks_voices
+        else {},
     )
 
 
@@ -419,7 +441,8 @@ def figures(state: CaseAuditState) -> Figures:
 
 class RecordAnswers(ChangeRequest):
     case_number: str
-    answers: tuple[Answer, ...] = Field(title="The answers, question by question")
+    answers: tuple[Answer, ...] = Field((), title="The answers, question by question")
+    voices: tuple[VoiceHeard, ...] = Field((), title="The child's and the family's voices (when the audit asks)")
 
 
 class SubmitCase(ChangeRequest):
@@ -488,8 +511,15 @@ def _reviewers_case(state: CaseAuditState, actor: str, case_number: str, what: s
 def check_answers(state: CaseAuditState | None, request: RecordAnswers) -> None:
     state = _sampled(state)
     _reviewers_case(state, request.actor, request.case_number, "answer for")
-    if not request.answers:
-        raise Refusal("give at least one answer")
+    if not request.answers and not request.voices:
+        raise Refusal("give at least one answer" + (" or voice" if state.asks_voices else ""))
+    if request.voices and not state.asks_voices:
+        raise Refusal(f"the {state.focus} audit does not ask for voices")
+    whose = [v.whose for v in request.voices]
+    if len(set(whose)) != len(whose):
+        raise Refusal("each voice is given once: the child's, the family's")
+    for voice in request.voices:
+        required_text(voice.summary, f"the {voice.whose}'s voice")
     given = [a.question_id for a in request.answers]
     unknown = [q for q in given if q not in state.questions.ids]
     if unknown:
@@ -508,6 +538,12 @@ def check_submission(state: CaseAuditState | None, request: SubmitCase) -> None:
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise Refusal(f"case {request.case_number} still needs an answer to {len(missing)} questions: {shown}")
+    unheard = [w for w in ("child", "family") if state.asks_voices and w not in case.voices]
+    if unheard:
+        raise Refusal(
+            f"case {request.case_number} still needs the {' and the '.join(unheard)}'s voice"
+            " (what they said, or why it could not be obtained)"
+        )
 
 
 def check_publication(state: CaseAuditState | None, request: PublishReport, today: date) -> None:

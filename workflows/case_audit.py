@@ -60,6 +60,7 @@ class CaseAuditInput(StartedBy):
     cases: tuple[str, ...] = ()  # or the cases, listed one by one
     seed: str | None = None
     questions: QuestionSet | None = None  # None: the CPR rubric's criteria
+    asks_voices: bool = False  # its reviewers seek the child's and the family's voice for each case
 
 
 class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
@@ -152,7 +153,9 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
     async def answer(self, request: RecordAnswers) -> CaseAuditState:
         return await self._recorder.record(
             request.actor,
-            self.events.answers_recorded(case_number=request.case_number, answers=request.answers),
+            self.events.answers_recorded(
+                case_number=request.case_number, answers=request.answers, voices=request.voices
+            ),
             rule=lambda s: case_audit.check_answers(s, request),
         )
 
@@ -235,6 +238,7 @@ class CaseAuditWorkflow(ItemWorkflow[CaseAuditState]):
                 calendar_digest=closes.calendar_digest,
                 questions=request.questions or case_audit.RUBRIC_QUESTIONS,
                 owner=owner,
+                asks_voices=request.asks_voices,
             ),
             sample,
         )

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from domain.kinds import Kind
 
 LEVELS = "clear, some or limited"
+VOICES_OPTION = click.option(
+    "--voices", "asks_voices", is_flag=True, help="Its reviewers seek the child's and the family's voice for each case."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +204,33 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         else:
             click.echo(f"  submit with `qa {kind.command} submit {item_id} {case_number} --as {request.actor}`")
 
+    @group.command("voice")
+    @id_argument
+    @click.argument("case_number")
+    @click.option("--child", is_flag=True, help="The child's voice.")
+    @click.option("--family", is_flag=True, help="The family's or carer's voice.")
+    @click.option("--summary", required=True, help="What was heard (or why it could not be heard).")
+    @click.option("--not-obtained", is_flag=True, help="The voice was sought but could not be obtained.")
+    @AS_OPTION
+    def voice(
+        item_id: str, case_number: str, child: bool, family: bool, summary: str, not_obtained: bool, actor: str
+    ) -> None:
+        """Record the child's (--child) or family's (--family) voice for a case, when the audit asks for voices."""
+        from domain.case_audit import RecordAnswers
+
+        if child == family:
+            fail("say whose voice: --child or --family (one of them)")
+        whose = "child" if child else "family"
+        request = typed(
+            RecordAnswers,
+            actor=person(actor),
+            case_number=case_number.strip(),
+            voices=({"whose": whose, "obtained": not not_obtained, "summary": summary},),
+        )
+        state = update(item_id, "answer", request)
+        heard = sorted(state.case(request.case_number).voices)
+        click.echo(f"{request.case_number}: the {whose}'s voice recorded; voices recorded: {', '.join(heard)}")
+
     @group.command("submit")
     @id_argument
     @click.argument("case_number")
@@ -310,6 +340,10 @@ def _show(kind: AuditKind, item_id: str, state: Any) -> None:
         f = state.findings
         plan = f"; actions {', '.join(f.plan_actions)} in {f.plan_id}" if f.plan_id else ""
         line("findings", f"published: {f.figures.submitted} of {f.figures.sampled} cases answered{plan}")
+        from domain.review import voices_in_words
+
+        for said in voices_in_words(f.figures.voices):
+            line("voices", said)
     elif state.findings_due is not None:
         line("findings", f"due {when(state.findings_due.due_at)} from {state.findings_due.owner}")
     header = ("case", "practitioner", "team", "reviewer", "answered", "submitted")

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from infra.application.errors import typed
-from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
+from infra.cli.case_audit import VOICES_OPTION, AuditKind, add_commands, read_questions, start_audit
 from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, fail, parse_date, person, whole_number
 
 DIP = AuditKind("dip", "domain.dip_audit", "workflows.dip_audit", "DipAuditWorkflow")
@@ -34,6 +34,7 @@ def dip_app() -> None:
 @click.option("--case", "cases", multiple=True, help="A case to audit (repeat it), instead of --sample.")
 @click.option("--seed", help="With --sample: seed of the random draw (recorded; a random one if not given).")
 @click.option("--questions", "questions_file", type=FILE, help="The theme's own questions, CSV (id,text) or JSON.")
+@VOICES_OPTION
 @AS_OPTION
 @JSON_OPTION
 def dip_start(
@@ -45,6 +46,7 @@ def dip_start(
     cases: tuple[str, ...],
     seed: str | None,
     questions_file: Path | None,
+    asks_voices: bool,
     actor: str,
     as_json: bool,
 ) -> None:
@@ -69,6 +71,7 @@ def dip_start(
         cases=tuple(c.strip() for c in cases),
         seed=seed,
         questions=read_questions(questions_file),
+        asks_voices=asks_voices,
         started_by=person(actor),
     )
     start_audit(DIP, request, as_json)

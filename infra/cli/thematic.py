@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from infra.application.errors import typed
-from infra.cli.case_audit import AuditKind, add_commands, read_questions, start_audit
+from infra.cli.case_audit import VOICES_OPTION, AuditKind, add_commands, read_questions, start_audit
 from infra.cli.common import AS_OPTION, FILE, JSON_OPTION, app, check_seed, parse_date, person, whole_number
 
 THEMATIC = AuditKind("thematic", "domain.thematic", "workflows.thematic_review", "ThematicReviewWorkflow")
@@ -32,6 +32,7 @@ def thematic_app() -> None:
 @click.option("--service", help="Sample one service's children (default: every service).")
 @click.option("--seed", help="Seed of the random draw (recorded; a random one if not given).")
 @click.option("--questions", "questions_file", type=FILE, help="The theme's own questions, CSV (id,text) or JSON.")
+@VOICES_OPTION
 @AS_OPTION
 @JSON_OPTION
 def thematic_start(
@@ -41,6 +42,7 @@ def thematic_start(
     service: str | None,
     seed: str | None,
     questions_file: Path | None,
+    asks_voices: bool,
     actor: str,
     as_json: bool,
 ) -> None:
@@ -59,6 +61,7 @@ def thematic_start(
         service=" ".join(service.split()) if service is not None else None,
         seed=seed,
         questions=read_questions(questions_file),
+        asks_voices=asks_voices,
         started_by=person(actor),
     )
     start_audit(THEMATIC, request, as_json)

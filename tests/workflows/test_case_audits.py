@@ -17,6 +17,7 @@ from domain.case_audit import (
     QuestionSet,
     RecordAnswers,
     SubmitCase,
+    VoiceHeard,
 )
 from domain.cpr_cycle import PublishReport
 from domain.directory import Role
@@ -365,4 +366,68 @@ async def test_a_random_dip_audit_closes_when_its_own_window_ends(
     assert "Publish the findings of the dip audit on Neglect plans" in {
         t.subject for t in (await inbox(app_pool, "qa.officer")).to_do
     }
+    await stop(audit)
+
+
+async def test_a_dip_audit_that_asks_for_voices_counts_them_in_its_findings(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    audit = await start_dip(time_skipping_env, settings, asks_voices=True)
+    answers = (Answer(question_id="N1", evidence=Evidence.some), Answer(question_id="N2", evidence=Evidence.clear))
+    heard = {"child": (True, "says home is calmer"), "family": (False, "mother declined to speak with us")}
+    for case_number, reviewer in ((JO_CASE, "sam.reviewer"), (PRIYA_CASE, "rosa.reviewer")):
+        await audit.execute_update(
+            DipAuditWorkflow.allocate, AllocateReviewer(actor="qa.officer", case_number=case_number, reviewer=reviewer)
+        )
+        await audit.execute_update(
+            DipAuditWorkflow.answer, RecordAnswers(actor=reviewer, case_number=case_number, answers=answers)
+        )
+        # Every question answered, but not yet both voices: the case is not ready.
+        child = VoiceHeard(whose="child", obtained=True, summary=heard["child"][1])
+        await audit.execute_update(
+            DipAuditWorkflow.answer, RecordAnswers(actor=reviewer, case_number=case_number, voices=(child,))
+        )
+        assert f"case {case_number} still needs the family's voice" in await refused(
+            audit, DipAuditWorkflow.submit, SubmitCase(actor=reviewer, case_number=case_number)
+        )
+        assert "the family's voice cannot be empty" in await refused(
+            audit,
+            DipAuditWorkflow.answer,
+            RecordAnswers(
+                actor=reviewer,
+                case_number=case_number,
+                voices=(VoiceHeard(whose="family", obtained=False, summary=" "),),
+            ),
+        )
+        family = VoiceHeard(whose="family", obtained=False, summary=heard["family"][1])
+        await audit.execute_update(
+            DipAuditWorkflow.answer, RecordAnswers(actor=reviewer, case_number=case_number, voices=(family,))
+        )
+        await audit.execute_update(DipAuditWorkflow.submit, SubmitCase(actor=reviewer, case_number=case_number))
+
+    async def reporting():
+        s = await audit.query(DipAuditWorkflow.state)
+        return s if s.phase == "reporting" else None
+
+    await eventually(reporting)
+    published = await audit.execute_update(DipAuditWorkflow.publish, PublishReport(**NARRATIVE))
+    voices = published.findings.figures.voices
+    assert (voices["child"].sought, voices["child"].obtained) == (2, 2)
+    assert (voices["family"].sought, voices["family"].obtained) == (2, 0)
+    final = await audit.result()
+    await audited(app_pool, audit.id, final)
+    await keep_history(audit, "dip_audit_asks_for_voices")
+
+
+async def test_an_audit_that_does_not_ask_for_voices_refuses_them(
+    time_skipping_env, worker, settings, example_authority
+):
+    audit = await start_dip(time_skipping_env, settings)
+    await audit.execute_update(
+        DipAuditWorkflow.allocate, AllocateReviewer(actor="qa.officer", case_number=JO_CASE, reviewer="sam.reviewer")
+    )
+    voice = VoiceHeard(whose="child", obtained=True, summary="heard")
+    assert "the Neglect plans audit does not ask for voices" in await refused(
+        audit, DipAuditWorkflow.answer, RecordAnswers(actor="sam.reviewer", case_number=JO_CASE, voices=(voice,))
+    )
     await stop(audit)
