@@ -32,7 +32,9 @@ from infra.cli.common import (
     run,
     show_item,
     table,
+    voice_options,
     when,
+    whose_voice,
 )
 
 if TYPE_CHECKING:
@@ -207,10 +209,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
     @group.command("voice")
     @id_argument
     @click.argument("case_number")
-    @click.option("--child", is_flag=True, help="The child's voice.")
-    @click.option("--family", is_flag=True, help="The family's or carer's voice.")
-    @click.option("--summary", required=True, help="What was heard (or why it could not be heard).")
-    @click.option("--not-obtained", is_flag=True, help="The voice was sought but could not be obtained.")
+    @voice_options
     @AS_OPTION
     def voice(
         item_id: str, case_number: str, child: bool, family: bool, summary: str, not_obtained: bool, actor: str
@@ -218,9 +217,7 @@ def add_commands(group: click.Group, kind: AuditKind) -> None:
         """Record the child's (--child) or family's (--family) voice for a case, when the audit asks for voices."""
         from domain.case_audit import RecordAnswers
 
-        if child == family:
-            fail("say whose voice: --child or --family (one of them)")
-        whose = "child" if child else "family"
+        whose = whose_voice(child, family)
         request = typed(
             RecordAnswers,
             actor=person(actor),

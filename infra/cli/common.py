@@ -327,3 +327,24 @@ def parse_year(text: str) -> int:
     if not 2000 <= int(text) <= 2200:
         fail(f"--year must be between 2000 and 2200, not {text}")
     return int(text)
+
+
+def voice_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Whose voice (--child or --family), what was heard and whether it was obtained: a review's and a case audit's
+    voice commands take the same options; `whose_voice` reads them."""
+    for option in reversed(
+        (
+            click.option("--child", is_flag=True, help="The child's voice."),
+            click.option("--family", is_flag=True, help="The family's or carer's voice."),
+            click.option("--summary", required=True, help="What was heard (or why it could not be heard)."),
+            click.option("--not-obtained", is_flag=True, help="The voice was sought but could not be obtained."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def whose_voice(child: bool, family: bool) -> str:
+    if child == family:
+        fail("say whose voice: --child or --family (one of them)")
+    return "child" if child else "family"

@@ -15,7 +15,20 @@ import click
 
 from infra.application.errors import typed
 from infra.cli.client import change, recorded
-from infra.cli.common import AS_OPTION, JSON_OPTION, app, emit, fail, parse_date, person, run, when, whole_number
+from infra.cli.common import (
+    AS_OPTION,
+    JSON_OPTION,
+    app,
+    emit,
+    fail,
+    parse_date,
+    person,
+    run,
+    voice_options,
+    when,
+    whole_number,
+    whose_voice,
+)
 
 ID_ARGUMENT = click.argument("review_id")
 LEVELS = "clear, some or limited"
@@ -49,18 +62,13 @@ def review_show(review_id: str, as_json: bool) -> None:
 
 @review_app.command("voice")
 @ID_ARGUMENT
-@click.option("--child", is_flag=True, help="The child's voice.")
-@click.option("--family", is_flag=True, help="The family's or carer's voice.")
-@click.option("--summary", required=True, help="What was heard (or why it could not be heard).")
-@click.option("--not-obtained", is_flag=True, help="The voice was sought but could not be obtained.")
+@voice_options
 @AS_OPTION
 def review_voice(review_id: str, child: bool, family: bool, summary: str, not_obtained: bool, actor: str) -> None:
     """Record the voice of the child (--child) or of the family or carer (--family)."""
     from domain.review import RecordVoice
 
-    if child == family:
-        fail("say whose voice: --child or --family (one of them)")
-    whose = "child" if child else "family"
+    whose = whose_voice(child, family)
     request = typed(RecordVoice, actor=person(actor), whose=whose, summary=summary, obtained=not not_obtained)
     state = _change(review_id, "record_voice", request)
     heard = "could not be obtained" if not_obtained else "was recorded"
