@@ -79,6 +79,7 @@ class Rows:
 
     keys: Callable[[Any], Iterable[RowKey]]
     key_field: str | None = None
+    only_with_rows: bool = False  # a part the item may not ask for: left off the form when it offers no row
 
 
 def _spotlight_sections(_: Any) -> list[RowKey]:
@@ -94,6 +95,13 @@ def _document_kinds(_: Any) -> list[RowKey]:
     from domain.spotlight import DOCUMENT_KINDS
 
     return [RowKey(key, title) for key, title in DOCUMENT_KINDS.items()]
+
+
+def _voices(state: Any) -> list[RowKey]:
+    """A case audit's voices, when it asks for them: the child's, then the family's."""
+    if not getattr(state, "asks_voices", False):
+        return []
+    return [RowKey("child", "The child's voice"), RowKey("family", "The family's or carer's voice")]
 
 
 def _questions(state: Any) -> list[RowKey]:
@@ -129,6 +137,7 @@ def _rows() -> dict[tuple[type, str], Rows]:
         (SpotlightReport, "sections"): Rows(_spotlight_sections),
         (SendDocuments, "documents"): Rows(_document_kinds, key_field="kind"),
         (RecordAnswers, "answers"): Rows(_questions, key_field="question_id"),
+        (RecordAnswers, "voices"): Rows(_voices, key_field="whose", only_with_rows=True),
         (RecordDecisions, "progress"): Rows(_discussed, key_field="item"),
     }
 
@@ -193,9 +202,15 @@ def _fields(
         for name, info in model.model_fields.items()
         if not (top and name in NOT_FIELDS)
     ]
+    fields = [f for f in fields if f.rows or not _unasked(model, f.path[-1])]
     for f in fields:
         f.in_row = in_row
     return fields
+
+
+def _unasked(model: type, name: str) -> bool:
+    rows = _rows().get((model, name))
+    return rows is not None and rows.only_with_rows
 
 
 def _field(

@@ -118,3 +118,25 @@ def test_after_signing_in_a_person_goes_only_somewhere_on_this_server():
         "/my-work\r\nSet-Cookie: x",
     ):
         assert local_path(elsewhere) == "/my-work"
+
+
+def test_a_case_audits_voices_are_on_its_answer_form_only_when_it_asks_for_them():
+    from types import SimpleNamespace
+
+    from domain.case_audit import QuestionSet
+
+    questions = QuestionSet(source="test", questions=({"id": "N1", "text": "Impact analysed"},))
+    asking = SimpleNamespace(questions=questions, asks_voices=True)
+    fields = {f.path[-1]: f for f in step_form(RecordAnswers, asking)}
+    assert [key.key for key, _ in fields["voices"].rows] == ["child", "family"] and not fields["voices"].more
+    assert "voices" not in {f.path[-1] for f in step_form(RecordAnswers, SimpleNamespace(questions=questions))}
+    values = values_of(
+        [
+            ("case_number", "LCS-1"),
+            ("voices[child][obtained]", "true"),
+            ("voices[child][summary]", "Says home is calmer."),
+            ("voices[family][summary]", ""),
+        ]
+    )
+    given = RecordAnswers(actor="sam.reviewer", **shape(RecordAnswers, values))
+    assert [(v.whose, v.obtained, v.summary) for v in given.voices] == [("child", True, "Says home is calmer.")]
