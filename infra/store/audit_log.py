@@ -180,14 +180,16 @@ class AuditLog:
         actor: str,
         business_time: datetime,
         events: Sequence[DomainEvent],
+        request_id: str | None = None,
     ) -> int:
         """Append after whatever the stream holds, inside the caller's transaction.
 
         For writers outside workflows (imports from the CLI): the change they make
         and its audit record commit together or not at all. Returns the new version.
+        `request_id`: the person's request they answer (recorded with them; see `recorded_for`).
         """
         head = await _lock_head(conn, stream_id)
-        new = list(envelopes(stream_id, head["version"], events, actor, business_time, uuid.uuid4))
+        new = list(envelopes(stream_id, head["version"], events, actor, business_time, uuid.uuid4, request_id))
         await self._append_stream(conn, stream_id, new)
         return new[-1].version
 

@@ -770,6 +770,12 @@ async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_th
     assert f"findings of {YEAR} collated (CPR cycles: 1; thematic reviews: 0)" in await ok(
         capsys, "audit", "history", f"annual-report-{YEAR}", "--as", "audrey.auditor"
     )
+    # Asked again with the same request id, the same compilation answers: nothing is recorded twice.
+    twice = ("--request-id", "annual-1", "report", "annual", "--year", f"{YEAR}", "--json", "--as", "qa.officer")
+    first = json.loads(await ok(capsys, *twice))
+    assert json.loads(await ok(capsys, *twice)) == first
+    history = await ok(capsys, "audit", "history", f"annual-report-{YEAR}", "--as", "audrey.auditor")
+    assert history.count(f"findings of {YEAR} collated") == 2
 
 
 async def test_moderation_and_the_findings_report_through_the_cli(stack, capsys, database, tmp_path):

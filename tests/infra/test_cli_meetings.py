@@ -77,6 +77,11 @@ async def test_a_qapm_meeting_driven_through_the_cli_from_its_pack_to_the_servic
         + hashlib.sha256((EXAMPLES / "performance.csv").read_bytes()).hexdigest()[:12]
         + "); the next QAPM pack compares them\n"
     )
+    # The same request asked twice (a script's retry) is recorded once; another request is another import.
+    again = ("--request-id", "perf-2027-02", "performance", "import", str(EXAMPLES / "performance.csv"))
+    assert await ok(capsys, *again, "--as", "qa.officer") == await ok(capsys, *again, "--as", "qa.officer")
+    imports = await AuditLog(app_pool).read_stream("performance-data")
+    assert [e.request_id for e in imports][1:] == ["perf-2027-02"] and len(imports) == 2
     await sleep_until(skipping_stack, at("2027-03-04", 14))
     for _ in range(100):
         if (await shown(capsys, "qapm", "show", MEETING))["pack"]:
