@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from domain.cpr_cycle import CycleState
-from domain.directory import StaffMember
+from domain.directory import StaffMember, management_chain
 from domain.frozen import Frozen
 from domain.grade_of_record import DisputeDecision, GradeOfRecord, grades_of_record
 from domain.review import ReviewState
@@ -40,18 +40,8 @@ class PracticeReview(Frozen):
 
 def whose_practice(reader: str, staff: Iterable[StaffMember]) -> set[str]:
     """`reader` and everyone who reports to them, directly or through others (line managers from the directory)."""
-    manager = {m.staff_id: m.line_manager for m in staff}
-    mine = {reader}
-    for staff_id in manager:
-        seen: set[str] = set()
-        above = manager.get(staff_id)
-        while above is not None and above not in seen:  # a loop in the file ends the walk
-            if above == reader:
-                mine.add(staff_id)
-                break
-            seen.add(above)
-            above = manager.get(above)
-    return mine
+    by_id = {m.staff_id: m for m in staff}
+    return {reader} | {s for s in by_id if any(m.staff_id == reader for m in management_chain(by_id, s))}
 
 
 def practice_reviews(
