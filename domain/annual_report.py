@@ -18,10 +18,11 @@ from domain.case_audit import CaseAuditState
 from domain.cpr_cycle import CycleState, Narrative
 from domain.events import DomainEvent, EventRegistry
 from domain.frozen import Frozen
-from domain.grade_of_record import DisputeDecision, grades_of_record
+from domain.grade_of_record import DisputeDecision
 from domain.kinds import Kind
 from domain.review import VoiceCount, voices_in_words
 from domain.rubric import Grade
+from domain.trends import cycle_trend
 
 
 def stream_id(year: int) -> str:
@@ -92,9 +93,9 @@ def annual_findings(
     for cycle_id, state in sorted(cycles.items(), key=lambda item: (item[1].start, item[0])):
         if state.start.year != year:
             continue
-        of_record = grades_of_record(cycle_id, state, decided)
+        # Grades of record and moderation as a service's trend counts them (the reviews' own records not needed).
+        counted = cycle_trend(cycle_id, state, {}, decided)
         report = state.report
-        moderated = [c for c in state.cases if c.agreed is not None]
         lines.append(
             CycleLine(
                 cycle_id=cycle_id,
@@ -102,9 +103,9 @@ def annual_findings(
                 start=state.start.isoformat(),
                 phase=state.phase,
                 sampled=len(state.cases),
-                grades={g.value: sum(r.grade == g for r in of_record.values()) for g in Grade},
-                moderated=len(moderated),
-                agreed=sum(bool(c.agreed) for c in moderated),
+                grades=counted.grades,
+                moderated=counted.moderated,
+                agreed=counted.agreed,
                 voices=report.voices if report is not None else {},
                 words=report.narrative if report is not None else None,
                 voices_summary=report.voices_summary if report is not None else None,
