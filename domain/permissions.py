@@ -123,7 +123,18 @@ ACTIONS: Mapping[str, May] = {
     "spotlight.give_record": May(
         (Role.TEAM_MANAGER, Role.REVIEWER), "give an information record", "a member of the spotlight team"
     ),
+    "spotlight.give_feedback": May(ANY_STAFF, "record a spotlight's feedback on the day", "the spotlight's lead"),
+    "spotlight.share_draft": May(ANY_STAFF, "share a spotlight's draft for comment", "the spotlight's lead"),
+    "spotlight.comment": May(
+        (Role.TEAM_MANAGER, Role.REVIEWER), "comment on a spotlight's draft", "a member of the spotlight team"
+    ),
+    "spotlight.agree_plan": May(
+        ANY_STAFF, "record a spotlight's action plan discussed with the heads of service", "the spotlight's lead"
+    ),
     "spotlight.send_draft": May(ANY_STAFF, "send a spotlight's draft report", "the spotlight's lead"),
+    "spotlight.return_draft": May(
+        (Role.HEAD_OF_QA,), "return a spotlight's draft report", "the Head of QA the draft went to"
+    ),
     "spotlight.reallocate": May(QA_TEAM, "give a spotlight's lead's or member's part to someone else"),
     "spotlight.finalise": May((Role.HEAD_OF_QA,), "finalise a spotlight's report", "the Head of QA the draft went to"),
     # Thematic reviews and dip audits (domain.case_audit).

@@ -6,11 +6,15 @@ working days) before the day the team manager sends the key documents; each
 practitioner names one child whose practice they are proud of and one they found
 challenging, and the team manager's collated list is due 5 working days before.
 On the day the lead allocates each member three children: one at random, one
-proud, one challenging. Each member's information record reaches the lead within
-1 working day; the lead's draft report reaches the QA team within 15 working days
-of the day; the Head of Service QA and Safeguarding finalises it within 5 working
-days of receiving it, and it is circulated to the team manager. Finalising adds
-the report's SMART actions to the team's action plan.
+proud, one challenging. Before the day ends the lead feeds back to the team
+managers and heads of service. Each member's information record reaches the lead
+within 1 working day; the lead shares the draft with the spotlight team for
+comment and agrees its action plan with the heads of service, then sends it to the
+QA team within 15 working days of the day; the Head of Service QA and Safeguarding
+finalises it within 5 working days of receiving it (or returns it with reasons),
+and it is circulated to the team manager. Finalising adds the report's SMART
+actions to the team's action plan. A spotlight may visit more than one team: the
+records and the report then say where the teams differ.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ CASE_LIST_BEFORE = 5
 RECORD_AFTER = 1  # working days after the day
 DRAFT_AFTER = 15
 FINALISE_AFTER = 5  # working days after the QA team receives the draft
+RESEND_AFTER = 5  # working days after a draft comes back (the document gives none: the finaliser's own window)
 MEMBERS = (3, 4)
 
 # The five themes, in the document's order and words.
@@ -132,6 +137,11 @@ class SpotlightStarted(DomainEvent):
     practitioners: tuple[str, ...]
     previous: str | None  # the team's last spotlight, whose progress this one looks at
     calendar_digest: str
+    other_teams: tuple[str, ...] = ()  # more teams visited in the same spotlight
+    other_team_managers: tuple[str, ...] = ()  # theirs, in the same order
+    # The lead feeds back on the day and consults on the draft before sending it (spotlights started before those
+    # steps were recorded go without).
+    consults: bool = False
 
 
 DUTIES = duties.family("spotlight")
@@ -202,6 +212,12 @@ class MemberRecord(Frozen):
     records_viewed: tuple[str, ...] = Field(  # electronic record numbers beyond the three allocated
         (), title="Electronic record numbers viewed, beyond the three allocated (one a line)"
     )
+    documents_read: tuple[str, ...] = Field(
+        (), title="The documents read on the records (one a line: e.g. LCS-100701 child and family assessment)"
+    )
+    differences: str = Field(
+        "", title="If more than one team was visited: any differences in the observations between the teams"
+    )
 
 
 class MemberRecordGiven(DomainEvent):
@@ -227,6 +243,9 @@ class SpotlightReport(Frozen):
     focus: str = Field(title="What the team should focus on to improve this grading / sustain a positive grading")
     barriers: str = Field(title="Any barriers that may need to be addressed to enable the team to make progress")
     actions: tuple[SmartAction, ...] = Field(title="Recommended action plan for improvement (please make it SMART)")
+    differences: str = Field(
+        "", title="If more than one team was considered: the differences in observations or gradings between them"
+    )
 
 
 class DraftReportSent(DomainEvent):
@@ -236,12 +255,55 @@ class DraftReportSent(DomainEvent):
     finaliser: str
 
 
+class FeedbackGiven(DomainEvent):
+    """The lead's feedback on the day to the team managers and heads of service: the suggested actions the final
+    report will cover."""
+
+    event_type = "spotlight.feedback_given"
+    to: tuple[str, ...]
+    actions: str
+
+
+class DraftShared(DomainEvent):
+    """The lead's draft, sent to the rest of the spotlight team for comment and review (again for a revision)."""
+
+    event_type = "spotlight.draft_shared"
+    report: SpotlightReport
+
+
+class DraftCommented(DomainEvent):
+    event_type = "spotlight.draft_commented"
+    member: str
+    comments: str
+
+
+class PlanAgreed(DomainEvent):
+    """The draft's proposed action plan discussed with the heads of service, so that its actions are realistic."""
+
+    event_type = "spotlight.plan_agreed"
+    heads_of_service: tuple[str, ...]
+    note: str
+
+
+class DraftReturned(DomainEvent):
+    """The Head of Service QA and Safeguarding sends the draft back to the lead, with reasons."""
+
+    event_type = "spotlight.draft_returned"
+    reasons: str
+
+
+class PlanActions(Frozen):
+    plan_id: str
+    actions: tuple[str, ...]
+
+
 class ReportFinalised(DomainEvent):
     event_type = "spotlight.report_finalised"
     note: str
     plan_id: str
     plan_actions: tuple[str, ...]
     circulated_to: tuple[str, ...]
+    other_plans: tuple[PlanActions, ...] = ()  # the other visited teams' plans, each given the actions too
 
 
 class PartReallocated(DomainEvent):
@@ -266,6 +328,11 @@ SPOTLIGHT_EVENTS = EventRegistry(
     DraftReportSent,
     ReportFinalised,
     PartReallocated,
+    FeedbackGiven,
+    DraftShared,
+    DraftCommented,
+    PlanAgreed,
+    DraftReturned,
 )
 
 
@@ -297,6 +364,31 @@ class SpotlightState(Frozen):
     final_note: str | None = None
     plan_id: str | None = None
     plan_actions: tuple[str, ...] = ()
+    other_teams: tuple[str, ...] = ()
+    other_team_managers: tuple[str, ...] = ()
+    other_plans: tuple[PlanActions, ...] = ()
+    consults: bool = False
+    feedback_to: tuple[str, ...] = ()
+    feedback_actions: str | None = None
+    shared: SpotlightReport | None = None  # the draft as last shared with the spotlight team
+    comments: dict[str, str] = {}  # each member's comments on it
+    plan_agreed_with: tuple[str, ...] = ()
+    plan_agreement: str | None = None
+    returns: tuple[str, ...] = ()  # the finaliser's reasons, each time the draft came back
+
+    @property
+    def plans(self) -> tuple[PlanActions, ...]:
+        """Every visited team's plan and the actions the report added to it, once finalised."""
+        first = (PlanActions(plan_id=self.plan_id, actions=self.plan_actions),) if self.plan_id else ()
+        return (*first, *self.other_plans)
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        return (self.team, *self.other_teams)
+
+    @property
+    def team_managers(self) -> tuple[str, ...]:
+        return (self.team_manager, *self.other_team_managers)
 
     @property
     def ended(self) -> bool:
@@ -305,7 +397,7 @@ class SpotlightState(Frozen):
 
     @property
     def title(self) -> str:
-        return f"the {self.team} team spotlight of {self.day.strftime('%d %B %Y')}"
+        return f"the {' and '.join(self.teams)} team spotlight of {self.day.strftime('%d %B %Y')}"
 
     @property
     def day_starts_at(self) -> datetime:
@@ -375,7 +467,18 @@ def evolve(state: SpotlightState | None, event: DomainEvent, meta: EventMeta) ->
                     "final_note": event.note,
                     "plan_id": event.plan_id,
                     "plan_actions": event.plan_actions,
+                    "other_plans": event.other_plans,
                 }
+            case FeedbackGiven():
+                update = {"feedback_to": event.to, "feedback_actions": event.actions}
+            case DraftShared():
+                update = {"shared": event.report}
+            case DraftCommented():
+                update = {"comments": {**state.comments, event.member: event.comments}}
+            case PlanAgreed():
+                update = {"plan_agreed_with": event.heads_of_service, "plan_agreement": event.note}
+            case DraftReturned():
+                update = {"phase": "drafting", "returns": (*state.returns, event.reasons)}
             case _:
                 raise ValueError(f"{event.event_type} does not belong to a spotlight")
     if update.get("records") is not None and not state.model_copy(update=update).records_awaited:
@@ -564,16 +667,28 @@ def _check_sections(
             raise Refusal(f"section {number} of the {what}, {title} ({key}), needs {boxes}")
 
 
-def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -> None:
-    state = _started(state)
-    if request.actor != state.lead:
-        raise Refusal(f"the lead ({state.lead}) sends the draft report")
+def _drafting(state: SpotlightState, actor: str, what: str) -> None:
+    """The lead's steps with the draft: once every member's record is in, until the draft goes to the QA team."""
+    if actor != state.lead:
+        raise Refusal(f"the lead ({state.lead}) {what}")
     if state.phase in ("preparing", "on-the-day"):
         awaited = ", ".join(state.records_awaited) or "none"
         raise Refusal(f"the draft draws on every member's information record; still awaited: {awaited}")
     if state.phase != "drafting":
-        raise Refusal("the draft report was already sent")
-    report = request.report
+        raise Refusal("the report was already finalised" if state.ended else "the draft report is with the QA team")
+
+
+def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -> None:
+    state = _started(state)
+    _drafting(state, request.actor, "sends the draft report")
+    if state.consults and state.shared is None:
+        raise Refusal("share the draft with the spotlight team for comment first (qa spotlight share)")
+    if state.consults and not state.plan_agreed_with:
+        raise Refusal("discuss the proposed action plan with the heads of service first (qa spotlight agree-plan)")
+    _check_report(state, request.report, today)
+
+
+def _check_report(state: SpotlightState, report: SpotlightReport, today: date) -> None:
     _check_sections(
         report.sections, ReportSection, ("general", "strengths", "development", "evidence"), "report", every=True
     )
@@ -583,6 +698,90 @@ def check_draft(state: SpotlightState | None, request: SendDraft, today: date) -
     if not report.actions:
         raise Refusal("the report needs a SMART action plan: at least one action")
     check_smart_actions(report.actions, today)
+    if state.other_teams:
+        required_text(report.differences, f"the differences between {' and '.join(state.teams)}")
+
+
+class GiveFeedback(ChangeRequest):
+    to: tuple[str, ...] = Field(
+        title="Who the feedback was given to: the team managers and heads of service (staff ids, one a line)"
+    )
+    actions: str = Field(title="The suggested actions discussed, to be covered within the final report")
+
+
+def check_feedback(state: SpotlightState | None, request: GiveFeedback) -> None:
+    state = _started(state)
+    if request.actor != state.lead:
+        raise Refusal(f"the lead ({state.lead}) gives the feedback")
+    if state.phase == "preparing":
+        raise Refusal(f"the feedback is given on the day ({state.day.isoformat()}), once the children are allocated")
+    if state.feedback_to:
+        raise Refusal("the feedback was already recorded")
+    if state.phase not in ("on-the-day", "drafting"):
+        raise Refusal("the draft report is with the QA team: the feedback belongs to the day")
+    if not request.to:
+        raise Refusal("name who the feedback was given to: the team managers and heads of service")
+    if len(set(request.to)) != len(request.to):
+        raise Refusal("name each person once")
+    ours = [p for p in request.to if part_of(state, p) is not None]
+    if ours:
+        raise Refusal(f"{ours[0]} is of the spotlight team: the feedback goes to the team's managers")
+    required_text(request.actions, "the suggested actions discussed")
+
+
+class ShareDraft(ChangeRequest):
+    report: SpotlightReport = Field(title="Spotlight Report (draft for comment)")
+
+
+def check_share(state: SpotlightState | None, request: ShareDraft, today: date) -> None:
+    state = _started(state)
+    _drafting(state, request.actor, "shares the draft with the spotlight team")
+    _check_report(state, request.report, today)
+
+
+class CommentOnDraft(ChangeRequest):
+    comments: str = Field(title="Your comments on the draft report (or 'none')")
+
+
+def check_comment(state: SpotlightState | None, request: CommentOnDraft) -> None:
+    state = _started(state)
+    if request.actor not in state.members:
+        raise Refusal(f"the spotlight team's members ({', '.join(state.members)}) comment on the draft")
+    if state.phase != "drafting" or state.shared is None:
+        if state.phase in ("finalising", "finalised"):
+            raise Refusal("the draft report is with the QA team: comments are closed")
+        raise Refusal(f"the lead ({state.lead}) has not shared a draft yet")
+    required_text(request.comments, "your comments (say 'none' if you have none)")
+
+
+class AgreePlan(ChangeRequest):
+    heads_of_service: tuple[str, ...] = Field(
+        title="The heads of service it was discussed with (staff ids, one a line)"
+    )
+    note: str = Field(title="What was agreed, so that the actions are realistic")
+
+
+def check_plan_agreement(state: SpotlightState | None, request: AgreePlan) -> None:
+    state = _started(state)
+    _drafting(state, request.actor, "discusses the action plan with the heads of service")
+    if state.shared is None:
+        raise Refusal("share the draft first: the heads of service discuss its proposed action plan")
+    if not request.heads_of_service:
+        raise Refusal("name the heads of service the action plan was discussed with")
+    required_text(request.note, "what was agreed")
+
+
+class ReturnDraft(ChangeRequest):
+    reasons: str = Field(title="Why the draft goes back to the lead")
+
+
+def check_return(state: SpotlightState | None, request: ReturnDraft) -> None:
+    state = _started(state)
+    if state.phase != "finalising":
+        raise Refusal("the report was already finalised" if state.ended else "no draft is with the QA team")
+    if request.actor != state.finaliser:
+        raise Refusal(f"the Head of Service QA and Safeguarding ({state.finaliser}) returns the draft")
+    required_text(request.reasons, "the reasons")
 
 
 class ReallocatePart(ChangeRequest):
@@ -628,16 +827,17 @@ def records_viewed(state: SpotlightState) -> tuple[str, ...]:
     return tuple(sorted(set(viewed)))
 
 
-def report_markdown(state: SpotlightState) -> str:
-    """The Spotlight Report in the document's template order (case numbers only)."""
-    report = state.report
+def report_markdown(state: SpotlightState, report: SpotlightReport | None = None) -> str:
+    """The Spotlight Report (the one sent, or `report`: the draft shared) in the document's template order (case
+    numbers only)."""
+    report = report or state.report
     if report is None:
         return ""
     lines = [
         f"# Spotlight Report: {state.team}",
         "",
         f"- Date of Spotlight: {state.day.strftime('%d %B %Y')}",
-        f"- Team: {state.team}",
+        f"- Team: {', '.join(state.teams)}",
         f"- Spotlight Team Lead: {state.lead}",
         f"- Spotlight Team Members: {', '.join(state.members)}",
         f"- Previous Spotlight: {state.previous or 'none recorded'}",
@@ -653,6 +853,9 @@ def report_markdown(state: SpotlightState) -> str:
             lines += [f"**{label}:** {text}", ""]
         if key == "practice":
             lines += [f"**Electronic record numbers viewed:** {', '.join(state.records_viewed)}", ""]
+            read = [d for r in state.records.values() for d in r.documents_read]
+            if read:
+                lines += [f"**Documents read:** {'; '.join(dict.fromkeys(read))}", ""]
     lines += [
         f"## Section 6: Overall grading: {report.grade.value}",
         "",
@@ -662,6 +865,7 @@ def report_markdown(state: SpotlightState) -> str:
         "",
         f"**Barriers to address:** {report.barriers}",
         "",
+        *((f"**Differences between the teams:** {report.differences}", "") if report.differences else ()),
         "## Recommended action plan for improvement",
         "",
         "| Action | Support needed | Person responsible | By when | Completion shown by |",
@@ -678,8 +882,10 @@ def report_markdown(state: SpotlightState) -> str:
 
 
 def _named(state: SpotlightState) -> set[str]:
-    named = {state.started_by, state.lead, state.team_manager, *state.members, *state.practitioners}
-    return named | ({state.finaliser} if state.finaliser else set())
+    named = {state.started_by, state.lead, *state.team_managers, *state.members, *state.practitioners}
+    return (
+        named | ({state.finaliser} if state.finaliser else set()) | set(state.feedback_to) | set(state.plan_agreed_with)
+    )
 
 
 def _allocations(p: Mapping[str, Any]) -> str:
@@ -701,9 +907,19 @@ KIND = Kind(
     words=DUTIES.words
     | {
         "spotlight.started": lambda p: (
-            f"spotlight of the {p['team']} team on {p['day']}, led by {p['lead']}, members {people(p['members'])};"
-            f" team manager {p['team_manager']}" + (f"; previous {p['previous']}" if p.get("previous") else "")
+            f"spotlight of the {' and '.join((p['team'], *p.get('other_teams', ())))} team on {p['day']}, led by"
+            f" {p['lead']}, members {people(p['members'])};"
+            f" team manager {people((p['team_manager'], *p.get('other_team_managers', ())))}"
+            + (f"; previous {p['previous']}" if p.get("previous") else "")
         ),
+        "spotlight.feedback_given": lambda p: f"feedback given to {people(p['to'])}: {p['actions']}",
+        "spotlight.draft_shared": lambda p: (
+            f"draft shared with the spotlight team for comment: {p['report']['grade']},"
+            f" {len(p['report']['actions'])} actions"
+        ),
+        "spotlight.draft_commented": lambda p: f"{p['member']} commented on the draft: {p['comments']}",
+        "spotlight.plan_agreed": lambda p: f"action plan discussed with {people(p['heads_of_service'])}: {p['note']}",
+        "spotlight.draft_returned": lambda p: f"draft returned to the lead: {p['reasons']}",
         "spotlight.documents_sent": lambda p: (
             "key documents sent: " + "; ".join(f"{d['kind']} ({d['reference']})" for d in p["documents"])
         ),
@@ -722,8 +938,9 @@ KIND = Kind(
             f" records viewed {', '.join(p['records_viewed'])}"
         ),
         "spotlight.report_finalised": lambda p: (
-            f"report finalised; actions {', '.join(p['plan_actions'])} in {p['plan_id']};"
-            f" circulated to {people(p['circulated_to'])}"
+            f"report finalised; actions {', '.join(p['plan_actions'])} in {p['plan_id']}"
+            + "".join(f", {', '.join(o['actions'])} in {o['plan_id']}" for o in p.get("other_plans", ()))
+            + f"; circulated to {people(p['circulated_to'])}"
         ),
     },
 )

@@ -2,7 +2,7 @@
 
 Every deadline of the spotlight is a duty (workflows.duties) computed once from
 the working-day clock and chased on its own; the people's parts are updates.
-Finalising the report carries its SMART actions into the team's action plan,
+Finalising the report carries its SMART actions into the plan of each team visited,
 through the plan's own update (activities.action_plans), before it is recorded.
 """
 
@@ -15,6 +15,7 @@ from temporalio import workflow
 
 from domain import spotlight
 from domain.directory import Role
+from domain.duties import DutyDone, duty
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.naming import team_plan_id
@@ -26,22 +27,34 @@ from domain.spotlight import (
     FINALISE_AFTER,
     MEMBERS,
     RECORD_AFTER,
+    RESEND_AFTER,
+    AgreePlan,
     AllocateCases,
     CaseListSent,
     CasesAllocated,
     CasesNominated,
+    CommentOnDraft,
     DocumentsSent,
+    DraftCommented,
     DraftReportSent,
+    DraftReturned,
+    DraftShared,
+    FeedbackGiven,
     FinaliseReport,
+    GiveFeedback,
     GiveRecord,
     MemberRecordGiven,
     NominateCases,
     PartReallocated,
+    PlanActions,
+    PlanAgreed,
     ReallocatePart,
     ReportFinalised,
+    ReturnDraft,
     SendCaseList,
     SendDocuments,
     SendDraft,
+    ShareDraft,
     SpotlightStarted,
     SpotlightState,
     record_key,
@@ -74,6 +87,7 @@ class SpotlightInput(Frozen):
     lead: str = Field(min_length=1)
     members: tuple[str, ...]
     started_by: str = Field(min_length=1)
+    other_teams: tuple[str, ...] = ()  # more teams visited in the same spotlight
 
 
 @workflow.defn(name=spotlight.KIND.workflow_type)
@@ -85,6 +99,9 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
 
     @workflow.run
     async def run(self, request: SpotlightInput) -> SpotlightState:
+        # The lead's feedback on the day is a duty and the draft is consulted on before it is sent; spotlights
+        # started before keep their ways to the end.
+        self._consults = workflow.patched("spotlight-feedback-and-consultation")
         await self._start(request)
         await self._duties.chase(finished=lambda: self._state().ended)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -118,13 +135,12 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
     async def nominate(self, request: NominateCases) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(spotlight.check_nomination, self._state(), request)
-        team = await self._team()
-        held = {c.case_number for c in team.cases if c.practitioner == request.actor}
+        held = {c.case_number for team in await self._visited() for c in team.cases if c.practitioner == request.actor}
         unknown = [c for c in (request.proud, request.challenging) if c not in held]
         if unknown:
             raise refused(
                 Refusal(
-                    f"{', '.join(unknown)}: not among your open cases in the {self._state().team} team"
+                    f"{', '.join(unknown)}: not among your open cases in the {' and '.join(self._state().teams)} team"
                     f" ({', '.join(sorted(held)) or 'none in the newest cases import'})"
                 )
             )
@@ -162,11 +178,11 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
     async def allocate(self, request: AllocateCases) -> SpotlightState:
         await workflow.wait_condition(lambda: self._recorder.state is not None)
         check(spotlight.check_allocation, self._state(), request, workflow.now())
-        team = await self._team()
-        if team.snapshot_id is None:
+        teams = await self._visited()
+        if teams[0].snapshot_id is None:
             raise refused(Refusal("no open cases were imported yet: run `qa cases import`"))
         seed = workflow.uuid4().hex
-        team_cases = tuple(c.case_number for c in team.cases)
+        team_cases = tuple(c.case_number for team in teams for c in team.cases)
         state = self._state()
         try:
             allocations = spotlight.allocate(state.members, state.nominations, team_cases, seed)
@@ -174,7 +190,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
             raise refused(exc) from None
         state = await self._recorder.record(
             request.actor,
-            CasesAllocated(seed=seed, snapshot_id=team.snapshot_id, team_cases=team_cases, allocations=allocations),
+            CasesAllocated(seed=seed, snapshot_id=teams[0].snapshot_id, team_cases=team_cases, allocations=allocations),
             rule=lambda s: spotlight.check_allocation(s, request, workflow.now()),
         )
         await self._notifier.post(
@@ -202,6 +218,86 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         )
         await self._notifier.close(record_key(request.actor))
         return state
+
+    @recorded_update(spotlight.check_feedback)
+    async def give_feedback(self, request: GiveFeedback) -> SpotlightState:
+        """On the day the lead feeds back to the visited teams' managers and heads of service."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_feedback, self._state(), request)
+        managers = set(self._state().team_managers)
+        for person in request.to:
+            if person not in managers:
+                await require_role(
+                    person,
+                    Role.HEAD_OF_SERVICE,
+                    "be given a spotlight's feedback (it goes to the visited teams' managers and heads of service)",
+                )
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                FeedbackGiven(to=request.to, actions=request.actions.strip()),
+                *self._completed_if_open(s, "feedback"),
+            ),
+            rule=lambda s: spotlight.check_feedback(s, request),
+        )
+        await self._duties.close_tasks("feedback")
+        return state
+
+    @recorded_update(spotlight.check_share, london_today)
+    async def share_draft(self, request: ShareDraft) -> SpotlightState:
+        """The lead sends the draft to the rest of the spotlight team for comment and review."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        today = london_today()
+        check(spotlight.check_share, self._state(), request, today)
+        await require_responsible(request.report.actions)
+        state = await self._recorder.record(
+            request.actor, DraftShared(report=request.report), rule=lambda s: spotlight.check_share(s, request, today)
+        )
+        await self._notifier.post(
+            *(
+                self._notifier.message(
+                    m,
+                    "info",
+                    f"draft-shared-v{state.version}",
+                    f"The draft report of {state.title}, for your comments",
+                    f"Read it with `qa spotlight report {self._id} --shared`; comment with"
+                    f" `qa spotlight comment {self._id} --comments TEXT`.",
+                )
+                for m in state.members
+            )
+        )
+        return state
+
+    @recorded_update(spotlight.check_comment)
+    async def comment(self, request: CommentOnDraft) -> SpotlightState:
+        state = await self._recorder.record(
+            request.actor,
+            DraftCommented(member=request.actor, comments=request.comments.strip()),
+            rule=lambda s: spotlight.check_comment(s, request),
+        )
+        await self._notifier.post(
+            self._notifier.message(
+                state.lead,
+                "info",
+                f"comments-v{state.version}",
+                f"{request.actor}'s comments on the draft of {state.title}",
+                request.comments.strip(),
+            )
+        )
+        return state
+
+    @recorded_update(spotlight.check_plan_agreement)
+    async def agree_plan(self, request: AgreePlan) -> SpotlightState:
+        """The lead records the draft's action plan discussed with the heads of service, so it is realistic."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_plan_agreement, self._state(), request)
+        for head in dict.fromkeys(request.heads_of_service):
+            await require_role(head, Role.HEAD_OF_SERVICE, "agree a spotlight's action plan (the heads of service do)")
+        return await self._recorder.record(
+            request.actor,
+            PlanAgreed(heads_of_service=tuple(dict.fromkeys(request.heads_of_service)), note=request.note.strip()),
+            rule=lambda s: spotlight.check_plan_agreement(s, request),
+        )
 
     @recorded_update(spotlight.check_draft, london_today)
     async def send_draft(self, request: SendDraft) -> SpotlightState:
@@ -235,6 +331,32 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         await self._duties.tell_owners(state, "finalise")
         return state
 
+    @recorded_update(spotlight.check_return)
+    async def return_draft(self, request: ReturnDraft) -> SpotlightState:
+        """The Head of Service QA and Safeguarding sends the draft back with reasons: the lead sends it again within
+        RESEND_AFTER working days, and its finalising starts again from then."""
+        await workflow.wait_condition(lambda: self._recorder.state is not None)
+        check(spotlight.check_return, self._state(), request)
+        due = await self._duties.due(london_today(), RESEND_AFTER)
+        reasons = request.reasons.strip()
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                DraftReturned(reasons=reasons),
+                self._duties.completed("finalise"),
+                self._duties.given("draft", s.lead, "send the draft report, revised, to the QA team", due),
+            ),
+            rule=lambda s: spotlight.check_return(s, request),
+        )
+        await self._duties.close_tasks("finalise")
+        await self._duties.tell_owners(state, "draft")
+        await self._notifier.post(
+            self._notifier.message(
+                state.lead, "info", f"returned-v{state.version}", f"The draft of {state.title} is returned", reasons
+            )
+        )
+        return state
+
     @recorded_update(spotlight.check_reallocation)
     async def reallocate(self, request: ReallocatePart) -> SpotlightState:
         """The QA team gives the lead's or a member's part to someone else: their duties (due as they were) and, once
@@ -248,22 +370,28 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
             await require_senior_leader(request.to, "lead a spotlight (the lead is a senior manager)")
         else:
             await require_role(request.to, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
-            if request.to in {m.staff_id for m in (await self._team()).staff}:
-                raise refused(
-                    Refusal(f"{request.to} works in the {state.team} team: its colleagues from elsewhere visit")
-                )
-        old_key = "draft" if part == "lead" else record_key(request.previous)
-        new_key = "draft" if part == "lead" else record_key(request.to)
+            for name, team in zip(state.teams, await self._visited(), strict=True):
+                if request.to in {m.staff_id for m in team.staff}:
+                    raise refused(
+                        Refusal(f"{request.to} works in the {name} team: its colleagues from elsewhere visit")
+                    )
+        # The lead's open duties keep their keys; a member's record is keyed by its member.
+        named = (
+            (("draft", "draft"), ("feedback", "feedback"))
+            if part == "lead"
+            else ((record_key(request.previous), record_key(request.to)),)
+        )
+        keys = tuple((old, new) for old, new in named if (d := duty(state, old)) is not None and d.open)
         state = await self._recorder.record_built(
             request.actor,
             lambda s: (
                 PartReallocated(part=part, previous=request.previous, to=request.to, reason=request.reason.strip()),
-                *self._duties.handed_over(s, old_key, request.to, new_key),
+                *(e for old, new in keys for e in self._duties.handed_over(s, old, request.to, new)),
             ),
             rule=lambda s: spotlight.check_reallocation(s, request),
         )
-        await self._duties.close_tasks(old_key)
-        await self._duties.tell_owners(state, new_key)
+        await self._duties.close_tasks(*(old for old, _ in keys))
+        await self._duties.tell_owners(state, *(new for _, new in keys))
         await self._notifier.post(
             self._notifier.message(
                 request.previous,
@@ -281,18 +409,23 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         check(spotlight.check_finalise, self._state(), request)
         state = self._state()
         assert state.report is not None
-        added = await add_to_plan(
-            AddFindings(
-                plan_id=team_plan_id(state.team),
-                actor=request.actor,
-                source=self._id,
-                actions=state.report.actions,
-                team=state.team,
-                team_manager=state.team_manager,
-            ),
-            "the team's action plan",
-        )
-        circulated = (state.team_manager, state.lead)
+        # Each team visited takes the report's actions into its own plan (its team manager owns it).
+        plans = [
+            await add_to_plan(
+                AddFindings(
+                    plan_id=team_plan_id(team),
+                    actor=request.actor,
+                    source=self._id,
+                    actions=state.report.actions,
+                    team=team,
+                    team_manager=manager,
+                ),
+                f"the {team} team's action plan",
+            )
+            for team, manager in zip(state.teams, state.team_managers, strict=True)
+        ]
+        added = plans[0]
+        circulated = (*state.team_managers, state.lead)
         state = await self._recorder.record(
             request.actor,
             ReportFinalised(
@@ -300,6 +433,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 plan_id=added.plan_id,
                 plan_actions=added.action_ids,
                 circulated_to=circulated,
+                other_plans=tuple(PlanActions(plan_id=p.plan_id, actions=p.action_ids) for p in plans[1:]),
             ),
             self._duties.completed("finalise"),
             rule=lambda s: spotlight.check_finalise(s, request),
@@ -312,8 +446,9 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                     "info",
                     "finalised",
                     f"The report of {state.title} is final: {state.report.grade.value if state.report else ''}",
-                    f"For wider team circulation and discussion. Its actions are in {added.plan_id}"
-                    f" ({', '.join(added.action_ids)}). Read it with `qa spotlight report {self._id}`.",
+                    "For wider team circulation and discussion. Its actions are in "
+                    + "; ".join(f"{p.plan_id} ({', '.join(p.action_ids)})" for p in plans)
+                    + f". Read it with `qa spotlight report {self._id}`.",
                 )
                 for person in circulated
             )
@@ -332,19 +467,26 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         if request.lead in members:
             raise refused(Refusal(f"{request.lead} leads the spotlight and cannot also be a member"))
         await require_senior_leader(request.lead, "lead a spotlight (the lead is a senior manager)")
-        team = await self._team(team_name)
-        if not team.staff:
-            raise refused(Refusal(f"the directory has no active staff in a team called {team_name!r}"))
-        in_team = {m.staff_id for m in team.staff}
+        others = tuple(dict.fromkeys(" ".join(t.split()) for t in request.other_teams))
+        if team_name in others:
+            raise refused(Refusal(f"{team_name} is the spotlight's team: name each other team visited once"))
+        visited = [(name, await self._team(name)) for name in (team_name, *others)]
+        for name, team in visited:
+            if not team.staff:
+                raise refused(Refusal(f"the directory has no active staff in a team called {name!r}"))
         for member in members:
             await require_role(member, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
-            if member in in_team:
-                raise refused(Refusal(f"{member} works in the {team_name} team: its colleagues from elsewhere visit"))
-        managers = spotlight.team_managers(team.staff)
-        if not managers and workflow.patched("spotlight-team-without-a-team-manager"):
-            managers = spotlight.most_reported_to(team.staff)
-        if len(managers) != 1:
-            raise refused(Refusal(f"the directory lists {len(managers)} team managers in {team_name}; it needs one"))
+            for name, team in visited:
+                if member in {m.staff_id for m in team.staff}:
+                    raise refused(Refusal(f"{member} works in the {name} team: its colleagues from elsewhere visit"))
+        heads = []
+        for name, team in visited:
+            managers = spotlight.team_managers(team.staff)
+            if not managers and workflow.patched("spotlight-team-without-a-team-manager"):
+                managers = spotlight.most_reported_to(team.staff)
+            if len(managers) != 1:
+                raise refused(Refusal(f"the directory lists {len(managers)} team managers in {name}; it needs one"))
+            heads.append(managers[0])
         today = london_today()
         day = await first_working_day(request.day)
         if day.due_at.astimezone(LONDON).date() != request.day:
@@ -356,12 +498,24 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
             FindStreams(event_type=SpotlightStarted.event_type, field="team", value=team_name),
         )
         earlier = [p for p in previous if p != self._id]
-        practitioners = tuple(m.staff_id for m in team.staff if Role.PRACTITIONER in m.roles)
-        lead, manager = request.lead, managers[0]
+        practitioners = tuple(m.staff_id for _, team in visited for m in team.staff if Role.PRACTITIONER in m.roles)
+        lead, manager = request.lead, heads[0]
         documents = await self._duties.due(request.day, -DOCUMENTS_BEFORE)
         case_list = await self._duties.due(request.day, -CASE_LIST_BEFORE)
         record = await self._duties.due(request.day, RECORD_AFTER)
         draft = await self._duties.due(request.day, DRAFT_AFTER)
+        feedback = (
+            (
+                self._duties.given(
+                    "feedback",
+                    lead,
+                    "give feedback to the team managers and heads of service on the day",
+                    await self._duties.due(request.day, 0),
+                ),
+            )
+            if self._consults
+            else ()
+        )
         state = await self._recorder.record(
             request.started_by,
             SpotlightStarted(
@@ -373,6 +527,9 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 practitioners=practitioners,
                 previous=earlier[-1] if earlier else None,
                 calendar_digest=day.calendar_digest,
+                other_teams=others,
+                other_team_managers=tuple(heads[1:]),
+                consults=self._consults,
             ),
             self._duties.given("documents", manager, "send the key documents to the spotlight team", documents),
             self._duties.given("case-list", manager, "send the collated proud and challenging list", case_list),
@@ -380,6 +537,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 self._duties.given(record_key(m), m, "give your information record to the lead", record)
                 for m in members
             ),
+            *feedback,
             self._duties.given("draft", lead, "send the draft report to the QA team", draft),
         )
         await self._duties.tell_owners(state, *(d.key for d in state.duties))
@@ -396,6 +554,14 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 for p in practitioners
             )
         )
+
+    def _completed_if_open(self, state: SpotlightState, key: str) -> tuple[DutyDone, ...]:
+        """The duty done, when the spotlight has it open (those started before it was given have none)."""
+        return (self._duties.completed(key),) if (d := duty(state, key)) is not None and d.open else ()
+
+    async def _visited(self) -> list[TeamView]:
+        """Each team the spotlight visits, in its order."""
+        return [await self._team(team) for team in self._state().teams]
 
     async def _team(self, name: str | None = None) -> TeamView:
         team = name or self._state().team

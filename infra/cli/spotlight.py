@@ -1,12 +1,15 @@
 """`qa spotlight`: a Team Spotlight from its preparation to the finalised report.
 
-A spotlight is started for a team and a day (`spotlight-2027-03-16-children-in-need`)
-by the QA team, with a lead and 3 or 4 members. The team manager sends the key
-documents and the list of children the practitioners nominate; on the day the
-lead allocates each member three children; members give their information record
-(a JSON form: `qa spotlight form record`), the lead the draft report
-(`qa spotlight form report`), and the Head of Service QA and Safeguarding
-finalises it, which adds its actions to the team's action plan.
+A spotlight is started for a team (or several, `--also-team`) and a day
+(`spotlight-2027-03-16-children-in-need`) by the QA team, with a lead and 3 or 4
+members. The team manager sends the key documents and the list of children the
+practitioners nominate; on the day the lead allocates each member three children
+and feeds back to the team managers and heads of service; members give their
+information record (a JSON form: `qa spotlight form record`); the lead shares the
+draft report (`qa spotlight form report`) for the members' comments, discusses its
+action plan with the heads of service and sends it to the QA team; the Head of
+Service QA and Safeguarding returns it with reasons or finalises it, which adds its
+actions to each visited team's action plan.
 """
 
 from __future__ import annotations
@@ -50,17 +53,18 @@ def spotlight_app() -> None:
 @click.option("--day", required=True, help="The spotlight day, YYYY-MM-DD (a working day).")
 @click.option("--lead", required=True, help="The lead: a senior manager (head of service or above).")
 @click.option("--member", "members", multiple=True, help="A spotlight team member (3 or 4 of them).")
+@click.option("--also-team", "other_teams", multiple=True, help="Another team visited in the same spotlight.")
 @AS_OPTION
 @JSON_OPTION
-def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], actor: str, as_json: bool) -> None:
+def spotlight_start(
+    team: str, day: str, lead: str, members: tuple[str, ...], other_teams: tuple[str, ...], actor: str, as_json: bool
+) -> None:
     """Start a spotlight (the QA team): every deadline is worked out from the day."""
     from domain import spotlight
-    from domain.naming import slug, spotlight_id
+    from domain.naming import spotlight_id
     from workflows.spotlight import SpotlightInput, SpotlightWorkflow
 
-    team = " ".join(team.split())
-    if not slug(team):
-        fail(f"team {team!r} needs a letter or digit")
+    team = _team_name(team, "--team")
     request = typed(
         SpotlightInput,
         team=team,
@@ -68,6 +72,7 @@ def spotlight_start(team: str, day: str, lead: str, members: tuple[str, ...], ac
         lead=person(lead, "--lead"),
         members=tuple(person(m, "--member") for m in members),
         started_by=person(actor),
+        other_teams=tuple(_team_name(t, "--also-team") for t in other_teams),
     )
     item_id = spotlight_id(team, request.day)
     start_and_show(
@@ -168,6 +173,61 @@ def spotlight_record(spotlight_id: str, path: str, actor: str) -> None:
     click.echo(f"{spotlight_id}: {actor}'s information record is with the lead")
 
 
+@spotlight_app.command("feedback")
+@ID_ARGUMENT
+@click.option("--to", "to", multiple=True, required=True, help="A team manager or head of service fed back to.")
+@click.option("--actions", required=True, help="The suggested actions discussed, to be covered within the report.")
+@AS_OPTION
+def spotlight_feedback(spotlight_id: str, to: tuple[str, ...], actions: str, actor: str) -> None:
+    """On the day, the lead records their feedback to the team managers and heads of service."""
+    from domain.spotlight import GiveFeedback
+
+    request = typed(GiveFeedback, actor=person(actor), to=tuple(person(p, "--to") for p in to), actions=actions)
+    _change(spotlight_id, "give_feedback", request)
+    click.echo(f"{spotlight_id}: feedback given to {', '.join(request.to)}")
+
+
+@spotlight_app.command("share")
+@ID_ARGUMENT
+@FILE_OPTION
+@AS_OPTION
+def spotlight_share(spotlight_id: str, path: str, actor: str) -> None:
+    """The lead shares the draft report with the spotlight team for comment (again for a revision)."""
+    from domain.spotlight import ShareDraft, SpotlightReport
+
+    report = typed(SpotlightReport, **_form(path))
+    state = _change(spotlight_id, "share_draft", typed(ShareDraft, actor=person(actor), report=report))
+    click.echo(f"{spotlight_id}: the draft is with {', '.join(state.members)} for comment")
+
+
+@spotlight_app.command("comment")
+@ID_ARGUMENT
+@click.option("--comments", required=True, help="Your comments on the shared draft (or 'none').")
+@AS_OPTION
+def spotlight_comment(spotlight_id: str, comments: str, actor: str) -> None:
+    """A member comments on the draft the lead shared."""
+    from domain.spotlight import CommentOnDraft
+
+    state = _change(spotlight_id, "comment", typed(CommentOnDraft, actor=person(actor), comments=comments))
+    click.echo(f"{spotlight_id}: your comments are with the lead ({state.lead})")
+
+
+@spotlight_app.command("agree-plan")
+@ID_ARGUMENT
+@click.option("--head", "heads", multiple=True, required=True, help="A head of service it was discussed with.")
+@click.option("--note", required=True, help="What was agreed, so that the actions are realistic.")
+@AS_OPTION
+def spotlight_agree_plan(spotlight_id: str, heads: tuple[str, ...], note: str, actor: str) -> None:
+    """The lead records the draft's action plan discussed with the heads of service."""
+    from domain.spotlight import AgreePlan
+
+    request = typed(
+        AgreePlan, actor=person(actor), heads_of_service=tuple(person(h, "--head") for h in heads), note=note
+    )
+    _change(spotlight_id, "agree_plan", request)
+    click.echo(f"{spotlight_id}: the action plan was discussed with {', '.join(request.heads_of_service)}")
+
+
 @spotlight_app.command("draft")
 @ID_ARGUMENT
 @FILE_OPTION
@@ -197,6 +257,22 @@ def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
     click.echo(f"  actions {', '.join(state.plan_actions)} are in {state.plan_id}")
 
 
+@spotlight_app.command("return")
+@ID_ARGUMENT
+@click.option("--reasons", required=True, help="Why the draft goes back to the lead.")
+@AS_OPTION
+def spotlight_return(spotlight_id: str, reasons: str, actor: str) -> None:
+    """The Head of Service QA and Safeguarding returns the draft to the lead, with reasons."""
+    from domain.duties import duty
+    from domain.spotlight import ReturnDraft
+
+    state = _change(spotlight_id, "return_draft", typed(ReturnDraft, actor=person(actor), reasons=reasons))
+    again = duty(state, "draft")
+    click.echo(
+        f"{spotlight_id}: the draft is back with {state.lead}, to send again by {when(again.due_at) if again else '-'}"
+    )
+
+
 @spotlight_app.command("reallocate")
 @ID_ARGUMENT
 @click.option("--from", "previous", required=True, help="Whose part: the lead or a member (staff id).")
@@ -217,15 +293,19 @@ def spotlight_reallocate(spotlight_id: str, previous: str, to: str, reason: str,
 
 @spotlight_app.command("report")
 @ID_ARGUMENT
-def spotlight_report(spotlight_id: str) -> None:
-    """The Spotlight Report in the framework's template, as Markdown (once the draft is sent)."""
+@click.option("--shared", is_flag=True, help="The draft as the lead last shared it for comment.")
+def spotlight_report(spotlight_id: str, shared: bool) -> None:
+    """The Spotlight Report in the framework's template, as Markdown (once the draft is sent, or shared)."""
     from domain import spotlight
     from domain.spotlight import report_markdown
 
     state = run(recorded(spotlight.KIND, spotlight_id))
-    if state.report is None:
+    report = state.shared if shared else state.report
+    if report is None:
+        if shared:
+            raise CliError(f"{spotlight_id} has no shared draft yet: the lead shares it after the members' records")
         raise CliError(f"{spotlight_id} has no report yet: the lead sends the draft after the members' records")
-    click.echo(report_markdown(state), nl=False)
+    click.echo(report_markdown(state, report), nl=False)
 
 
 @spotlight_app.command("form")
@@ -242,6 +322,8 @@ def spotlight_form(which: str) -> None:
             "other_comments": "",
             "focus": "",
             "records_viewed": [],
+            "documents_read": [],
+            "differences": "",
         }
     else:
         blank = {
@@ -251,11 +333,21 @@ def spotlight_form(which: str) -> None:
             "focus": "",
             "barriers": "",
             "actions": [{"action": "", "support": "", "responsible": "", "by_when": "YYYY-MM-DD", "evidence": ""}],
+            "differences": "",
         }
     click.echo(json.dumps(blank, indent=2))
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _team_name(team: str, option: str) -> str:
+    from domain.naming import slug
+
+    team = " ".join(team.split())
+    if not slug(team):
+        fail(f"{option} {team!r} needs a letter or digit")
+    return team
 
 
 def _form(path: str) -> dict[str, Any]:
@@ -273,7 +365,9 @@ def _show(spotlight_id: str, s: Any) -> None:
     click.echo(f"{spotlight_id}: {s.title} ({s.phase})")
     line("lead", s.lead)
     line("members", ", ".join(s.members))
-    line("team manager", s.team_manager)
+    if s.other_teams:
+        line("also visited", ", ".join(s.other_teams))
+    line("team manager", ", ".join(s.team_managers))
     line("previous", s.previous or "none recorded")
     show_duties(s.duties)
     if s.documents:
@@ -282,9 +376,19 @@ def _show(spotlight_id: str, s: Any) -> None:
         line("nominated", f"{n.practitioner}: proud {n.proud}, challenging {n.challenging}")
     for a in s.allocations:
         line("allocated", f"{a.member}: {a.random} (random), {a.proud} (proud), {a.challenging} (challenging)")
+    if s.feedback_to:
+        line("feedback to", f"{', '.join(s.feedback_to)}: {s.feedback_actions}")
     if s.records:
         line("records from", ", ".join(s.records))
+    if s.shared is not None:
+        line("draft shared", f"{s.shared.grade.value}; comments from {', '.join(s.comments) or 'nobody yet'}")
+    for member, comments in s.comments.items():
+        line("comments", f"{member}: {comments}")
+    if s.plan_agreed_with:
+        line("plan agreed with", f"{', '.join(s.plan_agreed_with)}: {s.plan_agreement}")
+    for reasons in s.returns:
+        line("returned", reasons)
     if s.report is not None:
         line("grade", s.report.grade.value)
     if s.plan_id:
-        line("actions", f"{', '.join(s.plan_actions)} in {s.plan_id}")
+        line("actions", "; ".join(f"{', '.join(p.actions)} in {p.plan_id}" for p in s.plans))

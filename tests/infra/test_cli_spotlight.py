@@ -60,6 +60,13 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     await sleep_until(skipping_stack, datetime(2027, 3, 16, 9, tzinfo=LONDON))
     allocated = await ok(capsys, "spotlight", "allocate", SPOTLIGHT, "--as", "fatima.hos")
     assert [line.split(":")[0] for line in allocated.splitlines()] == list(MEMBERS)
+    feedback = ("spotlight", "feedback", SPOTLIGHT, "--to", "nadia.manager", "--to", "hana.hos")
+    assert await refused(capsys, *feedback, "--actions", "plans", "--as", "tom.manager") == (
+        "refused: the lead (fatima.hos) gives the feedback"
+    )
+    assert await ok(capsys, *feedback, "--actions", "timescales in plans", "--as", "fatima.hos") == (
+        f"{SPOTLIGHT}: feedback given to nadia.manager, hana.hos\n"
+    )
 
     record = json.loads(await ok(capsys, "spotlight", "form", "record"))
     # No grade is chosen for anyone: the blank forms' are empty, and left so the record is refused, nothing recorded.
@@ -96,9 +103,40 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     assert await refused(
         capsys, "spotlight", "draft", SPOTLIGHT, "--file", str(broken), "--as", "fatima.hos", code=2
     ) == (f"{broken}: not JSON (line 1: Expecting property name enclosed in double quotes)")
+    draft = ("spotlight", "draft", SPOTLIGHT, "--file", _write(tmp_path, "d", report), "--as", "fatima.hos")
+    assert await refused(capsys, *draft) == (
+        "refused: share the draft with the spotlight team for comment first (qa spotlight share)"
+    )
     assert await ok(
-        capsys, "spotlight", "draft", SPOTLIGHT, "--file", _write(tmp_path, "d", report), "--as", "fatima.hos"
-    ) == (f"{SPOTLIGHT}: the draft report is with quinn.hoqa, to finalise by Tue 23 Mar 2027 23:59 GMT\n")
+        capsys, "spotlight", "share", SPOTLIGHT, "--file", _write(tmp_path, "d", report), "--as", "fatima.hos"
+    ) == (f"{SPOTLIGHT}: the draft is with tom.manager, sam.reviewer, maya.moderator for comment\n")
+    assert (await ok(capsys, "spotlight", "report", SPOTLIGHT, "--shared")).startswith("# Spotlight Report")
+    assert await refused(capsys, "spotlight", "report", SPOTLIGHT) == (
+        f"{SPOTLIGHT} has no report yet: the lead sends the draft after the members' records"
+    )
+    await ok(capsys, "spotlight", "comment", SPOTLIGHT, "--comments", "none", "--as", "sam.reviewer")
+    assert await refused(
+        capsys, "spotlight", "agree-plan", SPOTLIGHT, "--head", "nadia.manager", "--note", "ok", "--as", "fatima.hos"
+    ) == (
+        "refused: nadia.manager cannot agree a spotlight's action plan (the heads of service do): the directory does"
+        " not list them as a head_of_service"
+    )
+    await ok(capsys, "spotlight", "agree-plan", SPOTLIGHT, "--head", "hana.hos", "--note", "ok", "--as", "fatima.hos")
+    assert await ok(capsys, *draft) == (
+        f"{SPOTLIGHT}: the draft report is with quinn.hoqa, to finalise by Tue 23 Mar 2027 23:59 GMT\n"
+    )
+    assert await ok(capsys, "spotlight", "return", SPOTLIGHT, "--reasons", "thin evidence", "--as", "quinn.hoqa") == (
+        f"{SPOTLIGHT}: the draft is back with fatima.hos, to send again by Tue 23 Mar 2027 23:59 GMT\n"
+    )
+    shown = await ok(capsys, "spotlight", "show", SPOTLIGHT)
+    for expected in (
+        "  feedback to       nadia.manager, hana.hos: timescales in plans",
+        "  comments          sam.reviewer: none",
+        "  plan agreed with  hana.hos: ok",
+        "  returned          thin evidence",
+    ):
+        assert expected in shown.splitlines(), expected
+    await ok(capsys, *draft)
     assert await ok(capsys, "spotlight", "finalise", SPOTLIGHT, "--as", "quinn.hoqa") == (
         f"{SPOTLIGHT}: the report is final and circulated to nadia.manager\n"
         "  actions A1 are in plan-team-children-in-need\n"

@@ -107,45 +107,55 @@ async def test_a_spotlight_is_prepared_recorded_and_drafted_on_its_pages(
                 capsys, "spotlight", "record", SPOTLIGHT, "--file", _write(tmp_path, member, blank), "--as", member
             )
 
-        # The lead's draft: the report's themes, grade and SMART actions; a fourth action row when asked for, with
+        # The lead's draft, shared with the spotlight team for comment: the report's themes, grade and SMART actions; a fourth action row when asked for, with
         # nothing recorded and nothing written lost.
         fatima = await person(browser, base, shots, await token(capsys, "fatima.hos"))
         await fatima.open(f"/items/{SPOTLIGHT}")
-        await _step(fatima, "Send draft")
+        await _step(fatima, "Share draft")
         for key in SECTIONS:
             for box, text in (("general", "Settled."), ("strengths", "Direct work."), ("development", "Plans.")):
-                await fatima.page.fill(f"#send_draft-report-sections-{key}-{box}", text)
-            await fatima.page.fill(f"#send_draft-report-sections-{key}-evidence", "12 records.")
-        await fatima.page.check("#send_draft-report-grade-2")
+                await fatima.page.fill(f"#share_draft-report-sections-{key}-{box}", text)
+            await fatima.page.fill(f"#share_draft-report-sections-{key}-evidence", "12 records.")
+        await fatima.page.check("#share_draft-report-grade-2")
         for box in ("progress", "focus", "barriers"):
-            await fatima.page.fill(f"#send_draft-report-{box}", f"The {box}.")
-        assert await fatima.page.locator("[id^=send_draft-report-actions-][id$=-action]").count() == 3
-        await fatima.page.fill("#send_draft-report-actions-0-action", "Every child's plan has timescales")
-        await fatima.page.click("#send_draft button:text('Add another row')")
-        assert await fatima.page.locator("[id^=send_draft-report-actions-][id$=-action]").count() == 4
-        assert await fatima.page.input_value("#send_draft-report-sections-systemic-evidence") == "12 records."
-        assert await fatima.page.input_value("#send_draft-report-actions-0-action") == (
+            await fatima.page.fill(f"#share_draft-report-{box}", f"The {box}.")
+        assert await fatima.page.locator("[id^=share_draft-report-actions-][id$=-action]").count() == 3
+        await fatima.page.fill("#share_draft-report-actions-0-action", "Every child's plan has timescales")
+        await fatima.page.click("#share_draft button:text('Add another row')")
+        assert await fatima.page.locator("[id^=share_draft-report-actions-][id$=-action]").count() == 4
+        assert await fatima.page.input_value("#share_draft-report-sections-systemic-evidence") == "12 records."
+        assert await fatima.page.input_value("#share_draft-report-actions-0-action") == (
             "Every child's plan has timescales"
         )
-        assert json.loads(await ok(capsys, "spotlight", "show", SPOTLIGHT, "--json"))["report"] is None
+        assert json.loads(await ok(capsys, "spotlight", "show", SPOTLIGHT, "--json"))["shared"] is None
         await fatima.accessible()
         for name, value in (("support", "A planning workshop"), ("responsible", "nadia.manager")):
-            await fatima.page.fill(f"#send_draft-report-actions-0-{name}", value)
-        await fatima.page.fill("#send_draft-report-actions-0-by_when", "2027-06-30")
-        await fatima.page.fill("#send_draft-report-actions-0-evidence", "A dip audit finds 9 of 10.")
-        await fatima.page.fill("#send_draft-report-actions-3-action", "Team meetings minuted")
-        await fatima.page.fill("#send_draft-report-actions-3-support", "None")
-        await fatima.page.fill("#send_draft-report-actions-3-responsible", "nadia.manager")
-        await fatima.page.fill("#send_draft-report-actions-3-by_when", "2027-05-31")
-        await fatima.page.fill("#send_draft-report-actions-3-evidence", "Minutes on file.")
-        await fatima.page.locator("form#send_draft button[type=submit]").last.click()
-        assert "Recorded: send draft" in await fatima.text(), await fatima.text()
+            await fatima.page.fill(f"#share_draft-report-actions-0-{name}", value)
+        await fatima.page.fill("#share_draft-report-actions-0-by_when", "2027-06-30")
+        await fatima.page.fill("#share_draft-report-actions-0-evidence", "A dip audit finds 9 of 10.")
+        await fatima.page.fill("#share_draft-report-actions-3-action", "Team meetings minuted")
+        await fatima.page.fill("#share_draft-report-actions-3-support", "None")
+        await fatima.page.fill("#share_draft-report-actions-3-responsible", "nadia.manager")
+        await fatima.page.fill("#share_draft-report-actions-3-by_when", "2027-05-31")
+        await fatima.page.fill("#share_draft-report-actions-3-evidence", "Minutes on file.")
+        await fatima.page.locator("form#share_draft button[type=submit]").last.click()
+        assert "Recorded: share draft" in await fatima.text(), await fatima.text()
         await fatima.accessible()
-        report = json.loads(await ok(capsys, "spotlight", "show", SPOTLIGHT, "--json"))["report"]
+        report = json.loads(await ok(capsys, "spotlight", "show", SPOTLIGHT, "--json"))["shared"]
         assert report["grade"] == "Good" and [a["action"] for a in report["actions"]] == [
             "Every child's plan has timescales",
             "Team meetings minuted",
         ]
+
+        # A member's comments on it, on the same page.
+        await tom.open(f"/items/{SPOTLIGHT}")
+        await _step(tom, "Comment")
+        await tom.page.fill("#comment-comments", "Say more about supervision.")
+        await tom.page.locator("form#comment button[type=submit]").last.click()
+        assert "Recorded: comment" in await tom.text(), await tom.text()
+        comments = json.loads(await ok(capsys, "spotlight", "show", SPOTLIGHT, "--json"))["comments"]
+        assert comments == {"tom.manager": "Say more about supervision."}
+
 
 
 async def test_a_thematic_reviews_answers_and_the_qapm_decisions_are_given_on_their_pages(

@@ -14,18 +14,23 @@ from domain.naming import team_plan_id
 from domain.rubric import Grade
 from domain.spotlight import (
     SECTIONS,
+    AgreePlan,
     AllocateCases,
+    CommentOnDraft,
     FinaliseReport,
+    GiveFeedback,
     GiveRecord,
     KeyDocument,
     MemberRecord,
     NominateCases,
     ReallocatePart,
     ReportSection,
+    ReturnDraft,
     SectionNotes,
     SendCaseList,
     SendDocuments,
     SendDraft,
+    ShareDraft,
     SpotlightReport,
 )
 from domain.working_days import LONDON
@@ -127,6 +132,7 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
         "documents": end_of("2027-03-09"),  # 5 working days before the day
         "case-list": end_of("2027-03-09"),
         **{spotlight.record_key(m): end_of("2027-03-17") for m in MEMBERS},  # 1 working day after
+        "feedback": end_of("2027-03-16"),  # on the day
         "draft": end_of("2027-04-08"),  # 15 working days, not counting Good Friday and Easter Monday
     }
     assert state.team_manager == "nadia.manager"
@@ -153,10 +159,45 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
     team_cases = (await AuditLog(app_pool).read_stream(handle.id))[-1].payload["team_cases"]
     assert spotlight.allocate(state.members, state.nominations, tuple(team_cases), state.seed) == state.allocations
 
+    # The afternoon's feedback to the team manager and her head of service; only to the team's managers.
+    to_the_team = GiveFeedback(actor="fatima.hos", to=("nadia.manager", "hana.hos"), actions="timescales in plans")
+    for wrong, message in (
+        ({"to": ("tom.manager",)}, "tom.manager is of the spotlight team"),
+        ({"to": ("priya.practitioner",)}, "priya.practitioner cannot be given a spotlight's feedback"),
+        ({"actor": "tom.manager"}, "the lead (fatima.hos) gives the feedback"),
+        ({"actions": " "}, "the suggested actions discussed cannot be empty"),
+    ):
+        assert message in await refused(handle, SpotlightWorkflow.give_feedback, to_the_team.model_copy(update=wrong))
+    state = await handle.execute_update(SpotlightWorkflow.give_feedback, to_the_team)
+    assert state.feedback_to == ("nadia.manager", "hana.hos") and not duty(state, "feedback").open
+
+    assert "the lead (fatima.hos) has not shared a draft yet" in await refused(
+        handle, SpotlightWorkflow.comment, CommentOnDraft(actor="tom.manager", comments="fine")
+    )
     for member in MEMBERS:
         state = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=member, record=record()))
     assert state.phase == "drafting"
     assert not [d for d in state.duties if d.late]
+
+    # Consultation: the draft goes to the members for comment and its plan to the heads of service first.
+    assert "share the draft with the spotlight team for comment first" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report())
+    )
+    state = await handle.execute_update(SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=report()))
+    assert any("for your comments" in s for s in await told(app_pool, "sam.reviewer", "info"))
+    state = await handle.execute_update(
+        SpotlightWorkflow.comment, CommentOnDraft(actor="sam.reviewer", comments="say more about supervision")
+    )
+    assert state.comments == {"sam.reviewer": "say more about supervision"}
+    assert "discuss the proposed action plan with the heads of service first" in await refused(
+        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report())
+    )
+    agree = AgreePlan(actor="fatima.hos", heads_of_service=("hana.hos",), note="the workshop can run in May")
+    assert "nadia.manager cannot agree a spotlight's action plan" in await refused(
+        handle, SpotlightWorkflow.agree_plan, agree.model_copy(update={"heads_of_service": ("nadia.manager",)})
+    )
+    state = await handle.execute_update(SpotlightWorkflow.agree_plan, agree)
+    assert state.plan_agreed_with == ("hana.hos",)
 
     # The draft arrives on Wednesday 31 March, inside the window despite Easter.
     await sleep_until(time_skipping_env, datetime(2027, 3, 31, 10, tzinfo=LONDON))
@@ -167,6 +208,24 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
     assert "finalises the report" in await refused(
         handle, SpotlightWorkflow.finalise, FinaliseReport(actor="fatima.hos")
     )
+    assert "comments are closed" in await refused(
+        handle, SpotlightWorkflow.comment, CommentOnDraft(actor="tom.manager", comments="late")
+    )
+
+    # The Head of Service QA and Safeguarding sends it back once, with reasons: the lead has 5 working days.
+    assert "returns the draft" in await refused(
+        handle, SpotlightWorkflow.return_draft, ReturnDraft(actor="fatima.hos", reasons="x")
+    )
+    state = await handle.execute_update(
+        SpotlightWorkflow.return_draft, ReturnDraft(actor="quinn.hoqa", reasons="the evidence for the grade is thin")
+    )
+    assert state.phase == "drafting" and state.returns == ("the evidence for the grade is thin",)
+    again = duty(state, "draft")
+    assert (again.owner, again.open, again.due_at) == ("fatima.hos", True, end_of("2027-04-07"))
+    assert any("is returned" in s for s in await told(app_pool, "fatima.hos", "info"))
+    await sleep_until(time_skipping_env, datetime(2027, 4, 1, 10, tzinfo=LONDON))
+    state = await handle.execute_update(SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report()))
+    assert duty(state, "finalise").open and duty(state, "finalise").due_at == end_of("2027-04-08")
 
     state = await handle.execute_update(SpotlightWorkflow.finalise, FinaliseReport(actor="quinn.hoqa", note="agreed"))
     assert state.phase == "finalised" and state.plan_id == team_plan_id("Children in Need")
@@ -181,7 +240,7 @@ async def test_a_spotlight_from_its_documents_to_the_finalised_report_in_the_tea
 
     await audited(app_pool, handle.id, state)
     assert "| every child's plan has timescales |" in spotlight.report_markdown(state)
-    await keep_history(handle, "spotlight")
+    await keep_history(handle, "spotlight_fed_back_consulted_and_returned")
 
 
 async def test_late_documents_are_chased_up_the_team_managers_line(
@@ -226,6 +285,15 @@ async def test_late_documents_are_chased_up_the_team_managers_line(
         ({"day": date(2027, 3, 26)}, "2027-03-26 is not a working day"),
         ({"team": "Nowhere"}, "no active staff in a team called 'Nowhere'"),
         ({"started_by": "sam.reviewer"}, "sam.reviewer cannot start a spotlight"),
+        ({"other_teams": ("Children in Need",)}, "Children in Need is the spotlight's team"),
+        (
+            {
+                "other_teams": ("Children with Disabilities",),
+                "members": ("mei.manager", "sam.reviewer", "maya.moderator"),
+            },
+            "mei.manager works in the Children with Disabilities team",
+        ),
+        ({"other_teams": ("Nowhere",)}, "no active staff in a team called 'Nowhere'"),
     ],
 )
 async def test_a_spotlight_that_cannot_start_records_nothing(
@@ -284,13 +352,34 @@ async def test_each_step_refuses_the_wrong_person_order_or_value_and_records_not
         update={"actions": (report().actions[0].model_copy(update={"support": " ", "evidence": ""}),)}
     )
     assert "action 1: the action is not SMART: it needs the support needed, how completion will be shown" in (
-        await refused(handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=unsmart))
+        await refused(handle, SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=unsmart))
     )
+    assert "nobody.here is not an active member of staff" in await refused(
+        handle, SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=report(responsible="nobody.here"))
+    )
+    assert "the lead (fatima.hos) shares the draft" in await refused(
+        handle, SpotlightWorkflow.share_draft, ShareDraft(actor="tom.manager", report=report())
+    )
+    assert "share the draft first" in await refused(
+        handle, SpotlightWorkflow.agree_plan, AgreePlan(actor="fatima.hos", heads_of_service=("hana.hos",), note="ok")
+    )
+    assert "no draft is with the QA team" in await refused(
+        handle, SpotlightWorkflow.return_draft, ReturnDraft(actor="quinn.hoqa", reasons="x")
+    )
+    assert (await handle.query(SpotlightWorkflow.state)).version == version
+    await handle.execute_update(SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=report()))
+    await handle.execute_update(
+        SpotlightWorkflow.agree_plan, AgreePlan(actor="fatima.hos", heads_of_service=("hana.hos",), note="realistic")
+    )
+    version = (await handle.query(SpotlightWorkflow.state)).version
     assert "before the report can be finalised" in await refused(
         handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report(by_when=date(2027, 3, 19)))
     )
-    assert "nobody.here is not an active member of staff" in await refused(
-        handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report(responsible="nobody.here"))
+    assert "your comments (say 'none' if you have none) cannot be empty" in await refused(
+        handle, SpotlightWorkflow.comment, CommentOnDraft(actor="tom.manager", comments=" ")
+    )
+    assert "comment on the draft" in await refused(
+        handle, SpotlightWorkflow.comment, CommentOnDraft(actor="fatima.hos", comments="mine")
     )
     assert (await handle.query(SpotlightWorkflow.state)).version == version
     await handle.terminate()
@@ -364,7 +453,7 @@ async def test_the_lead_and_a_member_replaced_mid_spotlight_take_their_duties_an
     )
     lead = member.model_copy(update={"previous": "fatima.hos", "to": "ben.hos", "reason": "a conflict of interest"})
     state = await handle.execute_update(SpotlightWorkflow.reallocate, lead)
-    assert state.lead == "ben.hos" and duty(state, "draft").owner == "ben.hos"
+    assert state.lead == "ben.hos" and duty(state, "draft").owner == duty(state, "feedback").owner == "ben.hos"
     assert duty(state, "draft").due_at == duty(given, "draft").due_at
     for m in ("rosa.reviewer", "maya.moderator"):
         state = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=m, record=record()))
@@ -373,5 +462,59 @@ async def test_the_lead_and_a_member_replaced_mid_spotlight_take_their_duties_an
         handle, SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=report())
     )
     await audited(app_pool, handle.id, state)
-    await keep_history(handle, "spotlight_lead_and_member_reallocated")
+    await keep_history(handle, "spotlight_lead_and_member_reallocated_with_the_feedback_duty")
     await handle.terminate()
+
+
+async def test_a_spotlight_of_two_teams_says_where_they_differ_and_gives_both_plans_its_actions(
+    time_skipping_env, worker, settings, example_authority, app_pool, keep_history
+):
+    both = {"other_teams": ("Children with Disabilities",)}
+    handle = await start(time_skipping_env, settings, **both)
+    state = await handle.query(SpotlightWorkflow.state)
+    assert state.teams == ("Children in Need", "Children with Disabilities")
+    assert state.team_managers == ("nadia.manager", "mei.manager")
+    assert {"kim.practitioner", "leo.practitioner", "priya.practitioner"} <= set(state.practitioners)
+    assert "the Children in Need and Children with Disabilities team spotlight" in state.title
+
+    # A practitioner of the other team nominates their own children; the draw takes from both teams.
+    await handle.execute_update(
+        SpotlightWorkflow.nominate,
+        NominateCases(actor="kim.practitioner", proud="LCS-100511", challenging="LCS-100526"),
+    )
+    await prepare(handle)
+    await sleep_until(time_skipping_env, datetime(2027, 3, 16, 9, tzinfo=LONDON))
+    state = await handle.execute_update(SpotlightWorkflow.allocate, AllocateCases(actor="fatima.hos"))
+    team_cases = (await AuditLog(app_pool).read_stream(handle.id))[-1].payload["team_cases"]
+    assert {"LCS-100540", "LCS-100701"} <= set(team_cases)
+    await handle.execute_update(
+        SpotlightWorkflow.give_feedback,
+        GiveFeedback(actor="fatima.hos", to=("nadia.manager", "mei.manager", "hana.hos"), actions="plans, timescales"),
+    )
+    differing = record().model_copy(update={"differences": "CwD plans had timescales", "documents_read": ("CP plan",)})
+    for member in MEMBERS:
+        state = await handle.execute_update(SpotlightWorkflow.give_record, GiveRecord(actor=member, record=differing))
+    assert "the differences between Children in Need and Children with Disabilities cannot be empty" in await refused(
+        handle, SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=report())
+    )
+    final = report().model_copy(update={"differences": "Children with Disabilities: Good; Children in Need: RI"})
+    await handle.execute_update(SpotlightWorkflow.share_draft, ShareDraft(actor="fatima.hos", report=final))
+    for head in ("hana.hos", "ben.hos"):  # each team's head of service
+        await handle.execute_update(
+            SpotlightWorkflow.agree_plan, AgreePlan(actor="fatima.hos", heads_of_service=(head,), note="realistic")
+        )
+    await handle.execute_update(SpotlightWorkflow.send_draft, SendDraft(actor="fatima.hos", report=final))
+    state = await handle.execute_update(SpotlightWorkflow.finalise, FinaliseReport(actor="quinn.hoqa"))
+    assert [p.plan_id for p in state.plans] == [
+        team_plan_id("Children in Need"),
+        team_plan_id("Children with Disabilities"),
+    ]
+    other = await time_skipping_env.client.get_workflow_handle(state.plans[1].plan_id).query(ActionPlanWorkflow.state)
+    assert other.owner == "mei.manager" and [a.source for a in other.actions] == [f"{handle.id} action 1"]
+    assert any("is final" in s for s in await told(app_pool, "mei.manager", "info"))
+    markdown = spotlight.report_markdown(state)
+    assert "- Team: Children in Need, Children with Disabilities" in markdown
+    assert "**Differences between the teams:** Children with Disabilities: Good" in markdown
+    assert "**Documents read:** CP plan" in markdown
+    await audited(app_pool, handle.id, state)
+    await keep_history(handle, "spotlight_of_two_teams")
