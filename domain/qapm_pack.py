@@ -278,10 +278,10 @@ def _spotlight(tally: _Tally, stream_id: str, logged: list[LoggedEvent], within)
             tally.spotlights.append(
                 SpotlightLine(
                     spotlight_id=stream_id,
-                    team=state.team,
+                    team=" and ".join(state.teams),
                     day=state.day,
                     grade=state.report.grade.value if state.report else None,
-                    plan_id=state.plan_id,
+                    plan_id=", ".join(p.plan_id for p in state.plans) or None,
                 )
             )
 

@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from domain import duties
 from domain.chasing import ChaseStep
+from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
@@ -167,6 +169,11 @@ class ReviewClosed(DomainEvent):
     event_type = "review.closed"
 
 
+# The reviewer's review and the practitioner's reflection, each a duty (domain.duties) chased on its own. Reviews
+# opened before record their one chase in review.opened and review.chased instead (their histories replay so).
+DUTIES = duties.family("review")
+REVIEW_DUTY, REFLECTION_DUTY = "review", "reflection"
+
 REVIEW_EVENTS = EventRegistry(
     ReviewOpened,
     VoiceRecorded,
@@ -186,6 +193,7 @@ REVIEW_EVENTS = EventRegistry(
     ReflectionNotObtained,
     ReviewerReallocated,
     ReviewConcluded,
+    *DUTIES,
 )
 
 
@@ -296,6 +304,11 @@ class ReviewState(Frozen):
     escalation_level: int = 0
     submitted_at: AwareDatetime | None = None
     late: bool = False
+    duties: tuple[Duty, ...] = ()
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("submitted", "closed")
 
     @property
     def open_actions(self) -> tuple[RecommendedAction, ...]:
@@ -371,6 +384,15 @@ def evolve(state: ReviewState | None, event: DomainEvent, meta: EventMeta) -> Re
 
     at = meta.business_time
     update: dict[str, object]
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        update = {"duties": changed}
+        if isinstance(event, duties.DutyChased) and event.key == REVIEW_DUTY:
+            # The review's own deadline: its breach and escalation are the review's status, as a chase was.
+            if event.step.kind == "overdue":
+                update["status"] = "overdue"
+            elif event.step.kind == "escalation":
+                update["escalation_level"] = event.step.level
+        return state.model_copy(update={"version": meta.version, **update})
     match event:
         case VoiceRecorded():
             voice = Voice(obtained=event.obtained, summary=event.summary, recorded_at=at)
@@ -713,9 +735,11 @@ KIND = Kind(
     workflow_type="Review",
     closing=("review.closed",),
     show=("review", "show"),
+    duty_title="Reviews: the reviewer's review and the practitioner's reflection",
     people=lambda s: {s.practitioner, s.reviewer, s.team_manager, s.head_of_service},
     case_numbers=lambda s: [s.case_number],
-    words={
+    words=DUTIES.words
+    | {
         "review.opened": lambda p: (
             f"review of case {p['case_number']} opened ({p['service']}, team {p['team']}): reviewer {p['reviewer']},"
             f" practitioner {p['practitioner']}, team manager {p['team_manager']}, head of service"

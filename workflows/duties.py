@@ -36,7 +36,9 @@ S = TypeVar("S", bound=duties.HasDuties)
 
 
 class DutyKeeper(Generic[S]):
-    """`events`: the item's own duty events (domain.duties.family); `title`: the item in words."""
+    """`events`: the item's own duty events (domain.duties.family); `title`: the item in words; `head_of_service`:
+    for an item about one service's work (a review), who its breaches reach at level 2 instead of the owner's next
+    manager up: the framework's heads of service receive escalations."""
 
     def __init__(
         self,
@@ -44,11 +46,13 @@ class DutyKeeper(Generic[S]):
         notifier: Notifier,
         events: DutyEvents,
         title: Callable[[S], str],
+        head_of_service: Callable[[S], str] | None = None,
     ) -> None:
         self._recorder = recorder
         self._notifier = notifier
         self._set, self._chased, self._done = events
         self._title = title
+        self._head_of_service = head_of_service
 
     @staticmethod
     async def due(start: date, working_days: int) -> DueMoment:
@@ -75,6 +79,11 @@ class DutyKeeper(Generic[S]):
 
     def completed(self, key: str) -> DutyDone:
         return self._done(key=key)
+
+    def completed_if_open(self, state: HasDuties, key: str) -> tuple[DutyDone, ...]:
+        """The duty done, when the item has it open (an item started before the duty was given has none)."""
+        duty = duties.duty(state, key)
+        return (self.completed(key),) if duty is not None and duty.open else ()
 
     async def tell_owners(self, state: S, *keys: str) -> None:
         """A task for each duty's owner (a duty given again replaces its task)."""
@@ -112,7 +121,8 @@ class DutyKeeper(Generic[S]):
         assert state is not None
         duty = duties.duty(state, key)
         assert duty is not None
-        recipients = await _recipients(duty.owner, step.level)
+        overseer = self._head_of_service(state) if self._head_of_service and step.level == 2 else None
+        recipients = (overseer,) if overseer else await _recipients(duty.owner, step.level)
         try:
             state = await self._recorder.record(
                 SYSTEM_ACTOR,
@@ -127,7 +137,8 @@ class DutyKeeper(Generic[S]):
         elif step.kind == "overdue":
             subject = f"Overdue: {duty.owner} was to {duty.what} by {due}"
         else:
-            subject = f"Escalated to you as {LEVEL_NAMES[step.level]}: {duty.owner} was to {duty.what} by {due}"
+            named = "the head of service" if overseer else LEVEL_NAMES[step.level]
+            subject = f"Escalated to you as {named}: {duty.owner} was to {duty.what} by {due}"
         kind: NotificationKind = "reminder" if step.kind == "reminder" else "escalation"
         tag = f"chase-{key}-v{state.version}"
         await self._notifier.post(

@@ -1,11 +1,13 @@
 """One child's Collaborative Practice Review as a durable workflow.
 
 Each person's part arrives as an update; its validator refuses a wrong actor,
-order or value before anything is recorded. The review is chased on its own:
-the owner is reminded before the deadline, and a breach is escalated up the
-ladder (the reviewer's manager, the head of service, the Head of QA) on a
-recorded working-day schedule that an extension moves. A safeguarding alert
-reaches the team manager and head of service at once, with no timer.
+order or value before anything is recorded. The reviewer's review and the
+practitioner's reflection are duties (workflows.duties), chased as every duty is:
+each owner is reminded before the deadline, and a breach is escalated up the
+ladder (the owner's manager, the head of service, the Head of QA) on a recorded
+working-day schedule that an extension moves. (Reviews opened before chase the
+review as one, on their own code, to the end.) A safeguarding alert reaches the
+team manager and head of service at once, with no timer.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from domain.notifications import Notification, NotificationKind
 from domain.permissions import QA_TEAM
 from domain.requests import ChangeRequest
 from domain.review import (
+    REFLECTION_DUTY,
+    REVIEW_DUTY,
     AcknowledgeAlert,
     ActionCompleted,
     ActionOverdue,
@@ -63,6 +67,7 @@ from domain.review import (
 )
 from domain.working_days import LONDON
 from workflows.common import ItemWorkflow, require, require_role, run_activity
+from workflows.duties import DutyKeeper
 from workflows.recording import recorded_update, refused
 from workflows.timing import wait_for_moment
 
@@ -100,6 +105,9 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
     @workflow.init
     def __init__(self, request: ReviewInput) -> None:
         super().__init__(review.evolve)
+        self._duties = DutyKeeper(
+            self._recorder, self._notifier, review.DUTIES, _title, head_of_service=lambda s: s.head_of_service
+        )
 
     @workflow.run
     async def run(self, request: ReviewInput) -> ReviewState:
@@ -107,6 +115,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
             # Defence in depth: its cycle opens it on an allocation only a QA officer may make; a review
             # started straight in Temporal must be opened by one too, or it is refused, nothing recorded.
             await require(request.opened_by, "cycle.allocate")
+        on_duties = workflow.patched("review-chased-as-duties")
         due = await self._due(request.due_on, 0)
         state = await self._recorder.record(
             request.opened_by,
@@ -121,9 +130,39 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
                 head_of_service=request.head_of_service,
                 due_at=due.due_at,
                 calendar_digest=due.calendar_digest,
-                chase=due.chase,
+                chase=() if on_duties else due.chase,  # the duties carry it
+            ),
+            *(
+                (
+                    self._duties.given(
+                        REVIEW_DUTY, request.reviewer, f"complete the review of case {request.case_number}", due
+                    ),
+                    self._duties.given(
+                        REFLECTION_DUTY,
+                        request.practitioner,
+                        f"give a reflection (scaling 0-10) for the review of case {request.case_number}",
+                        due,
+                    ),
+                )
+                if on_duties
+                else ()
             ),
         )
+        if on_duties:
+            await self._duties.tell_owners(state, REVIEW_DUTY, REFLECTION_DUTY)
+            await self._duties.chase(finished=lambda: self._state().status not in ("open", "overdue"))
+        else:
+            await self._chase_on_its_own(state)
+        if workflow.patched("review-action-chasing"):
+            await self._chase_actions()
+        else:
+            await workflow.wait_condition(lambda: not self._state().open_actions)
+        await self._recorder.record(SYSTEM_ACTOR, ReviewClosed())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    async def _chase_on_its_own(self, state: ReviewState) -> None:
+        """A review opened before its parts were duties: its one chase, recorded in review.opened."""
         await self._notifier.post(
             self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at),
             self._task(
@@ -141,13 +180,6 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
                 await workflow.wait_condition(
                     lambda: self._state().next_chase is not None or self._state().status not in ("open", "overdue")
                 )
-        if workflow.patched("review-action-chasing"):
-            await self._chase_actions()
-        else:
-            await workflow.wait_condition(lambda: not self._state().open_actions)
-        await self._recorder.record(SYSTEM_ACTOR, ReviewClosed())
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state()
 
     @workflow.query
     def state(self) -> ReviewState | None:
@@ -165,7 +197,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         event = ReflectionRecorded(
             score=request.score, pleased_with=request.pleased_with, could_develop=request.could_develop
         )
-        state = await self._record(request, lambda _: event, review.check_reflection)
+        state = await self._record(request, lambda _: event, review.check_reflection, done=REFLECTION_DUTY)
         await self._notifier.close("reflection")
         return state
 
@@ -177,7 +209,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         if request.actor != self._state().team_manager:
             await require_role(request.actor, QA_TEAM, "record a reflection as not obtained for another team")
         event = ReflectionNotObtained(reason=request.reason)
-        state = await self._record(request, lambda _: event, review.check_reflection_not_obtained)
+        state = await self._record(request, lambda _: event, review.check_reflection_not_obtained, done=REFLECTION_DUTY)
         await self._notifier.close("reflection")
         return state
 
@@ -189,16 +221,24 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         state = await self._recorder.record_built(
             change.by,
             lambda s: (
-                (ReviewerReallocated(reviewer=change.reviewer, previous=change.previous, reason=change.reason),)
+                (
+                    ReviewerReallocated(reviewer=change.reviewer, previous=change.previous, reason=change.reason),
+                    *self._duties.handed_over(s, REVIEW_DUTY, change.reviewer),
+                )
                 if s.status in ("open", "overdue") and s.reviewer == change.previous
                 else ()
             ),
         )
         if state.reviewer == change.reviewer:
             await self._notifier.close("review")
-            await self._notifier.post(
-                self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
-            )
+            if state.duties:
+                await self._duties.tell_owners(state, REVIEW_DUTY)
+            else:
+                await self._notifier.post(
+                    self._task(
+                        state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at
+                    )
+                )
 
     @recorded_update(review.check_conversation)
     async def record_conversation(self, request: RecordConversation) -> ReviewState:
@@ -234,7 +274,10 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         # A review submitted before the conclusion was asked for replays under the rule it was submitted under.
         concluded = workflow.patched("review-conclusion")
         state = await self._record(
-            request, lambda _: ReviewSubmitted(), lambda s, r: review.check_submit(s, r, conclusion=concluded)
+            request,
+            lambda _: ReviewSubmitted(),
+            lambda s, r: review.check_submit(s, r, conclusion=concluded),
+            done=REVIEW_DUTY,
         )
         await self._notifier.close("review")
         parent = workflow.info().parent
@@ -329,20 +372,27 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         await require(request.actor, "review.extend")
         before = self._state()
         due = await self._due(before.due_at.astimezone(LONDON).date(), request.extra_working_days)
-        state = await self._recorder.record(
+        state = await self._recorder.record_built(
             request.actor,
-            ReviewExtended(
-                extra_working_days=request.extra_working_days,
-                due_at=due.due_at,
-                calendar_digest=due.calendar_digest,
-                chase=due.chase,
-                reason=request.reason,
+            lambda s: (
+                ReviewExtended(
+                    extra_working_days=request.extra_working_days,
+                    due_at=due.due_at,
+                    calendar_digest=due.calendar_digest,
+                    chase=() if s.duties else due.chase,  # the duties carry it
+                    reason=request.reason,
+                ),
+                # Each part still awaited is due again, with a new chase.
+                *(self._duties.given(d.key, d.owner, d.what, due) for d in s.duties if d.open),
             ),
             rule=partial(_unchanged_since, before.version, request),
         )
-        await self._notifier.post(
-            self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
-        )
+        if state.duties:
+            await self._duties.tell_owners(state, *(d.key for d in state.duties if d.open))
+        else:
+            await self._notifier.post(
+                self._task(state.reviewer, "review", f"Complete the review of case {state.case_number}", state.due_at)
+            )
         return state
 
     # --- chasing ------------------------------------------------------------------------------
@@ -424,10 +474,14 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         request: ChangeRequest,
         event: Callable[[ReviewState], DomainEvent],
         rule: Callable[[ReviewState | None, ChangeRequest], None],
+        done: str | None = None,
     ) -> ReviewState:
-        """Record one person's part, its rule checked again against the newest state."""
+        """Record one person's part, its rule checked again against the newest state; with it, the duty `done`
+        is done (when the review has it open)."""
         return await self._recorder.record_built(
-            request.actor, lambda state: (event(state),), rule=lambda state: rule(state, request)
+            request.actor,
+            lambda state: (event(state), *(self._duties.completed_if_open(state, done) if done else ())),
+            rule=lambda state: rule(state, request),
         )
 
     async def _due(self, start: date, working_days: int) -> DueMoment:
@@ -438,8 +492,11 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
 
     def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
         state = self._state()
-        body = f"Cycle {state.cycle_id}, service {state.service}, team {state.team}."
-        return self._notifier.task(recipient, key, subject, due_at, body, state.version)
+        return self._notifier.task(recipient, key, subject, due_at, _title(state), state.version)
+
+
+def _title(state: ReviewState) -> str:
+    return f"Cycle {state.cycle_id}, service {state.service}, team {state.team}."
 
 
 def _unchanged_since(version: int, request: ExtendReview, state: ReviewState | None) -> None:

@@ -15,7 +15,7 @@ from temporalio import workflow
 
 from domain import spotlight
 from domain.directory import Role
-from domain.duties import DutyDone, duty
+from domain.duties import duty
 from domain.errors import Refusal
 from domain.frozen import Frozen
 from domain.naming import team_plan_id
@@ -236,7 +236,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
             request.actor,
             lambda s: (
                 FeedbackGiven(to=request.to, actions=request.actions.strip()),
-                *self._completed_if_open(s, "feedback"),
+                *self._duties.completed_if_open(s, "feedback"),
             ),
             rule=lambda s: spotlight.check_feedback(s, request),
         )
@@ -554,10 +554,6 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 for p in practitioners
             )
         )
-
-    def _completed_if_open(self, state: SpotlightState, key: str) -> tuple[DutyDone, ...]:
-        """The duty done, when the spotlight has it open (those started before it was given have none)."""
-        return (self._duties.completed(key),) if (d := duty(state, key)) is not None and d.open else ()
 
     async def _visited(self) -> list[TeamView]:
         """Each team the spotlight visits, in its order."""

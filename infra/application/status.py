@@ -91,8 +91,10 @@ async def overdue_duties() -> list[tuple[str, str, Duty]]:
     """(item id, kind, duty) for every overdue duty of an item still running, due first first.
 
     Only streams where a duty's breach was recorded are read, each rebuilt with its kind's own
-    reducer; a staff concern is restricted and has no duties.
+    reducer; a staff concern is restricted and has no duties. A review's duties are its own
+    deadline, listed with the review (`overdue_reviews`, with what it still needs).
     """
+    from domain import review
     from domain.duties import overdue
     from domain.events import fold
     from domain.items import kind_of_stream
@@ -104,7 +106,7 @@ async def overdue_duties() -> list[tuple[str, str, Duty]]:
         for stream_id in await log.streams_with_overdue_duties():
             events = await log.read_stream(stream_id)
             kind = kind_of_stream(stream_id, (e.event_type for e in events))
-            if kind is None or kind.restricted or not kind.replayable:
+            if kind is None or kind.restricted or not kind.replayable or kind is review.KIND:
                 continue
             state = fold(kind.evolve, kind.events, events)
             if not state.ended:

@@ -214,27 +214,31 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
         ), (item_id, at)
     human = await ok(capsys, "audit", "replay", review_id, "--as-of", moments[3][1].isoformat(), *AUDITOR)
     assert human.splitlines()[0].startswith(f"{review_id}: review as it stood at ")
-    assert "(business time), rebuilt from 2 of 12 events (to v2)" in human.splitlines()[0]
+    assert "(business time), rebuilt from 4 of 16 events (to v4)" in human.splitlines()[0]
     assert "    summary: feels listened to" in human
 
     # Its history, in words.
     history = await ok(capsys, "audit", "history", review_id, *AUDITOR)
     lines = history.splitlines()
-    assert lines[0].startswith(f"{review_id}: review, 12 events (Europe/London;")
-    assert len(lines) == 13
+    assert lines[0].startswith(f"{review_id}: review, 16 events (Europe/London;")
+    assert len(lines) == 17
     assert f"qa.officer: review of case {case.case_number} opened (Children in Need" in lines[1]
-    assert lines[2].endswith("sam.reviewer: the child's voice recorded: feels listened to")
-    assert lines[6].endswith("sam.reviewer: rubric evidence recorded for 26 criteria (26 some)")
-    assert lines[8].endswith(
+    assert lines[2].endswith(
+        f"sam.reviewer is to complete the review of case {case.case_number} by {YEAR}-11-29 23:59:59 GMT"
+    )
+    assert lines[4].endswith("sam.reviewer: the child's voice recorded: feels listened to")
+    assert lines[9].endswith("sam.reviewer: rubric evidence recorded for 26 criteria (26 some)")
+    assert lines[11].endswith(
         "sam.reviewer: concluded: working well: the child is seen alone; could be done differently: timely plans"
     )
-    assert lines[9].endswith(
+    assert lines[12].endswith(
         f"sam.reviewer: action A1 recommended, due by {YEAR}-12-17: bring the chronology up to date"
     )
-    assert lines[11].endswith("nadia.manager: action A1 recorded complete: reviewed in supervision")
-    assert lines[12].endswith("qa-engine: review closed: submitted and every action done")
+    assert lines[14].endswith("sam.reviewer: review done")
+    assert lines[15].endswith("nadia.manager: action A1 recorded complete: reviewed in supervision")
+    assert lines[16].endswith("qa-engine: review closed: submitted and every action done")
     data = json.loads(await ok(capsys, "audit", "history", review_id, "--json", *AUDITOR))
-    assert [e["version"] for e in data["events"]] == list(range(1, 13))
+    assert [e["version"] for e in data["events"]] == list(range(1, 17))
     assert {"business_time", "recorded_at", "actor", "what", "event_type", "payload"} <= data["events"][0].keys()
     cycle_history = await ok(capsys, "audit", "history", CYCLE, *AUDITOR)
     assert "findings report published: 1 Good; 1 of 1 moderations agreed" in cycle_history
@@ -257,7 +261,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     # The evidence bundle.
     bundle = tmp_path / "evidence"
     out = await ok(capsys, "audit", "export", review_id, "--out", str(bundle), *AUDITOR)
-    assert out.splitlines()[0] == f"{bundle}: evidence bundle for {review_id} (12 events)"
+    assert out.splitlines()[0] == f"{bundle}: evidence bundle for {review_id} (16 events)"
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert sorted(manifest["files"]) == sorted(
         ["events.json", "temporal-history.json", "verification.json", "state.json", "summary.html"]
@@ -267,7 +271,7 @@ async def test_an_auditor_gets_history_state_at_any_moment_verification_and_evid
     final_review = [state for item_id, _, state in moments if item_id == review_id][-1]
     assert json.loads((bundle / "state.json").read_text())["state"] == final_review.model_dump(mode="json")
     assert json.loads((bundle / "verification.json").read_text())["ok"] is True
-    assert len(json.loads((bundle / "events.json").read_text())) == 12
+    assert len(json.loads((bundle / "events.json").read_text())) == 16
     assert json.loads((bundle / "temporal-history.json").read_text())["workflow_id"] == review_id
     summary = (bundle / "summary.html").read_text()
     assert NO_CHILD_NAMED in summary and case.case_number in summary

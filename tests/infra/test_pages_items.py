@@ -157,7 +157,6 @@ async def test_a_spotlight_is_prepared_recorded_and_drafted_on_its_pages(
         assert comments == {"tom.manager": "Say more about supervision."}
 
 
-
 async def test_a_thematic_reviews_answers_and_the_qapm_decisions_are_given_on_their_pages(
     skipping_stack, browser, shots, capsys, monkeypatch, tmp_path
 ):

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from domain import cpr_cycle, review
 from domain.action_plan import PlanInput, SmartAction
 from domain.cpr_cycle import AllocateModerator, AllocateReviewer, ModerateReview, PublishReport
+from domain.duties import duty
 from domain.events import fold
 from domain.review import (
     CompleteAction,
@@ -266,7 +267,7 @@ async def test_a_review_from_voices_to_closed_actions(
     cycle_events = await log.read_stream(cycle.id)
     assert fold(cpr_cycle.evolve, cpr_cycle.CYCLE_EVENTS, cycle_events) == await cycle.query(CprCycleWorkflow.state)
     assert all(r.ok for r in await log.verify())
-    await keep_history(handle, "review_concluded_submitted_then_actions_closed")
+    await keep_history(handle, "review_parts_as_duties_submitted_then_actions_closed")
     await stop(time_skipping_env, cycle)
 
 
@@ -282,10 +283,14 @@ async def test_an_overdue_review_is_escalated_step_by_step(
         return await handle.query(ReviewWorkflow.state)
 
     state = await chased_to(datetime(2027, 11, 25, 10, tzinfo=LONDON))
-    assert (state.status, state.chased) == ("open", 1)
+    assert (state.status, duty(state, "review").chased, duty(state, "reflection").chased) == ("open", 1, 1)
     reminders = [n for n in (await inbox(app_pool, "sam.reviewer")).told if n.kind == "reminder"]
     assert [n.subject for n in reminders] == [
-        f"Reminder: the review of case {case.case_number} is due by 29 November 2027"
+        f"Reminder: complete the review of case {case.case_number}, due by 29 November 2027"
+    ]
+    reminders = [n for n in (await inbox(app_pool, case.practitioner)).told if n.kind == "reminder"]
+    assert [n.subject for n in reminders] == [
+        f"Reminder: give a reflection (scaling 0-10) for the review of case {case.case_number}, due by 29 November 2027"
     ]
 
     state = await chased_to(datetime(2027, 11, 30, 9, tzinfo=LONDON))
@@ -295,23 +300,38 @@ async def test_an_overdue_review_is_escalated_step_by_step(
     state = await chased_to(datetime(2027, 12, 7, 9, tzinfo=LONDON))
     assert state.escalation_level == 3
 
-    chased = [e for e in await AuditLog(app_pool).read_stream(handle.id) if e.event_type == "review.chased"]
-    assert [(e.payload["step"]["kind"], e.payload["step"]["level"], e.payload["recipients"]) for e in chased] == [
-        ("reminder", 0, ["sam.reviewer", case.practitioner]),
-        ("overdue", 0, ["sam.reviewer", case.practitioner]),
-        ("escalation", 1, ["quinn.hoqa"]),  # the reviewer's line manager
-        ("escalation", 2, ["hana.hos"]),
-        ("escalation", 3, ["quinn.hoqa"]),  # the Head of QA
+    # Each part is chased up its owner's line, the head of service second, as every duty is.
+    chased = [e for e in await AuditLog(app_pool).read_stream(handle.id) if e.event_type == "review.duty_chased"]
+    steps = [
+        (e.payload["key"], e.payload["step"]["kind"], e.payload["step"]["level"], e.payload["recipients"])
+        for e in chased
+    ]
+    assert [s for s in steps if s[0] == "review"] == [
+        ("review", "reminder", 0, ["sam.reviewer"]),
+        ("review", "overdue", 0, ["sam.reviewer"]),
+        ("review", "escalation", 1, ["quinn.hoqa"]),  # the reviewer's line manager
+        ("review", "escalation", 2, ["hana.hos"]),  # the service's head of service
+        ("review", "escalation", 3, ["quinn.hoqa"]),  # the Head of QA
+    ]
+    assert [s for s in steps if s[0] == "reflection"] == [
+        ("reflection", "reminder", 0, [case.practitioner]),
+        ("reflection", "overdue", 0, [case.practitioner]),
+        ("reflection", "escalation", 1, ["nadia.manager"]),  # the practitioner's team manager
+        ("reflection", "escalation", 2, ["hana.hos"]),
+        ("reflection", "escalation", 3, ["quinn.hoqa"]),
     ]
     escalations = [n.subject for n in (await inbox(app_pool, "hana.hos")).told if n.kind == "escalation"]
     assert escalations == [
-        f"Escalated to you as the head of service: the review of case {case.case_number} was due by 29 November 2027"
+        f"Escalated to you as the head of service: sam.reviewer was to complete the review of case"
+        f" {case.case_number} by 29 November 2027",
+        f"Escalated to you as the head of service: {case.practitioner} was to give a reflection (scaling 0-10)"
+        f" for the review of case {case.case_number} by 29 November 2027",
     ]
     # the cycle's window closed with this review outstanding: nothing submitted to moderate, so on to the report
     closed = await cycle.query(CprCycleWorkflow.state)
     assert (closed.phase, closed.outstanding_at_close) == ("reporting", (case.case_number,))
     await stop(time_skipping_env, cycle)
-    await keep_history(handle, "review_escalated_to_head_of_qa")
+    await keep_history(handle, "review_duties_escalated_to_head_of_qa")
 
 
 async def test_a_qa_officer_extension_moves_the_chase(time_skipping_env, worker, settings, example_authority, app_pool):
@@ -332,7 +352,11 @@ async def test_a_qa_officer_extension_moves_the_chase(time_skipping_env, worker,
     assert extended.due_at == datetime(2027, 12, 6, 23, 59, 59, tzinfo=LONDON)
     await sleep_until(time_skipping_env, datetime(2027, 11, 30, 9, tzinfo=LONDON))
     state = await handle.query(ReviewWorkflow.state)
-    assert (state.status, state.chased, state.extensions) == ("open", 0, ("family unavailable until December",))
+    assert (state.status, state.extensions) == ("open", ("family unavailable until December",))
+    assert [(d.key, d.due_at, d.chased) for d in state.duties] == [
+        ("review", extended.due_at, 0),
+        ("reflection", extended.due_at, 0),
+    ]
     await stop(time_skipping_env, cycle)
 
 
