@@ -22,6 +22,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
+from domain import duties
+from domain.duties import Duty
 from domain.errors import Refusal
 from domain.events import DomainEvent, EventMeta, EventRegistry
 from domain.frozen import Frozen
@@ -80,6 +82,9 @@ class DisputeRaised(DomainEvent):
     about: About
     issues: str
     window_working_days: int
+    # Each stage's owners hold a duty (domain.duties), reminded, and at the last stage chased and escalated, as every
+    # duty is. Disputes raised before were reminded and chased on their own (dispute.reminded, dispute.overdue).
+    chased_as_duties: bool = False
 
 
 class StageOpened(DomainEvent):
@@ -176,6 +181,30 @@ class StageOverdue(DomainEvent):
     recipients: tuple[str, ...]
 
 
+DUTIES = duties.family("dispute")
+
+
+def stage_duty(stage: Stage, owner: str) -> str:
+    """The key of one owner's duty at a stage."""
+    return f"stage-{STAGE_NUMBER[stage]}-{owner}"
+
+
+def stage_work(case_number: str, practitioner: str, stage: Stage, moderator: str | None) -> str:
+    """What the owners of `stage` are to do, in words completing "<owner> is to ..."."""
+    case = f"the review of case {case_number}"
+    match stage:
+        case "reviewer_practitioner":
+            return f"hold the dispute conversation with {practitioner} about {case}"
+        case "moderator" if moderator is None:
+            return f"allocate an independent moderator to the dispute about {case}"
+        case "moderator":
+            return f"moderate the dispute about {case} and hold the three-way conversation"
+        case "head_of_qa":
+            return f"decide the dispute about {case} (Head of QA)"
+        case _:
+            return f"give an independent overview and decide the dispute about {case}"
+
+
 DISPUTE_EVENTS = EventRegistry(
     DisputeRaised,
     StageOpened,
@@ -188,6 +217,7 @@ DISPUTE_EVENTS = EventRegistry(
     DisputeEscalated,
     StageOverdue,
     ModeratorReallocated,
+    *DUTIES,
 )
 
 
@@ -248,6 +278,17 @@ class DisputeState(Frozen):
     stages: tuple[StageRecord, ...] = ()
     closed_at: AwareDatetime | None = None
     grade: Grade | None = None  # the grade of record its final decision set, if it set one
+    chased_as_duties: bool = False
+    duties: tuple[Duty, ...] = ()
+
+    @property
+    def ended(self) -> bool:
+        return self.status != "open"
+
+    def stage_duties(self, stage: Stage) -> tuple[str, ...]:
+        """The keys of the stage's duties still open."""
+        prefix = f"stage-{STAGE_NUMBER[stage]}-"
+        return tuple(d.key for d in self.duties if d.open and d.key.startswith(prefix))
 
     @property
     def current(self) -> StageRecord | None:
@@ -274,6 +315,8 @@ class DisputeState(Frozen):
             return None
         if stage.remind_at is not None and not stage.reminded and stage.remind_at < stage.due_at:
             return Moment(stage=stage.stage, kind="reminder", at=stage.remind_at)
+        if self.chased_as_duties and stage.final:
+            return None  # its owners' duties are chased past the window: there is no stage to pass it on to
         if not stage.overdue:
             return Moment(stage=stage.stage, kind="window", at=stage.due_at)
         return None
@@ -294,6 +337,8 @@ def evolve(state: DisputeState | None, event: DomainEvent, meta: EventMeta) -> D
 
     at = meta.business_time
     update: dict[str, object]
+    if (changed := duties.evolve_duties(state.duties, event, meta)) is not None:
+        return state.model_copy(update={"version": meta.version, "duties": changed})
     match event:
         case StageOpened():
             opened = StageRecord(
@@ -621,7 +666,9 @@ KIND = Kind(
     show=("dispute", "show"),
     people=_named,
     case_numbers=lambda s: [s.case_number],
-    words={
+    duty_title="Disputes: each stage's decision",
+    words=DUTIES.words
+    | {
         "dispute.raised": lambda p: (
             f"dispute about the reviewer's {p['about']} raised by {p['raised_by']} on review {p['review_id']}"
             f" (case {p['case_number']}): {p['issues']}"

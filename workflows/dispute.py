@@ -8,6 +8,9 @@ conversation; stage 3 the Head of QA, or the principal social worker when the
 Head of QA is directly involved. A stage decided "not resolved", or whose
 window passes with no decision, is passed to the next one by the workflow
 itself; the last stage's decision is final (past its window it is chased).
+Each owner of a stage holds a duty (workflows.duties): reminded before its window
+ends and, at the last stage, chased and escalated as every duty is. (Disputes
+raised before remind and chase on their own code, to the end.)
 
 Each person's part arrives as an update whose validator refuses a wrong actor,
 stage or empty text before anything is recorded; checks that need the staff
@@ -16,6 +19,7 @@ directory run at the start of the handler, still before anything is recorded.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -61,13 +65,15 @@ from domain.events import SYSTEM_ACTOR, DomainEvent
 from domain.frozen import Frozen
 from domain.notifications import Notification, NotificationKind
 from domain.requests import ChangeRequest
+from domain.wording import sentence
 from domain.working_days import LONDON
 from workflows.common import ItemWorkflow, require, require_role, require_staff, run_activity
+from workflows.duties import DutyKeeper
 from workflows.recording import check, recorded_update, refused
 from workflows.timing import wait_for_moment
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import CalendarActivities, DueRequest
+    from activities.deadlines import CalendarActivities, DueMoment, DueRequest
     from activities.directory import DirectoryActivities, RoleLookup, StaffLookup
     from activities.recording import AuditActivities, ReviewLookup
 
@@ -102,12 +108,15 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
     def __init__(self, request: DisputeInput) -> None:
         super().__init__(dispute.evolve)
         self._window_days = request.window_working_days
+        self._duties = DutyKeeper(self._recorder, self._notifier, dispute.DUTIES, _title)
 
     @workflow.run
     async def run(self, request: DisputeInput) -> DisputeState:
+        on_duties = workflow.patched("dispute-stages-as-duties")
         if workflow.patched("dispute-checks-its-raiser"):
             await self._check_raiser(request)
-        window = await self._window()
+        window, due = await self._window(on_duties)
+        first: Stage = "reviewer_practitioner"
         state = await self._recorder.record(
             request.raised_by,
             DisputeRaised(
@@ -119,10 +128,27 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
                 about=request.about,
                 issues=request.issues,
                 window_working_days=request.window_working_days,
+                chased_as_duties=on_duties,
             ),
-            StageOpened(stage="reviewer_practitioner", owners=(request.reviewer,), **window),
+            StageOpened(stage=first, owners=(request.reviewer,), **window),
+            *(
+                self._stage_duties(request.case_number, request.practitioner, first, (request.reviewer,), None, due)
+                if on_duties
+                else ()
+            ),
         )
         await self._stage_opened(state, f"A dispute was raised by {request.raised_by}")
+        if on_duties:
+            await asyncio.gather(self._ladder(), self._duties.chase(finished=lambda: self._state().status != "open"))
+        else:
+            await self._ladder()
+        await self._closed()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state()
+
+    async def _ladder(self) -> None:
+        """Pass the dispute up the ladder (and, for a dispute raised before its stages were duties, remind and
+        chase) until it is resolved or decided."""
         while self._state().status == "open":
             current = self._current()
             if current.decision == "not_resolved":
@@ -146,9 +172,6 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
                 await self._overdue(moment)
             else:
                 await self._escalate(moment.stage, "window passed", partial(dispute.check_moment, moment=moment))
-        await self._closed()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state()
 
     async def _check_raiser(self, request: DisputeInput) -> None:
         """Defence in depth: `qa` checks the review first, but a dispute started straight in Temporal must
@@ -180,7 +203,7 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
     async def record_conversation(self, request: RecordConversation) -> DisputeState:
         """Stage 1: the reviewer or the practitioner records their conversation and its decision."""
         event = ConversationRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
-        return await self._record(request, event, dispute.check_conversation)
+        return await self._record(request, event, dispute.check_conversation, decides=True)
 
     @recorded_update(dispute.check_allocation)
     async def allocate_moderator(self, request: AllocateModerator) -> DisputeState:
@@ -189,9 +212,17 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         check(dispute.check_allocation, self._state(), request)
         await require(request.actor, "dispute.allocate_moderator")
         await require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
-        window = await self._window()
-        state = await self._record(
-            request, ModeratorAllocated(moderator=request.moderator, **window), dispute.check_allocation
+        before = self._state()
+        window, due = await self._window(before.chased_as_duties)
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                ModeratorAllocated(moderator=request.moderator, **window),
+                # The QA officers' duty to allocate is done; the moderator's window starts now.
+                *self._decided(s),
+                *self._duties_of(s, "moderator", (request.moderator,), request.moderator, due),
+            ),
+            rule=lambda s: dispute.check_allocation(s, request),
         )
         await self._notifier.close(ALLOCATE_TASK)
         current = self._current()
@@ -217,9 +248,17 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         await require_role(request.moderator, Role.MODERATOR, "moderate a dispute")
         previous = self._current().moderator
         assert previous is not None  # check_reallocation: a moderator is allocated
-        window = await self._window()
+        window, due = await self._window(self._state().chased_as_duties)
         event = ModeratorReallocated(moderator=request.moderator, previous=previous, reason=request.reason, **window)
-        state = await self._record(request, event, dispute.check_reallocation)
+        state = await self._recorder.record_built(
+            request.actor,
+            lambda s: (
+                event,
+                *self._decided(s),  # no longer the previous moderator's to do
+                *self._duties_of(s, "moderator", (request.moderator,), request.moderator, due),
+            ),
+            rule=lambda s: dispute.check_reallocation(s, request),
+        )
         current = self._current()
         await self._notifier.close("stage-2")
         await self._notifier.post(
@@ -243,13 +282,13 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
     async def record_three_way(self, request: RecordThreeWay) -> DisputeState:
         """Stage 2: the moderator records the three-way conversation and its decision."""
         event = ThreeWayRecorded(issues=request.issues, decision=request.decision, outcome=request.outcome)
-        return await self._record(request, event, dispute.check_three_way)
+        return await self._record(request, event, dispute.check_three_way, decides=True)
 
     @recorded_update(dispute.check_decision)
     async def record_decision(self, request: RecordDecision) -> DisputeState:
         """Stage 3: the Head of QA (or the principal social worker) records the final decision."""
         event = FinalDecisionRecorded(issues=request.issues, decision=request.decision, grade=request.grade)
-        return await self._record(request, event, dispute.check_decision)
+        return await self._record(request, event, dispute.check_decision, decides=True)
 
     # --- the ladder ---------------------------------------------------------------------------
 
@@ -264,12 +303,16 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
             if final is None:
                 return  # decided, or given a new window, while nobody could take the last stage
             to, owners, note = final.stage, final.owners, final.note
-        window = await self._window()
+        window, due = await self._window(self._state().chased_as_duties)
         try:
-            state = await self._recorder.record(
+            state = await self._recorder.record_built(
                 SYSTEM_ACTOR,
-                DisputeEscalated(from_stage=from_stage, to_stage=to, reason=reason),
-                StageOpened(stage=to, owners=owners, note=note, **window),
+                lambda s: (
+                    DisputeEscalated(from_stage=from_stage, to_stage=to, reason=reason),
+                    StageOpened(stage=to, owners=owners, note=note, **window),
+                    *self._decided(s),  # passed on: no longer the stage's owners' to do
+                    *self._duties_of(s, to, owners, None, due),
+                ),
                 rule=rule,
             )
         except ApplicationError:
@@ -407,23 +450,11 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
 
     @staticmethod
     def _task_subject(state: DisputeState, stage: StageRecord) -> str:
-        case = f"the review of case {state.case_number}"
-        match stage.stage:
-            case "reviewer_practitioner":
-                return f"Hold the dispute conversation with {state.practitioner} about {case}"
-            case "moderator" if stage.moderator is None:
-                return f"Allocate an independent moderator to the dispute about {case}"
-            case "moderator":
-                return f"Moderate the dispute about {case} and hold the three-way conversation"
-            case "head_of_qa":
-                return f"Decide the dispute about {case} (Head of QA)"
-            case _:
-                return f"Give an independent overview and decide the dispute about {case}"
+        return sentence(dispute.stage_work(state.case_number, state.practitioner, stage.stage, stage.moderator))
 
     def _task(self, recipient: str, key: str, subject: str, due_at: datetime) -> Notification:
         state = self._state()
-        body = f"Dispute about the reviewer's {state.about} on review {state.review_id}, raised by {state.raised_by}."
-        return self._notifier.task(recipient, key, subject, due_at, body, state.version)
+        return self._notifier.task(recipient, key, subject, due_at, _title(state), state.version)
 
     def _infos(
         self, recipients: Iterable[str], tag: str, subject: str, body: str, kind: NotificationKind = "info"
@@ -450,25 +481,67 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         return current
 
     async def _record(
-        self, request: ChangeRequest, event: DomainEvent, rule: Callable[[DisputeState | None, Any], None]
+        self,
+        request: ChangeRequest,
+        event: DomainEvent,
+        rule: Callable[[DisputeState | None, Any], None],
+        decides: bool = False,
     ) -> DisputeState:
-        """Record one person's part, its rule checked again against the newest state."""
-        return await self._recorder.record(request.actor, event, rule=lambda state: rule(state, request))
+        """Record one person's part, its rule checked again against the newest state; a stage's decision (`decides`)
+        does its owners' duties."""
+        return await self._recorder.record_built(
+            request.actor,
+            lambda s: (event, *(self._decided(s) if decides else ())),
+            rule=lambda state: rule(state, request),
+        )
+
+    def _decided(self, state: DisputeState) -> tuple[DomainEvent, ...]:
+        """The current stage's open duties done: decided, passed on, or given to someone else."""
+        assert state.current is not None
+        return tuple(self._duties.completed(key) for key in state.stage_duties(state.current.stage))
+
+    def _duties_of(
+        self, state: DisputeState, stage: Stage, owners: tuple[str, ...], moderator: str | None, due: DueMoment
+    ) -> tuple[DomainEvent, ...]:
+        """For a dispute whose stages are duties: each owner's duty at `stage`."""
+        if not state.chased_as_duties:
+            return ()
+        return self._stage_duties(state.case_number, state.practitioner, stage, owners, moderator, due)
+
+    def _stage_duties(
+        self,
+        case_number: str,
+        practitioner: str,
+        stage: Stage,
+        owners: tuple[str, ...],
+        moderator: str | None,
+        due: DueMoment,
+    ) -> tuple[DomainEvent, ...]:
+        # Before the last stage the end of the window passes the dispute on: its owners are reminded, not chased.
+        if stage not in dispute.FINAL_STAGES:
+            due = due.model_copy(update={"chase": tuple(step for step in due.chase if step.kind == "reminder")})
+        what = dispute.stage_work(case_number, practitioner, stage, moderator)
+        return tuple(self._duties.given(dispute.stage_duty(stage, owner), owner, what, due) for owner in owners)
 
     async def _holders(self, role: Role) -> tuple[str, ...]:
         members = await run_activity(DirectoryActivities.role_holders, RoleLookup(role=role))
         return tuple(member.staff_id for member in members)
 
-    async def _window(self) -> dict[str, Any]:
-        """A stage's window from today: its due moment, the calendar it came from, and its reminder."""
+    async def _window(self, on_duties: bool) -> tuple[dict[str, Any], DueMoment]:
+        """A stage's window from today: its due moment, the calendar it came from, and its reminder (none where the
+        stage's duties carry it); and the due moment, for the duties."""
         now = workflow.now()
         due = await run_activity(
             CalendarActivities.due_at,
             DueRequest(start=now.astimezone(LONDON).date(), working_days=self._window_days, chase_from=now),
         )
-        remind_at = next((step.at for step in due.chase if step.kind == "reminder"), None)
-        return {"due_at": due.due_at, "calendar_digest": due.calendar_digest, "remind_at": remind_at}
+        remind_at = None if on_duties else next((step.at for step in due.chase if step.kind == "reminder"), None)
+        return {"due_at": due.due_at, "calendar_digest": due.calendar_digest, "remind_at": remind_at}, due
 
 
 def _day(at: datetime) -> str:
     return at.astimezone(LONDON).strftime("%d %B %Y")
+
+
+def _title(state: DisputeState) -> str:
+    return f"Dispute about the reviewer's {state.about} on review {state.review_id}, raised by {state.raised_by}."

@@ -17,6 +17,7 @@ from domain.dispute import (
     RecordThreeWay,
     dispute_id,
 )
+from domain.duties import duty, overdue
 from domain.events import NewEvent
 from domain.working_days import LONDON
 from infra.store.audit_log import AuditLog
@@ -173,12 +174,14 @@ async def test_a_dispute_resolved_in_the_reviewer_and_practitioner_conversation(
             " (conversation between the reviewer and the practitioner)"
         )
     events = await audited(app_pool, handle.id, final)
-    assert [(e.event_type, e.actor) for e in events] == [
-        ("dispute.raised", "priya.practitioner"),
-        ("dispute.stage_opened", "priya.practitioner"),
-        ("dispute.conversation_recorded", "priya.practitioner"),
+    assert [(e.event_type, e.actor, e.payload.get("key")) for e in events] == [
+        ("dispute.raised", "priya.practitioner", None),
+        ("dispute.stage_opened", "priya.practitioner", None),
+        ("dispute.duty_set", "priya.practitioner", "stage-1-sam.reviewer"),
+        ("dispute.conversation_recorded", "priya.practitioner", None),
+        ("dispute.duty_done", "priya.practitioner", "stage-1-sam.reviewer"),
     ]
-    await keep_history(handle, "dispute_raiser_checked_resolved_at_stage_one")
+    await keep_history(handle, "dispute_stage_duty_resolved_at_stage_one")
 
 
 async def test_a_dispute_escalated_stage_by_stage_to_the_head_of_qa(
@@ -254,21 +257,31 @@ async def test_a_dispute_escalated_stage_by_stage_to_the_head_of_qa(
             " (decision of the Head of QA)"
         )
     events = await audited(app_pool, handle.id, final)
-    assert [e.event_type for e in events] == [
-        "dispute.raised",
-        "dispute.stage_opened",
-        "dispute.conversation_recorded",
-        "dispute.escalated",
-        "dispute.stage_opened",
-        "dispute.moderator_allocated",
-        "dispute.moderation_recorded",
-        "dispute.three_way_recorded",
-        "dispute.escalated",
-        "dispute.stage_opened",
-        "dispute.decided",
+    # Each stage's owners' duties given with it and done with its decision (none was late here).
+    assert [(e.event_type, e.payload.get("key")) for e in events] == [
+        ("dispute.raised", None),
+        ("dispute.stage_opened", None),
+        ("dispute.duty_set", "stage-1-sam.reviewer"),
+        ("dispute.conversation_recorded", None),
+        ("dispute.duty_done", "stage-1-sam.reviewer"),
+        ("dispute.escalated", None),
+        ("dispute.stage_opened", None),
+        ("dispute.duty_set", "stage-2-qa.officer"),
+        ("dispute.moderator_allocated", None),
+        ("dispute.duty_done", "stage-2-qa.officer"),
+        ("dispute.duty_set", "stage-2-maya.moderator"),
+        ("dispute.moderation_recorded", None),
+        ("dispute.three_way_recorded", None),
+        ("dispute.duty_done", "stage-2-maya.moderator"),
+        ("dispute.escalated", None),
+        ("dispute.stage_opened", None),
+        ("dispute.duty_set", "stage-3-quinn.hoqa"),
+        ("dispute.decided", None),
+        ("dispute.duty_done", "stage-3-quinn.hoqa"),
     ]
+    assert not any(d.late for d in final.duties)
     assert [e.payload["reason"] for e in events if e.event_type == "dispute.escalated"] == ["not resolved"] * 2
-    await keep_history(handle, "dispute_decided_by_head_of_qa")
+    await keep_history(handle, "dispute_stage_duties_decided_by_head_of_qa")
 
 
 async def test_stage_windows_passing_escalate_on_their_own(
@@ -279,16 +292,20 @@ async def test_stage_windows_passing_escalate_on_their_own(
 
     await sleep_until(env, datetime(2027, 11, 11, 10, tzinfo=LONDON))
     state = await handle.query(DisputeWorkflow.state)
-    assert (state.stage, state.current.reminded) == ("reviewer_practitioner", True)
+    assert (state.stage, duty(state, "stage-1-sam.reviewer").chased) == ("reviewer_practitioner", 1)
     assert await told(app_pool, "sam.reviewer", "reminder") == [
-        f"Reminder: Hold the dispute conversation with priya.practitioner about the review of case {CASE}"
-        " by 15 November 2027"
+        f"Reminder: hold the dispute conversation with priya.practitioner about the review of case {CASE},"
+        " due by 15 November 2027"
     ]
 
     await sleep_until(env, datetime(2027, 11, 16, 1, tzinfo=LONDON))
     state = await at_stage(handle, "moderator")
     assert (state.stages[0].escalation_reason, state.stages[0].decision) == ("window passed", None)
     assert state.current.due_at == datetime(2027, 11, 29, 23, 59, 59, tzinfo=LONDON)
+    # Passed on, not escalated up a line: the stage's duty is closed, late, never chased as a breach.
+    passed = duty(state, "stage-1-sam.reviewer")
+    assert (passed.open, passed.late, passed.overdue) == (False, True, False)
+    assert duty(state, "stage-2-qa.officer").open
     assert (
         f"The dispute about the review of case {CASE} is at stage 2"
         " (independent moderation and a three-way conversation)"
@@ -300,42 +317,53 @@ async def test_stage_windows_passing_escalate_on_their_own(
         DisputeWorkflow.allocate_moderator, AllocateModerator(actor="qa.officer", moderator="omar.moderator")
     )
     assert state.current.due_at == datetime(2027, 12, 2, 23, 59, 59, tzinfo=LONDON)
+    assert not duty(state, "stage-2-qa.officer").open and duty(state, "stage-2-omar.moderator").open
     await sleep_until(env, datetime(2027, 11, 30, 12, tzinfo=LONDON))
     state = await handle.query(DisputeWorkflow.state)
-    assert (state.stage, state.current.reminded) == ("moderator", True)
+    assert (state.stage, duty(state, "stage-2-omar.moderator").chased) == ("moderator", 1)
 
     await sleep_until(env, datetime(2027, 12, 3, 1, tzinfo=LONDON))
     state = await at_stage(handle, "head_of_qa")
     assert state.stages[1].escalation_reason == "window passed"
     assert state.current.due_at == datetime(2027, 12, 16, 23, 59, 59, tzinfo=LONDON)
 
-    # The last stage has nowhere to go: past its window it is chased, and still awaits its decision.
+    # The last stage has nowhere to go: past its window it is chased up the Head of QA's line, as every duty is,
+    # and still awaits its decision.
     await sleep_until(env, datetime(2027, 12, 17, 1, tzinfo=LONDON))
     state = await handle.query(DisputeWorkflow.state)
-    assert (state.status, state.stage, state.current.overdue) == ("open", "head_of_qa", True)
-    overdue = f"Overdue: the decision on the dispute about the review of case {CASE} was due by 16 December 2027"
-    assert await told(app_pool, "quinn.hoqa", "escalation") == [overdue]
-    assert await told(app_pool, "alex.assistant", "escalation") == [overdue]  # the Head of QA's manager
+    decide = duty(state, "stage-3-quinn.hoqa")
+    assert (state.status, state.stage, decide.overdue, decide.escalation_level) == ("open", "head_of_qa", True, 1)
+    what = f"quinn.hoqa was to decide the dispute about the review of case {CASE} (Head of QA) by 16 December 2027"
+    assert await told(app_pool, "quinn.hoqa", "escalation") == [f"Overdue: {what}"]
+    assert await told(app_pool, "alex.assistant", "escalation") == [f"Escalated to you as their line manager: {what}"]
+    # What `qa overdue` reads: the streams with a breach recorded, and their overdue duties.
+    assert handle.id in await AuditLog(app_pool).streams_with_overdue_duties()
+    assert [d.key for d in overdue(state.duties)] == ["stage-3-quinn.hoqa"]
 
     await handle.execute_update(
         DisputeWorkflow.record_decision,
         RecordDecision(actor="quinn.hoqa", issues="the grade", decision="the grade changes to Good"),
     )
     final = await handle.result()
-    assert final.status == "decided"
+    assert final.status == "decided" and not any(d.open for d in final.duties)
     events = await audited(app_pool, handle.id, final)
-    assert [(e.event_type, e.actor) for e in events if e.actor == "qa-engine"] == [
-        ("dispute.reminded", "qa-engine"),
-        ("dispute.escalated", "qa-engine"),
-        ("dispute.stage_opened", "qa-engine"),
-        ("dispute.reminded", "qa-engine"),
-        ("dispute.escalated", "qa-engine"),
-        ("dispute.stage_opened", "qa-engine"),
-        ("dispute.reminded", "qa-engine"),
-        ("dispute.overdue", "qa-engine"),
+    assert [(e.event_type, e.payload.get("key")) for e in events if e.actor == "qa-engine"] == [
+        ("dispute.duty_chased", "stage-1-sam.reviewer"),
+        ("dispute.escalated", None),
+        ("dispute.stage_opened", None),
+        ("dispute.duty_done", "stage-1-sam.reviewer"),
+        ("dispute.duty_set", "stage-2-qa.officer"),
+        ("dispute.duty_chased", "stage-2-omar.moderator"),
+        ("dispute.escalated", None),
+        ("dispute.stage_opened", None),
+        ("dispute.duty_done", "stage-2-omar.moderator"),
+        ("dispute.duty_set", "stage-3-quinn.hoqa"),
+        ("dispute.duty_chased", "stage-3-quinn.hoqa"),  # the reminder
+        ("dispute.duty_chased", "stage-3-quinn.hoqa"),  # the breach
+        ("dispute.duty_chased", "stage-3-quinn.hoqa"),  # their line manager
     ]
     assert [e.payload["reason"] for e in events if e.event_type == "dispute.escalated"] == ["window passed"] * 2
-    await keep_history(handle, "dispute_windows_passed_to_head_of_qa")
+    await keep_history(handle, "dispute_stage_duties_passed_to_head_of_qa_and_chased")
 
 
 async def test_the_head_of_qa_as_moderator_passes_the_dispute_to_the_principal_social_worker(
@@ -382,7 +410,7 @@ async def test_the_head_of_qa_as_moderator_passes_the_dispute_to_the_principal_s
         "paula.psw",
     )
     await audited(app_pool, handle.id, final)
-    await keep_history(handle, "dispute_head_of_qa_involved_decided_by_psw")
+    await keep_history(handle, "dispute_stage_duties_head_of_qa_involved_psw_decides")
 
 
 async def test_the_head_of_qa_as_reviewer_passes_the_dispute_to_the_principal_social_worker(
