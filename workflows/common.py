@@ -106,13 +106,14 @@ async def require_staff(staff_id: str, what: str) -> None:
         raise refused(Refusal(f"{staff_id} cannot {what}: the directory does not list them as active"))
 
 
-async def case_managers(practitioner: str) -> tuple[str | None, str | None]:
-    """The team manager and head of service of a practitioner's case: the first of each up their management
-    chain, as the directory has it now (None where it gives none)."""
+async def case_managers(practitioner: str, *, active_only: bool = True) -> tuple[str | None, str | None]:
+    """The team manager and head of service of a practitioner's case: the first active one of each up their
+    management chain, as the directory has it now (None where it gives none). `active_only=False`: whoever the chain
+    names first, as items recorded before this looked (their histories replay so)."""
     chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=practitioner))
     return (
-        next((m.staff_id for m in chain if Role.TEAM_MANAGER in m.roles), None),
-        next((m.staff_id for m in chain if Role.HEAD_OF_SERVICE in m.roles), None),
+        next((m.staff_id for m in chain if Role.TEAM_MANAGER in m.roles and (m.active or not active_only)), None),
+        next((m.staff_id for m in chain if Role.HEAD_OF_SERVICE in m.roles and (m.active or not active_only)), None),
     )
 
 
@@ -199,11 +200,9 @@ class Notifier:
         each once: a published report reaches those whose services it sampled."""
         managers: dict[str, None] = {}
         for practitioner in dict.fromkeys(practitioners):
-            chain = await run_activity(DirectoryActivities.management_chain, StaffLookup(staff_id=practitioner))
-            for role in (Role.TEAM_MANAGER, Role.HEAD_OF_SERVICE):
-                first = next((m.staff_id for m in chain if role in m.roles and m.active), None)
-                if first is not None:
-                    managers[first] = None
+            for manager in await case_managers(practitioner):
+                if manager is not None:
+                    managers[manager] = None
         await self.post(*(self.message(person, "info", "published", subject, body) for person in managers))
 
     async def close(self, key: str, recipient: str | None = None) -> None:

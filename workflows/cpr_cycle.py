@@ -277,7 +277,10 @@ class CprCycleWorkflow(ItemWorkflow[CycleState]):
         await require_cpr_reviewer(request.reviewer)
         case = self._state().case(request.case_number)
         assert case is not None  # check_allocation: the case is in the sample
-        team_manager, head_of_service = await case_managers(case.practitioner)
+        # A manager who has left is nobody's to task (a review opened before skipped nobody: it replays so).
+        team_manager, head_of_service = await case_managers(
+            case.practitioner, active_only=workflow.patched("case-managers-are-active")
+        )
         if team_manager is None or head_of_service is None:
             raise refused(
                 Refusal(

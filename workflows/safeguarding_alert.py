@@ -195,7 +195,8 @@ class SafeguardingAlertWorkflow(ItemWorkflow[AlertState]):
     async def _notified(self, practitioner: str | None) -> tuple[str, ...]:
         """The case's team manager and head of service; else whichever of them the directory gives, else the
         Head of QA: an alert is never refused, nor lost, for want of a manager."""
-        managers = await case_managers(practitioner) if practitioner else (None, None)
+        active_only = workflow.patched("case-managers-are-active")  # alerts raised before told whoever was first
+        managers = await case_managers(practitioner, active_only=active_only) if practitioner else (None, None)
         found = tuple(dict.fromkeys(m for m in managers if m is not None))
         if found:
             return found
