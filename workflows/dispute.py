@@ -139,7 +139,7 @@ class DisputeWorkflow(ItemWorkflow[DisputeState]):
         )
         await self._stage_opened(state, f"A dispute was raised by {request.raised_by}")
         if on_duties:
-            await asyncio.gather(self._ladder(), self._duties.chase(finished=lambda: self._state().status != "open"))
+            await asyncio.gather(self._ladder(), self._duties.chase(finished=lambda: self._state().ended))
         else:
             await self._ladder()
         await self._closed()

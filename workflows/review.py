@@ -150,7 +150,7 @@ class ReviewWorkflow(ItemWorkflow[ReviewState]):
         )
         if on_duties:
             await self._duties.tell_owners(state, REVIEW_DUTY, REFLECTION_DUTY)
-            await self._duties.chase(finished=lambda: self._state().status not in ("open", "overdue"))
+            await self._duties.chase(finished=lambda: self._state().ended)
         else:
             await self._chase_on_its_own(state)
         if workflow.patched("review-action-chasing"):

@@ -299,10 +299,15 @@ def line(label: str, text: str) -> None:
 def show_duties(duties) -> None:  # type: ignore[no-untyped-def]
     """An item's duties (domain.duties), each with its owner, due moment and where it stands."""
     for d in duties:
-        where = f"done {when(d.done_at)}" + (" (late)" if d.late else "") if d.done_at else "awaited"
-        if d.open and d.overdue:
-            where = f"OVERDUE (escalation level {d.escalation_level})"
-        line(d.key, f"{d.owner}: due {when(d.due_at)}, {where}")
+        line(d.key, duty_line(d))
+
+
+def duty_line(d) -> str:  # type: ignore[no-untyped-def]
+    """A duty's owner, due moment and where it stands."""
+    where = f"done {when(d.done_at)}" + (" (late)" if d.late else "") if d.done_at else "awaited"
+    if d.open and d.overdue:
+        where = f"OVERDUE (escalation level {d.escalation_level})"
+    return f"{d.owner}: due {when(d.due_at)}, {where}"
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

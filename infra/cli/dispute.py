@@ -26,6 +26,7 @@ from infra.cli.common import (
     READER_OPTION,
     REALLOCATION_REASON,
     app,
+    duty_line,
     emit,
     fail,
     person,
@@ -283,7 +284,8 @@ def _show(dispute_id: str, s) -> None:  # type: ignore[no-untyped-def]
         line("stage", stage_label(current.stage))
         if s.status == "open":
             line("owners", ", ".join(current.owners))
-            line("due", when(current.due_at) + (" (OVERDUE)" if current.overdue else ""))
+            late = current.overdue or any(d.overdue for d in s.duties if d.key in s.stage_duties(current.stage))
+            line("due", when(current.due_at) + (" (OVERDUE)" if late else ""))
         line("next", _next(s))
     for stage in s.stages:
         click.echo(f"  {stage_label(stage.stage)}: opened {when(stage.opened_at)}, owners {', '.join(stage.owners)}")
@@ -291,6 +293,9 @@ def _show(dispute_id: str, s) -> None:  # type: ignore[no-untyped-def]
             line("why", stage.note, 4)
         if stage.reminded:
             line("reminded", "the owners were reminded", 4)
+        for d in s.duties:  # each owner's duty at the stage (disputes raised before have none)
+            if d.key.startswith(f"stage-{stage.number}-"):
+                line("duty", duty_line(d), 4)
         if stage.moderator is not None:
             line("moderator", f"{stage.moderator}, allocated by {stage.allocated_by} {when(stage.allocated_at)}", 4)
         if stage.moderation is not None:

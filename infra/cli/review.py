@@ -19,6 +19,7 @@ from infra.cli.common import (
     AS_OPTION,
     JSON_OPTION,
     app,
+    duty_line,
     emit,
     fail,
     parse_date,
@@ -320,6 +321,8 @@ def _show(review_id: str, s) -> None:  # type: ignore[no-untyped-def]
         status += f", escalated to level {s.escalation_level}"
     line("status", status)
     line("due", when(s.due_at))
+    for d in s.duties:  # the reviewer's and the practitioner's parts (reviews opened before chase as one)
+        line(f"{d.key} duty", duty_line(d))
     for reason in s.extensions:
         line("extended", reason)
     for whose in ("child", "family"):

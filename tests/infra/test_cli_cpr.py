@@ -352,6 +352,12 @@ async def test_a_cycle_started_allocated_and_one_review_submitted(stack, capsys,
     human = await ok(capsys, "review", "show", REVIEW)
     assert "  rubric          26 of 26 criteria judged: 1 clear, 24 some, 1 limited\n" in human
     assert "  family's voice  not obtained: mum declined to talk\n" in human
+    # The reviewer's and the practitioner's parts, each a duty done by its owner.
+    assert [(d["key"], d["owner"], d["done_by"]) for d in shown["duties"]] == [
+        ("review", "sam.reviewer", "sam.reviewer"),
+        ("reflection", "priya.practitioner", "priya.practitioner"),
+    ]
+    assert "  reflection duty priya.practitioner: due " in human
 
     async def cycle_knows() -> dict:
         for _ in range(100):

@@ -255,7 +255,7 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
             ("head_of_qa", "final", "quinn.hoqa"),
         ],
     )
-    assert [e.event_type for e in await AuditLog(app_pool).read_stream(DISPUTE)] == [
+    assert [e.event_type for e in await AuditLog(app_pool).read_stream(DISPUTE) if ".duty_" not in e.event_type] == [
         "dispute.raised",
         "dispute.stage_opened",
         "dispute.conversation_recorded",
@@ -268,7 +268,15 @@ async def test_a_dispute_climbs_the_ladder_to_the_head_of_qa(capsys, database, a
         "dispute.stage_opened",
         "dispute.decided",
     ]
+    # Each stage's owners held a duty, done with its decision (or the allocation).
+    assert [(d["key"], d["done_by"]) for d in state["duties"]] == [
+        ("stage-1-sam.reviewer", "sam.reviewer"),
+        ("stage-2-qa.officer", "qa.officer"),
+        ("stage-2-maya.moderator", "maya.moderator"),
+        ("stage-3-quinn.hoqa", "quinn.hoqa"),
+    ]
     human = await ok(capsys, "dispute", "show", DISPUTE)
+    assert "    duty          quinn.hoqa: due " in human
     assert f"  {STAGE_2}: opened " in human and "    moderator     maya.moderator, allocated by qa.officer " in human
     assert "    outcome       Requires Improvement stands\n" in human
 
@@ -303,10 +311,13 @@ async def test_a_stage_whose_window_passes_moves_on_by_itself(skipping_stack, ca
             break
         await asyncio.sleep(0.05)
     assert state == await replayed(app_pool, DISPUTE)
-    assert [(s["stage"], s["decision"], s["reminded"], s["escalation_reason"]) for s in state["stages"]] == [
-        ("reviewer_practitioner", None, True, "window passed"),
-        ("moderator", None, False, None),
+    assert [(s["stage"], s["decision"], s["escalation_reason"]) for s in state["stages"]] == [
+        ("reviewer_practitioner", None, "window passed"),
+        ("moderator", None, None),
     ]
+    # The reviewer was reminded on their duty; passing the stage on closed it (late), with no breach chased.
+    first = next(d for d in state["duties"] if d["key"] == "stage-1-sam.reviewer")
+    assert (first["chased"], first["overdue"], first["late"], first["done_by"]) == (1, False, True, "qa-engine")
     human = await ok(capsys, "dispute", "show", DISPUTE)
     assert "    passed on     window passed, " in human
     assert f"  next          at {STAGE_2}: a QA officer (qa.officer) allocates an independent moderator, due " in human
