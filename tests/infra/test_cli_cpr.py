@@ -700,6 +700,11 @@ async def test_a_reviewer_a_moderator_and_a_reflection_replaced_mid_cycle_and_th
         "refused: the review's team manager or the QA team records that the reflection cannot be obtained"
     )
     await ok(capsys, *not_obtained, "--as", "qa.officer")
+    # The practitioner's duty is done, by whoever recorded why; the moved review's duty went to its new reviewer.
+    duties = {d["key"]: d for d in json.loads(await ok(capsys, "review", "show", review_of(own), "--json"))["duties"]}
+    assert duties["reflection"]["done_by"] == "qa.officer" and duties["review"]["done_at"] is None
+    moved_review = json.loads(await ok(capsys, "review", "show", review_of(case), "--json"))["duties"]
+    assert [(d["key"], d["owner"]) for d in moved_review if d["done_at"] is None][0] == ("review", "rosa.reviewer")
     await submit_by_cli(capsys, own, None, "Good")
     await submit_by_cli(capsys, case, practitioner, "Good", reviewer="rosa.reviewer")
     assert own_practitioner != practitioner
