@@ -8,6 +8,7 @@ through the plan's own update (activities.action_plans), before it is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from pydantic import Field
@@ -370,11 +371,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
             await require_senior_leader(request.to, "lead a spotlight (the lead is a senior manager)")
         else:
             await require_role(request.to, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
-            for name, team in zip(state.teams, await self._visited(), strict=True):
-                if request.to in {m.staff_id for m in team.staff}:
-                    raise refused(
-                        Refusal(f"{request.to} works in the {name} team: its colleagues from elsewhere visit")
-                    )
+            _from_elsewhere(request.to, zip(state.teams, await self._visited(), strict=True))
         # The lead's open duties keep their keys; a member's record is keyed by its member.
         named = (
             (("draft", "draft"), ("feedback", "feedback"))
@@ -476,17 +473,15 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 raise refused(Refusal(f"the directory has no active staff in a team called {name!r}"))
         for member in members:
             await require_role(member, (Role.TEAM_MANAGER, Role.REVIEWER), "be a spotlight team member")
-            for name, team in visited:
-                if member in {m.staff_id for m in team.staff}:
-                    raise refused(Refusal(f"{member} works in the {name} team: its colleagues from elsewhere visit"))
-        heads = []
+            _from_elsewhere(member, visited)
+        managers_found = []
         for name, team in visited:
             managers = spotlight.team_managers(team.staff)
             if not managers and workflow.patched("spotlight-team-without-a-team-manager"):
                 managers = spotlight.most_reported_to(team.staff)
             if len(managers) != 1:
                 raise refused(Refusal(f"the directory lists {len(managers)} team managers in {name}; it needs one"))
-            heads.append(managers[0])
+            managers_found.append(managers[0])
         today = london_today()
         day = await first_working_day(request.day)
         if day.due_at.astimezone(LONDON).date() != request.day:
@@ -499,7 +494,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         )
         earlier = [p for p in previous if p != self._id]
         practitioners = tuple(m.staff_id for _, team in visited for m in team.staff if Role.PRACTITIONER in m.roles)
-        lead, manager = request.lead, heads[0]
+        lead, manager = request.lead, managers_found[0]
         documents = await self._duties.due(request.day, -DOCUMENTS_BEFORE)
         case_list = await self._duties.due(request.day, -CASE_LIST_BEFORE)
         record = await self._duties.due(request.day, RECORD_AFTER)
@@ -528,7 +523,7 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
                 previous=earlier[-1] if earlier else None,
                 calendar_digest=day.calendar_digest,
                 other_teams=others,
-                other_team_managers=tuple(heads[1:]),
+                other_team_managers=tuple(managers_found[1:]),
                 consults=self._consults,
             ),
             self._duties.given("documents", manager, "send the key documents to the spotlight team", documents),
@@ -564,6 +559,13 @@ class SpotlightWorkflow(ItemWorkflow[SpotlightState]):
         return await run_activity_or_refuse(
             DirectoryActivities.team, TeamLookup(team=team), "SampleRefused", f"the {team} team's cases"
         )
+
+
+def _from_elsewhere(staff_id: str, visited: Iterable[tuple[str, TeamView]]) -> None:
+    """Refuse a member who works in a team the spotlight visits."""
+    for name, team in visited:
+        if staff_id in {m.staff_id for m in team.staff}:
+            raise refused(Refusal(f"{staff_id} works in the {name} team: its colleagues from elsewhere visit"))
 
 
 def _title(state: SpotlightState) -> str:
