@@ -249,12 +249,13 @@ def spotlight_draft(spotlight_id: str, path: str, actor: str) -> None:
 @click.option("--note", default="", help="What the Head of Service QA and Safeguarding adds or changed.")
 @AS_OPTION
 def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
-    """Finalise the report: its actions go into the team's action plan; it goes to the team manager."""
+    """Finalise the report: its actions go into each visited team's action plan; it goes to their team managers."""
     from domain.spotlight import FinaliseReport
 
     state = _change(spotlight_id, "finalise", typed(FinaliseReport, actor=person(actor), note=note))
-    click.echo(f"{spotlight_id}: the report is final and circulated to {state.team_manager}")
-    click.echo(f"  actions {', '.join(state.plan_actions)} are in {state.plan_id}")
+    click.echo(f"{spotlight_id}: the report is final and circulated to {', '.join(state.team_managers)}")
+    for plan in state.plans:  # each visited team's plan
+        click.echo(f"  actions {', '.join(plan.actions)} are in {plan.plan_id}")
 
 
 @spotlight_app.command("return")
