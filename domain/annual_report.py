@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from domain.case_audit import CaseAuditState
 from domain.cpr_cycle import CycleState, Narrative
@@ -23,6 +24,8 @@ from domain.kinds import Kind
 from domain.review import VoiceCount, voices_in_words
 from domain.rubric import Grade
 from domain.trends import cycle_trend
+
+_Started = TypeVar("_Started", CycleState, CaseAuditState)
 
 
 def stream_id(year: int) -> str:
@@ -90,9 +93,7 @@ def annual_findings(
     """The cycles and thematic reviews started in `year` (`cycles`, `thematic`: their states by id; `decided`: their
     reviews' disputes' final decisions that set a grade), oldest first."""
     lines = []
-    for cycle_id, state in sorted(cycles.items(), key=lambda item: (item[1].start, item[0])):
-        if state.start.year != year:
-            continue
+    for cycle_id, state in _started_in(cycles, year):
         # Grades of record and moderation as a service's trend counts them (the reviews' own records not needed).
         counted = cycle_trend(cycle_id, state, {}, decided)
         report = state.report
@@ -113,9 +114,7 @@ def annual_findings(
             )
         )
     audits = []
-    for audit_id, state in sorted(thematic.items(), key=lambda item: (item[1].start, item[0])):
-        if state.start.year != year:
-            continue
+    for audit_id, state in _started_in(thematic, year):
         found = state.findings
         audits.append(
             AuditLine(
@@ -129,6 +128,11 @@ def annual_findings(
             )
         )
     return AnnualFindings(year=year, cycles=tuple(lines), thematic=tuple(audits))
+
+
+def _started_in(items: Mapping[str, _Started], year: int) -> list[tuple[str, _Started]]:
+    """The items (by id) started in `year`, oldest first."""
+    return sorted(((i, s) for i, s in items.items() if s.start.year == year), key=lambda item: (item[1].start, item[0]))
 
 
 def _words(words: Narrative | None, unpublished: str, voices_summary: str | None = None) -> list[tuple[str, str]]:

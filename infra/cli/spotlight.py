@@ -234,14 +234,11 @@ def spotlight_agree_plan(spotlight_id: str, heads: tuple[str, ...], note: str, a
 @AS_OPTION
 def spotlight_draft(spotlight_id: str, path: str, actor: str) -> None:
     """The lead sends the draft report to the QA team (`qa spotlight form report` is a blank one)."""
-    from domain.duties import duty
     from domain.spotlight import SendDraft, SpotlightReport
 
     report = typed(SpotlightReport, **_form(path))
     state = _change(spotlight_id, "send_draft", typed(SendDraft, actor=person(actor), report=report))
-    finalise = duty(state, "finalise")
-    due = when(finalise.due_at) if finalise else "-"
-    click.echo(f"{spotlight_id}: the draft report is with {state.finaliser}, to finalise by {due}")
+    click.echo(f"{spotlight_id}: the draft report is with {state.finaliser}, to finalise by {_due(state, 'finalise')}")
 
 
 @spotlight_app.command("finalise")
@@ -264,14 +261,10 @@ def spotlight_finalise(spotlight_id: str, note: str, actor: str) -> None:
 @AS_OPTION
 def spotlight_return(spotlight_id: str, reasons: str, actor: str) -> None:
     """The Head of Service QA and Safeguarding returns the draft to the lead, with reasons."""
-    from domain.duties import duty
     from domain.spotlight import ReturnDraft
 
     state = _change(spotlight_id, "return_draft", typed(ReturnDraft, actor=person(actor), reasons=reasons))
-    again = duty(state, "draft")
-    click.echo(
-        f"{spotlight_id}: the draft is back with {state.lead}, to send again by {when(again.due_at) if again else '-'}"
-    )
+    click.echo(f"{spotlight_id}: the draft is back with {state.lead}, to send again by {_due(state, 'draft')}")
 
 
 @spotlight_app.command("reallocate")
@@ -340,6 +333,14 @@ def spotlight_form(which: str) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _due(state: Any, key: str) -> str:
+    """When the spotlight's duty `key` is due ("-" if it has none)."""
+    from domain.duties import duty
+
+    found = duty(state, key)
+    return when(found.due_at) if found else "-"
 
 
 def _team_name(team: str, option: str) -> str:
