@@ -114,11 +114,15 @@ def parse_working_days(text: str) -> int:
 
 
 def read_text(path: Path) -> str:
-    """A file a person wrote (questions, actions), which must be UTF-8."""
+    """A file a person wrote (questions, actions, a form), which must be there and UTF-8."""
+    if not path.is_file():
+        fail(f"{path}: no such file")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         fail(f"{path}: not UTF-8 text")
+    except OSError as exc:
+        fail(f"{path}: cannot be read ({exc.strerror})")
 
 
 def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
@@ -135,7 +139,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def read_form(path: str, blank: str) -> dict[str, Any]:
     """A JSON form filled in by hand; `blank` is the command that prints an empty one."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(read_text(Path(path)))
     except json.JSONDecodeError as exc:
         fail(f"{path}: not JSON (line {exc.lineno}: {exc.msg})")
     if not isinstance(data, dict):

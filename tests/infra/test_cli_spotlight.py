@@ -103,6 +103,10 @@ async def test_a_spotlight_driven_through_the_cli_to_its_report_in_the_team_plan
     assert await refused(
         capsys, "spotlight", "draft", SPOTLIGHT, "--file", str(broken), "--as", "fatima.hos", code=2
     ) == (f"{broken}: not JSON (line 1: Expecting property name enclosed in double quotes)")
+    missing = tmp_path / "missing.json"
+    assert await refused(
+        capsys, "spotlight", "share", SPOTLIGHT, "--file", str(missing), "--as", "fatima.hos", code=2
+    ) == (f"{missing}: no such file")
     draft = ("spotlight", "draft", SPOTLIGHT, "--file", _write(tmp_path, "d", report), "--as", "fatima.hos")
     assert await refused(capsys, *draft) == (
         "refused: share the draft with the spotlight team for comment first (qa spotlight share)"
