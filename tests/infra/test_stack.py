@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -84,9 +85,14 @@ class Stack:
 
     def qa(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([QA, *args], env=self.env, capture_output=True, text=True, timeout=60)
-        if ok and done.returncode != 0 and self.process.poll() is not None:
-            # The stack itself stopped under the command: what it said is the cause to read.
-            raise AssertionError(f"{done.stderr}qa up exited {self.process.returncode}: {self.process.stderr.read()}")
+        if ok and done.returncode != 0:
+            # A stack stopping under the command: let it finish, and what it said is the cause to read.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"{done.stderr}qa up exited {self.process.returncode}: {self.process.stderr.read()}"
+                )
         if ok:
             assert done.returncode == 0, done.stderr
         return done
